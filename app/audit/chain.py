@@ -1,0 +1,145 @@
+"""The audit chain: entries queued during a unit of work are linked and written at commit.
+
+Writing at ``before_commit`` keeps the head row locked only for the end of a transaction,
+while still putting the audit rows in the very transaction that made the change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from app.audit.models import AuditEvent, AuditHead
+from app.auth.principal import Principal
+from app.core.database import utcnow
+from app.core.request_context import current_request_id
+
+GENESIS_HASH = "0" * 64
+_PENDING_KEY = "jtai_pending_audit"
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    action: str
+    object_type: str
+    object_id: str | None
+    client_id: uuid.UUID | None
+    organisation_id: uuid.UUID | None
+    inspection_id: uuid.UUID | None = None
+    child_id: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    request_id: str | None = None
+    occurred_at: datetime = field(default_factory=utcnow)
+
+
+def record(
+    session: Session,
+    principal: Principal | None,
+    action: str,
+    object_type: str,
+    object_id: object | None = None,
+    *,
+    inspection_id: uuid.UUID | None = None,
+    child_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Queue an audit entry; it is written in this session's transaction when it commits."""
+    entry = AuditEntry(
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        client_id=principal.client_id if principal else None,
+        organisation_id=principal.organisation_id if principal else None,
+        inspection_id=inspection_id,
+        child_id=child_id,
+        detail=detail or {},
+        request_id=current_request_id(),
+    )
+    session.info.setdefault(_PENDING_KEY, []).append(entry)
+
+
+def canonical_bytes(event_row: AuditEvent) -> bytes:
+    """The exact bytes hashed: sorted keys, no spaces, UTC microsecond timestamps."""
+    body = {
+        "seq": event_row.seq,
+        "occurred_at": event_row.occurred_at.isoformat(timespec="microseconds"),
+        "client_id": _text(event_row.client_id),
+        "organisation_id": _text(event_row.organisation_id),
+        "action": event_row.action,
+        "object_type": event_row.object_type,
+        "object_id": event_row.object_id,
+        "inspection_id": _text(event_row.inspection_id),
+        "child_id": event_row.child_id,
+        "request_id": event_row.request_id,
+        "detail": event_row.detail,
+        "prev_hash": event_row.prev_hash,
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _text(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def compute_hash(event_row: AuditEvent) -> str:
+    return hashlib.sha256(canonical_bytes(event_row)).hexdigest()
+
+
+def _lock_head(session: Session) -> AuditHead:
+    head = session.execute(
+        select(AuditHead)
+        .where(AuditHead.id == 1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(id=1, seq=0, hash=GENESIS_HASH)
+        session.add(head)
+        session.flush()
+    return head
+
+
+def append(session: Session, entries: Iterable[AuditEntry]) -> list[AuditEvent]:
+    head = _lock_head(session)
+    written = []
+    for entry in entries:
+        row = AuditEvent(
+            seq=head.seq + 1,
+            occurred_at=entry.occurred_at,
+            client_id=entry.client_id,
+            organisation_id=entry.organisation_id,
+            action=entry.action,
+            object_type=entry.object_type,
+            object_id=entry.object_id,
+            inspection_id=entry.inspection_id,
+            child_id=entry.child_id,
+            request_id=entry.request_id,
+            detail=entry.detail,
+            prev_hash=head.hash,
+        )
+        row.hash = compute_hash(row)
+        session.add(row)
+        head.seq, head.hash = row.seq, row.hash
+        written.append(row)
+    session.flush()
+    return written
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    pending: list[AuditEntry] = session.info.pop(_PENDING_KEY, [])
+    if pending:
+        append(session, pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, Integer, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.database import Base, UTCDateTime
+
+
+class AuditEvent(Base):
+    """One link of the append-only hash chain. Never updated, never deleted."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False
+    )
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    client_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[str | None] = mapped_column(String(128))
+    inspection_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
+    child_id: Mapped[str | None] = mapped_column(String(128))
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[dict[str, object]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """The chain's tip, one row; writers lock it so concurrent commits extend one chain."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
+
+from app.audit import service
+from app.audit.schemas import AuditEventRead, AuditPage, AuditVerification
+from app.auth.deps import authorize
+from app.auth.principal import Principal
+from app.core.deps import DbSession
+from app.core.errors import error_responses
+from app.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from app.inspections.access import InspectionAccess, authorize_inspection
+
+router = APIRouter(prefix="/v1", tags=["audit"])
+
+
+@router.get(
+    "/inspections/{inspection_id}/audit",
+    response_model=AuditPage,
+    responses=error_responses(401, 403, 404, 422),
+    summary="Read the inspection's audit trail, oldest first",
+)
+def list_inspection_audit(
+    session: DbSession,
+    access: InspectionAccess = authorize_inspection("list_inspection_audit"),
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    client_id: Annotated[uuid.UUID | None, Query(description="Only this actor")] = None,
+    object_type: Annotated[str | None, Query(max_length=64)] = None,
+    object_id: Annotated[str | None, Query(max_length=128)] = None,
+    child_id: Annotated[str | None, Query(max_length=128)] = None,
+    since: Annotated[AwareDatetime | None, Query()] = None,
+    until: Annotated[AwareDatetime | None, Query()] = None,
+    after_seq: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+) -> AuditPage:
+    criteria = service.AuditFilter(
+        inspection_id=access.inspection.id,
+        action=action,
+        client_id=client_id,
+        object_type=object_type,
+        object_id=object_id,
+        child_id=child_id,
+        since=since,
+        until=until,
+    )
+    rows = service.list_events(session, criteria, after_seq=after_seq, limit=limit)
+    items = [AuditEventRead.model_validate(row) for row in rows]
+    return AuditPage(items=items, next_after_seq=items[-1].seq if len(items) == limit else None)
+
+
+@router.get(
+    "/audit/verify",
+    response_model=AuditVerification,
+    responses=error_responses(401, 403),
+    summary="Recompute the whole audit chain and name the first broken row",
+)
+def verify_audit_chain(
+    session: DbSession, principal: Principal = authorize("verify_audit_chain")
+) -> AuditVerification:
+    result = service.verify_chain(session)
+    return AuditVerification(
+        valid=result.valid,
+        events_checked=result.events_checked,
+        head_seq=result.head_seq,
+        head_hash=result.head_hash,
+        first_broken_seq=result.first_broken_seq,
+        problem=result.problem,
+    )

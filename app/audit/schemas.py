@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AuditEventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    occurred_at: datetime
+    client_id: uuid.UUID | None
+    organisation_id: uuid.UUID | None
+    action: str
+    object_type: str
+    object_id: str | None
+    inspection_id: uuid.UUID | None
+    child_id: str | None
+    request_id: str | None
+    detail: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEventRead]
+    next_after_seq: int | None = Field(
+        description="Pass as after_seq for the next page; null at the end"
+    )
+
+
+class AuditVerification(BaseModel):
+    valid: bool
+    events_checked: int
+    head_seq: int = Field(description="Last sequence number verified")
+    head_hash: str
+    first_broken_seq: int | None = None
+    problem: str | None = None

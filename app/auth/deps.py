@@ -1,0 +1,84 @@
+"""Token -> Principal, and the per-operation authorisation dependency."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request, Security
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
+from fastapi.security import OAuth2, SecurityScopes
+
+from app.auth import service
+from app.auth.policy import rule_for
+from app.auth.principal import Principal
+from app.auth.roles import SCOPE_DESCRIPTIONS
+from app.auth.tokens import InvalidToken
+from app.core.deps import DbSession, State
+from app.core.errors import Forbidden, Unauthenticated
+
+logger = logging.getLogger("jtai.auth")
+
+oauth2_scheme = OAuth2(
+    flows=OAuthFlows(
+        clientCredentials=OAuthFlowClientCredentials(
+            tokenUrl="/v1/auth/token",
+            scopes={scope.value: text for scope, text in SCOPE_DESCRIPTIONS.items()},
+        )
+    ),
+    scheme_name="ClientCredentials",
+    description="OAuth2 client credentials; send the access token as `Authorization: Bearer`.",
+    auto_error=False,
+)
+
+
+def _bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise Unauthenticated("Send an access token as 'Authorization: Bearer <token>'.")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("The Authorization header must use the Bearer scheme.")
+    return token.strip()
+
+
+def authenticate(
+    request: Request,
+    session: DbSession,
+    state: State,
+    authorization: str | None = Security(oauth2_scheme),
+) -> Principal:
+    token = _bearer_token(authorization)
+    try:
+        claims = state.tokens.decode(token)
+        principal = service.principal_for_token(session, claims)
+    except InvalidToken as exc:
+        logger.info("token refused", extra={"reason": str(exc)})
+        raise Unauthenticated(
+            "The access token is invalid or expired.",
+            code="invalid_token",
+            headers={"WWW-Authenticate": 'Bearer realm="jtai", error="invalid_token"'},
+        ) from None
+    request.state.client_id = str(principal.client_id)
+    return principal
+
+
+def authorize(operation: str) -> Any:
+    """The dependency a route declares to be governed by ``POLICY[operation]``."""
+    rule = rule_for(operation)
+
+    def check_scope(
+        security_scopes: SecurityScopes, principal: Principal = Security(authenticate)
+    ) -> Principal:
+        if rule.scope not in principal.scopes:
+            raise Forbidden(
+                f"The caller's roles do not allow '{operation}'.", code="insufficient_scope"
+            )
+        return principal
+
+    check_scope.__policy_operation__ = operation  # type: ignore[attr-defined]
+    return Security(check_scope, scopes=[rule.scope.value])
+
+
+def policy_operation_of(dependency: Callable[..., Any]) -> str | None:
+    return getattr(dependency, "__policy_operation__", None)

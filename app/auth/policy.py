@@ -1,0 +1,63 @@
+"""The access policy: one entry per operation, and nothing is reachable without one.
+
+Each entry says which scope the caller's roles must grant (else 403) and, for operations on
+an inspection, how the caller must relate to it: an inspection the caller does not take part
+in answers 404, exactly as if it did not exist (DESIGN.md section 4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from app.auth.roles import Scope
+
+
+class Relation(StrEnum):
+    """How the caller must stand to the inspection named in the path."""
+
+    PARTICIPANT = "participant"  # operator, or an organisation taking part; else 404
+    LEAD = "lead"  # the named lead inspector; other participants 403
+    LEAD_OR_OPERATOR = "lead_or_operator"
+
+
+@dataclass(frozen=True)
+class Rule:
+    scope: Scope
+    relation: Relation | None = None
+    summary: str = ""
+
+
+POLICY: dict[str, Rule] = {
+    # auth
+    "read_me": Rule(Scope.THEMES_READ, summary="any valid token"),
+    # organisations and clients: the operator only
+    "create_organisation": Rule(Scope.ORGANISATIONS_MANAGE),
+    "list_organisations": Rule(Scope.ORGANISATIONS_MANAGE),
+    "get_organisation": Rule(Scope.ORGANISATIONS_MANAGE),
+    "create_client": Rule(Scope.ORGANISATIONS_MANAGE),
+    "list_clients": Rule(Scope.ORGANISATIONS_MANAGE),
+    "disable_client": Rule(Scope.ORGANISATIONS_MANAGE),
+    "rotate_client_secret": Rule(Scope.ORGANISATIONS_MANAGE),
+    # inspections
+    "create_inspection": Rule(Scope.INSPECTIONS_MANAGE),
+    "list_inspections": Rule(Scope.INSPECTIONS_READ, summary="filtered to participation"),
+    "get_inspection": Rule(Scope.INSPECTIONS_READ, Relation.PARTICIPANT),
+    "add_participant": Rule(Scope.INSPECTIONS_MANAGE, Relation.PARTICIPANT),
+    "remove_participant": Rule(Scope.INSPECTIONS_MANAGE, Relation.PARTICIPANT),
+    "set_lead_inspector": Rule(Scope.INSPECTIONS_MANAGE, Relation.PARTICIPANT),
+    "update_inspection_status": Rule(Scope.INSPECTIONS_LEAD, Relation.LEAD_OR_OPERATOR),
+    # audit
+    "list_inspection_audit": Rule(Scope.AUDIT_READ, Relation.LEAD_OR_OPERATOR),
+    "verify_audit_chain": Rule(Scope.AUDIT_VERIFY),
+}
+
+# Operations that need no token at all.
+PUBLIC_OPERATIONS = frozenset({"issue_token", "read_jwks", "read_health", "read_readiness"})
+
+
+def rule_for(operation: str) -> Rule:
+    try:
+        return POLICY[operation]
+    except KeyError:
+        raise LookupError(f"operation {operation!r} has no access policy entry") from None

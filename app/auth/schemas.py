@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.auth.roles import Role, Scope
+from app.organisations.kinds import OrganisationKind
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105
+    expires_in: int = Field(description="Seconds until the token expires")
+    scope: str = Field(description="Space-separated scopes the token's roles grant")
+
+
+class OrganisationSummary(BaseModel):
+    id: uuid.UUID
+    name: str
+    kind: OrganisationKind
+
+
+class MeRead(BaseModel):
+    client_id: uuid.UUID
+    client_name: str
+    organisation: OrganisationSummary
+    roles: list[Role]
+    scopes: list[Scope]
+
+
+class JwksKey(BaseModel):
+    kty: str
+    crv: str
+    x: str
+    y: str
+    kid: str
+    use: str
+    alg: str
+
+
+class Jwks(BaseModel):
+    keys: list[JwksKey]

@@ -1,0 +1,140 @@
+"""Client credentials and principals; no HTTP here."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth.models import ApiClient
+from app.auth.principal import Principal
+from app.auth.roles import Role, role_fits_kind, scopes_for
+from app.auth.secrets import generate_client_secret, hash_client_secret, secret_matches
+from app.auth.tokens import InvalidToken, TokenClaims
+from app.core.database import utcnow
+from app.core.errors import InvalidContent, NotFound, ProblemItem
+from app.organisations.models import Organisation
+
+
+class InvalidClient(Exception):
+    """Unknown client, wrong secret, or a disabled client or organisation."""
+
+
+@dataclass(frozen=True)
+class IssuedCredentials:
+    client: ApiClient
+    secret: str
+
+
+def _load_client(session: Session, client_id: uuid.UUID) -> tuple[ApiClient, Organisation] | None:
+    row = session.execute(
+        select(ApiClient, Organisation)
+        .join(Organisation, ApiClient.organisation_id == Organisation.id)
+        .where(ApiClient.id == client_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def _principal(
+    client: ApiClient, organisation: Organisation, token_scopes: frozenset[str] | None = None
+) -> Principal:
+    roles = frozenset(Role(role) for role in client.roles)
+    scopes = scopes_for(roles)
+    if token_scopes is not None:
+        # A token asked for fewer scopes keeps to them; roles still bound what it can have.
+        scopes = frozenset(scope for scope in scopes if scope.value in token_scopes)
+    return Principal(
+        client_id=client.id,
+        client_name=client.name,
+        organisation_id=organisation.id,
+        organisation_name=organisation.name,
+        organisation_kind=organisation.kind,
+        roles=roles,
+        scopes=scopes,
+    )
+
+
+def authenticate_client(session: Session, client_id: str, secret: str) -> Principal:
+    try:
+        parsed = uuid.UUID(client_id)
+    except ValueError:
+        raise InvalidClient("malformed client id") from None
+    found = _load_client(session, parsed)
+    # Compare even for unknown clients so timing does not reveal which ids exist.
+    stored_hash = found[0].secret_hash if found else hash_client_secret("")
+    if not secret_matches(secret, stored_hash) or found is None:
+        raise InvalidClient("unknown client or wrong secret")
+    client, organisation = found
+    if client.disabled_at is not None or organisation.disabled_at is not None:
+        raise InvalidClient("client or organisation disabled")
+    return _principal(client, organisation)
+
+
+def principal_for_token(session: Session, claims: TokenClaims) -> Principal:
+    found = _load_client(session, claims.subject)
+    if found is None:
+        raise InvalidToken("unknown client")
+    client, organisation = found
+    if client.disabled_at is not None or organisation.disabled_at is not None:
+        raise InvalidToken("client or organisation disabled")
+    # A rotated secret ends every token issued before it (tokens carry whole seconds).
+    if claims.issued_at < client.secret_rotated_at.replace(microsecond=0):
+        raise InvalidToken("token issued before the secret was rotated")
+    return _principal(client, organisation, claims.scopes)
+
+
+def validate_roles(roles: list[Role], organisation: Organisation) -> None:
+    problems = [
+        ProblemItem(
+            field=f"roles.{index}",
+            code="role_not_allowed_for_kind",
+            message=f"role '{role.value}' cannot be held by a '{organisation.kind.value}'",
+            value=role.value,
+        )
+        for index, role in enumerate(roles)
+        if not role_fits_kind(role, organisation.kind)
+    ]
+    if problems:
+        raise InvalidContent(
+            "A role does not fit the organisation's kind.", code="invalid_roles", errors=problems
+        )
+
+
+def create_client(
+    session: Session, organisation: Organisation, name: str, roles: list[Role]
+) -> IssuedCredentials:
+    validate_roles(roles, organisation)
+    secret = generate_client_secret()
+    client = ApiClient(
+        organisation_id=organisation.id,
+        name=name,
+        roles=sorted({role.value for role in roles}),
+        secret_hash=hash_client_secret(secret),
+    )
+    session.add(client)
+    session.flush()
+    return IssuedCredentials(client, secret)
+
+
+def get_client(session: Session, client_id: uuid.UUID) -> ApiClient:
+    client = session.get(ApiClient, client_id)
+    if client is None:
+        raise NotFound("No such client.")
+    return client
+
+
+def disable_client(session: Session, client: ApiClient) -> ApiClient:
+    if client.disabled_at is None:
+        client.disabled_at = utcnow()
+        session.flush()
+    return client
+
+
+def rotate_secret(session: Session, client: ApiClient) -> IssuedCredentials:
+    secret = generate_client_secret()
+    client.secret_hash = hash_client_secret(secret)
+    client.secret_rotated_at = utcnow()
+    session.flush()
+    return IssuedCredentials(client, secret)

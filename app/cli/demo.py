@@ -1,0 +1,144 @@
+"""A small demo world: one area, its agencies, the inspectorates and an inspection per theme.
+
+Running it again reuses the organisations and inspections and rotates the demo clients'
+secrets, because a secret is only ever shown when it is made.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit import chain as audit
+from app.auth import service as auth_service
+from app.auth.models import ApiClient
+from app.auth.roles import Role
+from app.cli.bootstrap import platform_organisation
+from app.core.config import Settings
+from app.inspections import service as inspections
+from app.inspections.models import Inspection
+from app.organisations.kinds import OrganisationKind
+from app.organisations.models import Organisation
+from app.organisations.service import create_organisation
+
+AREA = "Demoshire"
+ORGANISATIONS: list[tuple[str, OrganisationKind]] = [
+    ("Demoshire County Council", OrganisationKind.LOCAL_AUTHORITY),
+    ("Demoshire Integrated Care Board", OrganisationKind.HEALTH),
+    ("Demoshire Police", OrganisationKind.POLICE),
+    ("Demoshire Youth Offending Service", OrganisationKind.YOUTH_OFFENDING),
+    ("Demoshire Probation Delivery Unit", OrganisationKind.PROBATION),
+    ("Ofsted", OrganisationKind.OFSTED),
+    ("Care Quality Commission", OrganisationKind.CQC),
+    ("HMICFRS", OrganisationKind.HMICFRS),
+    ("HMI Probation", OrganisationKind.HMI_PROBATION),
+]
+CLIENTS: list[tuple[str, str, list[Role]]] = [
+    ("operator", "JTAI Exchange platform", [Role.OPERATOR]),
+    ("lead_inspector", "Ofsted", [Role.LEAD_INSPECTOR, Role.INSPECTOR]),
+    ("ofsted_inspector", "Ofsted", [Role.INSPECTOR]),
+    ("cqc_inspector", "Care Quality Commission", [Role.INSPECTOR]),
+    ("police_inspector", "HMICFRS", [Role.INSPECTOR]),
+    ("probation_inspector", "HMI Probation", [Role.INSPECTOR]),
+    ("local_authority", "Demoshire County Council", [Role.AGENCY]),
+    ("health", "Demoshire Integrated Care Board", [Role.AGENCY]),
+    ("police", "Demoshire Police", [Role.AGENCY]),
+    ("youth_offending", "Demoshire Youth Offending Service", [Role.AGENCY]),
+    ("probation", "Demoshire Probation Delivery Unit", [Role.AGENCY]),
+]
+THEME_START_WEEKDAY = {"mental-health": 0, "domestic-abuse": 1}  # Monday / Tuesday notification
+LONDON = ZoneInfo("Europe/London")
+
+
+def _organisation(session: Session, name: str, kind: OrganisationKind) -> Organisation:
+    found = session.execute(
+        select(Organisation).where(Organisation.name == name, Organisation.kind == kind)
+    ).scalar_one_or_none()
+    return found or create_organisation(session, name, kind)
+
+
+def _client(
+    session: Session, organisation: Organisation, name: str, roles: list[Role]
+) -> dict[str, str]:
+    client_name = f"demo {name}"
+    existing = session.execute(
+        select(ApiClient).where(
+            ApiClient.organisation_id == organisation.id, ApiClient.name == client_name
+        )
+    ).scalar_one_or_none()
+    if existing is None:
+        issued = auth_service.create_client(session, organisation, client_name, roles)
+    else:
+        issued = auth_service.rotate_secret(session, existing)
+    return {"client_id": str(issued.client.id), "client_secret": issued.secret}
+
+
+def _next_weekday(today: date, weekday: int) -> datetime:
+    days = (weekday - today.weekday()) % 7 or 7
+    return datetime.combine(today + timedelta(days=days), time(9, 0), tzinfo=LONDON)
+
+
+def _inspection(
+    session: Session,
+    theme: str,
+    authority: Organisation,
+    participants: list[Organisation],
+    lead: str,
+) -> Inspection:
+    found = session.execute(
+        select(Inspection).where(
+            Inspection.theme == theme, Inspection.local_authority_id == authority.id
+        )
+    ).scalar_one_or_none()
+    if found is not None:
+        return found
+    notification = _next_weekday(date.today(), THEME_START_WEEKDAY.get(theme, 0))
+    inspection = inspections.create_inspection(
+        session,
+        inspections.NewInspection(f"{AREA} ({theme})", authority.id, theme, notification),
+        [theme],
+    )
+    for organisation in participants:
+        inspections.add_participant(session, inspection, organisation.id)
+    inspections.set_lead(session, inspection, uuid.UUID(lead))
+    audit.record(
+        session,
+        None,
+        "inspection.created",
+        "inspection",
+        inspection.id,
+        inspection_id=inspection.id,
+        detail={"via": "demo"},
+    )
+    return inspection
+
+
+def build_demo(session: Session, settings: Settings) -> dict[str, Any]:
+    platform = platform_organisation(session)
+    organisations = {name: _organisation(session, name, kind) for name, kind in ORGANISATIONS}
+    organisations[platform.name] = platform
+    credentials = {
+        key: _client(session, organisations[org_name], key, roles)
+        for key, org_name, roles in CLIENTS
+    }
+    authority = organisations["Demoshire County Council"]
+    others = [o for o in organisations.values() if o.kind not in {OrganisationKind.PLATFORM}]
+    created = {
+        theme: str(
+            _inspection(
+                session, theme, authority, others, credentials["lead_inspector"]["client_id"]
+            ).id
+        )
+        for theme in ("mental-health", "domestic-abuse")
+    }
+    return {
+        "base_url": "http://127.0.0.1:8000",
+        "token_url": "/v1/auth/token",
+        "inspections": created,
+        "clients": credentials,
+    }

@@ -1,0 +1,114 @@
+"""The ``jtai`` command: serve, administer, and try the service with demo data."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from sqlalchemy.orm import Session
+
+from app.core.config import ConfigurationError, Settings, load_settings
+from app.core.database import make_engine, make_session_factory, session_scope
+from app.core.migrations import upgrade_to_head
+
+cli = typer.Typer(help="JTAI Exchange: serve the API and administer it.", no_args_is_help=True)
+admin = typer.Typer(help="Operator commands run on the server.", no_args_is_help=True)
+audit_cli = typer.Typer(help="The audit chain.", no_args_is_help=True)
+cli.add_typer(admin, name="admin")
+cli.add_typer(audit_cli, name="audit")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigurationError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    """A migrated database and one committed transaction, for commands run on the server."""
+    from app.audit import chain  # noqa: F401  (registers the audit commit hook)
+
+    upgrade_to_head(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+@cli.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind"),
+    port: int = typer.Option(8000, help="Port to listen on"),
+    workers: int = typer.Option(1, min=1, help="Worker processes (stateless; share the DB)"),
+    demo: bool = typer.Option(False, "--demo", help="Create demo data and print credentials"),
+) -> None:
+    """Apply migrations, then serve app.main:app."""
+    import uvicorn
+
+    settings = _settings()
+    upgrade_to_head(settings.resolved_database_url)
+    if demo:
+        _print_demo(settings)
+    uvicorn.run(
+        "app.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        access_log=False,
+        log_level="warning",
+    )
+
+
+@cli.command()
+def demo() -> None:
+    """Create (or refresh) a demo world and print its credentials as JSON."""
+    _print_demo(_settings())
+
+
+def _print_demo(settings: Settings) -> None:
+    from app.cli.demo import build_demo
+
+    with _session(settings) as session:
+        world = build_demo(session, settings)
+    typer.echo(json.dumps(world, indent=2))
+
+
+@admin.command("create-operator")
+def create_operator(
+    name: str = typer.Option(..., "--name", help="Name of the operator client"),
+) -> None:
+    """Create an operator client and print {"client_id", "client_secret"} once."""
+    from app.cli.bootstrap import create_operator_client
+
+    with _session(_settings()) as session:
+        credentials = create_operator_client(session, name)
+    typer.echo(json.dumps(credentials))
+
+
+@audit_cli.command("verify")
+def verify() -> None:
+    """Recompute the audit chain; exit 1 and name the first broken row if it is broken."""
+    from app.audit.service import verify_chain
+
+    with _session(_settings()) as session:
+        result = verify_chain(session)
+    typer.echo(json.dumps(result.__dict__))
+    if not result.valid:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    try:
+        cli()
+    except ConfigurationError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,107 @@
+"""All settings, from environment variables prefixed ``JTAI_`` (DESIGN.md section 7)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+
+class StorageKind(StrEnum):
+    LOCAL = "local"
+    S3 = "s3"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class ConfigurationError(RuntimeError):
+    """An incoherent configuration; the message is one line naming the setting."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JTAI_", extra="ignore", frozen=True)
+
+    environment: Environment = Environment.DEVELOPMENT
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    storage: StorageKind = StorageKind.LOCAL
+    storage_dir: Path | None = None
+    s3_endpoint_url: str | None = None
+    s3_bucket: str | None = None
+    s3_region: str = "us-east-1"
+
+    token_ttl_seconds: int = Field(default=900, ge=30, le=3600)
+    token_issuer: str = "jtai-exchange"  # noqa: S105
+    token_audience: str = "jtai-exchange-api"  # noqa: S105
+    signing_key_file: Path | None = None
+    signing_key: SecretStr | None = None
+
+    max_body_bytes: int = Field(default=1 * MiB, ge=1024)
+    max_list_bytes: int = Field(default=50 * 1000 * 1000, ge=1024)
+    max_upload_bytes: int = Field(default=2 * GiB, ge=1024)
+    upload_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+
+    timezone: str = "Europe/London"
+    office_hours_end: str | None = None
+    extra_themes_dir: Path | None = None
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _check_coherent(self) -> Self:
+        if self.storage is StorageKind.S3 and not self.s3_bucket:
+            raise ValueError("JTAI_S3_BUCKET is required when JTAI_STORAGE=s3")
+        production = self.environment is Environment.PRODUCTION
+        if production and self.resolved_database_url.startswith("sqlite"):
+            raise ValueError("JTAI_DATABASE_URL must name PostgreSQL in production")
+        if self.office_hours_end is not None and not _is_hh_mm(self.office_hours_end):
+            raise ValueError("JTAI_OFFICE_HOURS_END must be HH:MM, e.g. 17:30")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'jtai.sqlite3').as_posix()}"
+
+    @property
+    def resolved_storage_dir(self) -> Path:
+        return self.storage_dir or self.var_dir / "objects"
+
+    @property
+    def resolved_signing_key_file(self) -> Path:
+        return self.signing_key_file or self.var_dir / "jwt-signing-key.pem"
+
+
+def _is_hh_mm(value: str) -> bool:
+    hours, _, minutes = value.partition(":")
+    return hours.isdigit() and minutes.isdigit() and 0 <= int(hours) < 24 and 0 <= int(minutes) < 60
+
+
+def load_settings() -> Settings:
+    """Build settings from the environment, turning validation errors into one line."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        location = ".".join(str(part) for part in first["loc"])
+        name = f"JTAI_{location.upper()}" if location else "configuration"
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigurationError(f"{name}: {message}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,231 @@
+"""One error hierarchy, answered as RFC 9457 problem details with a stable ``code``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.request_context import current_request_id
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+logger = logging.getLogger("jtai.errors")
+
+
+class ProblemItem(BaseModel):
+    """One thing wrong with the request: where, what, and a stable code."""
+
+    field: str | None = Field(default=None, description="Dotted path of the offending field")
+    code: str
+    message: str
+    row: int | None = Field(default=None, description="Row number as the user sees it")
+    value: str | None = None
+
+
+class Problem(BaseModel):
+    type: str = "about:blank"
+    title: str
+    status: int
+    code: str = Field(description="Stable, machine-readable error code")
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[ProblemItem] | None = None
+
+
+class AppError(Exception):
+    status: int = 400
+    code: str = "bad_request"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        errors: list[ProblemItem] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.code = code or type(self).code
+        self.errors = errors
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+
+class Unauthenticated(AppError):
+    status, code, title = 401, "unauthenticated", "Authentication required"
+
+    def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"WWW-Authenticate": 'Bearer realm="jtai"'})
+        super().__init__(detail, **kwargs)
+
+
+class Forbidden(AppError):
+    status, code, title = 403, "forbidden", "Not allowed"
+
+
+class NotFound(AppError):
+    status, code, title = 404, "not_found", "Not found"
+
+
+class Conflict(AppError):
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class PreconditionFailed(AppError):
+    status, code, title = 412, "precondition_failed", "Precondition failed"
+
+
+class PayloadTooLarge(AppError):
+    status, code, title = 413, "payload_too_large", "Payload too large"
+
+
+class UnsupportedMediaType(AppError):
+    status, code, title = 415, "unsupported_media_type", "Unsupported media type"
+
+
+class InvalidContent(AppError):
+    status, code, title = 422, "invalid", "Invalid content"
+
+
+def problem_response(
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    *,
+    errors: list[ProblemItem] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+    instance: str | None = None,
+) -> JSONResponse:
+    problem = Problem(
+        title=title,
+        status=status,
+        code=code,
+        detail=detail,
+        errors=errors,
+        instance=instance,
+        request_id=current_request_id(),
+    )
+    body = problem.model_dump(exclude_none=True) | (extra or {})
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+_HTTP_CODES = {
+    400: ("bad_request", "Bad request"),
+    401: ("unauthenticated", "Authentication required"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+    406: ("not_acceptable", "Not acceptable"),
+    413: ("payload_too_large", "Payload too large"),
+    415: ("unsupported_media_type", "Unsupported media type"),
+}
+
+
+async def _handle_app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return problem_response(
+        exc.status,
+        exc.code,
+        exc.title,
+        exc.detail,
+        errors=exc.errors,
+        headers=exc.headers,
+        extra=exc.extra,
+        instance=request.url.path,
+    )
+
+
+async def _handle_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "HTTP error"))
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
+    return problem_response(
+        exc.status_code,
+        code,
+        title,
+        detail,
+        headers=dict(exc.headers or {}),
+        instance=request.url.path,
+    )
+
+
+def _validation_items(exc: RequestValidationError) -> list[ProblemItem]:
+    items = []
+    for error in exc.errors():
+        location = [str(part) for part in error.get("loc", ())]
+        if location and location[0] in {"body", "query", "path", "header"}:
+            location = [location[0], *location[1:]]
+        items.append(
+            ProblemItem(
+                field=".".join(location) or None,
+                code=str(error.get("type", "invalid")),
+                message=str(error.get("msg", "invalid value")),
+            )
+        )
+    return items
+
+
+async def _handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    items = _validation_items(exc)
+    fields = ", ".join(item.field or "?" for item in items[:5])
+    return problem_response(
+        422,
+        "validation_error",
+        "Invalid request",
+        f"Invalid fields: {fields}",
+        errors=items,
+        instance=request.url.path,
+    )
+
+
+async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error", extra={"path": request.url.path})
+    return problem_response(
+        500,
+        "internal_error",
+        "Internal error",
+        "The server failed; quote the request id when reporting it.",
+        instance=request.url.path,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _handle_app_error)
+    app.add_exception_handler(StarletteHTTPException, _handle_http_error)
+    app.add_exception_handler(RequestValidationError, _handle_validation_error)
+    app.add_exception_handler(Exception, _handle_unexpected)
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` entry declaring a route's problem+json errors for OpenAPI."""
+    descriptions = {
+        400: "Malformed request",
+        401: "Missing, expired or invalid token",
+        403: "The caller's role may not do this",
+        404: "No such object, or not visible to the caller",
+        409: "Conflicts with the current state",
+        412: "The object changed since it was read (If-Match)",
+        413: "Body too large",
+        415: "Unsupported media type",
+        422: "Invalid content; `errors` names each problem",
+    }
+    return {
+        status: {
+            "model": Problem,
+            "description": descriptions.get(status, "Error"),
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

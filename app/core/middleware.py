@@ -1,0 +1,168 @@
+"""Pure ASGI middleware: request ids with one JSON log line per request, and body limits."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.errors import PROBLEM_MEDIA_TYPE
+from app.core.request_context import current_request_id, reset_request_id, set_request_id
+
+access_logger = logging.getLogger("jtai.access")
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class RequestContextMiddleware:
+    """Echo or mint ``X-Request-ID`` and log method, route, status, duration and client."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        token = set_request_id(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            _log_access(scope, status, time.perf_counter() - started)
+            reset_request_id(token)
+
+
+def _incoming_request_id(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            candidate = value.decode("latin-1")
+            return candidate if _VALID_REQUEST_ID.match(candidate) else None
+    return None
+
+
+def _log_access(scope: Scope, status: int, seconds: float) -> None:
+    route = scope.get("route")
+    access_logger.info(
+        "request",
+        extra={
+            "method": scope.get("method"),
+            "route": getattr(route, "path", None) or "unmatched",
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+            "client_id": scope.get("state", {}).get("client_id"),
+            "request_id": current_request_id(),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class BodyLimit:
+    """Largest body for requests whose path matches ``pattern`` (first match wins)."""
+
+    pattern: re.Pattern[str]
+    max_bytes: int
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """Refuse oversize bodies with 413 from the declared length or while streaming."""
+
+    def __init__(self, app: ASGIApp, limits: Sequence[BodyLimit], default_max_bytes: int) -> None:
+        self.app = app
+        self.limits = tuple(limits)
+        self.default_max_bytes = default_max_bytes
+
+    def _limit_for(self, path: str) -> int:
+        for limit in self.limits:
+            if limit.pattern.match(path):
+                return limit.max_bytes
+        return self.default_max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self._limit_for(scope["path"])
+        declared = _declared_length(scope)
+        if declared is not None and declared > limit:
+            await _send_413(send, limit)
+            return
+        received = 0
+        response_started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _BodyTooLarge:
+            if not response_started:
+                await _send_413(send, limit)
+
+
+def _declared_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _send_413(send: Send, limit: int) -> None:
+    body = json.dumps(
+        {
+            "type": "about:blank",
+            "title": "Payload too large",
+            "status": 413,
+            "code": "payload_too_large",
+            "detail": f"The body exceeds the limit of {limit} bytes for this endpoint.",
+            "request_id": current_request_id(),
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,56 @@
+"""Loading an inspection for a caller: invisible is 404, visible but not allowed is 403."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends
+
+from app.auth.deps import authorize
+from app.auth.policy import Relation, rule_for
+from app.auth.principal import Principal
+from app.core.deps import DbSession
+from app.core.errors import Forbidden
+from app.inspections import service
+from app.inspections.models import Inspection
+
+
+@dataclass(frozen=True)
+class InspectionAccess:
+    principal: Principal
+    inspection: Inspection
+
+    @property
+    def is_lead(self) -> bool:
+        return self.inspection.lead_client_id == self.principal.client_id
+
+
+def _check_relation(relation: Relation, access: InspectionAccess) -> None:
+    if relation is Relation.LEAD and not access.is_lead:
+        raise Forbidden("Only the lead inspector of this inspection may do this.", code="not_lead")
+    if relation is Relation.LEAD_OR_OPERATOR and not (
+        access.is_lead or access.principal.is_operator
+    ):
+        raise Forbidden("Only the lead inspector or the operator may do this.", code="not_lead")
+
+
+def authorize_inspection(operation: str) -> Any:
+    """Like ``authorize``, then load the path's inspection through the caller's visibility."""
+    rule = rule_for(operation)
+    if rule.relation is None:
+        raise LookupError(f"policy entry {operation!r} names no relation to an inspection")
+    relation = rule.relation
+
+    def load(
+        inspection_id: uuid.UUID,
+        session: DbSession,
+        principal: Principal = authorize(operation),
+    ) -> InspectionAccess:
+        access = InspectionAccess(principal, service.get_visible(session, principal, inspection_id))
+        _check_relation(relation, access)
+        return access
+
+    load.__policy_operation__ = operation  # type: ignore[attr-defined]
+    return Depends(load)

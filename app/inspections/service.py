@@ -1,0 +1,181 @@
+"""Inspections, who takes part and who leads; no HTTP here."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from app.auth.models import ApiClient
+from app.auth.principal import Principal
+from app.auth.roles import Role
+from app.core.database import utcnow
+from app.core.errors import Conflict, InvalidContent, NotFound, ProblemItem
+from app.inspections.models import (
+    STATUS_ORDER,
+    Inspection,
+    InspectionParticipant,
+    InspectionStatus,
+)
+from app.organisations.kinds import OrganisationKind
+from app.organisations.models import Organisation
+
+
+def _invalid(field: str, code: str, message: str) -> InvalidContent:
+    return InvalidContent(
+        message, code=code, errors=[ProblemItem(field=field, code=code, message=message)]
+    )
+
+
+@dataclass(frozen=True)
+class NewInspection:
+    area_name: str
+    local_authority_id: uuid.UUID
+    theme: str
+    notification_at: datetime
+
+
+def create_inspection(
+    session: Session, request: NewInspection, known_themes: Collection[str]
+) -> Inspection:
+    if request.theme not in known_themes:
+        themes = ", ".join(sorted(known_themes))
+        raise _invalid("body.theme", "unknown_theme", f"theme must be one of: {themes}")
+    authority = session.get(Organisation, request.local_authority_id)
+    if authority is None or authority.kind is not OrganisationKind.LOCAL_AUTHORITY:
+        raise _invalid(
+            "body.local_authority_id",
+            "not_a_local_authority",
+            "local_authority_id must name an organisation of kind local_authority",
+        )
+    inspection = Inspection(
+        area_name=request.area_name,
+        local_authority_id=authority.id,
+        theme=request.theme,
+        notification_at=request.notification_at,
+    )
+    session.add(inspection)
+    session.flush()
+    session.add(InspectionParticipant(inspection_id=inspection.id, organisation_id=authority.id))
+    session.flush()
+    return inspection
+
+
+def _participates(principal: Principal) -> object:
+    return exists().where(
+        and_(
+            InspectionParticipant.inspection_id == Inspection.id,
+            InspectionParticipant.organisation_id == principal.organisation_id,
+        )
+    )
+
+
+def get_visible(session: Session, principal: Principal, inspection_id: uuid.UUID) -> Inspection:
+    """The inspection if the caller may know it exists; otherwise 404, as if it did not."""
+    query = select(Inspection).where(Inspection.id == inspection_id)
+    if not principal.is_operator:
+        query = query.where(_participates(principal))  # type: ignore[arg-type]
+    inspection = session.execute(query).scalar_one_or_none()
+    if inspection is None:
+        raise NotFound("No such inspection.")
+    return inspection
+
+
+def list_visible(
+    session: Session, principal: Principal, *, limit: int, offset: int
+) -> tuple[Sequence[Inspection], int]:
+    query = select(Inspection)
+    if not principal.is_operator:
+        query = query.where(_participates(principal))  # type: ignore[arg-type]
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = session.execute(
+        query.order_by(Inspection.notification_at.desc(), Inspection.id).limit(limit).offset(offset)
+    )
+    return rows.scalars().all(), int(total)
+
+
+def participants(
+    session: Session, inspection_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[InspectionParticipant, Organisation]]]:
+    rows = session.execute(
+        select(InspectionParticipant, Organisation)
+        .join(Organisation, InspectionParticipant.organisation_id == Organisation.id)
+        .where(InspectionParticipant.inspection_id.in_(inspection_ids))
+        .order_by(InspectionParticipant.added_at, Organisation.name)
+    ).all()
+    grouped: dict[uuid.UUID, list[tuple[InspectionParticipant, Organisation]]] = {
+        inspection_id: [] for inspection_id in inspection_ids
+    }
+    for participant, organisation in rows:
+        grouped[participant.inspection_id].append((participant, organisation))
+    return grouped
+
+
+def add_participant(session: Session, inspection: Inspection, organisation_id: uuid.UUID) -> bool:
+    """Idempotent; answers whether the organisation was newly added."""
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound("No such organisation.")
+    if organisation.kind is OrganisationKind.PLATFORM:
+        raise _invalid(
+            "path.organisation_id",
+            "cannot_participate",
+            "the platform operator does not take part in inspections",
+        )
+    if session.get(InspectionParticipant, (inspection.id, organisation.id)) is not None:
+        return False
+    session.add(InspectionParticipant(inspection_id=inspection.id, organisation_id=organisation.id))
+    session.flush()
+    return True
+
+
+def remove_participant(
+    session: Session, inspection: Inspection, organisation_id: uuid.UUID
+) -> None:
+    participant = session.get(InspectionParticipant, (inspection.id, organisation_id))
+    if participant is None:
+        raise NotFound("That organisation does not take part in this inspection.")
+    if organisation_id == inspection.local_authority_id:
+        raise Conflict(
+            "The inspected local authority always takes part.", code="cannot_remove_local_authority"
+        )
+    lead = session.get(ApiClient, inspection.lead_client_id) if inspection.lead_client_id else None
+    if lead is not None and lead.organisation_id == organisation_id:
+        raise Conflict("Name another lead inspector first.", code="cannot_remove_lead_organisation")
+    session.delete(participant)
+    session.flush()
+
+
+def set_lead(session: Session, inspection: Inspection, client_id: uuid.UUID) -> ApiClient:
+    client = session.get(ApiClient, client_id)
+    if client is None or client.disabled_at is not None:
+        raise _invalid("body.client_id", "unknown_client", "client_id must name an active client")
+    if Role.LEAD_INSPECTOR.value not in client.roles:
+        raise _invalid(
+            "body.client_id",
+            "not_a_lead_inspector",
+            "the client does not hold the lead_inspector role",
+        )
+    add_participant(session, inspection, client.organisation_id)
+    inspection.lead_client_id = client.id
+    inspection.version += 1
+    session.flush()
+    return client
+
+
+def change_status(session: Session, inspection: Inspection, target: InspectionStatus) -> None:
+    current = STATUS_ORDER.index(inspection.status)
+    if STATUS_ORDER.index(target) != current + 1:
+        raise Conflict(
+            f"An inspection moves {' -> '.join(STATUS_ORDER)} one step at a time; "
+            f"it is '{inspection.status.value}'.",
+            code="invalid_status_transition",
+        )
+    inspection.status = target
+    inspection.status_changed_at = utcnow()
+    inspection.version += 1
+    session.flush()

@@ -1,0 +1,109 @@
+"""The FastAPI application: ``app.main:app`` for servers, ``create_app`` for tests and tools."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import FastAPI
+
+from app.audit import chain as _audit_chain  # noqa: F401  (registers the commit hook)
+from app.audit.router import router as audit_router
+from app.auth.keys import load_signing_key
+from app.auth.router import router as auth_router
+from app.auth.tokens import TokenCodec
+from app.core.config import Settings, StorageKind, get_settings
+from app.core.database import make_engine, make_session_factory
+from app.core.errors import install_error_handlers
+from app.core.logging import configure_logging
+from app.core.middleware import BodyLimit, BodyLimitMiddleware, RequestContextMiddleware
+from app.core.openapi import build_openapi, operation_id
+from app.core.state import AppState
+from app.health.router import router as health_router
+from app.inspections.router import router as inspections_router
+from app.organisations.router import router as organisations_router
+from app.themes.registry import BUILTIN_THEMES_DIR, load_themes
+
+DESCRIPTION = """
+Information exchange for joint targeted area inspections (JTAI) of children's services:
+child-level lists, case-file documents, case selection, evaluations and the schedule that binds
+them. Every error is `application/problem+json` with a stable `code`.
+"""
+
+TAGS = [
+    {"name": "auth", "description": "Tokens (OAuth2 client credentials) and identity"},
+    {"name": "organisations", "description": "Organisations and API clients (operator)"},
+    {"name": "inspections", "description": "Inspections, participants and the lead"},
+    {"name": "audit", "description": "The append-only, verifiable audit chain"},
+    {"name": "health", "description": "Liveness and readiness"},
+]
+
+
+# Every router the app serves; the access-policy test walks these.
+ROUTERS = (
+    auth_router,
+    organisations_router,
+    inspections_router,
+    audit_router,
+    health_router,
+)
+
+
+def build_state(settings: Settings) -> AppState:
+    engine = make_engine(settings.resolved_database_url)
+    tokens = TokenCodec(
+        key=load_signing_key(settings),
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        ttl_seconds=settings.token_ttl_seconds,
+    )
+    extra = [settings.extra_themes_dir] if settings.extra_themes_dir else []
+    theme_dirs = [BUILTIN_THEMES_DIR, *extra]
+    if settings.storage is StorageKind.LOCAL:
+        settings.resolved_storage_dir.mkdir(parents=True, exist_ok=True)
+    return AppState(
+        settings=settings,
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        tokens=tokens,
+        themes=load_themes(theme_dirs),
+    )
+
+
+def _body_limits(settings: Settings) -> list[BodyLimit]:
+    return [
+        BodyLimit(re.compile(r"^/v1/requests/[^/]+/documents$"), settings.max_upload_bytes),
+        BodyLimit(re.compile(r"^/v1/inspections/[^/]+/lists/[^/]+$"), settings.max_list_bytes),
+    ]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    app = FastAPI(
+        title="JTAI Exchange",
+        version="0.1.0",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
+    )
+    app.state.jtai = build_state(settings)
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limits=_body_limits(settings),
+        default_max_bytes=settings.max_body_bytes,
+    )
+    app.add_middleware(RequestContextMiddleware)
+    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    # `app.main:app` is built on first use, so importing this module stays side-effect free.
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)

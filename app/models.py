@@ -1,0 +1,19 @@
+"""Every domain's tables, imported once so Alembic and tests see the whole schema."""
+
+from app.audit.models import AuditEvent, AuditHead
+from app.auth.models import ApiClient
+from app.core.database import Base
+from app.inspections.models import Inspection, InspectionParticipant
+from app.organisations.models import Organisation
+
+metadata = Base.metadata
+
+__all__ = [
+    "ApiClient",
+    "AuditEvent",
+    "AuditHead",
+    "Inspection",
+    "InspectionParticipant",
+    "Organisation",
+    "metadata",
+]

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from app.audit import chain as audit
+from app.auth import service as auth_service
+from app.auth.deps import authorize
+from app.auth.principal import Principal
+from app.core.deps import DbSession
+from app.core.errors import error_responses
+from app.core.pagination import Page, PageParams, page_params
+from app.organisations import service
+from app.organisations.kinds import OrganisationKind
+from app.organisations.schemas import (
+    ClientCreate,
+    ClientCredentials,
+    ClientRead,
+    OrganisationCreate,
+    OrganisationRead,
+)
+
+router = APIRouter(prefix="/v1", tags=["organisations"])
+COMMON_ERRORS = error_responses(401, 403)
+
+
+@router.post(
+    "/organisations",
+    status_code=201,
+    response_model=OrganisationRead,
+    responses=error_responses(401, 403, 422),
+    summary="Register an organisation",
+)
+def create_organisation(
+    body: OrganisationCreate,
+    session: DbSession,
+    principal: Principal = authorize("create_organisation"),
+) -> OrganisationRead:
+    organisation = service.create_organisation(session, body.name, body.kind)
+    audit.record(session, principal, "organisation.created", "organisation", organisation.id)
+    return OrganisationRead.model_validate(organisation)
+
+
+@router.get(
+    "/organisations",
+    response_model=Page[OrganisationRead],
+    responses=COMMON_ERRORS,
+    summary="List organisations",
+)
+def list_organisations(
+    session: DbSession,
+    paging: Annotated[PageParams, Depends(page_params)],
+    kind: Annotated[OrganisationKind | None, Query(description="Only this kind")] = None,
+    principal: Principal = authorize("list_organisations"),
+) -> Page[OrganisationRead]:
+    rows, total = service.list_organisations(
+        session, kind=kind, limit=paging.limit, offset=paging.offset
+    )
+    return Page.build([OrganisationRead.model_validate(row) for row in rows], paging, total)
+
+
+@router.get(
+    "/organisations/{organisation_id}",
+    response_model=OrganisationRead,
+    responses=error_responses(401, 403, 404),
+    summary="Get an organisation",
+)
+def get_organisation(
+    organisation_id: uuid.UUID,
+    session: DbSession,
+    principal: Principal = authorize("get_organisation"),
+) -> OrganisationRead:
+    return OrganisationRead.model_validate(service.get_organisation(session, organisation_id))
+
+
+@router.post(
+    "/organisations/{organisation_id}/clients",
+    status_code=201,
+    response_model=ClientCredentials,
+    responses=error_responses(401, 403, 404, 422),
+    summary="Create an API client; its secret is shown once",
+)
+def create_client(
+    organisation_id: uuid.UUID,
+    body: ClientCreate,
+    session: DbSession,
+    principal: Principal = authorize("create_client"),
+) -> ClientCredentials:
+    organisation = service.get_organisation(session, organisation_id)
+    issued = auth_service.create_client(session, organisation, body.name, body.roles)
+    audit.record(
+        session,
+        principal,
+        "client.created",
+        "client",
+        issued.client.id,
+        detail={"organisation_id": str(organisation.id), "roles": issued.client.roles},
+    )
+    return ClientCredentials(client_id=issued.client.id, client_secret=issued.secret)
+
+
+@router.get(
+    "/organisations/{organisation_id}/clients",
+    response_model=list[ClientRead],
+    responses=error_responses(401, 403, 404),
+    summary="List an organisation's API clients",
+)
+def list_clients(
+    organisation_id: uuid.UUID,
+    session: DbSession,
+    principal: Principal = authorize("list_clients"),
+) -> list[ClientRead]:
+    organisation = service.get_organisation(session, organisation_id)
+    return [ClientRead.model_validate(c) for c in service.list_clients(session, organisation)]
+
+
+@router.post(
+    "/clients/{client_id}/disable",
+    response_model=ClientRead,
+    responses=error_responses(401, 403, 404),
+    summary="Disable an API client; its tokens stop working at once",
+)
+def disable_client(
+    client_id: uuid.UUID,
+    session: DbSession,
+    principal: Principal = authorize("disable_client"),
+) -> ClientRead:
+    client = auth_service.disable_client(session, auth_service.get_client(session, client_id))
+    audit.record(session, principal, "client.disabled", "client", client.id)
+    return ClientRead.model_validate(client)
+
+
+@router.post(
+    "/clients/{client_id}/secret",
+    response_model=ClientCredentials,
+    responses=error_responses(401, 403, 404),
+    summary="Rotate a client's secret; earlier tokens stop working",
+)
+def rotate_client_secret(
+    client_id: uuid.UUID,
+    session: DbSession,
+    principal: Principal = authorize("rotate_client_secret"),
+) -> ClientCredentials:
+    issued = auth_service.rotate_secret(session, auth_service.get_client(session, client_id))
+    audit.record(session, principal, "client.secret_rotated", "client", issued.client.id)
+    return ClientCredentials(client_id=issued.client.id, client_secret=issued.secret)

@@ -1,0 +1,142 @@
+"""Shared fixtures: a migrated database per run (SQLite or PostgreSQL), clean for every test.
+
+Choose the database with ``--db sqlite`` (default) or ``--db postgresql``; PostgreSQL runs use
+a fresh database on ``JTAI_TEST_POSTGRES_URL`` that is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
+
+from app.auth.keys import generate_private_pem
+from app.core.config import Environment, Settings
+from app.core.database import make_engine
+from app.core.migrations import upgrade_to_head
+from app.main import create_app
+from app.models import metadata
+from tests.factories import Factory
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=["sqlite", "postgresql"],
+        default=os.environ.get("JTAI_TEST_DB", "sqlite"),
+        help="database the suite runs against",
+    )
+
+
+@pytest.fixture(scope="session")
+def db_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.config.getoption("--db"))
+
+
+@pytest.fixture(scope="session")
+def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("var")
+
+
+def _postgres_database() -> Iterator[str]:
+    admin_url = os.environ.get("JTAI_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    name = f"jtai_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(db_kind: str, var_dir: Path) -> Iterator[str]:
+    if db_kind == "postgresql":
+        yield from _postgres_database()
+    else:
+        yield f"sqlite:///{(var_dir / 'test.sqlite3').as_posix()}"
+
+
+@pytest.fixture(scope="session")
+def migrated_database(database_url: str) -> str:
+    upgrade_to_head(database_url)
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def settings(migrated_database: str, var_dir: Path) -> Settings:
+    return Settings(
+        environment=Environment.TEST,
+        var_dir=var_dir,
+        database_url=migrated_database,
+        signing_key=generate_private_pem(),  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+def engine(app: FastAPI) -> Engine:
+    result: Engine = app.state.jtai.engine
+    return result
+
+
+def _wipe(engine: Engine) -> None:
+    tables = list(reversed(metadata.sorted_tables))
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            connection.execute(text(f"TRUNCATE {names} CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test that touches the database starts from empty tables."""
+    yield
+    if "engine" in request.fixturenames:
+        _wipe(request.getfixturevalue("engine"))
+
+
+@pytest.fixture
+def session(app: FastAPI, engine: Engine) -> Iterator[Session]:
+    factory = app.state.jtai.session_factory
+    with factory() as db_session:
+        yield db_session
+
+
+@pytest.fixture
+def client(app: FastAPI, engine: Engine) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def factory(app: FastAPI, engine: Engine) -> Factory:
+    return Factory(app)
+
+
+@pytest.fixture
+def fresh_engine(database_url: str) -> Iterator[Engine]:
+    """A separate engine, for tests that need their own connections (threads, tampering)."""
+    separate = make_engine(database_url)
+    yield separate
+    separate.dispose()

@@ -1,0 +1,117 @@
+"""Builders for the objects tests need, made through the services the API itself uses."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI
+
+from app.auth import service as auth_service
+from app.auth.roles import Role, scopes_for
+from app.core.database import session_scope
+from app.inspections import service as inspections
+from app.organisations.kinds import OrganisationKind
+from app.organisations.service import create_organisation, get_organisation
+
+LONDON = ZoneInfo("Europe/London")
+
+
+@dataclass(frozen=True)
+class Actor:
+    client_id: uuid.UUID
+    secret: str
+    organisation_id: uuid.UUID
+    kind: OrganisationKind
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass(frozen=True)
+class World:
+    """One inspection with everyone the access matrix needs."""
+
+    inspection_id: uuid.UUID
+    operator: Actor
+    lead: Actor
+    inspector: Actor
+    outside_inspector: Actor
+    agency: Actor
+    other_area_agency: Actor
+    other_inspection_id: uuid.UUID
+
+
+class Factory:
+    def __init__(self, app: FastAPI) -> None:
+        self.state = app.state.jtai
+
+    def organisation(self, kind: OrganisationKind, name: str | None = None) -> uuid.UUID:
+        with session_scope(self.state.session_factory) as session:
+            label = name or f"{kind.value} {uuid.uuid4().hex[:6]}"
+            return create_organisation(session, label, kind).id
+
+    def actor(
+        self, kind: OrganisationKind, roles: list[Role], organisation_id: uuid.UUID | None = None
+    ) -> Actor:
+        organisation_id = organisation_id or self.organisation(kind)
+        with session_scope(self.state.session_factory) as session:
+            issued = auth_service.create_client(
+                session, get_organisation(session, organisation_id), "test client", roles
+            )
+            client_id, secret = issued.client.id, issued.secret
+        token = self.state.tokens.issue(client_id, [s.value for s in scopes_for(frozenset(roles))])
+        return Actor(client_id, secret, organisation_id, kind, token)
+
+    def inspection(
+        self,
+        local_authority_id: uuid.UUID,
+        theme: str = "mental-health",
+        notification_at: datetime | None = None,
+        participants: list[uuid.UUID] | None = None,
+        lead_client_id: uuid.UUID | None = None,
+    ) -> uuid.UUID:
+        when = notification_at or datetime(2027, 3, 22, 9, 0, tzinfo=LONDON)
+        with session_scope(self.state.session_factory) as session:
+            inspection = inspections.create_inspection(
+                session,
+                inspections.NewInspection("Testshire", local_authority_id, theme, when),
+                self.state.themes.keys(),
+            )
+            for organisation_id in participants or []:
+                inspections.add_participant(session, inspection, organisation_id)
+            if lead_client_id is not None:
+                inspections.set_lead(session, inspection, lead_client_id)
+            return inspection.id
+
+    def world(self, theme: str = "mental-health") -> World:
+        operator = self.actor(OrganisationKind.PLATFORM, [Role.OPERATOR])
+        ofsted = self.organisation(OrganisationKind.OFSTED)
+        lead = self.actor(OrganisationKind.OFSTED, [Role.LEAD_INSPECTOR], ofsted)
+        inspector = self.actor(OrganisationKind.CQC, [Role.INSPECTOR])
+        outside = self.actor(OrganisationKind.HMICFRS, [Role.INSPECTOR])
+        agency = self.actor(OrganisationKind.LOCAL_AUTHORITY, [Role.AGENCY])
+        other_agency = self.actor(OrganisationKind.LOCAL_AUTHORITY, [Role.AGENCY])
+        inspection_id = self.inspection(
+            agency.organisation_id,
+            theme,
+            participants=[inspector.organisation_id],
+            lead_client_id=lead.client_id,
+        )
+        other_inspection = self.inspection(
+            other_agency.organisation_id, theme, participants=[outside.organisation_id]
+        )
+        return World(
+            inspection_id,
+            operator,
+            lead,
+            inspector,
+            outside,
+            agency,
+            other_agency,
+            other_inspection,
+        )
