@@ -10,13 +10,14 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, Select, create_engine, text
 
+from app.audit.chain import GENESIS_HASH
 from app.auth.keys import generate_private_pem
 from app.core.config import Environment, Settings
 from app.core.database import make_engine
@@ -106,6 +107,10 @@ def _wipe(engine: Engine) -> None:
         else:
             for table in tables:
                 connection.execute(table.delete())
+        # The migration seeds the chain's genesis row; a clean database has it too.
+        connection.execute(
+            text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": GENESIS_HASH}
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -116,11 +121,20 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
         _wipe(request.getfixturevalue("engine"))
 
 
+class Reader:
+    """Short read-only transactions, so a test never holds SQLite's lock across a request."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self._factory = app.state.jtai.session_factory
+
+    def all(self, statement: Select[Any]) -> list[Any]:
+        with self._factory() as session:
+            return list(session.execute(statement).scalars())
+
+
 @pytest.fixture
-def session(app: FastAPI, engine: Engine) -> Iterator[Session]:
-    factory = app.state.jtai.session_factory
-    with factory() as db_session:
-        yield db_session
+def db(app: FastAPI, engine: Engine) -> Reader:
+    return Reader(app)
 
 
 @pytest.fixture

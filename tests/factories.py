@@ -13,6 +13,7 @@ from app.auth import service as auth_service
 from app.auth.roles import Role, scopes_for
 from app.core.database import session_scope
 from app.inspections import service as inspections
+from app.inspections.models import Inspection
 from app.organisations.kinds import OrganisationKind
 from app.organisations.service import create_organisation, get_organisation
 
@@ -115,3 +116,9 @@ class Factory:
             other_agency,
             other_inspection,
         )
+
+    def add_participant(self, inspection_id: uuid.UUID, organisation_id: uuid.UUID) -> None:
+        with session_scope(self.state.session_factory) as session:
+            inspection = session.get(Inspection, inspection_id)
+            assert inspection is not None
+            inspections.add_participant(session, inspection, organisation_id)

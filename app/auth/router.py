@@ -110,7 +110,7 @@ def issue_token(
 @router.get(
     "/v1/me",
     response_model=MeRead,
-    responses=error_responses(401),
+    responses=error_responses(401, 403),
     summary="Who the token is: client, organisation and roles",
 )
 def read_me(principal: Principal = authorize("read_me")) -> MeRead:

@@ -190,22 +190,11 @@ async def _handle_validation_error(request: Request, exc: Exception) -> JSONResp
     )
 
 
-async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    logger.exception("unhandled error", extra={"path": request.url.path})
-    return problem_response(
-        500,
-        "internal_error",
-        "Internal error",
-        "The server failed; quote the request id when reporting it.",
-        instance=request.url.path,
-    )
-
-
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _handle_app_error)
     app.add_exception_handler(StarletteHTTPException, _handle_http_error)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)
-    app.add_exception_handler(Exception, _handle_unexpected)
+    # Anything else is answered 500 by RequestContextMiddleware, inside the request id.
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

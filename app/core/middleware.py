@@ -16,6 +16,7 @@ from app.core.errors import PROBLEM_MEDIA_TYPE
 from app.core.request_context import current_request_id, reset_request_id, set_request_id
 
 access_logger = logging.getLogger("jtai.access")
+error_logger = logging.getLogger("jtai.errors")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -33,11 +34,12 @@ class RequestContextMiddleware:
         token = set_request_id(request_id)
         started = time.perf_counter()
         status = 500
+        status_sent = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, status_sent
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, status_sent = message["status"], True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 message = {**message, "headers": headers}
@@ -45,6 +47,12 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Answered here, inside the request-id context, so the 500 names the request.
+            error_logger.exception("unhandled error", extra={"path": scope.get("path")})
+            if status_sent:
+                raise
+            await _send_500(send_with_id)
         finally:
             _log_access(scope, status, time.perf_counter() - started)
             reset_request_id(token)
@@ -109,25 +117,35 @@ class BodyLimitMiddleware:
             await _send_413(send, limit)
             return
         received = 0
+        exceeded = False
         response_started = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    exceeded = True
                     raise _BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
+            # Whatever the app made of the interrupted body (frameworks answer 400 for a
+            # failed read), the client is told the real reason: 413.
             nonlocal response_started
+            if exceeded and not response_started:
+                response_started = True
+                await _send_413(send, limit)
+                return
+            if exceeded:
+                return
             if message["type"] == "http.response.start":
                 response_started = True
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, guarded_send)
         except _BodyTooLarge:
             if not response_started:
                 await _send_413(send, limit)
@@ -143,21 +161,21 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
-async def _send_413(send: Send, limit: int) -> None:
+async def _send_problem(send: Send, status: int, code: str, title: str, detail: str) -> None:
     body = json.dumps(
         {
             "type": "about:blank",
-            "title": "Payload too large",
-            "status": 413,
-            "code": "payload_too_large",
-            "detail": f"The body exceeds the limit of {limit} bytes for this endpoint.",
+            "title": title,
+            "status": status,
+            "code": code,
+            "detail": detail,
             "request_id": current_request_id(),
         }
     ).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
                 (b"content-length", str(len(body)).encode()),
@@ -166,3 +184,13 @@ async def _send_413(send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def _send_413(send: Send, limit: int) -> None:
+    detail = f"The body exceeds the limit of {limit} bytes for this endpoint."
+    await _send_problem(send, 413, "payload_too_large", "Payload too large", detail)
+
+
+async def _send_500(send: Send) -> None:
+    detail = "The server failed; quote the request id when reporting it."
+    await _send_problem(send, 500, "internal_error", "Internal error", detail)

@@ -41,7 +41,9 @@ def _claims(app: FastAPI, actor: Actor, **overrides: Any) -> dict[str, Any]:
 
 def _sign(app: FastAPI, claims: dict[str, Any], **headers: Any) -> str:
     key = app.state.jtai.tokens.key
-    return jwt.encode(claims, key.private_pem, algorithm="ES256", headers={"kid": key.kid, **headers})
+    return jwt.encode(
+        claims, key.private_pem, algorithm="ES256", headers={"kid": key.kid, **headers}
+    )
 
 
 @pytest.fixture
@@ -208,7 +210,9 @@ def _hostile_tokens(app: FastAPI, actor: Actor) -> dict[str, str]:
         "HS256 signed with the public key": f"{hs_header}.{payload}.{_b64(hs_signature)}",
         "wrong audience": _sign(app, _claims(app, actor, aud="someone-else")),
         "wrong issuer": _sign(app, _claims(app, actor, iss="https://evil.example")),
-        "expired": _sign(app, _claims(app, actor, iat=int(time.time()) - 1000, exp=int(time.time()) - 10)),
+        "expired": _sign(
+            app, _claims(app, actor, iat=int(time.time()) - 1000, exp=int(time.time()) - 10)
+        ),
         "no exp": _sign(app, _claims(app, actor, exp=None)),
         "no aud": _sign(app, _claims(app, actor, aud=None)),
         "no iat": _sign(app, _claims(app, actor, iat=None)),
@@ -221,7 +225,9 @@ def _hostile_tokens(app: FastAPI, actor: Actor) -> dict[str, str]:
             good, key.private_pem, algorithm="ES256", headers={"kid": "not-our-key"}
         ),
         "crit header": _sign(app, good, crit=["exp"]),
-        "unknown client": _sign(app, _claims(app, actor, sub="8d0e1f0c-6f5a-4a0b-9b8e-3f1d2c4b5a69")),
+        "unknown client": _sign(
+            app, _claims(app, actor, sub="8d0e1f0c-6f5a-4a0b-9b8e-3f1d2c4b5a69")
+        ),
         "garbage": "not.a.token",
     }
 
@@ -235,9 +241,7 @@ def test_hostile_tokens_are_refused(client: TestClient, app: FastAPI, agency: Ac
         assert "invalid_token" in response.headers["www-authenticate"], name
 
 
-@pytest.mark.parametrize(
-    "header", [None, "Basic abc", "Bearer", "bearer  ", "Token abc"]
-)
+@pytest.mark.parametrize("header", [None, "Basic abc", "Bearer", "bearer  ", "Token abc"])
 def test_missing_or_malformed_authorization_is_401(client: TestClient, header: str | None) -> None:
     headers = {} if header is None else {"Authorization": header}
     response = client.get("/v1/me", headers=headers)

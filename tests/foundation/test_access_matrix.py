@@ -1,0 +1,230 @@
+"""The whole access matrix: every operation, as every kind of caller.
+
+401 without a valid token, 403 for a role that may never do it, 404 for an inspection or
+object the caller does not take part in, success for those the policy lets through.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.auth.policy import POLICY
+from app.auth.roles import Role
+from app.organisations.kinds import OrganisationKind
+from tests.factories import Factory, World
+
+ACTORS = ("operator", "lead", "inspector", "outside_inspector", "agency", "other_area_agency")
+ANONYMOUS = "anonymous"
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: Callable[[World, Factory], str]
+    body: Callable[[World, Factory], Any] | None = None
+
+
+def _ok_for(allowed: dict[str, int], default: int = 403) -> dict[str, int]:
+    expected = dict.fromkeys(ACTORS, default) | allowed
+    expected[ANONYMOUS] = 401
+    return expected
+
+
+def _spare_client(world: World, factory: Factory) -> str:
+    actor = factory.actor(OrganisationKind.POLICE, [Role.AGENCY])
+    return str(actor.client_id)
+
+
+def _spare_participant(world: World, factory: Factory) -> str:
+    organisation = factory.organisation(OrganisationKind.SCHOOL)
+    factory.add_participant(world.inspection_id, organisation)
+    return str(organisation)
+
+
+INSPECTION = "/v1/inspections/{}"
+
+MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
+    "read_me": (Call("GET", lambda w, f: "/v1/me"), _ok_for(dict.fromkeys(ACTORS, 200))),
+    "create_organisation": (
+        Call(
+            "POST", lambda w, f: "/v1/organisations", lambda w, f: {"name": "X", "kind": "police"}
+        ),
+        _ok_for({"operator": 201}),
+    ),
+    "list_organisations": (
+        Call("GET", lambda w, f: "/v1/organisations"),
+        _ok_for({"operator": 200}),
+    ),
+    "get_organisation": (
+        Call("GET", lambda w, f: f"/v1/organisations/{w.agency.organisation_id}"),
+        _ok_for({"operator": 200}),
+    ),
+    "create_client": (
+        Call(
+            "POST",
+            lambda w, f: f"/v1/organisations/{w.agency.organisation_id}/clients",
+            lambda w, f: {"name": "system", "roles": ["agency"]},
+        ),
+        _ok_for({"operator": 201}),
+    ),
+    "list_clients": (
+        Call("GET", lambda w, f: f"/v1/organisations/{w.agency.organisation_id}/clients"),
+        _ok_for({"operator": 200}),
+    ),
+    "disable_client": (
+        Call("POST", lambda w, f: f"/v1/clients/{_spare_client(w, f)}/disable"),
+        _ok_for({"operator": 200}),
+    ),
+    "rotate_client_secret": (
+        Call("POST", lambda w, f: f"/v1/clients/{_spare_client(w, f)}/secret"),
+        _ok_for({"operator": 200}),
+    ),
+    "create_inspection": (
+        Call(
+            "POST",
+            lambda w, f: "/v1/inspections",
+            lambda w, f: {
+                "area_name": "Elsewhere",
+                "local_authority_id": str(w.agency.organisation_id),
+                "theme": "domestic-abuse",
+                "notification_at": "2027-01-12T09:00:00+00:00",
+            },
+        ),
+        _ok_for({"operator": 201}),
+    ),
+    "list_inspections": (
+        Call("GET", lambda w, f: "/v1/inspections"),
+        _ok_for(dict.fromkeys(ACTORS, 200)),
+    ),
+    "get_inspection": (
+        Call("GET", lambda w, f: INSPECTION.format(w.inspection_id)),
+        _ok_for(
+            {"operator": 200, "lead": 200, "inspector": 200, "agency": 200},
+            default=404,
+        ),
+    ),
+    "add_participant": (
+        Call(
+            "PUT",
+            lambda w, f: (
+                INSPECTION.format(w.inspection_id)
+                + f"/participants/{f.organisation(OrganisationKind.HEALTH)}"
+            ),
+        ),
+        _ok_for({"operator": 200}),
+    ),
+    "remove_participant": (
+        Call(
+            "DELETE",
+            lambda w, f: (
+                INSPECTION.format(w.inspection_id) + f"/participants/{_spare_participant(w, f)}"
+            ),
+        ),
+        _ok_for({"operator": 204}),
+    ),
+    "set_lead_inspector": (
+        Call(
+            "PUT",
+            lambda w, f: INSPECTION.format(w.inspection_id) + "/lead",
+            lambda w, f: {"client_id": str(w.lead.client_id)},
+        ),
+        _ok_for({"operator": 200}),
+    ),
+    "update_inspection_status": (
+        Call(
+            "PUT",
+            lambda w, f: INSPECTION.format(w.inspection_id) + "/status",
+            lambda w, f: {"status": "fieldwork"},
+        ),
+        # The lead moves it first; the operator then asks for the same step again: 409.
+        _ok_for({"lead": 200, "operator": 409}),
+    ),
+    "list_inspection_audit": (
+        Call("GET", lambda w, f: INSPECTION.format(w.inspection_id) + "/audit"),
+        _ok_for({"operator": 200, "lead": 200}),
+    ),
+    "verify_audit_chain": (
+        Call("GET", lambda w, f: "/v1/audit/verify"),
+        _ok_for({"operator": 200}),
+    ),
+}
+
+# Order matters only for state-changing calls: the lead acts before the operator.
+CALL_ORDER = ("lead", "operator", "inspector", "outside_inspector", "agency", "other_area_agency")
+
+
+def test_matrix_covers_every_policy_entry() -> None:
+    assert set(MATRIX) == set(POLICY)
+
+
+@pytest.mark.parametrize("operation", sorted(MATRIX))
+def test_access_matrix(client: TestClient, factory: Factory, operation: str) -> None:
+    world = factory.world()
+    call, expected = MATRIX[operation]
+    outcomes: dict[str, int] = {}
+    for actor_name in (*CALL_ORDER, ANONYMOUS):
+        headers = {} if actor_name == ANONYMOUS else getattr(world, actor_name).headers
+        body = call.body(world, factory) if call.body else None
+        response = client.request(
+            call.method, call.path(world, factory), json=body, headers=headers
+        )
+        outcomes[actor_name] = response.status_code
+        if response.status_code >= 400:
+            assert response.headers["content-type"].startswith("application/problem+json")
+    assert outcomes == expected
+
+
+# An inspection the caller does not take part in answers 404, whatever its role allows.
+FOREIGN_INSPECTION_CALLS = [
+    ("GET", "", "lead"),
+    ("GET", "", "agency"),
+    ("GET", "", "inspector"),
+    ("PUT", "/status", "lead"),
+    ("GET", "/audit", "lead"),
+]
+
+
+@pytest.mark.parametrize(("method", "suffix", "actor_name"), FOREIGN_INSPECTION_CALLS)
+def test_another_inspection_is_404(
+    client: TestClient, factory: Factory, method: str, suffix: str, actor_name: str
+) -> None:
+    world = factory.world()
+    actor = getattr(world, actor_name)
+    body = {"status": "fieldwork"} if method == "PUT" else None
+    response = client.request(
+        method,
+        INSPECTION.format(world.other_inspection_id) + suffix,
+        json=body,
+        headers=actor.headers,
+    )
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_unknown_inspection_is_404_even_for_the_operator(
+    client: TestClient, factory: Factory
+) -> None:
+    world = factory.world()
+    response = client.get(INSPECTION.format(uuid.uuid4()), headers=world.operator.headers)
+    assert response.status_code == 404
+
+
+def test_list_shows_only_inspections_taken_part_in(client: TestClient, factory: Factory) -> None:
+    world = factory.world()
+
+    def listed(actor_name: str) -> set[str]:
+        response = client.get("/v1/inspections", headers=getattr(world, actor_name).headers)
+        return {item["id"] for item in response.json()["items"]}
+
+    mine, theirs = str(world.inspection_id), str(world.other_inspection_id)
+    assert listed("operator") == {mine, theirs}
+    assert listed("lead") == {mine}
+    assert listed("agency") == {mine}
+    assert listed("other_area_agency") == {theirs}
+    assert listed("outside_inspector") == {theirs}
