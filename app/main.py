@@ -21,7 +21,9 @@ from app.core.state import AppState
 from app.health.router import router as health_router
 from app.inspections.router import router as inspections_router
 from app.organisations.router import router as organisations_router
+from app.schedule.router import router as schedule_router
 from app.themes.registry import BUILTIN_THEMES_DIR, load_themes
+from app.themes.router import router as themes_router
 
 DESCRIPTION = """
 Information exchange for joint targeted area inspections (JTAI) of children's services:
@@ -33,6 +35,8 @@ TAGS = [
     {"name": "auth", "description": "Tokens (OAuth2 client credentials) and identity"},
     {"name": "organisations", "description": "Organisations and API clients (operator)"},
     {"name": "inspections", "description": "Inspections, participants and the lead"},
+    {"name": "themes", "description": "Deep-dive themes as data: lists, fields, milestones"},
+    {"name": "schedule", "description": "Milestones in working days and their live states"},
     {"name": "audit", "description": "The append-only, verifiable audit chain"},
     {"name": "health", "description": "Liveness and readiness"},
 ]
@@ -43,6 +47,8 @@ ROUTERS = (
     auth_router,
     organisations_router,
     inspections_router,
+    themes_router,
+    schedule_router,
     audit_router,
     health_router,
 )

@@ -5,6 +5,7 @@ from app.auth.models import ApiClient
 from app.core.database import Base
 from app.inspections.models import Inspection, InspectionParticipant
 from app.organisations.models import Organisation
+from app.schedule.models import MilestoneOverride
 
 metadata = Base.metadata
 
@@ -14,6 +15,7 @@ __all__ = [
     "AuditHead",
     "Inspection",
     "InspectionParticipant",
+    "MilestoneOverride",
     "Organisation",
     "metadata",
 ]

@@ -89,7 +89,7 @@ class Factory:
                 inspections.set_lead(session, inspection, lead_client_id)
             return inspection.id
 
-    def world(self, theme: str = "mental-health") -> World:
+    def world(self, theme: str = "mental-health", notification_at: datetime | None = None) -> World:
         operator = self.actor(OrganisationKind.PLATFORM, [Role.OPERATOR])
         ofsted = self.organisation(OrganisationKind.OFSTED)
         lead = self.actor(OrganisationKind.OFSTED, [Role.LEAD_INSPECTOR], ofsted)
@@ -100,6 +100,7 @@ class Factory:
         inspection_id = self.inspection(
             agency.organisation_id,
             theme,
+            notification_at,
             participants=[inspector.organisation_id],
             lead_client_id=lead.client_id,
         )

@@ -47,6 +47,12 @@ POLICY: dict[str, Rule] = {
     "remove_participant": Rule(Scope.INSPECTIONS_MANAGE, Relation.PARTICIPANT),
     "set_lead_inspector": Rule(Scope.INSPECTIONS_MANAGE, Relation.PARTICIPANT),
     "update_inspection_status": Rule(Scope.INSPECTIONS_LEAD, Relation.LEAD_OR_OPERATOR),
+    # themes and schedule
+    "list_themes": Rule(Scope.THEMES_READ),
+    "get_theme": Rule(Scope.THEMES_READ),
+    "get_schedule": Rule(Scope.SCHEDULE_READ, Relation.PARTICIPANT),
+    "get_schedule_calendar": Rule(Scope.SCHEDULE_READ, Relation.PARTICIPANT),
+    "move_milestone": Rule(Scope.SCHEDULE_WRITE, Relation.LEAD),
     # audit
     "list_inspection_audit": Rule(Scope.AUDIT_READ, Relation.LEAD_OR_OPERATOR),
     "verify_audit_chain": Rule(Scope.AUDIT_VERIFY),

@@ -145,6 +145,37 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
         # The lead moves it first; the operator then asks for the same step again: 409.
         _ok_for({"lead": 200, "operator": 409}),
     ),
+    "list_themes": (
+        Call("GET", lambda w, f: "/v1/themes"),
+        _ok_for(dict.fromkeys(ACTORS, 200)),
+    ),
+    "get_theme": (
+        Call("GET", lambda w, f: "/v1/themes/domestic-abuse"),
+        _ok_for(dict.fromkeys(ACTORS, 200)),
+    ),
+    "get_schedule": (
+        Call("GET", lambda w, f: INSPECTION.format(w.inspection_id) + "/schedule"),
+        _ok_for(
+            {"operator": 200, "lead": 200, "inspector": 200, "agency": 200},
+            default=404,
+        ),
+    ),
+    "get_schedule_calendar": (
+        Call("GET", lambda w, f: INSPECTION.format(w.inspection_id) + "/schedule.ics"),
+        _ok_for(
+            {"operator": 200, "lead": 200, "inspector": 200, "agency": 200},
+            default=404,
+        ),
+    ),
+    "move_milestone": (
+        Call(
+            "PUT",
+            lambda w, f: INSPECTION.format(w.inspection_id) + "/schedule/documents",
+            lambda w, f: {"due_at": "2027-04-02T12:00:00+01:00", "reason": "agreed by phone"},
+        ),
+        # Only the lead may: other inspectors and the operator lack the scope.
+        _ok_for({"lead": 200}),
+    ),
     "list_inspection_audit": (
         Call("GET", lambda w, f: INSPECTION.format(w.inspection_id) + "/audit"),
         _ok_for({"operator": 200, "lead": 200}),

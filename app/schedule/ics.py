@@ -1,0 +1,67 @@
+"""The schedule as an iCalendar (RFC 5545) feed that calendar programs can subscribe to."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from app.schedule.service import MilestoneStatus
+
+PRODUCT_ID = "-//JTAI Exchange//Inspection schedule//EN"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _fold(line: str) -> list[str]:
+    """Lines are folded at 75 octets; continuation lines start with a space."""
+    encoded = line.encode("utf-8")
+    parts, start, width = [], 0, 75
+    while len(encoded) - start > width:
+        end = start + width
+        while end > start and (encoded[end] & 0xC0) == 0x80:  # never split a UTF-8 sequence
+            end -= 1
+        parts.append(encoded[start:end].decode("utf-8"))
+        start, width = end, 74
+    parts.append(encoded[start:].decode("utf-8"))
+    return [parts[0], *(" " + part for part in parts[1:])]
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _event(inspection_id: uuid.UUID, status: MilestoneStatus, now: datetime) -> list[str]:
+    milestone = status.milestone
+    description = f"Responsible: {', '.join(milestone.responsible)}. State: {status.state.value}."
+    if milestone.note:
+        description += f" {milestone.note}"
+    return [
+        "BEGIN:VEVENT",
+        f"UID:{inspection_id}-{milestone.key}@jtai-exchange",
+        f"DTSTAMP:{_stamp(now)}",
+        f"DTSTART:{_stamp(status.due_at)}",
+        f"DTEND:{_stamp(status.due_at)}",
+        f"SUMMARY:{_escape(milestone.title)}",
+        f"DESCRIPTION:{_escape(description)}",
+        "TRANSP:TRANSPARENT",
+        "END:VEVENT",
+    ]
+
+
+def render_calendar(
+    inspection_id: uuid.UUID, name: str, statuses: Iterable[MilestoneStatus], now: datetime
+) -> str:
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{PRODUCT_ID}",
+        "CALSCALE:GREGORIAN",
+        f"X-WR-CALNAME:{_escape(name)}",
+    ]
+    for status in statuses:
+        lines.extend(_event(inspection_id, status, now))
+    lines.append("END:VCALENDAR")
+    return "".join(folded + "\r\n" for line in lines for folded in _fold(line))

@@ -1,0 +1,55 @@
+"""What satisfies a milestone, looked up from the data each time the schedule is read.
+
+Each ``satisfied_by`` kind of a theme file maps to one check here. A check answers when the
+milestone's condition first became true (and what made it so), or None while it is not.
+Kinds whose data arrives with later capabilities answer None until they are wired in here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from app.inspections.models import Inspection
+from app.themes.schema import SatisfiedBy, Theme
+
+
+@dataclass(frozen=True)
+class Evidence:
+    met_at: datetime
+    description: str
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    session: Session
+    inspection: Inspection
+    theme: Theme
+    due_at: datetime
+    now: datetime
+
+
+Check = Callable[[CheckContext, SatisfiedBy], Evidence | None]
+
+
+def _fieldwork_started(context: CheckContext, condition: SatisfiedBy) -> Evidence | None:
+    # Nothing is submitted for a date like the start of fieldwork: it is met when it arrives.
+    if context.now >= context.due_at:
+        return Evidence(context.due_at, "the date has arrived")
+    return None
+
+
+def _not_yet_recorded(context: CheckContext, condition: SatisfiedBy) -> Evidence | None:
+    return None
+
+
+CHECKS: dict[str, Check] = {
+    "none": _fieldwork_started,
+}
+
+
+def check_for(kind: str) -> Check:
+    return CHECKS.get(kind, _not_yet_recorded)

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from app.schedule.service import MilestoneState
+
+
+class ConditionRead(BaseModel):
+    kind: str = Field(description="What satisfies the milestone (from the theme)")
+    met_at: datetime | None
+    description: str | None = Field(description="What satisfied it, once it is met")
+
+
+class MilestoneMove(BaseModel):
+    reason: str
+    moved_by_client_id: uuid.UUID
+    moved_at: datetime
+
+
+class MilestoneRead(BaseModel):
+    key: str
+    title: str
+    responsible: list[str]
+    working_days: int = Field(description="Offset from the notification day D0 in working days")
+    at: str = Field(description="Time of day (HH:MM, Europe/London) or end_of_day")
+    note: str | None
+    due_at: datetime = Field(description="When it is due, with its UTC offset")
+    default_due_at: datetime
+    state: MilestoneState
+    met_at: datetime | None
+    satisfied_by: list[ConditionRead]
+    moved: MilestoneMove | None
+
+
+class ScheduleRead(BaseModel):
+    inspection_id: uuid.UUID
+    theme: str
+    notification_at: datetime
+    timezone: str
+    milestones: list[MilestoneRead]
+
+
+class MilestoneUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    due_at: AwareDatetime
+    reason: str = Field(min_length=3, max_length=1000)

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from app.auth.deps import authorize
+from app.auth.principal import Principal
+from app.core.deps import State
+from app.core.errors import NotFound, error_responses
+from app.themes.registry import UnknownThemeError
+from app.themes.schema import Source, Theme
+
+router = APIRouter(prefix="/v1/themes", tags=["themes"])
+
+
+class ThemeSummary(BaseModel):
+    key: str
+    title: str
+    description: str
+    source: Source
+    lists: list[str]
+    milestones: list[str]
+
+
+@router.get(
+    "",
+    response_model=list[ThemeSummary],
+    responses=error_responses(401, 403),
+    summary="The deep-dive themes an inspection can have",
+)
+def list_themes(
+    state: State, principal: Principal = authorize("list_themes")
+) -> list[ThemeSummary]:
+    return [
+        ThemeSummary(
+            key=theme.key,
+            title=theme.title,
+            description=theme.description,
+            source=theme.source,
+            lists=[spec.key for spec in theme.lists],
+            milestones=[milestone.key for milestone in theme.milestones],
+        )
+        for theme in state.themes.all()
+    ]
+
+
+@router.get(
+    "/{theme}",
+    response_model=Theme,
+    responses=error_responses(401, 403, 404),
+    summary="A theme whole: lists and fields, milestones, documents, items, questions, ESN",
+)
+def get_theme(theme: str, state: State, principal: Principal = authorize("get_theme")) -> Theme:
+    try:
+        return state.themes.get(theme)
+    except UnknownThemeError:
+        raise NotFound(f"No theme '{theme}'.") from None
