@@ -22,6 +22,7 @@ from app.health.router import router as health_router
 from app.inspections.router import router as inspections_router
 from app.organisations.router import router as organisations_router
 from app.schedule.router import router as schedule_router
+from app.selections.router import router as selections_router
 from app.themes.registry import BUILTIN_THEMES_DIR, load_themes
 from app.themes.router import router as themes_router
 
@@ -37,6 +38,7 @@ TAGS = [
     {"name": "inspections", "description": "Inspections, participants and the lead"},
     {"name": "themes", "description": "Deep-dive themes as data: lists, fields, milestones"},
     {"name": "schedule", "description": "Milestones in working days and their live states"},
+    {"name": "selections", "description": "The lead inspector's choice of children"},
     {"name": "audit", "description": "The append-only, verifiable audit chain"},
     {"name": "health", "description": "Liveness and readiness"},
 ]
@@ -49,6 +51,7 @@ ROUTERS = (
     inspections_router,
     themes_router,
     schedule_router,
+    selections_router,
     audit_router,
     health_router,
 )

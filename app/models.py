@@ -2,10 +2,12 @@
 
 from app.audit.models import AuditEvent, AuditHead
 from app.auth.models import ApiClient
+from app.child_lists.models import ListRow, ListVersion
 from app.core.database import Base
 from app.inspections.models import Inspection, InspectionParticipant
 from app.organisations.models import Organisation
 from app.schedule.models import MilestoneOverride
+from app.selections.models import Selection
 
 metadata = Base.metadata
 
@@ -15,7 +17,10 @@ __all__ = [
     "AuditHead",
     "Inspection",
     "InspectionParticipant",
+    "ListRow",
+    "ListVersion",
     "MilestoneOverride",
     "Organisation",
+    "Selection",
     "metadata",
 ]

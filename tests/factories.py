@@ -5,17 +5,21 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
 from app.auth import service as auth_service
 from app.auth.roles import Role, scopes_for
+from app.child_lists import store
+from app.child_lists.models import ListVersion
 from app.core.database import session_scope
 from app.inspections import service as inspections
 from app.inspections.models import Inspection
 from app.organisations.kinds import OrganisationKind
 from app.organisations.service import create_organisation, get_organisation
+from app.selections.service import save_selection
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -123,3 +127,39 @@ class Factory:
             inspection = session.get(Inspection, inspection_id)
             assert inspection is not None
             inspections.add_participant(session, inspection, organisation_id)
+
+    def stored_list(
+        self,
+        inspection_id: uuid.UUID,
+        list_key: str,
+        rows: list[dict[str, Any]],
+        organisation_id: uuid.UUID | None = None,
+    ) -> uuid.UUID:
+        """A list version as if pushed, for tests of what reads lists (not of pushing)."""
+        with session_scope(self.state.session_factory) as session:
+            number = 1 + len(store.history(session, inspection_id, list_key))
+            version = ListVersion(
+                inspection_id=inspection_id,
+                list_key=list_key,
+                number=number,
+                client_id=uuid.uuid4(),
+                organisation_id=organisation_id or uuid.uuid4(),
+                media_type="application/json",
+                body_sha256="0" * 64,
+                row_count=len(rows),
+                warning_count=0,
+                warnings=[],
+                due_at=None,
+                late=False,
+            )
+            session.add(version)
+            session.flush()
+            store.insert_rows(session, version.id, rows, list(range(1, len(rows) + 1)), "child_id")
+            return version.id
+
+    def selection(self, inspection_id: uuid.UUID, key: str, child_ids: list[str]) -> None:
+        """A selection as if the lead made it (no list checks), for tests of what reads it."""
+        with session_scope(self.state.session_factory) as session:
+            inspection = session.get(Inspection, inspection_id)
+            assert inspection is not None
+            save_selection(session, inspection, key, child_ids, uuid.uuid4())

@@ -53,6 +53,9 @@ POLICY: dict[str, Rule] = {
     "get_schedule": Rule(Scope.SCHEDULE_READ, Relation.PARTICIPANT),
     "get_schedule_calendar": Rule(Scope.SCHEDULE_READ, Relation.PARTICIPANT),
     "move_milestone": Rule(Scope.SCHEDULE_WRITE, Relation.LEAD),
+    # selections
+    "put_selection": Rule(Scope.SELECTIONS_WRITE, Relation.LEAD),
+    "get_selection": Rule(Scope.SELECTIONS_READ, Relation.PARTICIPANT),
     # audit
     "list_inspection_audit": Rule(Scope.AUDIT_READ, Relation.LEAD_OR_OPERATOR),
     "verify_audit_chain": Rule(Scope.AUDIT_VERIFY),

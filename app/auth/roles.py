@@ -35,6 +35,8 @@ class Scope(StrEnum):
     THEMES_READ = "themes:read"
     SCHEDULE_READ = "schedule:read"
     SCHEDULE_WRITE = "schedule:write"
+    SELECTIONS_READ = "selections:read"
+    SELECTIONS_WRITE = "selections:write"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -47,9 +49,13 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.THEMES_READ: "Read the deep-dive themes",
     Scope.SCHEDULE_READ: "Read an inspection's schedule",
     Scope.SCHEDULE_WRITE: "Move a milestone of an inspection's schedule (lead inspector)",
+    Scope.SELECTIONS_READ: "Read which children are selected",
+    Scope.SELECTIONS_WRITE: "Select children (lead inspector)",
 }
 
 _EVERYONE = {Scope.THEMES_READ}
+# What anyone taking part in an inspection may do; objects are still filtered per caller.
+_PARTICIPANT = _EVERYONE | {Scope.INSPECTIONS_READ, Scope.SCHEDULE_READ, Scope.SELECTIONS_READ}
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.OPERATOR: frozenset(
@@ -72,10 +78,12 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             Scope.AUDIT_READ,
             Scope.SCHEDULE_READ,
             Scope.SCHEDULE_WRITE,
+            Scope.SELECTIONS_READ,
+            Scope.SELECTIONS_WRITE,
         }
     ),
-    Role.INSPECTOR: frozenset(_EVERYONE | {Scope.INSPECTIONS_READ, Scope.SCHEDULE_READ}),
-    Role.AGENCY: frozenset(_EVERYONE | {Scope.INSPECTIONS_READ, Scope.SCHEDULE_READ}),
+    Role.INSPECTOR: frozenset(_PARTICIPANT),
+    Role.AGENCY: frozenset(_PARTICIPANT),
 }
 
 

@@ -13,7 +13,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from app.child_lists import store
 from app.inspections.models import Inspection
+from app.selections.service import get_selection
 from app.themes.schema import SatisfiedBy, Theme
 
 
@@ -46,8 +48,26 @@ def _not_yet_recorded(context: CheckContext, condition: SatisfiedBy) -> Evidence
     return None
 
 
+def _lists_pushed(context: CheckContext, condition: SatisfiedBy) -> Evidence | None:
+    wanted = condition.lists_used()
+    pushed = store.first_pushes(context.session, context.inspection.id)
+    if not all(key in pushed for key in wanted):
+        return None
+    return Evidence(max(pushed[key] for key in wanted), f"lists pushed: {', '.join(wanted)}")
+
+
+def _selection_made(context: CheckContext, condition: SatisfiedBy) -> Evidence | None:
+    key = condition.selection_used()
+    selection = key and get_selection(context.session, context.inspection.id, key)
+    if not selection:
+        return None
+    return Evidence(selection.first_made_at, f"{key} selection made")
+
+
 CHECKS: dict[str, Check] = {
     "none": _fieldwork_started,
+    "lists_pushed": _lists_pushed,
+    "selection_made": _selection_made,
 }
 
 

@@ -49,6 +49,12 @@ def _spare_participant(world: World, factory: Factory) -> str:
 
 INSPECTION = "/v1/inspections/{}"
 
+
+def _tracked(world: World, factory: Factory) -> str:
+    factory.selection(world.inspection_id, "tracked", ["C1", "C2", "C3", "C4", "C5"])
+    return INSPECTION.format(world.inspection_id) + "/selections/tracked"
+
+
 MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
     "read_me": (Call("GET", lambda w, f: "/v1/me"), _ok_for(dict.fromkeys(ACTORS, 200))),
     "create_organisation": (
@@ -175,6 +181,23 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
         ),
         # Only the lead may: other inspectors and the operator lack the scope.
         _ok_for({"lead": 200}),
+    ),
+    "put_selection": (
+        Call(
+            "PUT",
+            lambda w, f: INSPECTION.format(w.inspection_id) + "/selections/tracked",
+            lambda w, f: {"child_ids": ["C1", "C2", "C3", "C4", "C5"]},
+        ),
+        # The lead gets through to validation: no lists have been pushed, so 422.
+        _ok_for({"lead": 422}),
+    ),
+    "get_selection": (
+        Call("GET", lambda w, f: _tracked(w, f)),
+        # Selected children are child data: the operator never reads them.
+        _ok_for(
+            {"operator": 403, "lead": 200, "inspector": 200, "agency": 200},
+            default=404,
+        ),
     ),
     "list_inspection_audit": (
         Call("GET", lambda w, f: INSPECTION.format(w.inspection_id) + "/audit"),

@@ -1,0 +1,184 @@
+"""The lead inspector's selections, checked against the lists and the theme's scope."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.child_lists import store
+from app.core.database import utcnow
+from app.core.errors import InvalidContent, NotFound, ProblemItem
+from app.inspections.models import Inspection
+from app.selections.models import Selection
+from app.themes.schema import Condition, Eligibility, SelectionSpec, Theme
+
+
+def selection_spec(theme: Theme, key: str) -> SelectionSpec:
+    spec = theme.selections.get(key)
+    if spec is None:
+        raise NotFound(f"The theme '{theme.key}' has no '{key}' selection.")
+    return spec
+
+
+def get_selection(session: Session, inspection_id: uuid.UUID, key: str) -> Selection | None:
+    return session.get(Selection, (inspection_id, key))
+
+
+def selected_children(session: Session, inspection_id: uuid.UUID) -> dict[str, frozenset[str]]:
+    rows = session.execute(select(Selection).where(Selection.inspection_id == inspection_id))
+    return {row.key: frozenset(row.child_ids) for row in rows.scalars()}
+
+
+def condition_holds(condition: Condition, data: Mapping[str, Any]) -> bool:
+    value = data.get(condition.field)
+    if condition.present is not None:
+        return (value not in (None, "")) is condition.present
+    if condition.equals is not None:
+        return value == condition.equals
+    if not isinstance(value, int):
+        return False
+    above = condition.at_least is None or value >= condition.at_least
+    below = condition.at_most is None or value <= condition.at_most
+    return above and below
+
+
+@dataclass(frozen=True)
+class _Problem:
+    child_id: str
+    index: int
+    code: str
+    message: str
+
+    def item(self) -> ProblemItem:
+        return ProblemItem(
+            field=f"body.child_ids.{self.index}",
+            code=self.code,
+            message=self.message,
+            value=self.child_id[:100],
+        )
+
+
+def _in_age_range(eligibility: Eligibility, row: Mapping[str, Any]) -> bool:
+    age = row.get(eligibility.age_field)
+    if eligibility.min_age is None and eligibility.max_age is None:
+        return True
+    if not isinstance(age, int):
+        return False
+    low_ok = eligibility.min_age is None or age >= eligibility.min_age
+    return low_ok and (eligibility.max_age is None or age <= eligibility.max_age)
+
+
+def _row_eligible(eligibility: Eligibility, row: Mapping[str, Any]) -> bool:
+    if not _in_age_range(eligibility, row):
+        return False
+    return not eligibility.any_of or any(condition_holds(c, row) for c in eligibility.any_of)
+
+
+def _why_not_eligible(
+    eligibility: Eligibility, rows: Sequence[Mapping[str, Any]]
+) -> tuple[str, str] | None:
+    """Why none of a child's rows brings them into scope, or None when one does."""
+    if any(_row_eligible(eligibility, row) for row in rows):
+        return None
+    if not any(_in_age_range(eligibility, row) for row in rows):
+        low, high = eligibility.min_age, eligibility.max_age
+        return "age_out_of_scope", f"the child's age on the lists is not within {low} to {high}"
+    wanted = " or ".join(f"{c.field} = {c.equals!r}" for c in eligibility.any_of)
+    return "not_in_scope", f"no list row of the child shows {wanted}"
+
+
+def _count_problem(spec: SelectionSpec, child_ids: Sequence[str]) -> ProblemItem | None:
+    if spec.minimum <= len(child_ids) <= spec.maximum:
+        return None
+    wanted = (
+        str(spec.minimum) if spec.minimum == spec.maximum else f"{spec.minimum} to {spec.maximum}"
+    )
+    return ProblemItem(
+        field="body.child_ids",
+        code="wrong_number_of_children",
+        message=f"choose {wanted} distinct children; {len(child_ids)} given",
+    )
+
+
+def _from_selection_problems(
+    session: Session, inspection: Inspection, source_key: str, child_ids: Sequence[str]
+) -> list[_Problem]:
+    source = get_selection(session, inspection.id, source_key)
+    if source is None:
+        raise InvalidContent(f"Make the '{source_key}' selection first.", code="selection_missing")
+    chosen = set(source.child_ids)
+    return [
+        _Problem(child, index, "not_in_selection", f"the child is not in the {source_key}")
+        for index, child in enumerate(child_ids)
+        if child not in chosen
+    ]
+
+
+def _from_lists_problems(
+    session: Session, inspection: Inspection, eligibility: Eligibility, child_ids: Sequence[str]
+) -> list[_Problem]:
+    versions = store.current_versions(session, inspection.id, eligibility.from_lists)
+    rows_by_child: dict[str, list[Mapping[str, Any]]] = {}
+    for row in store.rows_of(session, [v.id for v in versions.values()], child_ids):
+        rows_by_child.setdefault(row.child_id, []).append(row.data)
+    lists = ", ".join(eligibility.from_lists)
+    problems = []
+    for index, child in enumerate(child_ids):
+        rows = rows_by_child.get(child)
+        if not rows:
+            problems.append(
+                _Problem(child, index, "not_on_lists", f"the child is on none of: {lists}")
+            )
+        elif reason := _why_not_eligible(eligibility, rows):
+            problems.append(_Problem(child, index, *reason))
+    return problems
+
+
+def check_selection(
+    session: Session, inspection: Inspection, spec: SelectionSpec, child_ids: Sequence[str]
+) -> None:
+    """Raise 422 naming every child (and the count) that breaks the theme's rules."""
+    problems: list[ProblemItem] = []
+    seen: set[str] = set()
+    for index, child in enumerate(child_ids):
+        if child in seen:
+            problems.append(_Problem(child, index, "duplicate_child", "chosen twice").item())
+        seen.add(child)
+    if count := _count_problem(spec, sorted(seen)):
+        problems.append(count)
+    eligibility = spec.eligibility
+    if eligibility.from_selection is not None:
+        found = _from_selection_problems(session, inspection, eligibility.from_selection, child_ids)
+    else:
+        found = _from_lists_problems(session, inspection, eligibility, child_ids)
+    problems.extend(problem.item() for problem in found)
+    if problems:
+        raise InvalidContent(
+            "The selection breaks the theme's rules.", code="invalid_selection", errors=problems
+        )
+
+
+def save_selection(
+    session: Session,
+    inspection: Inspection,
+    key: str,
+    child_ids: Sequence[str],
+    client_id: uuid.UUID,
+) -> tuple[Selection, list[str]]:
+    """Store the selection; answers it and the children it replaced."""
+    selection = get_selection(session, inspection.id, key)
+    previous = list(selection.child_ids) if selection else []
+    now = utcnow()
+    if selection is None:
+        selection = Selection(inspection_id=inspection.id, key=key, first_made_at=now, version=0)
+        session.add(selection)
+    selection.child_ids = list(child_ids)
+    selection.version += 1
+    selection.changed_at, selection.changed_by_client_id = now, client_id
+    session.flush()
+    return selection, previous
