@@ -11,18 +11,22 @@ from app.audit.router import router as audit_router
 from app.auth.keys import load_signing_key
 from app.auth.router import router as auth_router
 from app.auth.tokens import TokenCodec
-from app.core.config import Settings, StorageKind, get_settings
+from app.child_lists.router import router as child_lists_router
+from app.core.config import Settings, get_settings
 from app.core.database import make_engine, make_session_factory
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import BodyLimit, BodyLimitMiddleware, RequestContextMiddleware
 from app.core.openapi import build_openapi, operation_id
 from app.core.state import AppState
+from app.documents.router import router as documents_router
 from app.health.router import router as health_router
 from app.inspections.router import router as inspections_router
 from app.organisations.router import router as organisations_router
+from app.requests.router import router as requests_router
 from app.schedule.router import router as schedule_router
 from app.selections.router import router as selections_router
+from app.storage import build_storage
 from app.themes.registry import BUILTIN_THEMES_DIR, load_themes
 from app.themes.router import router as themes_router
 
@@ -38,7 +42,10 @@ TAGS = [
     {"name": "inspections", "description": "Inspections, participants and the lead"},
     {"name": "themes", "description": "Deep-dive themes as data: lists, fields, milestones"},
     {"name": "schedule", "description": "Milestones in working days and their live states"},
+    {"name": "child lists", "description": "Annex A lists: push, validate, read, export"},
     {"name": "selections", "description": "The lead inspector's choice of children"},
+    {"name": "requests", "description": "What is asked of whom by when; who has sent what"},
+    {"name": "documents", "description": "Case-file documents: streamed and presigned uploads"},
     {"name": "audit", "description": "The append-only, verifiable audit chain"},
     {"name": "health", "description": "Liveness and readiness"},
 ]
@@ -51,7 +58,10 @@ ROUTERS = (
     inspections_router,
     themes_router,
     schedule_router,
+    child_lists_router,
     selections_router,
+    requests_router,
+    documents_router,
     audit_router,
     health_router,
 )
@@ -67,20 +77,22 @@ def build_state(settings: Settings) -> AppState:
     )
     extra = [settings.extra_themes_dir] if settings.extra_themes_dir else []
     theme_dirs = [BUILTIN_THEMES_DIR, *extra]
-    if settings.storage is StorageKind.LOCAL:
-        settings.resolved_storage_dir.mkdir(parents=True, exist_ok=True)
+    storage = build_storage(settings)
+    storage.ensure_bucket()
     return AppState(
         settings=settings,
         engine=engine,
         session_factory=make_session_factory(engine),
         tokens=tokens,
         themes=load_themes(theme_dirs),
+        storage=storage,
     )
 
 
 def _body_limits(settings: Settings) -> list[BodyLimit]:
     return [
         BodyLimit(re.compile(r"^/v1/requests/[^/]+/documents$"), settings.max_upload_bytes),
+        BodyLimit(re.compile(r"^/v1/uploads/[^/]+/parts/\d+$"), settings.max_upload_bytes),
         BodyLimit(re.compile(r"^/v1/inspections/[^/]+/lists/[^/]+$"), settings.max_list_bytes),
     ]
 

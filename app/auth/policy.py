@@ -56,6 +56,23 @@ POLICY: dict[str, Rule] = {
     # selections
     "put_selection": Rule(Scope.SELECTIONS_WRITE, Relation.LEAD),
     "get_selection": Rule(Scope.SELECTIONS_READ, Relation.PARTICIPANT),
+    # child lists
+    "push_list": Rule(Scope.LISTS_WRITE, Relation.PARTICIPANT),
+    "read_list": Rule(Scope.LISTS_READ, Relation.PARTICIPANT),
+    "list_versions": Rule(Scope.LIST_VERSIONS_READ, Relation.PARTICIPANT),
+    "get_list_template": Rule(Scope.THEMES_READ, Relation.PARTICIPANT),
+    "get_child": Rule(Scope.CHILDREN_READ, Relation.PARTICIPANT),
+    # requests, documents, submissions (requests and documents are found through the
+    # caller's visibility in their services: another organisation's answers 404)
+    "list_requests": Rule(Scope.REQUESTS_READ, Relation.PARTICIPANT),
+    "create_cqc_request": Rule(Scope.CQC_REQUESTS_WRITE, Relation.PARTICIPANT),
+    "list_submissions": Rule(Scope.SUBMISSIONS_READ, Relation.PARTICIPANT),
+    "upload_document": Rule(Scope.DOCUMENTS_WRITE),
+    "create_upload": Rule(Scope.DOCUMENTS_WRITE),
+    "upload_part": Rule(Scope.DOCUMENTS_WRITE),
+    "complete_upload": Rule(Scope.DOCUMENTS_WRITE),
+    "get_document": Rule(Scope.DOCUMENTS_READ),
+    "download_document": Rule(Scope.DOCUMENTS_READ),
     # audit
     "list_inspection_audit": Rule(Scope.AUDIT_READ, Relation.LEAD_OR_OPERATOR),
     "verify_audit_chain": Rule(Scope.AUDIT_VERIFY),

@@ -36,6 +36,15 @@ class Scope(StrEnum):
     SCHEDULE_READ = "schedule:read"
     SCHEDULE_WRITE = "schedule:write"
     SELECTIONS_READ = "selections:read"
+    LISTS_WRITE = "lists:write"
+    LISTS_READ = "lists:read"
+    LIST_VERSIONS_READ = "lists:versions"
+    CHILDREN_READ = "children:read"
+    REQUESTS_READ = "requests:read"
+    CQC_REQUESTS_WRITE = "requests:cqc"
+    DOCUMENTS_WRITE = "documents:write"
+    DOCUMENTS_READ = "documents:read"
+    SUBMISSIONS_READ = "submissions:read"
     SELECTIONS_WRITE = "selections:write"
 
 
@@ -50,12 +59,31 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.SCHEDULE_READ: "Read an inspection's schedule",
     Scope.SCHEDULE_WRITE: "Move a milestone of an inspection's schedule (lead inspector)",
     Scope.SELECTIONS_READ: "Read which children are selected",
+    Scope.LISTS_WRITE: "Push child lists (the agencies the theme names)",
+    Scope.LISTS_READ: "Read and export child lists (inspectors)",
+    Scope.LIST_VERSIONS_READ: "Read the history of a list and its validation reports",
+    Scope.CHILDREN_READ: "Read one child across the lists (agencies: selected children only)",
+    Scope.REQUESTS_READ: "Read what is asked of whom (agencies: what is asked of them)",
+    Scope.CQC_REQUESTS_WRITE: "Ask a health agency for documents (CQC inspectors)",
+    Scope.DOCUMENTS_WRITE: "Upload documents against requests addressed to the caller",
+    Scope.DOCUMENTS_READ: "Read documents (agencies: their own)",
+    Scope.SUBMISSIONS_READ: "Read who has sent what (agencies: their own row)",
     Scope.SELECTIONS_WRITE: "Select children (lead inspector)",
 }
 
 _EVERYONE = {Scope.THEMES_READ}
 # What anyone taking part in an inspection may do; objects are still filtered per caller.
-_PARTICIPANT = _EVERYONE | {Scope.INSPECTIONS_READ, Scope.SCHEDULE_READ, Scope.SELECTIONS_READ}
+_PARTICIPANT = _EVERYONE | {
+    Scope.INSPECTIONS_READ,
+    Scope.SCHEDULE_READ,
+    Scope.SELECTIONS_READ,
+    Scope.LIST_VERSIONS_READ,
+    Scope.CHILDREN_READ,
+    Scope.REQUESTS_READ,
+    Scope.DOCUMENTS_READ,
+    Scope.SUBMISSIONS_READ,
+}
+_INSPECTOR = _PARTICIPANT | {Scope.LISTS_READ, Scope.CQC_REQUESTS_WRITE}
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.OPERATOR: frozenset(
@@ -78,12 +106,12 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             Scope.AUDIT_READ,
             Scope.SCHEDULE_READ,
             Scope.SCHEDULE_WRITE,
-            Scope.SELECTIONS_READ,
             Scope.SELECTIONS_WRITE,
         }
+        | _INSPECTOR
     ),
-    Role.INSPECTOR: frozenset(_PARTICIPANT),
-    Role.AGENCY: frozenset(_PARTICIPANT),
+    Role.INSPECTOR: frozenset(_INSPECTOR),
+    Role.AGENCY: frozenset(_PARTICIPANT | {Scope.LISTS_WRITE, Scope.DOCUMENTS_WRITE}),
 }
 
 

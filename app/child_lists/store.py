@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
+import polars as pl
 from sqlalchemy import ColumnElement, func, insert, select
 from sqlalchemy.orm import Session
 
@@ -79,10 +80,6 @@ def history(session: Session, inspection_id: uuid.UUID, list_key: str) -> Sequen
     )
 
 
-def json_value(value: object) -> object:
-    return value.isoformat() if isinstance(value, date) else value
-
-
 def insert_rows(
     session: Session,
     version_id: uuid.UUID,
@@ -90,40 +87,56 @@ def insert_rows(
     row_numbers: Sequence[int],
     child_id_field: str,
 ) -> None:
-    """Bulk-load rows: COPY on PostgreSQL, batched multi-row INSERTs elsewhere."""
-    if session.get_bind().dialect.name == "postgresql":
-        _copy_rows(session, version_id, rows, row_numbers, child_id_field)
-        return
-    for start in range(0, len(rows), INSERT_BATCH):
-        batch = [
-            {
-                "version_id": version_id,
-                "row_number": number,
-                "child_id": str(row[child_id_field]),
-                "data": {key: json_value(value) for key, value in row.items()},
-            }
-            for row, number in zip(
-                rows[start : start + INSERT_BATCH],
-                row_numbers[start : start + INSERT_BATCH],
-                strict=True,
-            )
-        ]
-        session.execute(insert(ListRow), batch)
+    """Store rows given as dicts (tests and small pushes); see ``insert_frame`` for bulk."""
+    frame = pl.DataFrame(list(rows), infer_schema_length=None) if rows else pl.DataFrame()
+    insert_frame(session, version_id, frame, row_numbers, child_id_field)
 
 
-def _copy_rows(
+def insert_frame(
     session: Session,
     version_id: uuid.UUID,
-    rows: Sequence[Mapping[str, Any]],
+    frame: pl.DataFrame,
     row_numbers: Sequence[int],
     child_id_field: str,
 ) -> None:
+    """Bulk-load a validated list: COPY on PostgreSQL, batched INSERTs elsewhere.
+
+    The JSON of each row is built column-wise by polars, not row by row in Python, because
+    that is most of the cost of storing a hundred thousand rows.
+    """
+    if frame.height == 0:
+        return
+    table = frame.select(
+        pl.Series("row_number", list(row_numbers), dtype=pl.Int64),
+        pl.col(child_id_field).cast(pl.String).alias("child_id"),
+        pl.struct(pl.all()).struct.json_encode().alias("data"),
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        _copy(session, version_id, table)
+        return
+    for batch in table.iter_slices(INSERT_BATCH):
+        session.execute(
+            insert(ListRow),
+            [
+                {
+                    "version_id": version_id,
+                    "row_number": number,
+                    "child_id": child,
+                    "data": json.loads(data),
+                }
+                for number, child, data in batch.iter_rows()
+            ],
+        )
+
+
+def _copy(session: Session, version_id: uuid.UUID, table: pl.DataFrame) -> None:
+    # psycopg's row writer (C-accelerated) measured twice as fast as handing COPY one big
+    # CSV text, whose quoting of the JSON column is what costs.
     raw = session.connection().connection.driver_connection
     statement = "COPY list_rows (version_id, row_number, child_id, data) FROM STDIN"
     with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
-        for row, number in zip(rows, row_numbers, strict=True):
-            data = json.dumps(row, default=json_value, separators=(",", ":"))
-            copy.write_row((version_id, number, str(row[child_id_field]), data))
+        for number, child, data in table.iter_rows():
+            copy.write_row((version_id, number, child, data))
 
 
 def rows_of(
@@ -139,13 +152,16 @@ def rows_of(
 
 def page_of_rows(
     session: Session,
-    version_id: uuid.UUID,
+    version: ListVersion,
     conditions: Sequence[ColumnElement[bool]],
     order_by: Sequence[ColumnElement[Any]],
     limit: int,
     offset: int,
 ) -> tuple[Sequence[ListRow], int]:
-    query = select(ListRow).where(ListRow.version_id == version_id, *conditions)
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    query = select(ListRow).where(ListRow.version_id == version.id, *conditions)
+    if conditions:
+        total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    else:
+        total = version.row_count  # versions are immutable: no need to count them again
     rows = session.execute(query.order_by(*order_by).limit(limit).offset(offset)).scalars().all()
     return rows, int(total)

@@ -132,6 +132,17 @@ def schedule_for(
     return statuses
 
 
+def due_at_for(
+    session: Session, inspection: Inspection, theme: Theme, key: str, clock: Clock
+) -> datetime | None:
+    """When a milestone is due now (moved or not); None if the theme has no such milestone."""
+    milestone = theme.get_milestone(key)
+    if milestone is None:
+        return None
+    override = session.get(MilestoneOverride, (inspection.id, key))
+    return override.due_at if override else default_due_at(inspection, milestone, clock)
+
+
 def move_milestone(
     session: Session,
     inspection: Inspection,

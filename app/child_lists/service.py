@@ -1,0 +1,254 @@
+"""Pushing and reading child lists: the rules around the parser and the store; no HTTP here."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.auth.principal import Principal
+from app.child_lists import store
+from app.child_lists.ingest import ingest
+from app.child_lists.model import (
+    BodyTooLargeError,
+    IngestContext,
+    IngestError,
+    IngestResult,
+    UnsupportedMediaTypeError,
+)
+from app.child_lists.models import ListRow, ListVersion
+from app.core.database import utcnow
+from app.core.errors import (
+    Conflict,
+    Forbidden,
+    InvalidContent,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    ProblemItem,
+    UnsupportedMediaType,
+)
+from app.inspections.models import Inspection
+from app.schedule.service import Clock, due_at_for
+from app.selections.service import selected_children
+from app.themes.schema import ListSpec, Theme
+
+MAX_WARNINGS_KEPT = 1000
+
+
+def list_spec(theme: Theme, list_key: str) -> ListSpec:
+    spec = theme.get_list(list_key)
+    if spec is None:
+        raise NotFound(f"The theme '{theme.key}' has no list '{list_key}'.")
+    return spec
+
+
+def check_may_push(principal: Principal, spec: ListSpec) -> None:
+    if principal.organisation_kind.value not in spec.responsible:
+        responsible = ", ".join(spec.responsible)
+        raise Forbidden(
+            f"Only these organisations provide '{spec.key}': {responsible}.",
+            code="not_responsible_for_list",
+        )
+
+
+@dataclass(frozen=True)
+class Push:
+    inspection: Inspection
+    theme: Theme
+    spec: ListSpec
+    principal: Principal
+    body: bytes
+    media_type: str
+    dry_run: bool
+    if_match: int | None
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    result: IngestResult
+    version: ListVersion | None
+
+
+def _check_precondition(session: Session, push: Push) -> int:
+    """The next version number; 412 when If-Match names a version that is no longer current."""
+    current = store.current_versions(session, push.inspection.id, [push.spec.key])
+    number = current[push.spec.key].number if push.spec.key in current else 0
+    if push.if_match is not None and push.if_match != number:
+        raise PreconditionFailed(
+            f"The current version of '{push.spec.key}' is {number}, not {push.if_match}.",
+            code="version_mismatch",
+        )
+    return number + 1
+
+
+def validate_push(session: Session, push: Push, clock: Clock) -> IngestResult:
+    context = IngestContext(
+        today=utcnow().astimezone(clock.tz).date(),
+        selections=selected_children(session, push.inspection.id),
+    )
+    try:
+        return ingest(push.body, push.media_type, push.spec, push.theme, context)
+    except UnsupportedMediaTypeError as exc:
+        raise UnsupportedMediaType(exc.message, code=exc.code) from None
+    except BodyTooLargeError as exc:
+        raise PayloadTooLarge(exc.message, code=exc.code) from None
+    except IngestError as exc:
+        raise InvalidContent(exc.message, code=exc.code) from None
+
+
+def push_list(session: Session, push: Push, clock: Clock) -> PushOutcome:
+    number = _check_precondition(session, push)
+    result = validate_push(session, push, clock)
+    if push.dry_run or not result.accepted:
+        return PushOutcome(result, None)
+    due_at = due_at_for(session, push.inspection, push.theme, push.spec.milestone, clock)
+    now = utcnow()
+    version = ListVersion(
+        inspection_id=push.inspection.id,
+        list_key=push.spec.key,
+        number=number,
+        created_at=now,
+        client_id=push.principal.client_id,
+        organisation_id=push.principal.organisation_id,
+        media_type=push.media_type,
+        body_sha256=hashlib.sha256(push.body).hexdigest(),
+        row_count=result.row_count,
+        warning_count=result.warning_count,
+        warnings=[asdict(p) for p in result.problems[:MAX_WARNINGS_KEPT]],
+        due_at=due_at,
+        late=due_at is not None and now > due_at,
+    )
+    session.add(version)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(
+            f"Another push of '{push.spec.key}' was stored at the same moment; read and retry.",
+            code="concurrent_push",
+        ) from None
+    store.insert_frame(
+        session, version.id, result.frame, result.row_numbers, push.spec.child_id_field
+    )
+    return PushOutcome(result, version)
+
+
+def require_version(
+    session: Session, inspection: Inspection, spec: ListSpec, number: int | None
+) -> ListVersion:
+    if number is None:
+        version = store.current_versions(session, inspection.id, [spec.key]).get(spec.key)
+    else:
+        version = store.version_by_number(session, inspection.id, spec.key, number)
+    if version is None:
+        which = "any version" if number is None else f"version {number}"
+        raise NotFound(f"'{spec.key}' has no {which} yet.")
+    return version
+
+
+@dataclass(frozen=True)
+class RowQuery:
+    equals: Mapping[str, str]
+    date_from: Mapping[str, date]
+    date_to: Mapping[str, date]
+    sort: str
+    descending: bool
+
+
+def _conditions(spec: ListSpec, query: RowQuery) -> list[ColumnElement[bool]]:
+    def field_text(key: str) -> ColumnElement[Any]:
+        column: ColumnElement[Any] = ListRow.data[key].as_string()
+        return column
+
+    conditions: list[ColumnElement[bool]] = []
+    for key, value in query.equals.items():
+        column = ListRow.child_id if key == spec.child_id_field else field_text(key)
+        conditions.append(column == value)
+    conditions += [field_text(k) >= v.isoformat() for k, v in query.date_from.items()]
+    conditions += [field_text(k) <= v.isoformat() for k, v in query.date_to.items()]
+    return conditions
+
+
+def _order(spec: ListSpec, query: RowQuery) -> list[ColumnElement[Any]]:
+    column: ColumnElement[Any]
+    if query.sort == "row_number":
+        column = ListRow.row_number.expression
+    elif query.sort == spec.child_id_field:
+        column = ListRow.child_id.expression
+    else:
+        column = ListRow.data[query.sort].as_string()
+    primary = column.desc() if query.descending else column.asc()
+    return [primary, ListRow.row_number.asc()]
+
+
+def check_query(spec: ListSpec, query: RowQuery) -> None:
+    known = {field.key: field for field in spec.fields}
+    unknown = [k for k in (*query.equals, *query.date_from, *query.date_to) if k not in known]
+    ranges = (*query.date_from, *query.date_to)
+    not_dates = [k for k in ranges if k in known and known[k].type != "date"]
+    if query.sort not in {"row_number", *known}:
+        unknown.append(query.sort)
+    if unknown or not_dates:
+        problems = [
+            ProblemItem(field=f"query.{k}", code="unknown_field", message="not a field of the list")
+            for k in unknown
+        ] + [
+            ProblemItem(field=f"query.{k}", code="not_a_date", message="ranges need a date field")
+            for k in not_dates
+        ]
+        raise InvalidContent(
+            "The filters or sort name fields the list does not have.",
+            code="invalid_filter",
+            errors=problems,
+        )
+
+
+def page(
+    session: Session,
+    version: ListVersion,
+    spec: ListSpec,
+    query: RowQuery,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[ListRow], int]:
+    check_query(spec, query)
+    return store.page_of_rows(
+        session, version, _conditions(spec, query), _order(spec, query), limit, offset
+    )
+
+
+def all_rows(session: Session, version: ListVersion) -> Iterator[dict[str, Any]]:
+    for row in store.rows_of(session, [version.id]):
+        yield row.data
+
+
+@dataclass(frozen=True)
+class ChildView:
+    child_id: str
+    selections: list[str]
+    lists: dict[str, tuple[ListVersion, list[ListRow]]]
+
+
+def child_view(
+    session: Session, inspection: Inspection, principal: Principal, child_id: str
+) -> ChildView:
+    """One child across every list; agencies see only children the lead has selected."""
+    selections = selected_children(session, inspection.id)
+    chosen = sorted(key for key, ids in selections.items() if child_id in ids)
+    if principal.is_agency and not chosen:
+        raise NotFound("No such child among the selected children.")
+    versions = store.current_versions(session, inspection.id)
+    by_id = {version.id: version for version in versions.values()}
+    found: dict[str, tuple[ListVersion, list[ListRow]]] = {}
+    for row in store.rows_of(session, list(by_id), [child_id]):
+        version = by_id[row.version_id]
+        found.setdefault(version.list_key, (version, []))[1].append(row)
+    if not found and not chosen:
+        raise NotFound("No list of this inspection names that child.")
+    return ChildView(child_id, chosen, found)
