@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = None
     s3_bucket: str | None = None
     s3_region: str = "us-east-1"
+    # Where clients reach the store, when it differs from where the API reaches it.
+    s3_public_endpoint_url: str | None = None
 
     token_ttl_seconds: int = Field(default=900, ge=30, le=3600)
     token_issuer: str = "jtai-exchange"  # noqa: S105

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -10,7 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 
 from app.auth.tokens import TokenCodec
-from app.core.config import Settings, StorageKind
+from app.core.config import Settings
+from app.storage import Storage
 from app.themes.registry import ThemeRegistry
 
 
@@ -21,12 +21,7 @@ class AppState:
     session_factory: sessionmaker[Session]
     tokens: TokenCodec
     themes: ThemeRegistry
-
-    def storage_ready(self) -> bool:
-        if self.settings.storage is StorageKind.LOCAL:
-            directory = self.settings.resolved_storage_dir
-            return directory.is_dir() and os.access(directory, os.W_OK)
-        return False
+    storage: Storage
 
 
 def app_state(request: Request) -> AppState:

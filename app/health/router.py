@@ -35,7 +35,7 @@ def read_health() -> Health:
     summary="The database and the object store are reachable",
 )
 def read_readiness(state: State) -> JSONResponse:
-    checks = {"database": _database_ok(state), "storage": state.storage_ready()}
+    checks = {"database": _database_ok(state), "storage": state.storage.ready()}
     ready = all(checks.values())
     body = Readiness(status="ready" if ready else "not_ready", checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)

@@ -1,0 +1,83 @@
+"""Pure helpers behind both adapters: key rules, re-chunking, Content-Disposition."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.storage.base import (
+    InvalidKey,
+    InvalidParts,
+    Meter,
+    ObjectTooLarge,
+    content_disposition,
+    rechunk,
+    validate_key,
+    validate_part_list,
+)
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["inspections/0f8c/4a1e", "a", "a.b-c_d/E.pdf", "inspections/" + "a" * 36 + "/" + "b" * 36],
+)
+def test_service_keys_are_accepted(key: str) -> None:
+    assert validate_key(key) == key
+
+
+@pytest.mark.parametrize("key", ["..", "a/..", "../a", "/a", "a\\b", "a/.b", " a", "a b", "é"])
+def test_unsafe_keys_are_refused(key: str) -> None:
+    with pytest.raises(InvalidKey):
+        validate_key(key)
+
+
+def test_rechunk_makes_exact_blocks_and_a_short_tail() -> None:
+    blocks = list(rechunk([b"ab", b"cdefg", b"", b"h", b"ijk"], 4))
+    assert blocks == [b"abcd", b"efgh", b"ijk"]
+    assert list(rechunk([], 4)) == []
+    assert list(rechunk([b"abcd"], 4)) == [b"abcd"]
+
+
+def test_meter_stops_at_the_first_chunk_past_the_limit() -> None:
+    meter = Meter(5)
+    fed = meter.feed([b"abc", b"de", b"f", b"never"])
+    assert next(fed) == b"abc"
+    assert next(fed) == b"de"
+    with pytest.raises(ObjectTooLarge):
+        next(fed)
+    assert meter.size == 6
+
+
+def test_part_list_rules() -> None:
+    validate_part_list([(1, "a"), (3, "b")])
+    for bad in ([], [(2, "a"), (1, "b")], [(1, "a"), (1, "b")], [(0, "a")], [(10_001, "a")]):
+        with pytest.raises(InvalidParts):
+            validate_part_list(bad)
+
+
+@pytest.mark.parametrize(
+    ("filename", "expected"),
+    [
+        ("report.pdf", "attachment; filename=\"report.pdf\"; filename*=UTF-8''report.pdf"),
+        (
+            "Rapport é.pdf",
+            "attachment; filename=\"Rapport _.pdf\"; filename*=UTF-8''Rapport%20%C3%A9.pdf",
+        ),
+        ("../../etc/passwd", "attachment; filename=\"passwd\"; filename*=UTF-8''passwd"),
+        ("C:\\Users\\x\\a.doc", "attachment; filename=\"a.doc\"; filename*=UTF-8''a.doc"),
+        (
+            'a"b\r\nSet-Cookie: c=d;.pdf',
+            'attachment; filename="a_bSet-Cookie_ c_d_.pdf"; '
+            "filename*=UTF-8''a%27bSet-Cookie%3A%20c%3Dd%3B.pdf",
+        ),
+        ("", "attachment; filename=\"download\"; filename*=UTF-8''download"),
+        ("..", "attachment; filename=\"download\"; filename*=UTF-8''download"),
+        ("\u202egpj.exe", "attachment; filename=\"gpj.exe\"; filename*=UTF-8''gpj.exe"),
+    ],
+)
+def test_content_disposition_is_safe(filename: str, expected: str) -> None:
+    assert content_disposition(filename) == expected
+
+
+def test_content_disposition_caps_length() -> None:
+    header = content_disposition("a" * 1000 + ".pdf")
+    assert len(header) < 400
