@@ -15,13 +15,21 @@ from app.auth.roles import Role, scopes_for
 from app.child_lists import store
 from app.child_lists.models import ListVersion
 from app.core.database import session_scope
+from app.documents.service import (
+    NewUpload,
+    create_upload,
+    new_object_key,
+    record_document,
+)
 from app.inspections import service as inspections
 from app.inspections.models import Inspection
 from app.organisations.kinds import OrganisationKind
 from app.organisations.service import create_organisation, get_organisation
+from app.requests.models import DocumentRequest, RequestKind
 from app.selections.service import save_selection
 
 LONDON = ZoneInfo("Europe/London")
+PDF = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
 
 @dataclass(frozen=True)
@@ -163,3 +171,48 @@ class Factory:
             inspection = session.get(Inspection, inspection_id)
             assert inspection is not None
             save_selection(session, inspection, key, child_ids, uuid.uuid4())
+
+    def actor_in(self, world: World, kind: str) -> Actor:
+        """An agency client of the given kind taking part in the world's inspection."""
+        actor = self.actor(OrganisationKind(kind), [Role.AGENCY])
+        self.add_participant(world.inspection_id, actor.organisation_id)
+        return actor
+
+    def document_request(self, inspection_id: uuid.UUID, organisation_id: uuid.UUID) -> uuid.UUID:
+        """A request addressed to an organisation, as the derivation would make it."""
+        with session_scope(self.state.session_factory) as session:
+            request = DocumentRequest(
+                id=uuid.uuid4(),
+                inspection_id=inspection_id,
+                kind=RequestKind.INFORMATION_ITEM,
+                addressee_organisation_id=organisation_id,
+                item_number="1.1",
+                title="1.1 Organisational structures",
+                categories=[],
+                due_at=None,
+            )
+            session.add(request)
+            return request.id
+
+    def document(self, actor: Actor, request_id: uuid.UUID, content: bytes = PDF) -> uuid.UUID:
+        """A document as if uploaded by the actor (bytes really stored)."""
+        with session_scope(self.state.session_factory) as session:
+            request = session.get(DocumentRequest, request_id)
+            assert request is not None
+            key = new_object_key(request.inspection_id)
+            stored = self.state.storage.put_stream(
+                key, [content], max_bytes=1 << 30, content_type="application/pdf"
+            )
+            principal = auth_service.principal_for_client(session, actor.client_id)
+            return record_document(
+                session, request, principal, stored, "report.pdf", "application/pdf"
+            ).id
+
+    def upload(self, actor: Actor, request_id: uuid.UUID) -> uuid.UUID:
+        """An open presigned upload started by the actor."""
+        with session_scope(self.state.session_factory) as session:
+            request = session.get(DocumentRequest, request_id)
+            assert request is not None
+            principal = auth_service.principal_for_client(session, actor.client_id)
+            wanted = NewUpload("scan.pdf", 13, "0" * 64)
+            return create_upload(session, self.state.storage, request, principal, wanted, 3600).id

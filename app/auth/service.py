@@ -85,6 +85,14 @@ def principal_for_token(session: Session, claims: TokenClaims) -> Principal:
     return _principal(client, organisation, claims.scopes)
 
 
+def principal_for_client(session: Session, client_id: uuid.UUID) -> Principal:
+    """The principal a client acts as (for tools acting on a client's behalf)."""
+    found = _load_client(session, client_id)
+    if found is None:
+        raise NotFound("No such client.")
+    return _principal(*found)
+
+
 def validate_roles(roles: list[Role], organisation: Organisation) -> None:
     problems = [
         ProblemItem(

@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 from app.auth.policy import POLICY
 from app.auth.roles import Role
 from app.organisations.kinds import OrganisationKind
-from tests.factories import Factory, World
+from tests.factories import PDF, Factory, World
+from tests.lists_api.helpers import cin_row
 
 ACTORS = ("operator", "lead", "inspector", "outside_inspector", "agency", "other_area_agency")
 ANONYMOUS = "anonymous"
@@ -28,6 +29,8 @@ class Call:
     method: str
     path: Callable[[World, Factory], str]
     body: Callable[[World, Factory], Any] | None = None
+    files: dict[str, Any] | None = None
+    content: bytes | None = None
 
 
 def _ok_for(allowed: dict[str, int], default: int = 403) -> dict[str, int]:
@@ -48,6 +51,33 @@ def _spare_participant(world: World, factory: Factory) -> str:
 
 
 INSPECTION = "/v1/inspections/{}"
+
+
+def _stored_list(world: World, factory: Factory) -> str:
+    factory.stored_list(world.inspection_id, "children-in-need", [cin_row("C1")])
+    return INSPECTION.format(world.inspection_id) + "/lists/children-in-need"
+
+
+def _tracked_child(world: World, factory: Factory) -> str:
+    factory.stored_list(world.inspection_id, "children-in-need", [cin_row("C1")])
+    factory.selection(world.inspection_id, "tracked", ["C1"])
+    return INSPECTION.format(world.inspection_id) + "/children/C1"
+
+
+PDF_FORM = {"file": ("report.pdf", PDF, "application/pdf")}
+
+
+def _council_request(world: World, factory: Factory) -> uuid.UUID:
+    return factory.document_request(world.inspection_id, world.agency.organisation_id)
+
+
+def _council_document(world: World, factory: Factory) -> uuid.UUID:
+    return factory.document(world.agency, _council_request(world, factory))
+
+
+def _open_upload(world: World, factory: Factory) -> str:
+    """An upload the council's client started (other callers' attempts must not see it)."""
+    return f"/v1/uploads/{factory.upload(world.agency, _council_request(world, factory))}"
 
 
 def _tracked(world: World, factory: Factory) -> str:
@@ -199,6 +229,92 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
             default=404,
         ),
     ),
+    "push_list": (
+        Call(
+            "PUT",
+            lambda w, f: INSPECTION.format(w.inspection_id) + "/lists/children-in-need",
+            lambda w, f: {"rows": [cin_row("C1")]},
+        ),
+        # Agencies may push, but only into inspections their organisation takes part in.
+        _ok_for({"agency": 201, "other_area_agency": 404}),
+    ),
+    "read_list": (
+        Call("GET", lambda w, f: _stored_list(w, f)),
+        _ok_for({"lead": 200, "inspector": 200, "outside_inspector": 404}),
+    ),
+    "list_versions": (
+        Call("GET", lambda w, f: _stored_list(w, f) + "/versions"),
+        _ok_for({"lead": 200, "inspector": 200, "agency": 200, "operator": 403}, default=404),
+    ),
+    "get_list_template": (
+        Call(
+            "GET",
+            lambda w, f: (
+                INSPECTION.format(w.inspection_id) + "/lists/children-in-need/template.xlsx"
+            ),
+        ),
+        _ok_for({"lead": 200, "inspector": 200, "agency": 200, "operator": 200}, default=404),
+    ),
+    "get_child": (
+        Call("GET", lambda w, f: _tracked_child(w, f)),
+        _ok_for({"lead": 200, "inspector": 200, "agency": 200, "operator": 403}, default=404),
+    ),
+    "list_requests": (
+        Call("GET", lambda w, f: INSPECTION.format(w.inspection_id) + "/requests"),
+        _ok_for({"lead": 200, "inspector": 200, "agency": 200, "operator": 403}, default=404),
+    ),
+    "create_cqc_request": (
+        Call(
+            "POST",
+            lambda w, f: INSPECTION.format(w.inspection_id) + "/requests",
+            lambda w, f: {
+                "organisation_id": str(f.actor_in(w, "health").organisation_id),
+                "title": "Health records",
+                "due_at": "2027-04-02T17:00:00+01:00",
+            },
+        ),
+        # world.inspector is CQC's; the lead is Ofsted's, so may not (403 not_cqc).
+        _ok_for({"inspector": 201, "outside_inspector": 404}),
+    ),
+    "list_submissions": (
+        Call("GET", lambda w, f: INSPECTION.format(w.inspection_id) + "/submissions"),
+        _ok_for({"lead": 200, "inspector": 200, "agency": 200, "operator": 403}, default=404),
+    ),
+    "upload_document": (
+        Call(
+            "POST", lambda w, f: f"/v1/requests/{_council_request(w, f)}/documents", files=PDF_FORM
+        ),
+        _ok_for({"agency": 201, "other_area_agency": 404}),
+    ),
+    "create_upload": (
+        Call(
+            "POST",
+            lambda w, f: f"/v1/requests/{_council_request(w, f)}/uploads",
+            lambda w, f: {"filename": "a.pdf", "size": 100, "sha256": "0" * 64},
+        ),
+        _ok_for({"agency": 201, "other_area_agency": 404}),
+    ),
+    "upload_part": (
+        Call("PUT", lambda w, f: _open_upload(w, f) + "/parts/1", content=b"%PDF-1.7 part"),
+        _ok_for({"agency": 200, "other_area_agency": 404}),
+    ),
+    "complete_upload": (
+        Call(
+            "POST",
+            lambda w, f: _open_upload(w, f) + "/complete",
+            lambda w, f: {"parts": [{"part_number": 1, "etag": "nothing-sent"}]},
+        ),
+        # The caller's own upload gets through to verification; no parts were sent: 422.
+        _ok_for({"agency": 422, "other_area_agency": 404}),
+    ),
+    "get_document": (
+        Call("GET", lambda w, f: f"/v1/documents/{_council_document(w, f)}"),
+        _ok_for({"lead": 200, "inspector": 200, "agency": 200, "operator": 403}, default=404),
+    ),
+    "download_document": (
+        Call("GET", lambda w, f: f"/v1/documents/{_council_document(w, f)}/content"),
+        _ok_for({"lead": 200, "inspector": 200, "agency": 200, "operator": 403}, default=404),
+    ),
     "list_inspection_audit": (
         Call("GET", lambda w, f: INSPECTION.format(w.inspection_id) + "/audit"),
         _ok_for({"operator": 200, "lead": 200}),
@@ -226,7 +342,12 @@ def test_access_matrix(client: TestClient, factory: Factory, operation: str) -> 
         headers = {} if actor_name == ANONYMOUS else getattr(world, actor_name).headers
         body = call.body(world, factory) if call.body else None
         response = client.request(
-            call.method, call.path(world, factory), json=body, headers=headers
+            call.method,
+            call.path(world, factory),
+            json=body,
+            files=call.files,
+            content=call.content,
+            headers=headers,
         )
         outcomes[actor_name] = response.status_code
         if response.status_code >= 400:

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Boolean, Enum, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.database import Base, UTCDateTime, new_id, utcnow
+
+
+class Document(Base):
+    """A file an agency sent against a request: immutable once its bytes are verified."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    inspection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("inspections.id", ondelete="CASCADE"), index=True
+    )
+    request_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("document_requests.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[uuid.UUID] = mapped_column(Uuid(), index=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid())
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(127))
+    object_key: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    late: Mapped[bool] = mapped_column(Boolean)
+    supersedes_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
+
+
+class UploadState(StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    ABORTED = "aborted"
+
+
+class Upload(Base):
+    """A presigned multipart upload in progress: the bytes go to the store, not through us."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    request_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("document_requests.id", ondelete="CASCADE"), index=True
+    )
+    inspection_id: Mapped[uuid.UUID] = mapped_column(Uuid())
+    organisation_id: Mapped[uuid.UUID] = mapped_column(Uuid())
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid())
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    part_size: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+    object_key: Mapped[str] = mapped_column(String(255), unique=True)
+    store_upload_id: Mapped[str] = mapped_column(Text)
+    state: Mapped[UploadState] = mapped_column(
+        Enum(
+            UploadState,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=UploadState.OPEN,
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    document_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())

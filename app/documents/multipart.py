@@ -1,0 +1,126 @@
+"""Reading the ``file`` field of a multipart body as it arrives, never holding it whole.
+
+FastAPI's UploadFile would spool the entire file before our code runs; here the body is fed
+to python-multipart's streaming parser chunk by chunk, and the file's bytes are handed on as
+they are parsed, so they can be hashed and stored while the client is still sending.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+FILE_FIELD = b"file"
+MAX_FILENAME = 255
+
+
+class MultipartError(ValueError):
+    """The body is not the multipart form the endpoint expects."""
+
+
+def boundary_of(content_type: str | None) -> bytes:
+    media_type, options = parse_options_header(content_type or "")
+    boundary = options.get(b"boundary")
+    if media_type != b"multipart/form-data" or not boundary:
+        raise MultipartError("send multipart/form-data with a boundary")
+    return boundary
+
+
+@dataclass
+class _State:
+    header_field: bytearray = field(default_factory=bytearray)
+    header_value: bytearray = field(default_factory=bytearray)
+    headers: dict[bytes, bytes] = field(default_factory=dict)
+    in_file: bool = False
+    filename: str | None = None
+    file_done: bool = False
+    pending: list[bytes] = field(default_factory=list)
+
+
+class FileFieldParser:
+    """Feed body chunks; collect the bytes of the ``file`` field's data as they appear."""
+
+    def __init__(self, boundary: bytes) -> None:
+        self.state = _State()
+        self._parser = MultipartParser(
+            boundary,
+            {
+                "on_header_field": self._on_header_field,
+                "on_header_value": self._on_header_value,
+                "on_header_end": self._on_header_end,
+                "on_headers_finished": self._on_headers_finished,
+                "on_part_data": self._on_part_data,
+                "on_part_end": self._on_part_end,
+            },
+        )
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        self._parser.write(chunk)
+        out, self.state.pending = self.state.pending, []
+        return out
+
+    def _on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self.state.header_field += data[start:end]
+
+    def _on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self.state.header_value += data[start:end]
+
+    def _on_header_end(self) -> None:
+        state = self.state
+        state.headers[bytes(state.header_field).lower()] = bytes(state.header_value)
+        state.header_field.clear()
+        state.header_value.clear()
+
+    def _on_headers_finished(self) -> None:
+        state = self.state
+        _, options = parse_options_header(state.headers.get(b"content-disposition", b""))
+        state.headers = {}
+        if options.get(b"name") == FILE_FIELD and state.filename is None:
+            raw = options.get(b"filename", b"")
+            state.filename = raw.decode("utf-8", "replace")[-MAX_FILENAME:] or "unnamed"
+            state.in_file = True
+
+    def _on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self.state.in_file:
+            self.state.pending.append(bytes(data[start:end]))
+
+    def _on_part_end(self) -> None:
+        if self.state.in_file:
+            self.state.in_file = False
+            self.state.file_done = True
+
+
+@dataclass
+class FileStream:
+    filename: str
+    head: bytes  # the first bytes, for sniffing before anything is stored
+    rest: AsyncIterator[bytes]
+
+
+async def open_file_field(
+    body: AsyncIterator[bytes], boundary: bytes, head_size: int
+) -> FileStream:
+    """Read until the file's headers and first ``head_size`` bytes (or its end) are in."""
+    parser = FileFieldParser(boundary)
+    head = bytearray()
+    async for chunk in body:
+        for data in parser.feed(chunk):
+            head += data
+        if parser.state.filename is not None and (len(head) >= head_size or parser.state.file_done):
+            break
+    if parser.state.filename is None:
+        raise MultipartError("the form has no 'file' field")
+
+    async def rest() -> AsyncIterator[bytes]:
+        if parser.state.file_done:
+            return
+        async for chunk in body:
+            for data in parser.feed(chunk):
+                yield data
+            if parser.state.file_done:
+                return
+        raise MultipartError("the body ended before the file did")
+
+    return FileStream(parser.state.filename, bytes(head), rest())

@@ -1,0 +1,273 @@
+"""Documents and uploads: the rules around the object store; no HTTP here.
+
+Every storage call here blocks; callers run these functions in worker threads.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth.principal import Principal
+from app.core.database import utcnow
+from app.core.errors import Conflict, InvalidContent, NotFound, ProblemItem, UnsupportedMediaType
+from app.documents.models import Document, Upload, UploadState
+from app.documents.sniff import SNIFF_BYTES, sniff
+from app.inspections.models import InspectionParticipant
+from app.requests.models import DocumentRequest
+from app.storage import Storage, StoredObject
+
+MIN_PART_BYTES = 8 * 1024 * 1024
+MAX_PARTS = 10_000
+PRESIGN_TTL = timedelta(minutes=15)
+DOWNLOAD_TTL = timedelta(minutes=5)
+
+
+def new_object_key(inspection_id: uuid.UUID) -> str:
+    # Generated, never derived from a file name: names are shown, not trusted.
+    return f"inspections/{inspection_id}/{uuid.uuid4().hex}"
+
+
+def check_may_upload(principal: Principal, request: DocumentRequest) -> None:
+    if request.addressee_organisation_id != principal.organisation_id:
+        raise NotFound("No such request.")
+    if request.withdrawn:
+        raise Conflict("This request no longer applies.", code="request_withdrawn")
+
+
+def refuse_type(filename: str) -> UnsupportedMediaType:
+    return UnsupportedMediaType(
+        f"'{filename[:100]}' is not a document type the exchange accepts "
+        "(PDF, Office documents, images, text, email).",
+        code="unsupported_document_type",
+    )
+
+
+def sniff_or_refuse(head: bytes, filename: str) -> str:
+    media_type = sniff(head[:SNIFF_BYTES], filename)
+    if media_type is None:
+        raise refuse_type(filename)
+    return media_type
+
+
+def _previous(
+    session: Session, request: DocumentRequest, organisation_id: uuid.UUID
+) -> Document | None:
+    return session.execute(
+        select(Document)
+        .where(Document.request_id == request.id, Document.organisation_id == organisation_id)
+        .order_by(Document.created_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def record_document(
+    session: Session,
+    request: DocumentRequest,
+    principal: Principal,
+    stored: StoredObject,
+    filename: str,
+    media_type: str,
+) -> Document:
+    now = utcnow()
+    previous = _previous(session, request, principal.organisation_id)
+    document = Document(
+        inspection_id=request.inspection_id,
+        request_id=request.id,
+        organisation_id=principal.organisation_id,
+        client_id=principal.client_id,
+        filename=filename,
+        size=stored.size,
+        sha256=stored.sha256,
+        media_type=media_type,
+        object_key=stored.key,
+        created_at=now,
+        late=request.due_at is not None and now > request.due_at,
+        supersedes_id=previous.id if previous else None,
+    )
+    session.add(document)
+    session.flush()
+    return document
+
+
+def get_document(session: Session, principal: Principal, document_id: uuid.UUID) -> Document:
+    """Inspectors of the inspection read every document; an agency only its own."""
+    document = session.get(Document, document_id)
+    if document is None or not _may_read(session, principal, document):
+        raise NotFound("No such document.")
+    return document
+
+
+def _may_read(session: Session, principal: Principal, document: Document) -> bool:
+    if principal.is_agency:
+        return document.organisation_id == principal.organisation_id
+    if principal.is_inspector:
+        key = (document.inspection_id, principal.organisation_id)
+        return session.get(InspectionParticipant, key) is not None
+    return False
+
+
+def documents_for(
+    session: Session, request_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[Document]]:
+    ids = list(request_ids)
+    grouped: dict[uuid.UUID, list[Document]] = {request_id: [] for request_id in ids}
+    if not ids:
+        return grouped
+    rows = session.execute(
+        select(Document).where(Document.request_id.in_(ids)).order_by(Document.created_at)
+    ).scalars()
+    for document in rows:
+        grouped[document.request_id].append(document)
+    return grouped
+
+
+@dataclass(frozen=True)
+class NewUpload:
+    filename: str
+    size: int
+    sha256: str
+
+
+def part_size_for(size: int) -> int:
+    """Parts of at least 8 MiB, and never more than S3's 10,000 of them."""
+    return max(MIN_PART_BYTES, math.ceil(size / MAX_PARTS))
+
+
+def create_upload(
+    session: Session,
+    storage: Storage,
+    request: DocumentRequest,
+    principal: Principal,
+    wanted: NewUpload,
+    ttl_seconds: int,
+) -> Upload:
+    key = new_object_key(request.inspection_id)
+    upload = Upload(
+        request_id=request.id,
+        inspection_id=request.inspection_id,
+        organisation_id=principal.organisation_id,
+        client_id=principal.client_id,
+        filename=wanted.filename,
+        size=wanted.size,
+        sha256=wanted.sha256.lower(),
+        part_size=part_size_for(wanted.size),
+        object_key=key,
+        store_upload_id=storage.start_multipart(key, "application/octet-stream"),
+        expires_at=utcnow() + timedelta(seconds=ttl_seconds),
+    )
+    session.add(upload)
+    session.flush()
+    return upload
+
+
+def part_count(upload: Upload) -> int:
+    return max(1, math.ceil(upload.size / upload.part_size))
+
+
+def get_open_upload(session: Session, principal: Principal, upload_id: uuid.UUID) -> Upload:
+    upload = session.get(Upload, upload_id)
+    if upload is None or upload.client_id != principal.client_id:
+        raise NotFound("No such upload.")
+    if upload.state is not UploadState.OPEN or upload.expires_at < utcnow():
+        raise Conflict(f"The upload is {upload.state.value} or expired.", code="upload_closed")
+    return upload
+
+
+def _mismatch(message: str) -> InvalidContent:
+    return InvalidContent(
+        message,
+        code="upload_verification_failed",
+        errors=[ProblemItem(code="mismatch", message=message)],
+    )
+
+
+def complete_upload(
+    session: Session,
+    storage: Storage,
+    upload: Upload,
+    request: DocumentRequest,
+    principal: Principal,
+    parts: list[tuple[int, str]],
+) -> Document:
+    """Assemble the parts, verify size and SHA-256 by reading the object back, then publish.
+
+    Any mismatch deletes the object: a document becomes visible only when its bytes are
+    stored and verified.
+    """
+    storage.complete_multipart(upload.object_key, upload.store_upload_id, parts)
+    try:
+        size, digest = storage.sha256_of(upload.object_key)
+        if size != upload.size or digest != upload.sha256:
+            raise _mismatch(
+                f"The assembled file has {size} bytes and SHA-256 {digest}; "
+                f"{upload.size} bytes and {upload.sha256} were declared."
+            )
+        media_type = sniff_or_refuse(_head(storage, upload.object_key), upload.filename)
+    except Exception:
+        storage.delete(upload.object_key)
+        upload.state = UploadState.ABORTED
+        raise
+    stored = StoredObject(key=upload.object_key, size=size, sha256=digest)
+    document = record_document(session, request, principal, stored, upload.filename, media_type)
+    upload.state, upload.document_id = UploadState.COMPLETED, document.id
+    session.flush()
+    return document
+
+
+def _head(storage: Storage, key: str) -> bytes:
+    stream = storage.open_stream(key)
+    try:
+        return next(iter(stream), b"")
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    expired_uploads: int
+    orphaned_store_uploads: int
+
+
+def sweep_uploads(session: Session, storage: Storage, ttl_seconds: int) -> SweepResult:
+    """Abort uploads left open past their time, ours and any the store still holds."""
+    now = utcnow()
+    expired = (
+        session.execute(
+            select(Upload).where(Upload.state == UploadState.OPEN, Upload.expires_at < now)
+        )
+        .scalars()
+        .all()
+    )
+    for upload in expired:
+        storage.abort_multipart(upload.object_key, upload.store_upload_id)
+        upload.state = UploadState.ABORTED
+    live = {
+        upload.store_upload_id
+        for upload in session.execute(
+            select(Upload).where(Upload.state == UploadState.OPEN)
+        ).scalars()
+    }
+    orphans = [
+        open_upload
+        for open_upload in storage.list_open_multipart(now - timedelta(seconds=ttl_seconds))
+        if open_upload.upload_id not in live
+    ]
+    for orphan in orphans:
+        storage.abort_multipart(orphan.key, orphan.upload_id)
+    session.flush()
+    return SweepResult(len(expired), len(orphans))
+
+
+def download_url(storage: Storage, document: Document) -> str | None:
+    if not getattr(storage, "supports_presign", False):
+        return None
+    return storage.presign_get(document.object_key, DOWNLOAD_TTL, document.filename)

@@ -1,0 +1,217 @@
+"""What is asked of whom by when, derived from the theme and the data; no HTTP here."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth.principal import Principal
+from app.core.errors import InvalidContent, NotFound, ProblemItem
+from app.inspections.models import Inspection, InspectionParticipant
+from app.organisations.kinds import AGENCY_KINDS, OrganisationKind
+from app.organisations.models import Organisation
+from app.requests.models import DocumentRequest, RequestKind
+from app.schedule.service import Clock, due_at_for
+from app.selections.service import get_selection
+from app.themes.schema import Theme
+
+REQUEST_NAMESPACE = uuid.UUID("6f1c2b4e-8a0d-4c7e-9b39-2d6f0a51c3e7")
+
+
+@dataclass(frozen=True)
+class Wanted:
+    kind: RequestKind
+    organisation: Organisation
+    child_id: str | None
+    item_number: str | None
+    title: str
+    categories: list[str]
+    milestone_key: str | None
+
+    @property
+    def id(self) -> uuid.UUID:
+        parts = [
+            str(self.organisation.id),
+            self.kind.value,
+            self.child_id or "",
+            self.item_number or "",
+        ]
+        return uuid.uuid5(REQUEST_NAMESPACE, "|".join(parts))
+
+
+def _milestone_for(theme: Theme, satisfied_kind: str) -> str | None:
+    for milestone in theme.milestones:
+        if any(condition.kind == satisfied_kind for condition in milestone.satisfied_by):
+            return milestone.key
+    return None
+
+
+def _agencies(session: Session, inspection: Inspection) -> list[Organisation]:
+    rows = session.execute(
+        select(Organisation)
+        .join(InspectionParticipant, InspectionParticipant.organisation_id == Organisation.id)
+        .where(InspectionParticipant.inspection_id == inspection.id)
+        .order_by(Organisation.name)
+    ).scalars()
+    return [organisation for organisation in rows if organisation.kind in AGENCY_KINDS]
+
+
+def _case_file_requests(
+    theme: Theme, agencies: Sequence[Organisation], tracked: Sequence[str]
+) -> list[Wanted]:
+    milestone = _milestone_for(theme, "documents_for_tracked_children")
+    wanted = []
+    for child in tracked:
+        for organisation in agencies:
+            categories = [
+                category.key
+                for category in theme.case_file_documents
+                if organisation.kind.value in category.provided_by
+            ]
+            if categories:
+                title = f"Case-file documents for child {child}"
+                wanted.append(
+                    Wanted(
+                        RequestKind.CASE_FILE,
+                        organisation,
+                        child,
+                        None,
+                        title,
+                        categories,
+                        milestone,
+                    )
+                )
+    return wanted
+
+
+def _information_requests(theme: Theme, agencies: Sequence[Organisation]) -> list[Wanted]:
+    milestone = _milestone_for(theme, "information_items_provided")
+    wanted = []
+    for section in theme.information_sections:
+        for organisation in agencies:
+            if organisation.kind.value not in section.addressed_to:
+                continue
+            for item in section.items:
+                wanted.append(
+                    Wanted(
+                        RequestKind.INFORMATION_ITEM,
+                        organisation,
+                        None,
+                        item.number,
+                        f"{item.number} {item.text}",
+                        [],
+                        milestone,
+                    )
+                )
+    return wanted
+
+
+def refresh_requests(session: Session, inspection: Inspection, theme: Theme, clock: Clock) -> None:
+    """Bring the derived requests in line with the tracked children and the participants."""
+    selection = get_selection(session, inspection.id, "tracked")
+    agencies = _agencies(session, inspection)
+    wanted = _case_file_requests(theme, agencies, selection.child_ids if selection else [])
+    wanted += _information_requests(theme, agencies)
+    existing = {
+        row.id: row
+        for row in session.execute(
+            select(DocumentRequest).where(
+                DocumentRequest.inspection_id == inspection.id,
+                DocumentRequest.kind != RequestKind.CQC,
+            )
+        ).scalars()
+    }
+    due = {
+        key: due_at_for(session, inspection, theme, key, clock)
+        for key in {w.milestone_key for w in wanted if w.milestone_key}
+    }
+    for request in wanted:
+        row = existing.pop(request.id, None)
+        if row is None:
+            row = DocumentRequest(id=request.id, inspection_id=inspection.id)
+            session.add(row)
+        row.kind, row.addressee_organisation_id = request.kind, request.organisation.id
+        row.child_id, row.item_number = request.child_id, request.item_number
+        row.title, row.categories = request.title, request.categories
+        row.milestone_key = request.milestone_key
+        row.due_at = due.get(request.milestone_key) if request.milestone_key else None
+        row.withdrawn = False
+    for stale in existing.values():
+        stale.withdrawn = True
+    session.flush()
+
+
+def visible_requests(
+    session: Session, inspection: Inspection, principal: Principal
+) -> Sequence[DocumentRequest]:
+    query = select(DocumentRequest).where(DocumentRequest.inspection_id == inspection.id)
+    if principal.is_agency:
+        query = query.where(DocumentRequest.addressee_organisation_id == principal.organisation_id)
+    return (
+        session.execute(
+            query.order_by(
+                DocumentRequest.kind, DocumentRequest.child_id, DocumentRequest.item_number
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
+def create_cqc_request(
+    session: Session,
+    inspection: Inspection,
+    principal: Principal,
+    addressee_id: uuid.UUID,
+    title: str,
+    child_id: str | None,
+    due_at: datetime,
+) -> DocumentRequest:
+    addressee = session.get(Organisation, addressee_id)
+    participant = session.get(InspectionParticipant, (inspection.id, addressee_id))
+    if addressee is None or addressee.kind is not OrganisationKind.HEALTH or participant is None:
+        message = "addressee must be a health agency taking part in the inspection"
+        raise InvalidContent(
+            message,
+            code="not_a_health_participant",
+            errors=[ProblemItem(field="body.organisation_id", code="invalid", message=message)],
+        )
+    request = DocumentRequest(
+        id=uuid.uuid4(),
+        inspection_id=inspection.id,
+        kind=RequestKind.CQC,
+        addressee_organisation_id=addressee_id,
+        child_id=child_id,
+        title=title,
+        categories=[],
+        milestone_key=None,
+        due_at=due_at,
+        created_by_client_id=principal.client_id,
+    )
+    session.add(request)
+    session.flush()
+    return request
+
+
+def get_request(session: Session, principal: Principal, request_id: uuid.UUID) -> DocumentRequest:
+    """A request the caller may see: inspectors of its inspection, or the agency it asks."""
+    request = session.get(DocumentRequest, request_id)
+    if request is None or not _may_see(session, principal, request):
+        raise NotFound("No such request.")
+    return request
+
+
+def _may_see(session: Session, principal: Principal, request: DocumentRequest) -> bool:
+    if principal.is_agency:
+        return request.addressee_organisation_id == principal.organisation_id
+    if principal.is_inspector:
+        return (
+            session.get(InspectionParticipant, (request.inspection_id, principal.organisation_id))
+            is not None
+        )
+    return False
