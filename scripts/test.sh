@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything CI checks: lint, format, types, then the whole suite on SQLite and on PostgreSQL.
-# PostgreSQL: JTAI_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres);
-# each run creates a fresh database there and drops it afterwards.
+# PostgreSQL: JTAI_TEST_POSTGRES_URL, else 127.0.0.1:5432 (user postgres), else a throwaway
+# server from the pgserver package; each run creates a fresh database and drops it afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh

@@ -9,13 +9,15 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, Select, create_engine, text
+from sqlalchemy import Engine, Select, create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
 
 from app.audit.chain import GENESIS_HASH
 from app.auth.keys import generate_private_pem
@@ -49,14 +51,41 @@ def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("var")
 
 
-def _postgres_database() -> Iterator[str]:
-    admin_url = os.environ.get("JTAI_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+def _reachable(url: str) -> bool:
+    engine = create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect():
+            return True
+    except OperationalError:
+        return False
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def _postgres_server(scratch: Path) -> Iterator[str]:
+    """The configured PostgreSQL, or a throwaway one from the pgserver package if none runs."""
+    configured = os.environ.get("JTAI_TEST_POSTGRES_URL")
+    if configured or _reachable(DEFAULT_POSTGRES_URL):
+        yield configured or DEFAULT_POSTGRES_URL
+        return
+    import pgserver  # type: ignore[import-untyped]
+
+    server = pgserver.get_server(scratch, cleanup_mode="stop")
+    try:
+        socket_dir = server.get_uri().split("host=", 1)[1]
+        yield f"postgresql+psycopg://postgres@/postgres?host={socket_dir}"
+    finally:
+        server.cleanup()
+
+
+def _postgres_database(admin_url: str) -> Iterator[str]:
     name = f"jtai_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -64,9 +93,12 @@ def _postgres_database() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def database_url(db_kind: str, var_dir: Path) -> Iterator[str]:
+def database_url(
+    db_kind: str, var_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     if db_kind == "postgresql":
-        yield from _postgres_database()
+        with _postgres_server(tmp_path_factory.mktemp("pgdata")) as admin_url:
+            yield from _postgres_database(admin_url)
     else:
         yield f"sqlite:///{(var_dir / 'test.sqlite3').as_posix()}"
 
