@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     max_list_bytes: int = Field(default=50 * 1000 * 1000, ge=1024)
     max_upload_bytes: int = Field(default=2 * GiB, ge=1024)
     upload_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    sweep_interval_seconds: float = Field(default=600, ge=0, description="0 turns it off")
 
     timezone: str = "Europe/London"
     office_hours_end: str | None = None

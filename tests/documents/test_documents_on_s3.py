@@ -1,0 +1,136 @@
+"""The document flows through the API against a real S3 server (SeaweedFS)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from app.core.config import Settings, StorageKind
+from app.documents.models import Document
+from app.main import create_app
+from tests.conftest import Reader
+from tests.factories import PDF, Factory, World
+from tests.storage.fixtures import empty_bucket
+from tests.storage.seaweed import SeaweedS3
+
+LONDON = ZoneInfo("Europe/London")
+
+
+@pytest.fixture(scope="module")
+def s3_app(
+    settings: Settings, seaweed_s3: SeaweedS3, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FastAPI]:
+    patch = pytest.MonkeyPatch()
+    patch.setenv("AWS_ACCESS_KEY_ID", seaweed_s3.access_key)
+    patch.setenv("AWS_SECRET_ACCESS_KEY", seaweed_s3.secret_key)
+    s3_settings = settings.model_copy(
+        update={
+            "storage": StorageKind.S3,
+            "s3_bucket": f"jtai-api-{uuid.uuid4().hex[:10]}",
+            "s3_endpoint_url": seaweed_s3.endpoint_url,
+            "s3_region": seaweed_s3.region,
+        }
+    )
+    application = create_app(s3_settings)
+    yield application
+    application.state.jtai.engine.dispose()
+    patch.undo()
+
+
+@pytest.fixture
+def s3_client(s3_app: FastAPI, engine: Engine, seaweed_client: Any) -> Iterator[TestClient]:
+    with TestClient(s3_app) as test_client:
+        yield test_client
+    empty_bucket(seaweed_client, s3_app.state.jtai.settings.s3_bucket)
+
+
+@pytest.fixture
+def world(s3_app: FastAPI) -> World:
+    return Factory(s3_app).world("mental-health", datetime(2030, 3, 4, 9, 0, tzinfo=LONDON))
+
+
+def _request(s3_app: FastAPI, world: World) -> uuid.UUID:
+    return Factory(s3_app).document_request(world.inspection_id, world.agency.organisation_id)
+
+
+def test_streamed_upload_and_redirected_download(
+    s3_client: TestClient, s3_app: FastAPI, world: World
+) -> None:
+    request_id = _request(s3_app, world)
+    data = PDF + b"B" * (6 * 1024 * 1024)  # more than one 5 MiB part
+    uploaded = s3_client.post(
+        f"/v1/requests/{request_id}/documents",
+        files={"file": ("big scan.pdf", data, "application/pdf")},
+        headers=world.agency.headers,
+    )
+    assert uploaded.status_code == 201, uploaded.json()
+    assert uploaded.json()["sha256"] == hashlib.sha256(data).hexdigest()
+    url = f"/v1/documents/{uploaded.json()['id']}/content"
+    streamed = s3_client.get(url, headers=world.lead.headers)
+    assert streamed.content == data
+    redirected = s3_client.get(
+        url, params={"redirect": "true"}, headers=world.lead.headers, follow_redirects=False
+    )
+    assert redirected.status_code == 307
+    presigned = redirected.headers["location"]
+    assert "X-Amz-Expires=300" in presigned
+    assert httpx.get(presigned).content == data  # the store itself, with no token
+
+
+def test_presigned_parts_go_straight_to_the_store(
+    s3_client: TestClient, s3_app: FastAPI, world: World, db: Reader
+) -> None:
+    data = PDF + b"C" * (9 * 1024 * 1024)
+    plan = s3_client.post(
+        f"/v1/requests/{_request(s3_app, world)}/uploads",
+        json={
+            "filename": "scan.pdf",
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        },
+        headers=world.agency.headers,
+    ).json()
+    parts = []
+    for part in plan["parts"]:
+        assert part["url"].startswith("http")  # not through the API
+        start = (part["part_number"] - 1) * plan["part_size"]
+        sent = httpx.put(part["url"], content=data[start : start + plan["part_size"]])
+        assert sent.status_code == 200
+        parts.append({"part_number": part["part_number"], "etag": sent.headers["etag"]})
+    done = s3_client.post(plan["complete_url"], json={"parts": parts}, headers=world.agency.headers)
+    assert done.status_code == 201, done.json()
+    assert [d.sha256 for d in db.all(select(Document))] == [hashlib.sha256(data).hexdigest()]
+
+
+def test_a_lying_upload_is_deleted_from_the_store(
+    s3_client: TestClient, s3_app: FastAPI, world: World, seaweed_client: Any
+) -> None:
+    data = PDF * 100
+    plan = s3_client.post(
+        f"/v1/requests/{_request(s3_app, world)}/uploads",
+        json={"filename": "scan.pdf", "size": len(data), "sha256": "1" * 64},
+        headers=world.agency.headers,
+    ).json()
+    sent = httpx.put(plan["parts"][0]["url"], content=data)
+    done = s3_client.post(
+        plan["complete_url"],
+        json={"parts": [{"part_number": 1, "etag": sent.headers["etag"]}]},
+        headers=world.agency.headers,
+    )
+    assert done.status_code == 422
+    bucket = s3_app.state.jtai.settings.s3_bucket
+    assert seaweed_client.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
+
+
+def test_readiness_checks_the_bucket(s3_client: TestClient) -> None:
+    assert s3_client.get("/readyz").json()["checks"]["storage"] is True

@@ -1,0 +1,38 @@
+"""Abandoned uploads are aborted: ours past their time, and the store's orphans."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import FastAPI
+from sqlalchemy import Engine, select, update
+
+from app.core.database import session_scope, utcnow
+from app.documents.models import Upload, UploadState
+from app.documents.sweeper import sweep
+from tests.conftest import Reader
+from tests.factories import Factory
+
+
+def test_expired_and_orphaned_uploads_are_aborted(
+    app: FastAPI, factory: Factory, engine: Engine, db: Reader
+) -> None:
+    state = app.state.jtai
+    world = factory.world()
+    request_id = factory.document_request(world.inspection_id, world.agency.organisation_id)
+    expired = factory.upload(world.agency, request_id)
+    live = factory.upload(world.agency, request_id)
+    with session_scope(state.session_factory) as session:
+        session.execute(
+            update(Upload).where(Upload.id == expired).values(expires_at=utcnow() - timedelta(1))
+        )
+    orphan_key = f"inspections/{world.inspection_id}/orphan"
+    state.storage.start_multipart(orphan_key, "application/pdf")  # a process died here
+    report = sweep(state.session_factory, state.storage, ttl_seconds=0)
+    assert report.uploads.expired_uploads == 1
+    assert report.uploads.orphaned_store_uploads == 1
+    states = {upload.id: upload.state for upload in db.all(select(Upload))}
+    assert states[expired] == UploadState.ABORTED
+    assert states[live] == UploadState.OPEN
+    still_open = {u.key for u in state.storage.list_open_multipart(utcnow() + timedelta(1))}
+    assert orphan_key not in still_open
