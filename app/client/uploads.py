@@ -1,0 +1,435 @@
+"""Bulk upload: files matched to requests, small ones streamed, big ones in resumable parts."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import httpx
+
+from app.client.api import ApiClient, ApiError, Body, idempotency_key, iter_file
+from app.client.progress import Bar, Bars
+from app.client.session import ClientConfigError, write_private
+
+MiB = 1024 * 1024
+LARGE_FILE_BYTES = 16 * MiB
+STATE_FILE_NAME = ".jtai-upload-state.json"
+SEPARATORS = "_- ."
+HASH_CHUNK = 1 * MiB
+
+
+# Which files, for which requests -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    path: Path
+    label: str  # as shown: relative to the folder uploaded
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def at(cls, path: Path, root: Path) -> LocalFile:
+        info = path.stat()
+        label = path.relative_to(root).as_posix() if path != root else path.name
+        return cls(path, label, info.st_size, info.st_mtime_ns)
+
+    @property
+    def state_key(self) -> str:
+        # A changed file (size or time) is a new file: its old progress must not be reused.
+        return f"{self.path.resolve()}|{self.size}|{self.mtime_ns}"
+
+
+@dataclass(frozen=True)
+class Planned:
+    file: LocalFile
+    request_id: str
+
+
+@dataclass
+class Outcome:
+    file: str
+    request_id: str | None
+    result: str
+    document_id: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def find_files(root: Path, skip: set[Path]) -> list[Path]:
+    """The file itself, or every non-hidden file under the folder, in a stable order."""
+    if root.is_file():
+        return [root]
+    found = []
+    for path in sorted(root.rglob("*")):
+        hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
+        if path.is_file() and not hidden and path.resolve() not in skip:
+            found.append(path)
+    return found
+
+
+def read_manifest(path: Path) -> dict[str, str]:
+    """``file,request_id`` rows: the file as written (relative to the folder, or a bare name)."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError as exc:
+        raise ClientConfigError(f"cannot read manifest {path}: {exc}") from None
+    mapping: dict[str, str] = {}
+    for number, row in enumerate(rows, start=2):
+        name, request_id = (row.get("file") or "").strip(), (row.get("request_id") or "").strip()
+        try:
+            uuid.UUID(request_id)
+        except ValueError:
+            raise ClientConfigError(
+                f"manifest {path} row {number}: needs columns file,request_id with a request id"
+            ) from None
+        mapping[name.replace("\\", "/")] = request_id
+    return mapping
+
+
+def case_file_requests(requests: list[dict[str, Any]], organisation_id: str) -> dict[str, str]:
+    """Child id (case-folded) to the open case-file request addressed to the caller."""
+    return {
+        str(r["child_id"]).casefold(): str(r["id"])
+        for r in requests
+        if r.get("kind") == "case_file"
+        and r.get("child_id")
+        and r.get("state") != "withdrawn"
+        and r.get("addressee_organisation_id") == organisation_id
+    }
+
+
+def child_request(name: str, by_child: dict[str, str]) -> str | None:
+    """``C1001_plan.pdf`` names child C1001; the longest child id that prefixes it wins."""
+    folded = name.casefold()
+    matches = [
+        child
+        for child in by_child
+        if folded.startswith(child)
+        and len(folded) > len(child)
+        and folded[len(child)] in SEPARATORS
+    ]
+    return by_child[max(matches, key=len)] if matches else None
+
+
+@dataclass
+class Matcher:
+    """Manifest first, then the child id in the name (requests fetched once, only if needed)."""
+
+    api: ApiClient
+    inspection_id: str
+    manifest: dict[str, str]
+    _requests: list[dict[str, Any]] | None = field(default=None, init=False)
+    _by_child: dict[str, str] | None = field(default=None, init=False)
+
+    def request_for(self, file: LocalFile) -> str | None:
+        for name in (file.label, file.path.name):
+            if name in self.manifest:
+                return self.manifest[name]
+        return child_request(file.path.name, self.by_child())
+
+    def requests(self) -> list[dict[str, Any]]:
+        if self._requests is None:
+            self._requests = self.api.requests_of(self.inspection_id)
+        return self._requests
+
+    def by_child(self) -> dict[str, str]:
+        if self._by_child is None:
+            organisation = str(self.api.me()["organisation"]["id"])
+            self._by_child = case_file_requests(self.requests(), organisation)
+        return self._by_child
+
+    def existing_document(self, request_id: str, sha256: str) -> str | None:
+        """A document with these bytes already sent against the request (by any earlier run)."""
+        for request in self.requests():
+            if str(request.get("id")) == request_id:
+                for document in request.get("documents") or []:
+                    if document.get("sha256") == sha256:
+                        return str(document["id"])
+        return None
+
+
+def plan(matcher: Matcher, root: Path, skip: set[Path]) -> tuple[list[Planned], list[Outcome]]:
+    """Each file with its request; files without one and manifest rows without a file fail."""
+    planned: list[Planned] = []
+    failed: list[Outcome] = []
+    seen: set[str] = set()
+    base = root if root.is_dir() else root.parent
+    for path in find_files(root, skip):
+        file = LocalFile.at(path, base)
+        seen.update({file.label, path.name})
+        request_id = matcher.request_for(file)
+        if request_id is None:
+            failed.append(Outcome(file.label, None, "no request", error="no matching request"))
+        else:
+            planned.append(Planned(file, request_id))
+    if root.is_dir():
+        for name, request_id in matcher.manifest.items():
+            if name not in seen:
+                failed.append(Outcome(name, request_id, "missing", error="file not found"))
+    return planned, failed
+
+
+# Resume state ----------------------------------------------------------------------------
+
+
+@dataclass
+class FileState:
+    request_id: str
+    sha256: str
+    generation: int = 0  # bumped when an upload has to start again (expired, refused)
+    upload_id: str | None = None
+    part_size: int | None = None
+    part_urls: dict[str, str] = field(default_factory=dict)
+    complete_url: str | None = None
+    etags: dict[str, str] = field(default_factory=dict)
+    document_id: str | None = None
+
+    def restart(self) -> None:
+        self.generation += 1
+        self.upload_id, self.part_size, self.complete_url = None, None, None
+        self.part_urls, self.etags = {}, {}
+
+
+class UploadState:
+    """Completed parts and files, saved after each step so a re-run picks up where it stopped."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.files: dict[str, FileState] = {}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            self.files = {key: FileState(**value) for key, value in data["files"].items()}
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ClientConfigError(f"unreadable upload state {path}: {exc}") from None
+
+    def get(self, key: str) -> FileState | None:
+        return self.files.get(key)
+
+    def put(self, key: str, entry: FileState) -> None:
+        self.files[key] = entry
+        self.save()
+
+    def save(self) -> None:
+        # Private: presigned part URLs in here are credentials for a while.
+        write_private(
+            self.path,
+            {"version": 1, "files": {key: asdict(value) for key, value in self.files.items()}},
+        )
+
+
+def default_state_path(root: Path) -> Path:
+    return (root if root.is_dir() else root.parent) / STATE_FILE_NAME
+
+
+# Sending ---------------------------------------------------------------------------------
+
+
+def sha256_of(path: Path, on_position: Callable[[int], None]) -> str:
+    digest = hashlib.sha256()
+    done = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            digest.update(chunk)
+            done += len(chunk)
+            on_position(done)
+    return digest.hexdigest()
+
+
+class _Counted:
+    """A read-only file that reports how far it has been read (for the progress bar)."""
+
+    def __init__(self, handle: BinaryIO, on_position: Callable[[int], None]) -> None:
+        self._handle, self._on_position = handle, on_position
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._handle.read(size)
+        self._on_position(self._handle.tell())
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._handle.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._handle.tell()
+
+    def fileno(self) -> int:
+        # httpx sizes the multipart body from this, so it never has to read the file to know.
+        return self._handle.fileno()
+
+
+def send_small(api: ApiClient, item: Planned, entry: FileState, bar: Bar) -> dict[str, Any]:
+    @contextmanager
+    def body() -> Iterator[Body]:
+        with item.file.path.open("rb") as handle:
+            # Streamed from disk by httpx in chunks, never read whole.
+            counted = _Counted(handle, bar.update)
+            yield Body(files={"file": (item.file.path.name, counted, "application/octet-stream")})
+
+    response = api.request(
+        "POST",
+        f"/v1/requests/{item.request_id}/documents",
+        body=body,
+        idempotency_key=idempotency_key("document", item.request_id, entry.sha256),
+    )
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def _start_upload(api: ApiClient, item: Planned, entry: FileState) -> None:
+    response = api.request(
+        "POST",
+        f"/v1/requests/{item.request_id}/uploads",
+        json={"filename": item.file.path.name, "size": item.file.size, "sha256": entry.sha256},
+        idempotency_key=idempotency_key("upload", item.request_id, entry.sha256, entry.generation),
+    )
+    created = response.json()
+    entry.upload_id = str(created["upload_id"])
+    entry.part_size = int(created["part_size"])
+    entry.part_urls = {str(part["part_number"]): str(part["url"]) for part in created["parts"]}
+    entry.complete_url = str(created["complete_url"])
+
+
+def _etag(response: Any) -> str:
+    # The API's own part endpoint answers JSON; a store answers with an ETag header.
+    if "json" in response.headers.get("content-type", ""):
+        return str(response.json()["etag"])
+    etag = response.headers.get("etag")
+    if not etag:
+        raise ApiError(response.status_code, {"title": "the store sent no ETag"}, "PUT", "")
+    return str(etag)
+
+
+def _send_part(api: ApiClient, item: Planned, entry: FileState, number: int, bar: Bar) -> str:
+    assert entry.part_size is not None
+    offset = (number - 1) * entry.part_size
+    length = min(entry.part_size, item.file.size - offset)
+
+    def counted() -> Iterator[bytes]:
+        done = offset
+        for chunk in iter_file(item.file.path, offset, length):
+            done += len(chunk)
+            bar.update(done)
+            yield chunk
+
+    @contextmanager
+    def body() -> Iterator[Body]:
+        # An explicit length: stores refuse chunked uploads to presigned URLs.
+        yield Body(content=counted(), headers={"Content-Length": str(length)})
+
+    # Absolute (presigned) URLs carry their own signature and never get the bearer token.
+    response = api.request("PUT", entry.part_urls[str(number)], body=body)
+    return _etag(response)
+
+
+def _complete(api: ApiClient, item: Planned, entry: FileState) -> dict[str, Any]:
+    assert entry.complete_url is not None
+    parts = [
+        {"part_number": int(number), "etag": etag}
+        for number, etag in sorted(entry.etags.items(), key=lambda pair: int(pair[0]))
+    ]
+    response = api.request(
+        "POST",
+        entry.complete_url,
+        json={"parts": parts},
+        idempotency_key=idempotency_key(
+            f"complete:{entry.upload_id}", item.request_id, entry.sha256, entry.generation
+        ),
+    )
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def _send_parts(
+    api: ApiClient, item: Planned, entry: FileState, state: UploadState, bar: Bar
+) -> None:
+    assert entry.part_size is not None
+    for number in sorted(int(n) for n in entry.part_urls):
+        if str(number) in entry.etags:
+            continue  # sent in an earlier run
+        entry.etags[str(number)] = _send_part(api, item, entry, number, bar)
+        state.put(item.file.state_key, entry)
+    bar.update(item.file.size)
+
+
+def send_large(
+    api: ApiClient, item: Planned, entry: FileState, state: UploadState, bar: Bar
+) -> dict[str, Any]:
+    if entry.upload_id is None:
+        _start_upload(api, item, entry)
+        state.put(item.file.state_key, entry)
+    try:
+        _send_parts(api, item, entry, state, bar)
+    except ApiError as exc:
+        # An upload from an earlier run (resumed, or replayed by its idempotency key) may have
+        # expired (409) or its presigned URLs lapsed (403): start again once, under a new key.
+        if exc.status not in (403, 404, 409):
+            raise
+        entry.restart()
+        _start_upload(api, item, entry)
+        state.put(item.file.state_key, entry)
+        _send_parts(api, item, entry, state, bar)
+    return _complete(api, item, entry)
+
+
+@dataclass
+class Uploader:
+    api: ApiClient
+    state: UploadState
+    bars: Bars
+    large_file_bytes: int = LARGE_FILE_BYTES
+    existing: Callable[[str, str], str | None] = lambda request_id, sha256: None
+
+    def run(self, items: list[Planned]) -> list[Outcome]:
+        return [self.one(item) for item in items]
+
+    def one(self, item: Planned) -> Outcome:
+        outcome = Outcome(item.file.label, item.request_id, "uploaded")
+        try:
+            outcome.document_id, outcome.result = self._upload(item)
+        except (ApiError, OSError) as exc:
+            outcome.result, outcome.error = "failed", str(exc)
+        except httpx.TransportError as exc:  # still failing after the last retry
+            outcome.result, outcome.error = "failed", f"{type(exc).__name__}: {exc}"
+        return outcome
+
+    def _entry(self, item: Planned) -> FileState:
+        entry = self.state.get(item.file.state_key)
+        if entry is not None and entry.request_id == item.request_id:
+            return entry
+        bar = self.bars.bar(f"hash {item.file.label}", item.file.size)
+        return FileState(item.request_id, sha256_of(item.file.path, bar.update))
+
+    def _upload(self, item: Planned) -> tuple[str, str]:
+        entry = self._entry(item)
+        if entry.document_id is not None:
+            return entry.document_id, "already uploaded"
+        # Without (or with a lost) state file, the exchange itself says what it already has.
+        if (known := self.existing(item.request_id, entry.sha256)) is not None:
+            entry.document_id = known
+            self.state.put(item.file.state_key, entry)
+            return known, "already uploaded"
+        bar = self.bars.bar(item.file.label, item.file.size)
+        if item.file.size < self.large_file_bytes:
+            document = send_small(self.api, item, entry, bar)
+        else:
+            document = send_large(self.api, item, entry, self.state, bar)
+        if document.get("sha256") not in (None, entry.sha256):
+            # The file changed while it was read: do not mark it done.
+            raise ApiError(422, {"title": "the server stored different bytes"}, "POST", "")
+        entry.document_id = str(document["id"])
+        self.state.put(item.file.state_key, entry)
+        return entry.document_id, "uploaded"
