@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 
 from app.audit import chain as _audit_chain  # noqa: F401  (registers the commit hook)
@@ -20,8 +23,13 @@ from app.core.middleware import BodyLimit, BodyLimitMiddleware, RequestContextMi
 from app.core.openapi import build_openapi, operation_id
 from app.core.state import AppState
 from app.documents.router import router as documents_router
+from app.documents.sweeper import run_periodically
+from app.engagement.router import router as engagement_router
+from app.evaluations.router import router as evaluations_router
 from app.health.router import router as health_router
+from app.idempotency.middleware import IdempotencyMiddleware
 from app.inspections.router import router as inspections_router
+from app.meetings.router import router as meetings_router
 from app.organisations.router import router as organisations_router
 from app.requests.router import router as requests_router
 from app.schedule.router import router as schedule_router
@@ -29,6 +37,7 @@ from app.selections.router import router as selections_router
 from app.storage import build_storage
 from app.themes.registry import BUILTIN_THEMES_DIR, load_themes
 from app.themes.router import router as themes_router
+from app.tracking.router import router as tracking_router
 
 DESCRIPTION = """
 Information exchange for joint targeted area inspections (JTAI) of children's services:
@@ -46,6 +55,13 @@ TAGS = [
     {"name": "selections", "description": "The lead inspector's choice of children"},
     {"name": "requests", "description": "What is asked of whom by when; who has sent what"},
     {"name": "documents", "description": "Case-file documents: streamed and presigned uploads"},
+    {
+        "name": "evaluations",
+        "description": "Joint and single-agency evaluations of tracked children",
+    },
+    {"name": "tracking", "description": "Inspectors' Annex B tracking records (inspectors only)"},
+    {"name": "meetings", "description": "Multi-agency meetings of the fieldwork week"},
+    {"name": "engagement", "description": "Children, parents and carers agreeing to meet"},
     {"name": "audit", "description": "The append-only, verifiable audit chain"},
     {"name": "health", "description": "Liveness and readiness"},
 ]
@@ -62,6 +78,10 @@ ROUTERS = (
     selections_router,
     requests_router,
     documents_router,
+    evaluations_router,
+    tracking_router,
+    meetings_router,
+    engagement_router,
     audit_router,
     health_router,
 )
@@ -89,6 +109,22 @@ def build_state(settings: Settings) -> AppState:
     )
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    state: AppState = app.state.jtai
+    async with anyio.create_task_group() as tasks:
+        if state.settings.sweep_interval_seconds > 0:
+            tasks.start_soon(
+                run_periodically,
+                state.session_factory,
+                state.storage,
+                state.settings.upload_ttl_seconds,
+                state.settings.sweep_interval_seconds,
+            )
+        yield
+        tasks.cancel_scope.cancel()
+
+
 def _body_limits(settings: Settings) -> list[BodyLimit]:
     return [
         BodyLimit(re.compile(r"^/v1/requests/[^/]+/documents$"), settings.max_upload_bytes),
@@ -101,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     app = FastAPI(
+        lifespan=_lifespan,
         title="JTAI Exchange",
         version="0.1.0",
         description=DESCRIPTION,
@@ -111,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(IdempotencyMiddleware, state_getter=lambda: app.state.jtai)
     app.add_middleware(
         BodyLimitMiddleware,
         limits=_body_limits(settings),

@@ -5,11 +5,16 @@ from app.auth.models import ApiClient
 from app.child_lists.models import ListRow, ListVersion
 from app.core.database import Base
 from app.documents.models import Document, Upload
+from app.engagement.models import Engagement
+from app.evaluations.models import Evaluation
+from app.idempotency.models import IdempotencyRecord
 from app.inspections.models import Inspection, InspectionParticipant
+from app.meetings.models import Meeting
 from app.organisations.models import Organisation
 from app.requests.models import DocumentRequest
 from app.schedule.models import MilestoneOverride
 from app.selections.models import Selection
+from app.tracking.models import TrackingRecord
 
 metadata = Base.metadata
 
@@ -19,13 +24,18 @@ __all__ = [
     "AuditHead",
     "Document",
     "DocumentRequest",
+    "Engagement",
+    "Evaluation",
+    "IdempotencyRecord",
     "Inspection",
     "InspectionParticipant",
     "ListRow",
     "ListVersion",
+    "Meeting",
     "MilestoneOverride",
     "Organisation",
     "Selection",
+    "TrackingRecord",
     "Upload",
     "metadata",
 ]

@@ -21,8 +21,14 @@ from app.documents.service import (
     new_object_key,
     record_document,
 )
+from app.engagement.schemas import EngagementWrite
+from app.engagement.service import save_engagement
+from app.evaluations.schemas import EvaluationWrite
+from app.evaluations.service import NewEvaluation, save_evaluation
 from app.inspections import service as inspections
 from app.inspections.models import Inspection
+from app.meetings.schemas import MeetingWrite
+from app.meetings.service import create_meeting
 from app.organisations.kinds import OrganisationKind
 from app.organisations.service import create_organisation, get_organisation
 from app.requests.models import DocumentRequest, RequestKind
@@ -216,3 +222,44 @@ class Factory:
             principal = auth_service.principal_for_client(session, actor.client_id)
             wanted = NewUpload("scan.pdf", 13, "0" * 64)
             return create_upload(session, self.state.storage, request, principal, wanted, 3600).id
+
+    def evaluation(
+        self, actor: Actor, inspection_id: uuid.UUID, child_id: str, kind: str = "joint"
+    ) -> uuid.UUID:
+        """A first version of an evaluation as if the actor wrote it (every question answered)."""
+        with session_scope(self.state.session_factory) as session:
+            inspection = session.get(Inspection, inspection_id)
+            assert inspection is not None
+            questions = self.state.themes.get(inspection.theme).evaluation.questions
+            body = EvaluationWrite(
+                answers=dict.fromkeys(questions, "Seen and answered."),
+                contributing_organisation_ids=[actor.organisation_id] if kind == "joint" else [],
+            )
+            principal = auth_service.principal_for_client(session, actor.client_id)
+            new = NewEvaluation(inspection, child_id, kind, principal, body, None, None)
+            return save_evaluation(session, new).id
+
+    def meeting(self, actor: Actor, inspection_id: uuid.UUID, **fields: Any) -> uuid.UUID:
+        """A meeting as if the local authority's actor recorded it."""
+        body = MeetingWrite.model_validate(
+            {
+                "kind": "strategy-discussion",
+                "starts_at": datetime(2027, 4, 5, 10, 0, tzinfo=LONDON),
+                "ends_at": datetime(2027, 4, 5, 11, 0, tzinfo=LONDON),
+                "place": "Town hall",
+                "organisation_ids": [actor.organisation_id],
+            }
+            | fields
+        )
+        with session_scope(self.state.session_factory) as session:
+            inspection = session.get(Inspection, inspection_id)
+            assert inspection is not None
+            principal = auth_service.principal_for_client(session, actor.client_id)
+            return create_meeting(session, inspection, body, principal).id
+
+    def engagement(self, actor: Actor, inspection_id: uuid.UUID, child_id: str) -> None:
+        """An engagement record of a tracked child, confirmed in writing now."""
+        body = EngagementWrite(child_agreed=True, confirmed_in_writing_at=datetime.now(LONDON))
+        with session_scope(self.state.session_factory) as session:
+            principal = auth_service.principal_for_client(session, actor.client_id)
+            save_engagement(session, inspection_id, child_id, principal, body, None)

@@ -16,7 +16,7 @@ from app.auth.principal import Principal
 from app.auth.roles import SCOPE_DESCRIPTIONS
 from app.auth.tokens import InvalidToken
 from app.core.deps import DbSession, State
-from app.core.errors import Forbidden, Unauthenticated
+from app.core.errors import Forbidden, NotFound, Unauthenticated
 
 logger = logging.getLogger("jtai.auth")
 
@@ -71,6 +71,8 @@ def authorize(operation: str) -> Any:
         security_scopes: SecurityScopes, principal: Principal = Security(authenticate)
     ) -> Principal:
         if rule.scope not in principal.scopes:
+            if rule.conceal:
+                raise NotFound()
             raise Forbidden(
                 f"The caller's roles do not allow '{operation}'.", code="insufficient_scope"
             )

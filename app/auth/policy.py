@@ -26,6 +26,9 @@ class Rule:
     scope: Scope
     relation: Relation | None = None
     summary: str = ""
+    # A caller whose roles lack the scope is answered 404, not 403: for records whose very
+    # existence must not be disclosed to them (DESIGN.md section 4).
+    conceal: bool = False
 
 
 POLICY: dict[str, Rule] = {
@@ -76,6 +79,25 @@ POLICY: dict[str, Rule] = {
     # audit
     "list_inspection_audit": Rule(Scope.AUDIT_READ, Relation.LEAD_OR_OPERATOR),
     "verify_audit_chain": Rule(Scope.AUDIT_VERIFY),
+    # evaluations: the service narrows agencies to the joint evaluation and their own (else
+    # 404) and lets only the local authority write the joint one (403)
+    "put_evaluation": Rule(Scope.EVALUATIONS_WRITE, Relation.PARTICIPANT),
+    "get_evaluation": Rule(Scope.EVALUATIONS_READ, Relation.PARTICIPANT),
+    "list_evaluations": Rule(Scope.EVALUATIONS_READ, Relation.PARTICIPANT),
+    # tracking records: inspectors only. Agencies (and the operator) hold no tracking scope,
+    # and are answered 404 rather than 403 so that they are not even told tracking records
+    # exist (DESIGN.md section 4: agencies never see inspector tracking records).
+    "put_tracking": Rule(Scope.TRACKING_WRITE, Relation.PARTICIPANT, conceal=True),
+    "list_tracking": Rule(Scope.TRACKING_READ, Relation.PARTICIPANT, conceal=True),
+    # meetings: written by the inspection's local authority (checked in the service), read
+    # by every participant
+    "create_meeting": Rule(Scope.MEETINGS_WRITE, Relation.PARTICIPANT),
+    "list_meetings": Rule(Scope.MEETINGS_READ, Relation.PARTICIPANT),
+    "update_meeting": Rule(Scope.MEETINGS_WRITE, Relation.PARTICIPANT),
+    "delete_meeting": Rule(Scope.MEETINGS_WRITE, Relation.PARTICIPANT),
+    # engagement with tracked children, parents and carers
+    "put_engagement": Rule(Scope.ENGAGEMENT_WRITE, Relation.PARTICIPANT),
+    "get_engagement": Rule(Scope.ENGAGEMENT_READ, Relation.PARTICIPANT),
 }
 
 # Operations that need no token at all.

@@ -46,6 +46,14 @@ class Scope(StrEnum):
     DOCUMENTS_READ = "documents:read"
     SUBMISSIONS_READ = "submissions:read"
     SELECTIONS_WRITE = "selections:write"
+    EVALUATIONS_READ = "evaluations:read"
+    EVALUATIONS_WRITE = "evaluations:write"
+    TRACKING_READ = "tracking:read"
+    TRACKING_WRITE = "tracking:write"
+    MEETINGS_READ = "meetings:read"
+    MEETINGS_WRITE = "meetings:write"
+    ENGAGEMENT_READ = "engagement:read"
+    ENGAGEMENT_WRITE = "engagement:write"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -69,6 +77,14 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.DOCUMENTS_READ: "Read documents (agencies: their own)",
     Scope.SUBMISSIONS_READ: "Read who has sent what (agencies: their own row)",
     Scope.SELECTIONS_WRITE: "Select children (lead inspector)",
+    Scope.EVALUATIONS_READ: "Read evaluations (agencies: the joint one and their own)",
+    Scope.EVALUATIONS_WRITE: "Write the joint (local authority) or own evaluation (agencies)",
+    Scope.TRACKING_READ: "Read inspectors' Annex B tracking records (inspectors only)",
+    Scope.TRACKING_WRITE: "Write one's own Annex B tracking record (inspectors only)",
+    Scope.MEETINGS_READ: "Read the multi-agency meetings of the fieldwork week",
+    Scope.MEETINGS_WRITE: "Record the multi-agency meetings (the local authority)",
+    Scope.ENGAGEMENT_READ: "Read whether children, parents and carers agreed to meet",
+    Scope.ENGAGEMENT_WRITE: "Record engagement and consent arrangements (agencies)",
 }
 
 _EVERYONE = {Scope.THEMES_READ}
@@ -82,8 +98,17 @@ _PARTICIPANT = _EVERYONE | {
     Scope.REQUESTS_READ,
     Scope.DOCUMENTS_READ,
     Scope.SUBMISSIONS_READ,
+    Scope.EVALUATIONS_READ,
+    Scope.MEETINGS_READ,
+    Scope.ENGAGEMENT_READ,
 }
-_INSPECTOR = _PARTICIPANT | {Scope.LISTS_READ, Scope.CQC_REQUESTS_WRITE}
+# Tracking records are the inspectors' own working notes: no other role holds these scopes.
+_INSPECTOR = _PARTICIPANT | {
+    Scope.LISTS_READ,
+    Scope.CQC_REQUESTS_WRITE,
+    Scope.TRACKING_READ,
+    Scope.TRACKING_WRITE,
+}
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.OPERATOR: frozenset(
@@ -111,7 +136,16 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
         | _INSPECTOR
     ),
     Role.INSPECTOR: frozenset(_INSPECTOR),
-    Role.AGENCY: frozenset(_PARTICIPANT | {Scope.LISTS_WRITE, Scope.DOCUMENTS_WRITE}),
+    Role.AGENCY: frozenset(
+        _PARTICIPANT
+        | {
+            Scope.LISTS_WRITE,
+            Scope.DOCUMENTS_WRITE,
+            Scope.EVALUATIONS_WRITE,
+            Scope.MEETINGS_WRITE,
+            Scope.ENGAGEMENT_WRITE,
+        }
+    ),
 }
 
 

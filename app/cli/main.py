@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import typer
 from sqlalchemy.orm import Session
 
+from app.client.commands import client_app
 from app.core.config import ConfigurationError, Settings, load_settings
 from app.core.database import make_engine, make_session_factory, session_scope
 from app.core.migrations import upgrade_to_head
@@ -19,6 +20,7 @@ admin = typer.Typer(help="Operator commands run on the server.", no_args_is_help
 audit_cli = typer.Typer(help="The audit chain.", no_args_is_help=True)
 cli.add_typer(admin, name="admin")
 cli.add_typer(audit_cli, name="audit")
+cli.add_typer(client_app, name="client")
 
 
 def _settings() -> Settings:
@@ -92,6 +94,31 @@ def create_operator(
     with _session(_settings()) as session:
         credentials = create_operator_client(session, name)
     typer.echo(json.dumps(credentials))
+
+
+@admin.command("sweep-uploads")
+def sweep_uploads() -> None:
+    """Abort uploads abandoned for longer than JTAI_UPLOAD_TTL_SECONDS (run it from cron)."""
+    from app.documents.sweeper import sweep
+    from app.storage import build_storage
+
+    settings = _settings()
+    upgrade_to_head(settings.resolved_database_url)
+    storage = build_storage(settings)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        report = sweep(make_session_factory(engine), storage, settings.upload_ttl_seconds)
+    finally:
+        engine.dispose()
+    typer.echo(
+        json.dumps(
+            {
+                "expired_uploads": report.uploads.expired_uploads,
+                "orphaned_store_uploads": report.uploads.orphaned_store_uploads,
+                "idempotency_records": report.idempotency_records,
+            }
+        )
+    )
 
 
 @audit_cli.command("verify")

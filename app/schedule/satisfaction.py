@@ -14,9 +14,12 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.child_lists import store
+from app.engagement.service import confirmations
+from app.evaluations.service import JOINT, first_evaluations, tracked_children
 from app.inspections.models import Inspection
+from app.meetings.service import recorded
 from app.selections.service import get_selection
-from app.themes.schema import SatisfiedBy, Theme
+from app.themes.schema import EvaluationsForTrackedChildren, SatisfiedBy, Theme
 
 
 @dataclass(frozen=True)
@@ -64,10 +67,45 @@ def _selection_made(context: CheckContext, condition: SatisfiedBy) -> Evidence |
     return Evidence(selection.first_made_at, f"{key} selection made")
 
 
+def _every_tracked_child(
+    context: CheckContext, times: dict[str, datetime], what: str
+) -> Evidence | None:
+    """Met when each tracked child has ``what``; at the time the last of them got it."""
+    children = tracked_children(context.session, context.inspection.id)
+    if not children or any(child not in times for child in children):
+        return None
+    return Evidence(max(times[c] for c in children), f"{what} for {len(children)} tracked children")
+
+
+def _evaluations(context: CheckContext, condition: SatisfiedBy) -> Evidence | None:
+    assert isinstance(condition, EvaluationsForTrackedChildren)
+    joint = condition.evaluation == "joint"
+    # A later version does not move the milestone: the first version met it.
+    times = first_evaluations(context.session, context.inspection.id, JOINT if joint else None)
+    return _every_tracked_child(
+        context, times, "joint evaluations" if joint else "single-agency evaluations"
+    )
+
+
+def _engagement(context: CheckContext, condition: SatisfiedBy) -> Evidence | None:
+    times = confirmations(context.session, context.inspection.id)
+    return _every_tracked_child(context, times, "arrangements confirmed in writing")
+
+
+def _meetings(context: CheckContext, condition: SatisfiedBy) -> Evidence | None:
+    count, first = recorded(context.session, context.inspection.id)
+    if first is None:
+        return None
+    return Evidence(first, f"{count} meeting(s) recorded")
+
+
 CHECKS: dict[str, Check] = {
     "none": _fieldwork_started,
     "lists_pushed": _lists_pushed,
     "selection_made": _selection_made,
+    "evaluations_for_tracked_children": _evaluations,
+    "engagement_for_tracked_children": _engagement,
+    "meetings_recorded": _meetings,
 }
 
 

@@ -85,6 +85,43 @@ def _tracked(world: World, factory: Factory) -> str:
     return INSPECTION.format(world.inspection_id) + "/selections/tracked"
 
 
+def _evaluated_child(world: World, factory: Factory) -> str:
+    path = _tracked_child(world, factory)
+    factory.evaluation(world.agency, world.inspection_id, "C1")
+    return path + "/evaluations"
+
+
+def _joint_evaluation(world: World, factory: Factory) -> dict[str, Any]:
+    questions = factory.state.themes.get("mental-health").evaluation.questions
+    return {
+        "answers": dict.fromkeys(questions, "Answered."),
+        "contributing_organisation_ids": [str(world.agency.organisation_id)],
+    }
+
+
+def _meeting_body(world: World, factory: Factory) -> dict[str, Any]:
+    return {
+        "kind": "strategy-discussion",
+        "starts_at": "2027-04-05T10:00:00+01:00",
+        "ends_at": "2027-04-05T11:00:00+01:00",
+        "place": "Town hall",
+    }
+
+
+def _meeting(world: World, factory: Factory) -> str:
+    meeting_id = factory.meeting(world.agency, world.inspection_id)
+    return INSPECTION.format(world.inspection_id) + f"/meetings/{meeting_id}"
+
+
+def _engaged_child(world: World, factory: Factory) -> str:
+    path = _tracked_child(world, factory)
+    factory.engagement(world.agency, world.inspection_id, "C1")
+    return path + "/engagement"
+
+
+# Who reads what every participant reads; the operator never reads child data.
+_PARTICIPANTS_READ = {"lead": 200, "inspector": 200, "agency": 200, "operator": 403}
+
 MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
     "read_me": (Call("GET", lambda w, f: "/v1/me"), _ok_for(dict.fromkeys(ACTORS, 200))),
     "create_organisation": (
@@ -322,6 +359,60 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
     "verify_audit_chain": (
         Call("GET", lambda w, f: "/v1/audit/verify"),
         _ok_for({"operator": 200}),
+    ),
+    "put_evaluation": (
+        Call("PUT", lambda w, f: _tracked_child(w, f) + "/evaluations/joint", _joint_evaluation),
+        # world.agency is the inspection's local authority, which writes the joint evaluation.
+        _ok_for({"agency": 200, "other_area_agency": 404}),
+    ),
+    "get_evaluation": (
+        Call("GET", lambda w, f: _evaluated_child(w, f) + "/joint"),
+        _ok_for(_PARTICIPANTS_READ, default=404),
+    ),
+    "list_evaluations": (
+        Call("GET", _evaluated_child),
+        _ok_for(_PARTICIPANTS_READ, default=404),
+    ),
+    "put_tracking": (
+        Call(
+            "PUT",
+            lambda w, f: _tracked_child(w, f) + "/tracking",
+            lambda w, f: {"summaries": {"referral_timely": {"summary": "Timely.", "esn": [23]}}},
+        ),
+        # Inspectors only; everyone else is not told tracking records exist (404).
+        _ok_for({"lead": 200, "inspector": 200}, default=404),
+    ),
+    "list_tracking": (
+        Call("GET", lambda w, f: _tracked_child(w, f) + "/tracking"),
+        _ok_for({"lead": 200, "inspector": 200}, default=404),
+    ),
+    "create_meeting": (
+        Call("POST", lambda w, f: INSPECTION.format(w.inspection_id) + "/meetings", _meeting_body),
+        _ok_for({"agency": 201, "other_area_agency": 404}),
+    ),
+    "list_meetings": (
+        Call("GET", lambda w, f: INSPECTION.format(w.inspection_id) + "/meetings"),
+        _ok_for(_PARTICIPANTS_READ, default=404),
+    ),
+    "update_meeting": (
+        Call("PUT", _meeting, _meeting_body),
+        _ok_for({"agency": 200, "other_area_agency": 404}),
+    ),
+    "delete_meeting": (
+        Call("DELETE", _meeting),
+        _ok_for({"agency": 204, "other_area_agency": 404}),
+    ),
+    "put_engagement": (
+        Call(
+            "PUT",
+            lambda w, f: _tracked_child(w, f) + "/engagement",
+            lambda w, f: {"child_agreed": True},
+        ),
+        _ok_for({"agency": 200, "other_area_agency": 404}),
+    ),
+    "get_engagement": (
+        Call("GET", _engaged_child),
+        _ok_for(_PARTICIPANTS_READ, default=404),
     ),
 }
 

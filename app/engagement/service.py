@@ -1,0 +1,85 @@
+"""Whether tracked children, parents and carers agreed to meet inspectors, and the arrangements."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth.principal import Principal
+from app.core.database import utcnow
+from app.core.errors import InvalidContent, NotFound, ProblemItem
+from app.core.preconditions import check_version
+from app.engagement.models import Engagement
+from app.engagement.schemas import EngagementWrite
+
+
+def check_body(body: EngagementWrite) -> None:
+    refused = [
+        name
+        for name in ("child_agreed", "parent_agreed", "carer_agreed")
+        if getattr(body, name) is False
+    ]
+    if refused and not body.reason_when_not:
+        raise InvalidContent(
+            "Say why not when someone did not agree to meet.",
+            code="reason_required",
+            errors=[
+                ProblemItem(
+                    field="body.reason_when_not",
+                    code="reason_required",
+                    message=f"required because {', '.join(refused)} is false",
+                )
+            ],
+        )
+
+
+def get_engagement(session: Session, inspection_id: uuid.UUID, child_id: str) -> Engagement:
+    engagement = session.get(Engagement, (inspection_id, child_id))
+    if engagement is None:
+        raise NotFound("No engagement has been recorded for this child yet.")
+    return engagement
+
+
+def save_engagement(
+    session: Session,
+    inspection_id: uuid.UUID,
+    child_id: str,
+    principal: Principal,
+    body: EngagementWrite,
+    if_match: int | None,
+) -> Engagement:
+    engagement = session.get(Engagement, (inspection_id, child_id))
+    check_version(engagement.version if engagement else 0, if_match, "engagement record")
+    now = utcnow()
+    if engagement is None:
+        engagement = Engagement(inspection_id=inspection_id, child_id=child_id, version=0)
+        session.add(engagement)
+    for name in ("child_agreed", "parent_agreed", "carer_agreed", "reason_when_not"):
+        setattr(engagement, name, getattr(body, name))
+    engagement.arrangements = body.arrangements
+    engagement.confirmed_in_writing_at = body.confirmed_in_writing_at
+    # Keep the first time a confirmation arrived, so re-sending it does not move the milestone.
+    if body.confirmed_in_writing_at is None:
+        engagement.confirmation_recorded_at = None
+    elif engagement.confirmation_recorded_at is None:
+        engagement.confirmation_recorded_at = now
+    engagement.version += 1
+    engagement.changed_at = now
+    engagement.changed_by_client_id = principal.client_id
+    engagement.changed_by_organisation_id = principal.organisation_id
+    session.flush()
+    return engagement
+
+
+def confirmations(session: Session, inspection_id: uuid.UUID) -> dict[str, datetime]:
+    """child -> when its written confirmation was recorded, for children that have one."""
+    rows = session.execute(
+        select(Engagement.child_id, Engagement.confirmation_recorded_at).where(
+            Engagement.inspection_id == inspection_id,
+            Engagement.confirmation_recorded_at.is_not(None),
+        )
+    ).all()
+    return {child_id: recorded for child_id, recorded in rows if recorded is not None}

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+MAX_TEXT = 10_000
+
+Answer = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT)]
+
+
+class EvaluationWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answers: dict[str, Answer] = Field(
+        max_length=100,
+        description="One answer per question of the theme's `evaluation.questions` (every key)",
+        examples=[{"referral_timely": "Yes: the referral was made the same day."}],
+    )
+    summary: LongText | None = Field(default=None, description="Overall summary (optional)")
+    contributing_organisation_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Joint evaluations only: each agency of the inspection that contributed",
+    )
+
+
+class EvaluationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    child_id: str
+    kind: str = Field(description="`joint` or the writing agency's organisation kind")
+    organisation_id: uuid.UUID = Field(description="Who wrote it (the local authority if joint)")
+    version: int
+    answers: dict[str, str]
+    summary: str | None
+    contributing_organisation_ids: list[uuid.UUID]
+    created_at: datetime
+    client_id: uuid.UUID
+    due_at: datetime | None
+    late: bool

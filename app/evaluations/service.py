@@ -1,0 +1,250 @@
+"""Joint and single-agency evaluations of tracked children: who may write which, and versions."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.auth.principal import Principal
+from app.core.database import utcnow
+from app.core.errors import Conflict, Forbidden, InvalidContent, NotFound, ProblemItem
+from app.core.preconditions import check_version
+from app.evaluations.models import Evaluation
+from app.evaluations.schemas import EvaluationWrite
+from app.inspections.models import Inspection, InspectionParticipant
+from app.organisations.kinds import AGENCY_KINDS
+from app.organisations.models import Organisation
+from app.selections.service import get_selection
+from app.themes.schema import Theme
+
+TRACKED = "tracked"
+JOINT = "joint"
+KINDS = frozenset({JOINT, *(kind.value for kind in AGENCY_KINDS)})
+
+
+def tracked_children(session: Session, inspection_id: uuid.UUID) -> list[str]:
+    selection = get_selection(session, inspection_id, TRACKED)
+    return list(selection.child_ids) if selection else []
+
+
+def require_tracked_child(session: Session, inspection_id: uuid.UUID, child_id: str) -> None:
+    """Evaluations, tracking and engagement exist only for the children the lead tracks."""
+    if child_id not in tracked_children(session, inspection_id):
+        raise NotFound("No such child among the tracked children.")
+
+
+def require_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise NotFound(f"No evaluation kind '{kind}': use 'joint' or an agency's kind.")
+
+
+def check_may_write(principal: Principal, inspection: Inspection, kind: str) -> None:
+    if kind == JOINT:
+        if principal.organisation_id != inspection.local_authority_id:
+            raise Forbidden(
+                "Only the inspection's local authority writes the joint evaluation, "
+                "on behalf of the partners.",
+                code="not_local_authority",
+            )
+    elif kind != principal.organisation_kind.value:
+        raise Forbidden(
+            "An agency writes only its own single-agency evaluation "
+            f"(kind '{principal.organisation_kind.value}').",
+            code="not_own_evaluation",
+        )
+
+
+def _contributor_problems(
+    session: Session, inspection: Inspection, kind: str, ids: Sequence[uuid.UUID]
+) -> list[ProblemItem]:
+    field = "body.contributing_organisation_ids"
+    if kind != JOINT:
+        if not ids:
+            return []
+        message = "only a joint evaluation names contributing agencies"
+        return [ProblemItem(field=field, code="not_joint", message=message)]
+    if not ids:
+        message = "name each agency that contributed to the joint evaluation"
+        return [ProblemItem(field=field, code="contributors_missing", message=message)]
+    agencies = set(
+        session.execute(
+            select(Organisation.id)
+            .join(InspectionParticipant, InspectionParticipant.organisation_id == Organisation.id)
+            .where(InspectionParticipant.inspection_id == inspection.id)
+            .where(Organisation.kind.in_(AGENCY_KINDS))
+        ).scalars()
+    )
+    return [
+        ProblemItem(
+            field=f"{field}.{index}",
+            code="not_a_participating_agency",
+            message="not an agency taking part in this inspection",
+            value=str(organisation_id),
+        )
+        for index, organisation_id in enumerate(ids)
+        if organisation_id not in agencies
+    ]
+
+
+def check_body(
+    session: Session, inspection: Inspection, theme: Theme, kind: str, body: EvaluationWrite
+) -> None:
+    """422 naming every unknown or missing answer and every wrong contributor."""
+    questions = theme.evaluation.questions
+    problems = [
+        ProblemItem(
+            field=f"body.answers.{key}"[:200],
+            code="unknown_question",
+            message=f"the theme '{theme.key}' has no evaluation question with this key",
+        )
+        for key in body.answers
+        if key not in questions
+    ]
+    problems += [
+        ProblemItem(field=f"body.answers.{key}", code="answer_missing", message="answer it")
+        for key in questions
+        if key not in body.answers
+    ]
+    problems += _contributor_problems(session, inspection, kind, body.contributing_organisation_ids)
+    if problems:
+        raise InvalidContent(
+            "The evaluation does not fit the theme's questions.",
+            code="invalid_evaluation",
+            errors=problems,
+        )
+
+
+def _writer(principal: Principal, inspection: Inspection, kind: str) -> uuid.UUID:
+    # The joint evaluation is the partnership's one record, whoever in the LA writes it.
+    return inspection.local_authority_id if kind == JOINT else principal.organisation_id
+
+
+def _current_version(
+    session: Session, inspection_id: uuid.UUID, child_id: str, kind: str, writer: uuid.UUID
+) -> int:
+    number = session.execute(
+        select(func.max(Evaluation.version)).where(
+            Evaluation.inspection_id == inspection_id,
+            Evaluation.child_id == child_id,
+            Evaluation.kind == kind,
+            Evaluation.organisation_id == writer,
+        )
+    ).scalar_one_or_none()
+    return number or 0
+
+
+@dataclass(frozen=True)
+class NewEvaluation:
+    inspection: Inspection
+    child_id: str
+    kind: str
+    principal: Principal
+    body: EvaluationWrite
+    if_match: int | None
+    due_at: datetime | None
+
+
+def save_evaluation(session: Session, new: NewEvaluation) -> Evaluation:
+    """Add the next version; 412 when If-Match names one that is no longer current."""
+    writer = _writer(new.principal, new.inspection, new.kind)
+    current = _current_version(session, new.inspection.id, new.child_id, new.kind, writer)
+    check_version(current, new.if_match, f"{new.kind} evaluation")
+    now = utcnow()
+    row = Evaluation(
+        inspection_id=new.inspection.id,
+        child_id=new.child_id,
+        kind=new.kind,
+        organisation_id=writer,
+        version=current + 1,
+        answers=dict(new.body.answers),
+        summary=new.body.summary or None,
+        contributing_organisation_ids=[str(i) for i in new.body.contributing_organisation_ids],
+        created_at=now,
+        client_id=new.principal.client_id,
+        due_at=new.due_at,
+        late=new.due_at is not None and now > new.due_at,
+    )
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "Another version was stored at the same moment; read it and retry.",
+            code="concurrent_write",
+        ) from None
+    return row
+
+
+def _visible(principal: Principal, row: Evaluation) -> bool:
+    """Inspectors read all; an agency reads the joint evaluation and its own."""
+    if principal.is_inspector:
+        return True
+    return row.kind == JOINT or row.organisation_id == principal.organisation_id
+
+
+def current_evaluations(
+    session: Session, principal: Principal, inspection_id: uuid.UUID, child_id: str
+) -> list[Evaluation]:
+    """The current version of every evaluation of the child the caller may read."""
+    rows = session.execute(
+        select(Evaluation)
+        .where(Evaluation.inspection_id == inspection_id, Evaluation.child_id == child_id)
+        .order_by(Evaluation.kind, Evaluation.organisation_id, Evaluation.version)
+    ).scalars()
+    latest = {(row.kind, row.organisation_id): row for row in rows}
+    return [row for row in latest.values() if _visible(principal, row)]
+
+
+def find_evaluation(
+    session: Session,
+    principal: Principal,
+    inspection_id: uuid.UUID,
+    child_id: str,
+    kind: str,
+    organisation_id: uuid.UUID | None,
+    version: int | None,
+) -> Evaluation:
+    """One evaluation (current, or the version asked for); another agency's answers 404."""
+    query = select(Evaluation).where(
+        Evaluation.inspection_id == inspection_id,
+        Evaluation.child_id == child_id,
+        Evaluation.kind == kind,
+    )
+    if organisation_id is not None:
+        query = query.where(Evaluation.organisation_id == organisation_id)
+    if version is not None:
+        query = query.where(Evaluation.version == version)
+    rows = list(session.execute(query.order_by(Evaluation.version)).scalars())
+    latest = {row.organisation_id: row for row in rows if _visible(principal, row)}
+    if not latest:
+        raise NotFound(f"No {kind} evaluation of this child that the caller may read.")
+    if len(latest) > 1:
+        raise InvalidContent(
+            f"Several organisations of kind '{kind}' have evaluated this child; name one.",
+            code="organisation_needed",
+            errors=[
+                ProblemItem(
+                    field="query.organisation_id",
+                    code="organisation_needed",
+                    message="one of: " + ", ".join(sorted(str(o) for o in latest)),
+                )
+            ],
+        )
+    return next(iter(latest.values()))
+
+
+def first_evaluations(
+    session: Session, inspection_id: uuid.UUID, kind: str | None = JOINT
+) -> dict[str, datetime]:
+    """child -> when its first evaluation of ``kind`` (None: any single-agency) was stored."""
+    query = select(Evaluation.child_id, func.min(Evaluation.created_at)).where(
+        Evaluation.inspection_id == inspection_id
+    )
+    query = query.where(Evaluation.kind == kind if kind else Evaluation.kind != JOINT)
+    return dict(session.execute(query.group_by(Evaluation.child_id)).tuples().all())

@@ -1,0 +1,142 @@
+"""The multi-agency meetings of the fieldwork week: checked, stored, and overlaps warned about."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.auth.principal import Principal
+from app.core.database import utcnow
+from app.core.errors import Forbidden, InvalidContent, NotFound, ProblemItem
+from app.core.preconditions import check_version
+from app.inspections.models import Inspection, InspectionParticipant
+from app.meetings.models import Meeting
+from app.meetings.schemas import MeetingWarning, MeetingWrite
+from app.themes.schema import Theme
+
+
+def check_may_write(principal: Principal, inspection: Inspection) -> None:
+    # The guidance asks the local authority for the meetings of the fieldwork week.
+    if principal.organisation_id != inspection.local_authority_id:
+        raise Forbidden(
+            "Only the inspection's local authority records its meetings.",
+            code="not_local_authority",
+        )
+
+
+def _problems(
+    session: Session, inspection: Inspection, theme: Theme, body: MeetingWrite
+) -> Iterator[ProblemItem]:
+    kinds = [kind.key for kind in theme.meeting_kinds]
+    if body.kind not in kinds:
+        message = f"one of: {', '.join(kinds)}"
+        yield ProblemItem(field="body.kind", code="unknown_meeting_kind", message=message)
+    if body.ends_at <= body.starts_at:
+        yield ProblemItem(field="body.ends_at", code="ends_before_start", message="after start")
+    if body.place is None and body.call_link is None:
+        message = "give the place or the call link"
+        yield ProblemItem(field="body.place", code="place_missing", message=message)
+    participants = set(
+        session.execute(
+            select(InspectionParticipant.organisation_id).where(
+                InspectionParticipant.inspection_id == inspection.id
+            )
+        ).scalars()
+    )
+    for index, organisation_id in enumerate(body.organisation_ids):
+        if organisation_id not in participants:
+            yield ProblemItem(
+                field=f"body.organisation_ids.{index}",
+                code="not_a_participant",
+                message="the organisation does not take part in this inspection",
+                value=str(organisation_id),
+            )
+
+
+def check_meeting(
+    session: Session, inspection: Inspection, theme: Theme, body: MeetingWrite
+) -> None:
+    problems = list(_problems(session, inspection, theme, body))
+    if problems:
+        raise InvalidContent(
+            "The meeting cannot be recorded.", code="invalid_meeting", errors=problems
+        )
+
+
+def _apply(meeting: Meeting, body: MeetingWrite, principal: Principal) -> None:
+    meeting.kind = body.kind
+    meeting.starts_at, meeting.ends_at = body.starts_at, body.ends_at
+    meeting.place, meeting.call_link = body.place, body.call_link
+    meeting.organisation_ids = list(dict.fromkeys(str(o) for o in body.organisation_ids))
+    meeting.child_ids = list(dict.fromkeys(body.child_ids))
+    meeting.changed_at, meeting.changed_by_client_id = utcnow(), principal.client_id
+
+
+def create_meeting(
+    session: Session, inspection: Inspection, body: MeetingWrite, principal: Principal
+) -> Meeting:
+    meeting = Meeting(inspection_id=inspection.id, version=1, created_at=utcnow())
+    _apply(meeting, body, principal)
+    session.add(meeting)
+    session.flush()
+    return meeting
+
+
+def get_meeting(session: Session, inspection_id: uuid.UUID, meeting_id: uuid.UUID) -> Meeting:
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or meeting.inspection_id != inspection_id:
+        raise NotFound("No such meeting in this inspection.")
+    return meeting
+
+
+def update_meeting(
+    meeting: Meeting, body: MeetingWrite, principal: Principal, if_match: int | None
+) -> None:
+    check_version(meeting.version, if_match, "meeting")
+    _apply(meeting, body, principal)
+    meeting.version += 1
+
+
+def list_meetings(session: Session, inspection_id: uuid.UUID) -> list[Meeting]:
+    return list(
+        session.execute(
+            select(Meeting)
+            .where(Meeting.inspection_id == inspection_id)
+            .order_by(Meeting.starts_at, Meeting.id)
+        ).scalars()
+    )
+
+
+def overlaps(meeting: Meeting, others: list[Meeting]) -> list[MeetingWarning]:
+    """An organisation in two meetings at once: a warning, as double bookings do happen."""
+    warnings = []
+    for other in others:
+        if other.id == meeting.id:
+            continue
+        if not (other.starts_at < meeting.ends_at and meeting.starts_at < other.ends_at):
+            continue
+        for organisation_id in meeting.organisation_ids:
+            if organisation_id in other.organisation_ids:
+                warnings.append(
+                    MeetingWarning(
+                        code="overlapping_meeting",
+                        message="the organisation is in another meeting at the same time",
+                        organisation_id=uuid.UUID(organisation_id),
+                        meeting_id=other.id,
+                    )
+                )
+    return warnings
+
+
+def recorded(session: Session, inspection_id: uuid.UUID) -> tuple[int, datetime | None]:
+    """How many meetings are recorded, and when the first of them was."""
+    count, first = session.execute(
+        select(func.count(), func.min(Meeting.created_at)).where(
+            Meeting.inspection_id == inspection_id
+        )
+    ).one()
+    return int(count), first
