@@ -1,6 +1,6 @@
 """Every domain's tables, imported once so Alembic and tests see the whole schema."""
 
-from app.audit.models import AuditEvent, AuditHead
+from app.audit.models import AuditAnchor, AuditEvent, AuditHead
 from app.auth.models import ApiClient
 from app.child_lists.models import ListRow, ListVersion
 from app.core.database import Base
@@ -20,6 +20,7 @@ metadata = Base.metadata
 
 __all__ = [
     "ApiClient",
+    "AuditAnchor",
     "AuditEvent",
     "AuditHead",
     "Document",
