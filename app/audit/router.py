@@ -53,6 +53,26 @@ def list_inspection_audit(
 
 
 @router.get(
+    "/inspections/{inspection_id}/children/{child_id}/access-log",
+    response_model=AuditPage,
+    responses=error_responses(401, 403, 404),
+    summary="Who has seen this child's data (subject access), oldest first; lead inspector",
+)
+def get_child_access_log(
+    child_id: str,
+    session: DbSession,
+    access: InspectionAccess = authorize_inspection("get_child_access_log"),
+    after_seq: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+) -> AuditPage:
+    rows = service.child_access_log(
+        session, access.inspection.id, child_id, after_seq=after_seq, limit=limit
+    )
+    items = [AuditEventRead.model_validate(row) for row in rows]
+    return AuditPage(items=items, next_after_seq=items[-1].seq if len(items) == limit else None)
+
+
+@router.get(
     "/audit/verify",
     response_model=AuditVerification,
     responses=error_responses(401, 403),

@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.audit.chain import GENESIS_HASH, compute_hash
-from app.audit.models import AuditEvent
+from app.audit.models import AuditAnchor, AuditEvent, AuditHead
+from app.child_lists.models import ListRow, ListVersion
+from app.core.database import utcnow
 
 VERIFY_BATCH = 1000
 
@@ -65,6 +67,21 @@ class VerifyResult:
 
 
 def verify_chain(session: Session) -> VerifyResult:
+    """Recompute every link, then check the chain still holds every anchor written down."""
+    result = _verify_links(session)
+    if not result.valid:
+        return result
+    for anchor in session.execute(select(AuditAnchor).order_by(AuditAnchor.seq)).scalars():
+        row = session.get(AuditEvent, anchor.seq)
+        if row is None or row.hash != anchor.hash:
+            problem = f"the anchor taken at {anchor.created_at.isoformat()} no longer matches"
+            return VerifyResult(
+                False, result.events_checked, result.head_seq, result.head_hash, anchor.seq, problem
+            )
+    return result
+
+
+def _verify_links(session: Session) -> VerifyResult:
     """Recompute every link in order; report the first row whose hash or link is wrong."""
     previous_hash, previous_seq, checked = GENESIS_HASH, 0, 0
     while True:
@@ -101,3 +118,41 @@ def _link_problem(row: AuditEvent, previous_seq: int, previous_hash: str) -> str
 
 def count_events(session: Session) -> int:
     return int(session.execute(select(func.count()).select_from(AuditEvent)).scalar_one())
+
+
+def take_anchor(session: Session) -> AuditAnchor:
+    """Write the chain's current head down, to be kept outside the database as well."""
+    head = session.get(AuditHead, 1)
+    anchor = AuditAnchor(
+        seq=head.seq if head else 0, hash=head.hash if head else GENESIS_HASH, created_at=utcnow()
+    )
+    session.add(anchor)
+    session.flush()
+    return anchor
+
+
+def child_access_log(
+    session: Session, inspection_id: uuid.UUID, child_id: str, *, after_seq: int, limit: int
+) -> Sequence[AuditEvent]:
+    """Who has seen (or may have seen) a child's data: reads naming the child, and reads or
+    exports of whole lists the child is on, which showed the child's row to the reader."""
+    lists_with_child = (
+        select(ListVersion.list_key)
+        .join(ListRow, ListRow.version_id == ListVersion.id)
+        .where(ListVersion.inspection_id == inspection_id, ListRow.child_id == child_id)
+        .distinct()
+    )
+    query = (
+        select(AuditEvent)
+        .where(
+            AuditEvent.inspection_id == inspection_id,
+            AuditEvent.seq > after_seq,
+            or_(
+                AuditEvent.child_id == child_id,
+                (AuditEvent.object_type == "list") & AuditEvent.object_id.in_(lists_with_child),
+            ),
+        )
+        .order_by(AuditEvent.seq)
+        .limit(limit)
+    )
+    return session.execute(query).scalars().all()

@@ -79,6 +79,8 @@ POLICY: dict[str, Rule] = {
     # audit
     "list_inspection_audit": Rule(Scope.AUDIT_READ, Relation.LEAD_OR_OPERATOR),
     "verify_audit_chain": Rule(Scope.AUDIT_VERIFY),
+    # subject access: who has seen a child's data, for the lead inspector
+    "get_child_access_log": Rule(Scope.AUDIT_READ, Relation.LEAD),
     # evaluations: the service narrows agencies to the joint evaluation and their own (else
     # 404) and lets only the local authority write the joint one (403)
     "put_evaluation": Rule(Scope.EVALUATIONS_WRITE, Relation.PARTICIPANT),

@@ -121,6 +121,17 @@ def sweep_uploads() -> None:
     )
 
 
+@audit_cli.command("anchor")
+def anchor() -> None:
+    """Write the audit chain's head down and print it: keep the line somewhere else too."""
+    from app.audit.service import take_anchor
+
+    with _session(_settings()) as session:
+        taken = take_anchor(session)
+        line = {"seq": taken.seq, "hash": taken.hash, "created_at": taken.created_at.isoformat()}
+    typer.echo(json.dumps(line))
+
+
 @audit_cli.command("verify")
 def verify() -> None:
     """Recompute the audit chain; exit 1 and name the first broken row if it is broken."""

@@ -99,7 +99,7 @@ async def upload_document(
     principal: Principal = authorize("upload_document"),
 ) -> DocumentRead:
     asked = await to_thread.run_sync(requests.get_request, session, principal, request_id)
-    service.check_may_upload(principal, asked)
+    await to_thread.run_sync(service.check_may_upload, session, principal, asked)
     try:
         boundary = boundary_of(request.headers.get("content-type"))
         stream = await open_file_field(request.stream(), boundary, SNIFF_BYTES)
@@ -150,7 +150,7 @@ def create_upload(
     principal: Principal = authorize("create_upload"),
 ) -> UploadRead:
     asked = requests.get_request(session, principal, request_id)
-    service.check_may_upload(principal, asked)
+    service.check_may_upload(session, principal, asked)
     if body.size > state.settings.max_upload_bytes:
         raise PayloadTooLarge(TOO_LARGE, code="file_too_large")
     wanted = service.NewUpload(body.filename, body.size, body.sha256)
@@ -228,6 +228,7 @@ def complete_upload(
 ) -> DocumentRead:
     upload = service.get_open_upload(session, principal, upload_id)
     asked = requests.get_request(session, principal, upload.request_id)
+    service.check_may_upload(session, principal, asked)
     parts = [(part.part_number, part.etag) for part in body.parts]
     try:
         document = service.complete_upload(session, state.storage, upload, asked, principal, parts)

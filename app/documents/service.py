@@ -19,7 +19,7 @@ from app.core.database import utcnow
 from app.core.errors import Conflict, InvalidContent, NotFound, ProblemItem, UnsupportedMediaType
 from app.documents.models import Document, Upload, UploadState
 from app.documents.sniff import SNIFF_BYTES, sniff
-from app.inspections.models import InspectionParticipant
+from app.inspections.models import Inspection, InspectionParticipant, InspectionStatus
 from app.requests.models import DocumentRequest
 from app.storage import Storage, StoredObject
 
@@ -34,11 +34,16 @@ def new_object_key(inspection_id: uuid.UUID) -> str:
     return f"inspections/{inspection_id}/{uuid.uuid4().hex}"
 
 
-def check_may_upload(principal: Principal, request: DocumentRequest) -> None:
+def check_may_upload(session: Session, principal: Principal, request: DocumentRequest) -> None:
     if request.addressee_organisation_id != principal.organisation_id:
         raise NotFound("No such request.")
     if request.withdrawn:
         raise Conflict("This request no longer applies.", code="request_withdrawn")
+    inspection = session.get(Inspection, request.inspection_id)
+    if inspection is None or inspection.status is InspectionStatus.CLOSED:
+        raise Conflict(
+            "The inspection is closed; nothing more can be sent.", code="inspection_closed"
+        )
 
 
 def refuse_type(filename: str) -> UnsupportedMediaType:

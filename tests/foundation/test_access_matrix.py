@@ -356,6 +356,10 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
         Call("GET", lambda w, f: INSPECTION.format(w.inspection_id) + "/audit"),
         _ok_for({"operator": 200, "lead": 200}),
     ),
+    "get_child_access_log": (
+        Call("GET", lambda w, f: INSPECTION.format(w.inspection_id) + "/children/C1/access-log"),
+        _ok_for({"lead": 200}),
+    ),
     "verify_audit_chain": (
         Call("GET", lambda w, f: "/v1/audit/verify"),
         _ok_for({"operator": 200}),

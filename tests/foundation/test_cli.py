@@ -97,3 +97,15 @@ def test_bad_value_names_the_setting(cli_env: dict[str, str]) -> None:
     result = _run(["demo"], cli_env | {"JTAI_TOKEN_TTL_SECONDS": "forever"})
     assert result.returncode == 2
     assert "JTAI_TOKEN_TTL_SECONDS" in result.stderr
+
+
+def test_audit_anchor_then_verify(cli_env: dict[str, str]) -> None:
+    assert _run(["admin", "create-operator", "--name", "op"], cli_env).returncode == 0
+    anchored = _run(["audit", "anchor"], cli_env)
+    assert anchored.returncode == 0, anchored.stderr
+    line = json.loads(anchored.stdout)
+    assert line["seq"] >= 1
+    assert len(line["hash"]) == 64
+    verified = _run(["audit", "verify"], cli_env)
+    assert verified.returncode == 0
+    assert json.loads(verified.stdout)["valid"] is True
