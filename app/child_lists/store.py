@@ -50,6 +50,10 @@ def first_pushes(session: Session, inspection_id: uuid.UUID) -> dict[str, dateti
     return {key: _aware(moment) for key, moment in rows}
 
 
+def as_utc(moment: datetime | str | None) -> datetime | None:
+    return None if moment is None else _aware(moment)
+
+
 def _aware(moment: datetime | str) -> datetime:
     # An aggregate loses the column's type on SQLite, which hands back text or naive values.
     parsed = datetime.fromisoformat(moment) if isinstance(moment, str) else moment

@@ -14,10 +14,13 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.child_lists import store
+from app.child_lists.store import as_utc
 from app.engagement.service import confirmations
 from app.evaluations.service import JOINT, first_evaluations, tracked_children
 from app.inspections.models import Inspection
 from app.meetings.service import recorded
+from app.requests.models import RequestKind
+from app.requests.queries import first_answers, first_cqc_request
 from app.selections.service import get_selection
 from app.themes.schema import EvaluationsForTrackedChildren, SatisfiedBy, Theme
 
@@ -99,6 +102,27 @@ def _meetings(context: CheckContext, condition: SatisfiedBy) -> Evidence | None:
     return Evidence(first, f"{count} meeting(s) recorded")
 
 
+def _all_answered(context: CheckContext, kind: RequestKind, what: str) -> Evidence | None:
+    answers = first_answers(context.session, context.inspection.id, kind)
+    if not answers or any(moment is None for moment in answers.values()):
+        return None
+    latest = max(as_utc(moment) for moment in answers.values())  # type: ignore[type-var]
+    return Evidence(latest, f"{len(answers)} {what} answered") if latest else None
+
+
+def _case_files(context: CheckContext, condition: SatisfiedBy) -> Evidence | None:
+    return _all_answered(context, RequestKind.CASE_FILE, "case-file requests")
+
+
+def _information_items(context: CheckContext, condition: SatisfiedBy) -> Evidence | None:
+    return _all_answered(context, RequestKind.INFORMATION_ITEM, "information requests")
+
+
+def _cqc_request(context: CheckContext, condition: SatisfiedBy) -> Evidence | None:
+    first = first_cqc_request(context.session, context.inspection.id)
+    return Evidence(first, "CQC asked a health agency for documents") if first else None
+
+
 CHECKS: dict[str, Check] = {
     "none": _fieldwork_started,
     "lists_pushed": _lists_pushed,
@@ -106,6 +130,9 @@ CHECKS: dict[str, Check] = {
     "evaluations_for_tracked_children": _evaluations,
     "engagement_for_tracked_children": _engagement,
     "meetings_recorded": _meetings,
+    "documents_for_tracked_children": _case_files,
+    "information_items_provided": _information_items,
+    "cqc_requests_made": _cqc_request,
 }
 
 

@@ -145,4 +145,4 @@ def test_participants_lead_and_status(client: TestClient, world: World, factory:
         assert moved.json()["status"] == status
     backwards = client.put(f"{url}/status", json={"status": "notified"}, headers=new_lead.headers)
     assert backwards.status_code == 409
-    assert backwards.json()["code"] == "invalid_status_transition"
+    assert backwards.json()["code"] == "inspection_closed"

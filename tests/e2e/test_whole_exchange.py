@@ -1,0 +1,335 @@
+"""One inspection per theme, driven through the HTTP API as the real actors would drive it.
+
+It runs on the suite's database (SQLite or PostgreSQL) with documents in a real S3 store
+(SeaweedFS): notification, lists (one late), shortlist, tracked selection, requests answered
+with uploads, CQC's request, evaluations, tracking records, meetings, engagement, then the
+schedule (each milestone met or late), the audit chain verified, closure and purge.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from app.core.config import Settings, StorageKind
+from app.main import create_app
+from app.themes.schema import FieldSpec, ListSpec, Theme
+from tests.factories import PDF
+from tests.lists_api.helpers import cin_row
+from tests.storage.fixtures import empty_bucket
+from tests.storage.seaweed import SeaweedS3
+
+AGENCIES = ["local_authority", "health", "police", "youth_offending", "probation"]
+
+
+@pytest.fixture(scope="module")
+def s3_app(settings: Settings, seaweed_s3: SeaweedS3) -> Iterator[FastAPI]:
+    patch = pytest.MonkeyPatch()
+    patch.setenv("AWS_ACCESS_KEY_ID", seaweed_s3.access_key)
+    patch.setenv("AWS_SECRET_ACCESS_KEY", seaweed_s3.secret_key)
+    application = create_app(
+        settings.model_copy(
+            update={
+                "storage": StorageKind.S3,
+                "s3_bucket": f"jtai-e2e-{uuid.uuid4().hex[:10]}",
+                "s3_endpoint_url": seaweed_s3.endpoint_url,
+                "s3_region": seaweed_s3.region,
+            }
+        )
+    )
+    yield application
+    application.state.jtai.engine.dispose()
+    patch.undo()
+
+
+@pytest.fixture
+def api(s3_app: FastAPI, engine: Engine, seaweed_client: Any) -> Iterator[TestClient]:
+    with TestClient(s3_app) as client:
+        yield client
+    empty_bucket(seaweed_client, s3_app.state.jtai.settings.s3_bucket)
+
+
+class Actor:
+    def __init__(self, api: TestClient, credentials: dict[str, str], organisation_id: str) -> None:
+        token = api.post(
+            "/v1/auth/token", data={"grant_type": "client_credentials", **credentials}
+        ).json()["access_token"]
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.client_id = credentials["client_id"]
+        self.organisation_id = organisation_id
+
+
+def _operator(api: TestClient, s3_app: FastAPI) -> Actor:
+    from app.cli.bootstrap import create_operator_client
+    from app.core.database import session_scope
+
+    with session_scope(s3_app.state.jtai.session_factory) as session:
+        credentials = create_operator_client(session, "e2e operator")
+    return Actor(api, credentials, "")
+
+
+def _organisation(api: TestClient, operator: Actor, kind: str, roles: list[str]) -> Actor:
+    made = api.post(
+        "/v1/organisations", json={"name": f"E2E {kind}", "kind": kind}, headers=operator.headers
+    )
+    organisation_id = made.json()["id"]
+    credentials = api.post(
+        f"/v1/organisations/{organisation_id}/clients",
+        json={"name": f"{kind} system", "roles": roles},
+        headers=operator.headers,
+    ).json()
+    return Actor(api, {k: str(v) for k, v in credentials.items()}, organisation_id)
+
+
+def default_value(theme: Theme, field: FieldSpec) -> Any:
+    codes = theme.codes_for(field)
+    if field.type == "yes_no":
+        return "N"
+    if codes:
+        return codes[0].code
+    if field.type == "date":
+        return (date.today() - timedelta(days=100)).isoformat()
+    if field.type == "integer":
+        return max(field.minimum or 0, 0) if field.key != "placements_12m" else 1
+    if field.pattern:
+        return "M1 2WD"
+    return "x"
+
+
+def generic_row(theme: Theme, spec: ListSpec, child_id: str, **extra: Any) -> dict[str, Any]:
+    row = {f.key: default_value(theme, f) for f in spec.fields if f.required}
+    return row | {spec.child_id_field: child_id} | extra
+
+
+def _put(api: TestClient, actor: Actor, url: str, body: Any) -> Any:
+    response = api.put(url, json=body, headers=actor.headers)
+    assert response.status_code in (200, 201), (url, response.json())
+    return response.json()
+
+
+def _post(api: TestClient, actor: Actor, url: str, body: Any) -> Any:
+    response = api.post(url, json=body, headers=actor.headers)
+    assert response.status_code in (200, 201), (url, response.json())
+    return response.json()
+
+
+class Exchange:
+    """The people of one inspection, and the calls they make."""
+
+    def __init__(self, api: TestClient, s3_app: FastAPI, theme: Theme) -> None:
+        self.api, self.theme = api, theme
+        self.operator = _operator(api, s3_app)
+        self.agencies = {
+            kind: _organisation(api, self.operator, kind, ["agency"]) for kind in AGENCIES
+        }
+        self.lead = _organisation(api, self.operator, "ofsted", ["lead_inspector", "inspector"])
+        self.cqc = _organisation(api, self.operator, "cqc", ["inspector"])
+        self.council = self.agencies["local_authority"]
+        notified = datetime.now(UTC) - timedelta(days=60)
+        inspection = _post(
+            api,
+            self.operator,
+            "/v1/inspections",
+            {
+                "area_name": "Exampleshire",
+                "local_authority_id": self.council.organisation_id,
+                "theme": theme.key,
+                "notification_at": notified.isoformat(),
+            },
+        )
+        self.base = f"/v1/inspections/{inspection['id']}"
+        for actor in [*self.agencies.values(), self.cqc]:
+            _put(api, self.operator, f"{self.base}/participants/{actor.organisation_id}", None)
+        _put(api, self.operator, f"{self.base}/lead", {"client_id": self.lead.client_id})
+
+    def move_all_but_the_first_lists(self) -> str:
+        """Notified 60 days ago: the lead agrees later dates for everything but the first lists."""
+        milestones = sorted(self.theme.milestones, key=lambda m: m.order_key())
+        later = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+        for milestone in milestones[1:]:
+            if milestone.satisfied_by[0].kind != "none":
+                body = {"due_at": later, "reason": "Agreed on the phone with the DCS"}
+                _put(self.api, self.lead, f"{self.base}/schedule/{milestone.key}", body)
+        return milestones[0].key
+
+    def push(self, list_key: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        return _put(self.api, self.council, f"{self.base}/lists/{list_key}", {"rows": rows})
+
+    def rows(self, list_key: str, ids: list[str], **extra: Any) -> list[dict[str, Any]]:
+        spec = self.theme.get_list(list_key)
+        assert spec is not None
+        return [generic_row(self.theme, spec, child, **extra) for child in ids]
+
+    def select(self, key: str, ids: list[str]) -> None:
+        _put(self.api, self.lead, f"{self.base}/selections/{key}", {"child_ids": ids})
+
+    def answer_requests(self) -> int:
+        """Every agency sends a document for each request addressed to it (one presigned)."""
+        sent = 0
+        for kind, actor in self.agencies.items():
+            requests = self.api.get(f"{self.base}/requests", headers=actor.headers).json()
+            for request in requests:
+                if kind == "local_authority" and request["kind"] == "case_file" and sent == 0:
+                    self._presigned(actor, request["id"])
+                else:
+                    self._streamed(actor, request["id"])
+                sent += 1
+        return sent
+
+    def _streamed(self, actor: Actor, request_id: str) -> None:
+        response = self.api.post(
+            f"/v1/requests/{request_id}/documents",
+            files={"file": ("evidence.pdf", PDF, "application/pdf")},
+            headers={**actor.headers, "Idempotency-Key": f"{request_id}-evidence"},
+        )
+        assert response.status_code == 201, response.json()
+
+    def _presigned(self, actor: Actor, request_id: str) -> None:
+        data = PDF + b"scan" * 300_000
+        plan = _post(
+            self.api,
+            actor,
+            f"/v1/requests/{request_id}/uploads",
+            {"filename": "scan.pdf", "size": len(data), "sha256": hashlib.sha256(data).hexdigest()},
+        )
+        parts = []
+        for part in plan["parts"]:
+            start = (part["part_number"] - 1) * plan["part_size"]
+            stored = httpx.put(part["url"], content=data[start : start + plan["part_size"]])
+            parts.append({"part_number": part["part_number"], "etag": stored.headers["etag"]})
+        _post(self.api, actor, plan["complete_url"], {"parts": parts})
+
+    def cqc_asks_health(self, child_id: str) -> None:
+        health = self.agencies["health"]
+        due = (datetime.now(UTC) + timedelta(days=20)).isoformat()
+        body = {
+            "organisation_id": health.organisation_id,
+            "title": f"Health records for child {child_id}",
+            "child_id": child_id,
+            "due_at": due,
+        }
+        request = _post(self.api, self.cqc, f"{self.base}/requests", body)
+        self._streamed(health, request["id"])
+
+    def evaluate(self, tracked: list[str]) -> None:
+        answers = {key: "Timely and well recorded." for key in self.theme.evaluation.questions}
+        health = self.agencies["health"]
+        for child in tracked:
+            joint = {"answers": answers, "contributing_organisation_ids": [health.organisation_id]}
+            _put(self.api, self.council, f"{self.base}/children/{child}/evaluations/joint", joint)
+            single = {"answers": answers}
+            _put(self.api, health, f"{self.base}/children/{child}/evaluations/health", single)
+
+    def track(self, tracked: list[str]) -> None:
+        esn = [criterion.number for criterion in self.theme.esn_criteria][:2]
+        header = {
+            field.key: (14 if field.type == "integer" else "Noted")
+            for field in self.theme.tracking.header_fields
+        }
+        summaries = {
+            question.key: {"summary": "Well evidenced.", "esn": list(question.esn) or esn}
+            for question in self.theme.tracking.questions
+        }
+        for child in tracked:
+            body = {"header": header, "summaries": summaries}
+            _put(self.api, self.lead, f"{self.base}/children/{child}/tracking", body)
+
+    def meet_and_engage(self, tracked: list[str]) -> None:
+        starts = datetime.now(UTC) + timedelta(days=10)
+        meeting = {
+            "kind": self.theme.meeting_kinds[0].key,
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=1)).isoformat(),
+            "place": "Civic Centre, room 2",
+            "organisation_ids": [self.council.organisation_id],
+            "child_ids": tracked[:1],
+        }
+        _post(self.api, self.council, f"{self.base}/meetings", meeting)
+        for child in tracked:
+            body = {
+                "child_agreed": True,
+                "parent_agreed": True,
+                "carer_agreed": True,
+                "arrangements": "Home visit with the social worker present.",
+                "confirmed_in_writing_at": datetime.now(UTC).isoformat(),
+            }
+            _put(self.api, self.council, f"{self.base}/children/{child}/engagement", body)
+
+    def states(self) -> dict[str, str]:
+        schedule = self.api.get(f"{self.base}/schedule", headers=self.council.headers).json()
+        return {m["key"]: m["state"] for m in schedule["milestones"]}
+
+    def close(self) -> None:
+        for status in ("fieldwork", "reporting", "closed"):
+            _put(self.api, self.lead, f"{self.base}/status", {"status": status})
+
+
+def _push_mental_health_lists(exchange: Exchange) -> list[str]:
+    tracked = [f"C{n}" for n in range(1, 6)]
+    exchange.push("children-in-need", [cin_row(child) for child in tracked])
+    for key in (
+        "child-protection",
+        "looked-after",
+        "contacts",
+        "referrals",
+        "assessments",
+        "section-47",
+    ):
+        exchange.push(key, [])
+    return tracked
+
+
+def _push_domestic_abuse_lists(exchange: Exchange) -> list[str]:
+    children = [f"D{n}" for n in range(1, 23)]
+    exchange.push(
+        "children-in-need", exchange.rows("children-in-need", children[:12], living_with_da="Y")
+    )
+    exchange.push(
+        "child-protection", exchange.rows("child-protection", children[12:], living_with_da="Y")
+    )
+    shortlist = children[:20]
+    exchange.select("shortlist", shortlist)
+    for key in ("da-multi-agency", "da-positive-engagement", "da-yot-probation"):
+        exchange.push(key, [])
+    exchange.push("shortlist-information", exchange.rows("shortlist-information", shortlist))
+    for key in ("contacts", "early-help", "referrals", "assessments", "section-47"):
+        exchange.push(key, [])
+    return shortlist[:5]
+
+
+PUSHES = {"mental-health": _push_mental_health_lists, "domestic-abuse": _push_domestic_abuse_lists}
+
+
+@pytest.mark.parametrize("theme_key", sorted(PUSHES))
+def test_the_whole_exchange(api: TestClient, s3_app: FastAPI, theme_key: str) -> None:
+    exchange = Exchange(api, s3_app, s3_app.state.jtai.themes.get(theme_key))
+    first_lists = exchange.move_all_but_the_first_lists()
+    tracked = PUSHES[theme_key](exchange)
+    exchange.select("tracked", tracked)
+    assert exchange.answer_requests() > len(tracked)
+    exchange.cqc_asks_health(tracked[0])
+    exchange.evaluate(tracked)
+    exchange.track(tracked)
+    exchange.meet_and_engage(tracked)
+
+    states = exchange.states()
+    assert states.pop(first_lists) == "late"
+    assert {k: v for k, v in states.items() if v != "met"} == {}
+    verified = api.get("/v1/audit/verify", headers=exchange.operator.headers).json()
+    assert verified["valid"] is True
+    exchange.close()
+    closed = api.put(
+        f"{exchange.base}/lists/children-in-need",
+        json={"rows": []},
+        headers=exchange.council.headers,
+    )
+    assert closed.status_code == 409
