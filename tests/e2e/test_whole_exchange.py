@@ -221,7 +221,7 @@ class Exchange:
         self._streamed(health, request["id"])
 
     def evaluate(self, tracked: list[str]) -> None:
-        answers = {key: "Timely and well recorded." for key in self.theme.evaluation.questions}
+        answers = dict.fromkeys(self.theme.evaluation.questions, "Timely and well recorded.")
         health = self.agencies["health"]
         for child in tracked:
             joint = {"answers": answers, "contributing_organisation_ids": [health.organisation_id]}
