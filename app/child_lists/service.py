@@ -143,7 +143,7 @@ def require_version(
     session: Session, inspection: Inspection, spec: ListSpec, number: int | None
 ) -> ListVersion:
     if number is None:
-        version = store.current_versions(session, inspection.id, [spec.key]).get(spec.key)
+        version = store.latest_version(session, inspection.id, spec.key)
     else:
         version = store.version_by_number(session, inspection.id, spec.key, number)
     if version is None:

@@ -60,6 +60,16 @@ def _aware(moment: datetime | str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def latest_version(session: Session, inspection_id: uuid.UUID, list_key: str) -> ListVersion | None:
+    """The current version of one list: one index probe, as every read of a list starts here."""
+    return session.execute(
+        select(ListVersion)
+        .where(ListVersion.inspection_id == inspection_id, ListVersion.list_key == list_key)
+        .order_by(ListVersion.number.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
 def version_by_number(
     session: Session, inspection_id: uuid.UUID, list_key: str, number: int
 ) -> ListVersion | None:

@@ -89,14 +89,14 @@ def _inspection(
     authority: Organisation,
     participants: list[Organisation],
     lead: str,
-) -> Inspection:
+) -> tuple[Inspection, bool]:
     found = session.execute(
         select(Inspection).where(
             Inspection.theme == theme, Inspection.local_authority_id == authority.id
         )
     ).scalar_one_or_none()
     if found is not None:
-        return found
+        return found, False
     notification = _next_weekday(date.today(), THEME_START_WEEKDAY.get(theme, 0))
     inspection = inspections.create_inspection(
         session,
@@ -115,7 +115,7 @@ def _inspection(
         inspection_id=inspection.id,
         detail={"via": "demo"},
     )
-    return inspection
+    return inspection, True
 
 
 def build_demo(session: Session, settings: Settings) -> dict[str, Any]:
@@ -128,17 +128,15 @@ def build_demo(session: Session, settings: Settings) -> dict[str, Any]:
     }
     authority = organisations["Demoshire County Council"]
     others = [o for o in organisations.values() if o.kind not in {OrganisationKind.PLATFORM}]
-    created = {
-        theme: str(
-            _inspection(
-                session, theme, authority, others, credentials["lead_inspector"]["client_id"]
-            ).id
-        )
+    lead = credentials["lead_inspector"]["client_id"]
+    made = {
+        theme: _inspection(session, theme, authority, others, lead)
         for theme in ("mental-health", "domestic-abuse")
     }
     return {
         "base_url": "http://127.0.0.1:8000",
         "token_url": "/v1/auth/token",
-        "inspections": created,
+        "inspections": {theme: str(inspection.id) for theme, (inspection, _) in made.items()},
+        "new": any(created for _, created in made.values()),
         "clients": credentials,
     }

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.client.commands import client_app
 from app.core.config import ConfigurationError, Settings, load_settings
 from app.core.database import make_engine, make_session_factory, session_scope
 from app.core.migrations import upgrade_to_head
+
+if TYPE_CHECKING:
+    from app.storage import Storage
 
 cli = typer.Typer(help="JTAI Exchange: serve the API and administer it.", no_args_is_help=True)
 admin = typer.Typer(help="Operator commands run on the server.", no_args_is_help=True)
@@ -78,9 +83,13 @@ def demo() -> None:
 
 def _print_demo(settings: Settings) -> None:
     from app.cli.demo import build_demo
+    from app.cli.demo_activity import play
 
     with _session(settings) as session:
         world = build_demo(session, settings)
+    if world.pop("new"):
+        # Lists, a selection, documents and an evaluation, made through the API itself.
+        play(settings, world)
     typer.echo(json.dumps(world, indent=2))
 
 
@@ -119,6 +128,60 @@ def sweep_uploads() -> None:
             }
         )
     )
+
+
+@contextmanager
+def _purge_context(settings: Settings) -> Iterator[tuple[sessionmaker[Session], Storage]]:
+    """A session factory and the store: a purge commits several transactions of its own."""
+    from app.audit import chain  # noqa: F401  (registers the audit commit hook)
+    from app.storage import build_storage
+
+    upgrade_to_head(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        yield make_session_factory(engine), build_storage(settings)
+    finally:
+        engine.dispose()
+
+
+@admin.command("purge")
+def purge(
+    inspection: uuid.UUID = typer.Option(..., "--inspection", help="Id of the inspection"),
+    force_open: bool = typer.Option(
+        False, "--force-open", help="Purge (and close) an inspection that is not closed yet"
+    ),
+) -> None:
+    """Delete a closed inspection's child data and documents; print the tombstone as JSON.
+
+    Safe to run again: a finished purge is only printed, a half-done one is finished.
+    """
+    from app.retention.service import PurgeRefused, purge_inspection, tombstone_json
+
+    with _purge_context(_settings()) as (factory, storage):
+        try:
+            tombstone = purge_inspection(factory, storage, inspection, "cli", force_open=force_open)
+        except PurgeRefused as exc:
+            typer.echo(f"purge refused: {exc}", err=True)
+            raise typer.Exit(1) from None
+    typer.echo(json.dumps(tombstone_json(tombstone), indent=2))
+
+
+@admin.command("purge-expired")
+def purge_expired() -> None:
+    """Purge every inspection closed more than JTAI_RETENTION_DAYS ago (run it from cron)."""
+    from app.retention.service import purge_expired as purge_all
+    from app.retention.service import tombstone_json
+
+    settings = _settings()
+    if settings.retention_days is None:
+        typer.echo("JTAI_RETENTION_DAYS is not set: nothing is ever expired", err=True)
+        raise typer.Exit(2)
+    with _purge_context(settings) as (factory, storage):
+        outcome = purge_all(factory, storage, settings.retention_days, "cli")
+    purged = [tombstone_json(tombstone) for tombstone in outcome.purged]
+    typer.echo(json.dumps({"purged": purged, "failed": outcome.failed}, indent=2))
+    if outcome.failed:
+        raise typer.Exit(1)
 
 
 @audit_cli.command("anchor")

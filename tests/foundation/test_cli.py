@@ -83,6 +83,14 @@ def test_demo_prints_working_credentials_and_can_run_again(cli_env: dict[str, st
             "mental-health",
             "domestic-abuse",
         }
+        # The demo leaves something to explore: a list, a tracked selection, documents.
+        base = f"/v1/inspections/{second['inspections']['mental-health']}"
+        auth = {"Authorization": f"Bearer {token}"}
+        assert client.get(f"{base}/lists/children-in-need", headers=auth).json()["total"] == 8
+        tracked = client.get(f"{base}/selections/tracked", headers=auth).json()["child_ids"]
+        assert len(tracked) == 5
+        requests = client.get(f"{base}/requests", headers=auth).json()
+        assert any(r["documents"] for r in requests if r["kind"] == "case_file")
 
 
 def test_incoherent_configuration_is_one_line_naming_the_setting(cli_env: dict[str, str]) -> None:

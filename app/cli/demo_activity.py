@@ -1,0 +1,83 @@
+"""Demo activity on the mental-health inspection, made through the API itself (in process),
+so that what a newcomer explores was validated exactly as a real agency's would be."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from app.core.config import Settings
+from app.main import create_app
+
+PDF = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+FOLLOW_UPS = (
+    "camhs_referred",
+    "camhs_receiving",
+    "camhs_waiting_list",
+    "camhs_referral_not_accepted",
+    "mh_intervention_6m",
+    "multi_agency_involvement",
+    "known_to_yot",
+    "police_investigation",
+)
+
+
+def child_row(number: int, today: date) -> dict[str, Any]:
+    age = 10 + number % 6
+    born = today.replace(year=today.year - age) - timedelta(days=40 + number)
+    return {
+        "child_id": f"DEMO{number:03d}",
+        "gender": "F" if number % 2 else "M",
+        "ethnicity": "WBRI",
+        "date_of_birth": born.isoformat(),
+        "age_years": age,
+        "disability": "N",
+        "cin_start_date": (today - timedelta(days=150)).isoformat(),
+        "primary_need": "N1",
+        "last_seen_date": (today - timedelta(days=7)).isoformat(),
+        "case_status": "CIN",
+        "allocated_team": "Demoshire North",
+        "allocated_worker": "A. Worker",
+        "mh_concern": "Y",
+        "mh_support_need": "N",
+    } | dict.fromkeys(FOLLOW_UPS, "N")
+
+
+class _Caller:
+    def __init__(self, api: TestClient, credentials: dict[str, str]) -> None:
+        token = api.post(
+            "/v1/auth/token", data={"grant_type": "client_credentials", **credentials}
+        ).json()["access_token"]
+        self.api, self.headers = api, {"Authorization": f"Bearer {token}"}
+
+    def send(self, method: str, url: str, **kwargs: Any) -> Any:
+        response = self.api.request(method, url, headers=self.headers, **kwargs)
+        if response.status_code >= 400:
+            raise RuntimeError(f"demo step {method} {url} failed: {response.text[:300]}")
+        return response.json()
+
+
+def play(settings: Settings, world: dict[str, Any]) -> None:
+    """Lists, a tracked selection, documents, an evaluation and a tracking record."""
+    app = create_app(settings.model_copy(update={"sweep_interval_seconds": 0}))
+    with TestClient(app) as api:
+        council = _Caller(api, world["clients"]["local_authority"])
+        lead = _Caller(api, world["clients"]["lead_inspector"])
+        base = f"/v1/inspections/{world['inspections']['mental-health']}"
+        rows = [child_row(n, date.today()) for n in range(1, 9)]
+        council.send("PUT", f"{base}/lists/children-in-need", json={"rows": rows})
+        tracked = [row["child_id"] for row in rows[:5]]
+        lead.send("PUT", f"{base}/selections/tracked", json={"child_ids": tracked})
+        for request in council.send("GET", f"{base}/requests"):
+            if request["kind"] == "case_file":
+                files = {"file": ("case-notes.pdf", PDF, "application/pdf")}
+                council.send("POST", f"/v1/requests/{request['id']}/documents", files=files)
+        theme = lead.send("GET", "/v1/themes/mental-health")
+        answers = dict.fromkeys(theme["evaluation"]["questions"], "Demo answer.")
+        participants = lead.send("GET", base)["participants"]
+        health = [p["organisation_id"] for p in participants if p["kind"] == "health"]
+        joint = {"answers": answers, "contributing_organisation_ids": health}
+        council.send("PUT", f"{base}/children/{tracked[0]}/evaluations/joint", json=joint)
+    app.state.jtai.engine.dispose()
