@@ -120,6 +120,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                 state.storage,
                 state.settings.upload_ttl_seconds,
                 state.settings.sweep_interval_seconds,
+                state.settings.retention_days,
             )
         yield
         tasks.cancel_scope.cancel()

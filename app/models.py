@@ -12,6 +12,7 @@ from app.inspections.models import Inspection, InspectionParticipant
 from app.meetings.models import Meeting
 from app.organisations.models import Organisation
 from app.requests.models import DocumentRequest
+from app.retention.models import PurgeTombstone
 from app.schedule.models import MilestoneOverride
 from app.selections.models import Selection
 from app.tracking.models import TrackingRecord
@@ -35,6 +36,7 @@ __all__ = [
     "Meeting",
     "MilestoneOverride",
     "Organisation",
+    "PurgeTombstone",
     "Selection",
     "TrackingRecord",
     "Upload",

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=2 * GiB, ge=1024)
     upload_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     sweep_interval_seconds: float = Field(default=600, ge=0, description="0 turns it off")
+    # Closed inspections are purged this many days after closure; unset keeps them for ever.
+    retention_days: int | None = Field(default=None, ge=1)
 
     timezone: str = "Europe/London"
     office_hours_end: str | None = None

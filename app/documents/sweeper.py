@@ -3,6 +3,7 @@
 An upload a client never completed holds parts in the store; so does one whose API process
 was killed mid-stream. Both are aborted once older than JTAI_UPLOAD_TTL_SECONDS. Expired
 idempotency records are dropped at the same time.
+With JTAI_RETENTION_DAYS set, the in-service sweeper also purges expired inspections.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from app.core.database import session_scope, utcnow
 from app.documents.service import SweepResult, sweep_uploads
 from app.idempotency.middleware import RETENTION
 from app.idempotency.models import IdempotencyRecord
+from app.retention.service import purge_expired
 from app.storage import Storage
 
 logger = logging.getLogger("jtai.sweeper")
@@ -40,15 +42,40 @@ def sweep(factory: sessionmaker[Session], storage: Storage, ttl_seconds: int) ->
 
 
 async def run_periodically(
-    factory: sessionmaker[Session], storage: Storage, ttl_seconds: int, every_seconds: float
+    factory: sessionmaker[Session],
+    storage: Storage,
+    ttl_seconds: int,
+    every_seconds: float,
+    retention_days: int | None = None,
 ) -> None:
-    """The in-service sweeper: several processes may run it; aborting twice is harmless."""
+    """The in-service sweeper: several processes may run it; aborting twice is harmless.
+
+    With ``retention_days`` it also purges inspections closed longer ago than that; purges
+    lock the inspection, so concurrent sweepers do not purge one twice.
+    """
     while True:
         await anyio.sleep(every_seconds)
         try:
             report = await to_thread.run_sync(sweep, factory, storage, ttl_seconds)
         except Exception:
             logger.exception("upload sweep failed")
-            continue
-        if report.uploads.expired_uploads or report.uploads.orphaned_store_uploads:
-            logger.info("uploads swept", extra={"report": str(report)})
+        else:
+            if report.uploads.expired_uploads or report.uploads.orphaned_store_uploads:
+                logger.info("uploads swept", extra={"report": str(report)})
+        if retention_days is not None:
+            await _purge_expired(factory, storage, retention_days)
+
+
+async def _purge_expired(
+    factory: sessionmaker[Session], storage: Storage, retention_days: int
+) -> None:
+    try:
+        outcome = await to_thread.run_sync(
+            purge_expired, factory, storage, retention_days, "sweeper"
+        )
+    except Exception:
+        logger.exception("retention purge failed")
+        return
+    if outcome.purged or outcome.failed:
+        purged = [str(tombstone.inspection_id) for tombstone in outcome.purged]
+        logger.info("inspections purged", extra={"purged": purged, "failed": outcome.failed})

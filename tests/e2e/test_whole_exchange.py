@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 
 from app.core.config import Settings, StorageKind
 from app.main import create_app
+from app.retention.service import purge_inspection
 from app.themes.schema import FieldSpec, ListSpec, Theme
 from tests.factories import PDF
 from tests.lists_api.helpers import cin_row
@@ -310,7 +311,9 @@ PUSHES = {"mental-health": _push_mental_health_lists, "domestic-abuse": _push_do
 
 
 @pytest.mark.parametrize("theme_key", sorted(PUSHES))
-def test_the_whole_exchange(api: TestClient, s3_app: FastAPI, theme_key: str) -> None:
+def test_the_whole_exchange(
+    api: TestClient, s3_app: FastAPI, seaweed_client: Any, theme_key: str
+) -> None:
     exchange = Exchange(api, s3_app, s3_app.state.jtai.themes.get(theme_key))
     first_lists = exchange.move_all_but_the_first_lists()
     tracked = PUSHES[theme_key](exchange)
@@ -333,3 +336,18 @@ def test_the_whole_exchange(api: TestClient, s3_app: FastAPI, theme_key: str) ->
         headers=exchange.council.headers,
     )
     assert closed.status_code == 409
+
+    state = s3_app.state.jtai
+    inspection_id = uuid.UUID(exchange.base.rsplit("/", 1)[1])
+    tombstone = purge_inspection(state.session_factory, state.storage, inspection_id, "e2e")
+    assert tombstone.state == "finished"
+    assert tombstone.counts["documents"] > len(tracked)
+    bucket = state.settings.s3_bucket
+    left = seaweed_client.list_objects_v2(Bucket=bucket, Prefix=f"inspections/{inspection_id}/")
+    assert left.get("KeyCount", 0) == 0
+    gone = api.get(f"{exchange.base}/lists/children-in-need", headers=exchange.lead.headers)
+    assert gone.status_code == 404
+    again = purge_inspection(state.session_factory, state.storage, inspection_id, "e2e")
+    assert again.finished_at == tombstone.finished_at
+    verified = api.get("/v1/audit/verify", headers=exchange.operator.headers).json()
+    assert verified["valid"] is True

@@ -1,0 +1,103 @@
+"""An inspection holding one of every kind of child data, and the means to close and purge it."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.database import session_scope, utcnow
+from app.documents.models import Document
+from app.inspections.models import Inspection, InspectionStatus
+from app.storage import Storage
+from tests.factories import PDF, Factory, World
+
+ROWS = [{"child_id": f"C{n}", "name": f"Child {n}"} for n in range(1, 6)]
+EXPECTED_COUNTS = {
+    "list_rows": len(ROWS),
+    "list_versions": 1,
+    "selections": 1,
+    "evaluations": 1,
+    "tracking_records": 1,
+    "meetings": 1,
+    "engagements": 1,
+    "documents": 2,
+    "uploads": 1,
+    "requests": 1,
+}
+
+
+@dataclass(frozen=True)
+class Filled:
+    world: World
+    contents: list[bytes]
+    list_version_id: uuid.UUID
+
+    @property
+    def inspection_id(self) -> uuid.UUID:
+        return self.world.inspection_id
+
+    @property
+    def document_sha256s(self) -> set[str]:
+        return {hashlib.sha256(content).hexdigest() for content in self.contents}
+
+
+def fill(factory: Factory, client: TestClient, world: World) -> Filled:
+    """One row of every table a purge empties, written as the services and the API write them."""
+    inspection_id, agency = world.inspection_id, world.agency
+    version_id = factory.stored_list(inspection_id, "children_in_need", ROWS)
+    factory.selection(inspection_id, "tracked", ["C1", "C2"])
+    request_id = factory.document_request(inspection_id, agency.organisation_id)
+    contents = [PDF + b"% first\n", PDF + b"% second\n"]
+    for content in contents:
+        factory.document(agency, request_id, content)
+    factory.upload(agency, request_id)
+    factory.evaluation(agency, inspection_id, "C1")
+    factory.meeting(agency, inspection_id)
+    factory.engagement(agency, inspection_id, "C1")
+    tracking = client.put(
+        f"/v1/inspections/{inspection_id}/children/C1/tracking",
+        json={"summaries": {"referral_timely": {"summary": "Timely.", "esn": [23]}}},
+        headers=world.inspector.headers,
+    )
+    assert tracking.status_code == 200, tracking.text
+    return Filled(world, contents, version_id)
+
+
+def close(factory: Factory, inspection_id: uuid.UUID, days_ago: float = 0) -> None:
+    """Closed as the lead would close it, ``days_ago`` days back."""
+    with session_scope(factory.state.session_factory) as session:
+        inspection = session.get(Inspection, inspection_id)
+        assert inspection is not None
+        inspection.status = InspectionStatus.CLOSED
+        inspection.status_changed_at = utcnow() - timedelta(days=days_ago)
+
+
+def object_keys(factory: Factory, inspection_id: uuid.UUID) -> list[str]:
+    with session_scope(factory.state.session_factory) as session:
+        query = select(Document.object_key).where(Document.inspection_id == inspection_id)
+        return list(session.execute(query).scalars())
+
+
+@pytest.fixture
+def filled(factory: Factory, client: TestClient) -> Filled:
+    return fill(factory, client, factory.world())
+
+
+@pytest.fixture
+def session_factory(app: FastAPI) -> sessionmaker[Session]:
+    result: sessionmaker[Session] = app.state.jtai.session_factory
+    return result
+
+
+@pytest.fixture
+def storage(app: FastAPI) -> Storage:
+    result: Storage = app.state.jtai.storage
+    return result
