@@ -19,7 +19,8 @@ from app.core.database import utcnow
 from app.core.errors import Conflict, InvalidContent, NotFound, ProblemItem, UnsupportedMediaType
 from app.documents.models import Document, Upload, UploadState
 from app.documents.sniff import SNIFF_BYTES, sniff
-from app.inspections.models import Inspection, InspectionParticipant, InspectionStatus
+from app.inspections.models import Inspection, InspectionStatus
+from app.inspections.service import may_see_agency_object
 from app.requests.models import DocumentRequest
 from app.storage import Storage, StoredObject
 
@@ -104,18 +105,11 @@ def record_document(
 def get_document(session: Session, principal: Principal, document_id: uuid.UUID) -> Document:
     """Inspectors of the inspection read every document; an agency only its own."""
     document = session.get(Document, document_id)
-    if document is None or not _may_read(session, principal, document):
+    if document is None or not may_see_agency_object(
+        session, principal, document.inspection_id, document.organisation_id
+    ):
         raise NotFound("No such document.")
     return document
-
-
-def _may_read(session: Session, principal: Principal, document: Document) -> bool:
-    if principal.is_agency:
-        return document.organisation_id == principal.organisation_id
-    if principal.is_inspector:
-        key = (document.inspection_id, principal.organisation_id)
-        return session.get(InspectionParticipant, key) is not None
-    return False
 
 
 def documents_for(

@@ -179,3 +179,16 @@ def change_status(session: Session, inspection: Inspection, target: InspectionSt
     inspection.status_changed_at = utcnow()
     inspection.version += 1
     session.flush()
+
+
+def may_see_agency_object(
+    session: Session, principal: Principal, inspection_id: uuid.UUID, owner_id: uuid.UUID
+) -> bool:
+    """An object one agency owns (a request to it, a document from it): that agency sees it,
+    and so do inspectors whose inspectorate takes part in its inspection; nobody else does."""
+    if principal.is_agency:
+        return owner_id == principal.organisation_id
+    if principal.is_inspector:
+        key = (inspection_id, principal.organisation_id)
+        return session.get(InspectionParticipant, key) is not None
+    return False

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.auth.principal import Principal
 from app.core.errors import InvalidContent, NotFound, ProblemItem
 from app.inspections.models import Inspection, InspectionParticipant
+from app.inspections.service import may_see_agency_object
 from app.organisations.kinds import AGENCY_KINDS, OrganisationKind
 from app.organisations.models import Organisation
 from app.requests.models import DocumentRequest, RequestKind
@@ -201,17 +202,8 @@ def create_cqc_request(
 def get_request(session: Session, principal: Principal, request_id: uuid.UUID) -> DocumentRequest:
     """A request the caller may see: inspectors of its inspection, or the agency it asks."""
     request = session.get(DocumentRequest, request_id)
-    if request is None or not _may_see(session, principal, request):
+    if request is None or not may_see_agency_object(
+        session, principal, request.inspection_id, request.addressee_organisation_id
+    ):
         raise NotFound("No such request.")
     return request
-
-
-def _may_see(session: Session, principal: Principal, request: DocumentRequest) -> bool:
-    if principal.is_agency:
-        return request.addressee_organisation_id == principal.organisation_id
-    if principal.is_inspector:
-        return (
-            session.get(InspectionParticipant, (request.inspection_id, principal.organisation_id))
-            is not None
-        )
-    return False
