@@ -34,7 +34,7 @@ def list_inspection_audit(
     child_id: Annotated[str | None, Query(max_length=128)] = None,
     since: Annotated[AwareDatetime | None, Query()] = None,
     until: Annotated[AwareDatetime | None, Query()] = None,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
 ) -> AuditPage:
     criteria = service.AuditFilter(
@@ -62,7 +62,7 @@ def get_child_access_log(
     child_id: str,
     session: DbSession,
     access: InspectionAccess = authorize_inspection("get_child_access_log"),
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
 ) -> AuditPage:
     rows = service.child_access_log(

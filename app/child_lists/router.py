@@ -227,7 +227,9 @@ def read_list(
     state: State,
     paging: Annotated[PageParams, Depends(page_params)],
     access: InspectionAccess = authorize_inspection("read_list"),
-    version: Annotated[int | None, Query(ge=1, description="A version number")] = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="A version number")
+    ] = None,
     sort: Annotated[str, Query(max_length=64, description="row_number or a field key")] = (
         "row_number"
     ),

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from app.core.errors import Problem
+from app.core.errors import PROBLEM_MEDIA_TYPE, Problem
 
 
 def operation_id(route: APIRoute) -> str:
@@ -36,5 +36,23 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     ):
         components.setdefault(name, definition)
     components["Problem"].pop("$defs", None)
+    _declare_problems(schema)
     app.openapi_schema = schema
     return schema
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    reference = {"$ref": "#/components/schemas/Problem"}
+    return {"description": description, "content": {PROBLEM_MEDIA_TYPE: {"schema": reference}}}
+
+
+def _declare_problems(schema: dict[str, Any]) -> None:
+    """Every error is problem+json: FastAPI's own 422 says JSON, and statuses a route cannot
+    list (413 from the body limit, 400 for a bad Idempotency-Key) fall under ``default``."""
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.get("responses", {})
+            responses["422"] = _problem_response("Invalid request; `errors` names each field")
+            responses.setdefault("default", _problem_response("Any other error, as problem+json"))
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schema.get("components", {}).get("schemas", {}).pop(unused, None)

@@ -258,7 +258,10 @@ def get_document(
     "/documents/{document_id}/content",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"application/octet-stream": {}}, "description": "The bytes"},
+        200: {
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The bytes, with the type sniffed when they were uploaded",
+        },
         307: {"description": "A presigned store URL valid for at most 5 minutes"},
         **error_responses(401, 403, 404),
     },

@@ -96,7 +96,9 @@ def get_evaluation(
         uuid.UUID | None,
         Query(description="Which agency's, when several of this kind have evaluated the child"),
     ] = None,
-    version: Annotated[int | None, Query(ge=1, description="An earlier version")] = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="An earlier version")
+    ] = None,
     access: InspectionAccess = authorize_inspection("get_evaluation"),
 ) -> EvaluationRead:
     inspection = access.inspection

@@ -34,9 +34,11 @@ class Wanted:
     categories: list[str]
     milestone_key: str | None
 
-    @property
-    def id(self) -> uuid.UUID:
+    def id_in(self, inspection_id: uuid.UUID) -> uuid.UUID:
+        """The same request of the same inspection always gets the same id; the same agency
+        asked the same thing in another inspection gets another."""
         parts = [
+            str(inspection_id),
             str(self.organisation.id),
             self.kind.value,
             self.child_id or "",
@@ -132,9 +134,10 @@ def refresh_requests(session: Session, inspection: Inspection, theme: Theme, clo
         for key in {w.milestone_key for w in wanted if w.milestone_key}
     }
     for request in wanted:
-        row = existing.pop(request.id, None)
+        request_id = request.id_in(inspection.id)
+        row = existing.pop(request_id, None)
         if row is None:
-            row = DocumentRequest(id=request.id, inspection_id=inspection.id)
+            row = DocumentRequest(id=request_id, inspection_id=inspection.id)
             session.add(row)
         row.kind, row.addressee_organisation_id = request.kind, request.organisation.id
         row.child_id, row.item_number = request.child_id, request.item_number

@@ -261,3 +261,19 @@ def test_cqc_asks_a_health_agency(client: TestClient, world: World, factory: Fac
     assert client.post(url, json=council, headers=world.inspector.headers).status_code == 422
     seen = client.get(url, headers=health.headers).json()
     assert [r["title"] for r in seen if r["kind"] == "cqc"] == ["CAMHS records for child C1"]
+
+
+def test_two_inspections_of_the_same_agencies_get_their_own_requests(
+    client: TestClient, world: World, factory: Factory
+) -> None:
+    second = factory.inspection(
+        world.agency.organisation_id,
+        "domestic-abuse",
+        participants=[world.inspector.organisation_id],
+    )
+    first = client.get(
+        f"/v1/inspections/{world.inspection_id}/requests", headers=world.agency.headers
+    )
+    other = client.get(f"/v1/inspections/{second}/requests", headers=world.agency.headers)
+    assert first.status_code == other.status_code == 200
+    assert not {r["id"] for r in first.json()} & {r["id"] for r in other.json()}

@@ -146,3 +146,12 @@ def test_participants_lead_and_status(client: TestClient, world: World, factory:
     backwards = client.put(f"{url}/status", json={"status": "notified"}, headers=new_lead.headers)
     assert backwards.status_code == 409
     assert backwards.json()["code"] == "inspection_closed"
+
+
+@pytest.mark.parametrize("offset", ["187766647288384389120", "-1", "10000001"])
+def test_absurd_offsets_are_422_not_500(client: TestClient, world: World, offset: str) -> None:
+    response = client.get(
+        "/v1/inspections", params={"offset": offset}, headers=world.operator.headers
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "query.offset"
