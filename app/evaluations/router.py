@@ -28,11 +28,12 @@ def _due_at(
     session: Session, inspection: Inspection, theme: Theme, state: State
 ) -> datetime | None:
     """The due time of the milestone the theme meets with evaluations (the late flag's bar)."""
-    for milestone in theme.milestones:
-        if any(c.kind == "evaluations_for_tracked_children" for c in milestone.satisfied_by):
-            clock = Clock.from_settings(state.settings)
-            return due_at_for(session, inspection, theme, milestone.key, clock)
-    return None
+    milestone = theme.milestone_satisfied_by("evaluations_for_tracked_children")
+    if milestone is None:
+        return None
+    return due_at_for(
+        session, inspection, theme, milestone.key, Clock.from_settings(state.settings)
+    )
 
 
 @router.put(

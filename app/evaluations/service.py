@@ -20,17 +20,11 @@ from app.evaluations.schemas import EvaluationWrite
 from app.inspections.models import Inspection, InspectionParticipant
 from app.organisations.kinds import AGENCY_KINDS
 from app.organisations.models import Organisation
-from app.selections.service import get_selection
+from app.selections.service import tracked_children
 from app.themes.schema import Theme
 
-TRACKED = "tracked"
 JOINT = "joint"
 KINDS = frozenset({JOINT, *(kind.value for kind in AGENCY_KINDS)})
-
-
-def tracked_children(session: Session, inspection_id: uuid.UUID) -> list[str]:
-    selection = get_selection(session, inspection_id, TRACKED)
-    return list(selection.child_ids) if selection else []
 
 
 def require_tracked_child(session: Session, inspection_id: uuid.UUID, child_id: str) -> None:

@@ -18,7 +18,7 @@ from app.organisations.kinds import AGENCY_KINDS, OrganisationKind
 from app.organisations.models import Organisation
 from app.requests.models import DocumentRequest, RequestKind
 from app.schedule.service import Clock, due_at_for
-from app.selections.service import get_selection
+from app.selections.service import tracked_children
 from app.themes.schema import Theme
 
 REQUEST_NAMESPACE = uuid.UUID("6f1c2b4e-8a0d-4c7e-9b39-2d6f0a51c3e7")
@@ -48,10 +48,8 @@ class Wanted:
 
 
 def _milestone_for(theme: Theme, satisfied_kind: str) -> str | None:
-    for milestone in theme.milestones:
-        if any(condition.kind == satisfied_kind for condition in milestone.satisfied_by):
-            return milestone.key
-    return None
+    milestone = theme.milestone_satisfied_by(satisfied_kind)
+    return milestone.key if milestone else None
 
 
 def _agencies(session: Session, inspection: Inspection) -> list[Organisation]:
@@ -116,9 +114,8 @@ def _information_requests(theme: Theme, agencies: Sequence[Organisation]) -> lis
 
 def refresh_requests(session: Session, inspection: Inspection, theme: Theme, clock: Clock) -> None:
     """Bring the derived requests in line with the tracked children and the participants."""
-    selection = get_selection(session, inspection.id, "tracked")
     agencies = _agencies(session, inspection)
-    wanted = _case_file_requests(theme, agencies, selection.child_ids if selection else [])
+    wanted = _case_file_requests(theme, agencies, tracked_children(session, inspection.id))
     wanted += _information_requests(theme, agencies)
     existing = {
         row.id: row

@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 from app.child_lists import store
 from app.child_lists.store import as_utc
 from app.engagement.service import confirmations
-from app.evaluations.service import JOINT, first_evaluations, tracked_children
+from app.evaluations.service import JOINT, first_evaluations
 from app.inspections.models import Inspection
 from app.meetings.service import recorded
 from app.requests.models import RequestKind
 from app.requests.queries import first_answers, first_cqc_request
-from app.selections.service import get_selection
+from app.selections.service import get_selection, tracked_children
 from app.themes.schema import EvaluationsForTrackedChildren, SatisfiedBy, Theme
 
 

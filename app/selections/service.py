@@ -29,6 +29,12 @@ def get_selection(session: Session, inspection_id: uuid.UUID, key: str) -> Selec
     return session.get(Selection, (inspection_id, key))
 
 
+def tracked_children(session: Session, inspection_id: uuid.UUID) -> list[str]:
+    """The children the lead tracks: what case files, evaluations and engagement are about."""
+    selection = get_selection(session, inspection_id, "tracked")
+    return list(selection.child_ids) if selection else []
+
+
 def selected_children(session: Session, inspection_id: uuid.UUID) -> dict[str, frozenset[str]]:
     rows = session.execute(select(Selection).where(Selection.inspection_id == inspection_id))
     return {row.key: frozenset(row.child_ids) for row in rows.scalars()}

@@ -744,6 +744,12 @@ class Theme(_Model):
     def get_milestone(self, key: str) -> Milestone | None:
         return next((m for m in self.milestones if m.key == key), None)
 
+    def milestone_satisfied_by(self, kind: str) -> Milestone | None:
+        """The milestone a kind of submission satisfies (its due time is that kind's bar)."""
+        return next(
+            (m for m in self.milestones if any(c.kind == kind for c in m.satisfied_by)), None
+        )
+
     def codes_for(self, spec: FieldSpec) -> tuple[Code, ...]:
         """The values a code or yes/no field accepts (empty for other types)."""
         if spec.type == "yes_no":
