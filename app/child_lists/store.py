@@ -70,6 +70,21 @@ def latest_version(session: Session, inspection_id: uuid.UUID, list_key: str) ->
     ).scalar_one_or_none()
 
 
+def versions_by_organisation(
+    session: Session, inspection_id: uuid.UUID
+) -> dict[uuid.UUID, list[ListVersion]]:
+    """Every version pushed in an inspection, grouped by who pushed it, oldest first."""
+    grouped: dict[uuid.UUID, list[ListVersion]] = {}
+    rows = session.execute(
+        select(ListVersion)
+        .where(ListVersion.inspection_id == inspection_id)
+        .order_by(ListVersion.created_at)
+    ).scalars()
+    for version in rows:
+        grouped.setdefault(version.organisation_id, []).append(version)
+    return grouped
+
+
 def version_by_number(
     session: Session, inspection_id: uuid.UUID, list_key: str, number: int
 ) -> ListVersion | None:

@@ -5,11 +5,10 @@ from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import chain as audit
-from app.child_lists.models import ListVersion
+from app.child_lists.store import versions_by_organisation
 from app.core.deps import DbSession, State
 from app.core.errors import Forbidden, error_responses
 from app.documents.models import Document
@@ -130,16 +129,10 @@ def list_submissions(
     if organisation_id is not None:
         agencies = [org for org in agencies if org.id == organisation_id]
     requests = read_models(session, service.visible_requests(session, inspection, principal))
+    pushed = versions_by_organisation(session, inspection.id)  # one query, not one per agency
     rows = []
     for organisation in agencies:
-        versions = session.execute(
-            select(ListVersion)
-            .where(
-                ListVersion.inspection_id == inspection.id,
-                ListVersion.organisation_id == organisation.id,
-            )
-            .order_by(ListVersion.created_at)
-        ).scalars()
+        versions = pushed.get(organisation.id, [])
         mine = [r for r in requests if r.addressee_organisation_id == organisation.id]
         rows.append(
             SubmissionRow(
