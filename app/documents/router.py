@@ -161,22 +161,12 @@ def create_upload(
         upload_id=upload.id,
         part_size=upload.part_size,
         parts=[
-            UploadPart(part_number=n, url=_part_url(state, upload, n))
+            UploadPart(part_number=n, url=service.part_url(state.storage, upload, n))
             for n in range(1, service.part_count(upload) + 1)
         ],
         expires_at=upload.expires_at,
         complete_url=f"/v1/uploads/{upload.id}/complete",
     )
-
-
-def _part_url(state: Any, upload: Any, part_number: int) -> str:
-    if getattr(state.storage, "supports_presign", False):
-        url: str = state.storage.presign_part(
-            upload.object_key, upload.store_upload_id, part_number, service.PRESIGN_TTL
-        )
-        return url
-    # The local store has no URLs of its own: parts come through the API instead.
-    return f"/v1/uploads/{upload.id}/parts/{part_number}"
 
 
 @router.put(

@@ -267,6 +267,15 @@ def sweep_uploads(session: Session, storage: Storage, ttl_seconds: int) -> Sweep
 
 
 def download_url(storage: Storage, document: Document) -> str | None:
-    if not getattr(storage, "supports_presign", False):
+    if not storage.supports_presign:
         return None
     return storage.presign_get(document.object_key, DOWNLOAD_TTL, document.filename)
+
+
+def part_url(storage: Storage, upload: Upload, part_number: int) -> str:
+    if storage.supports_presign:
+        return storage.presign_part(
+            upload.object_key, upload.store_upload_id, part_number, PRESIGN_TTL
+        )
+    # The local store has no URLs of its own: parts come through the API instead.
+    return f"/v1/uploads/{upload.id}/parts/{part_number}"
