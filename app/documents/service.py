@@ -5,6 +5,7 @@ Every storage call here blocks; callers run these functions in worker threads.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import uuid
 from collections.abc import Iterable
@@ -202,13 +203,13 @@ def complete_upload(
     """
     storage.complete_multipart(upload.object_key, upload.store_upload_id, parts)
     try:
-        size, digest = storage.sha256_of(upload.object_key)
+        size, digest, head = _read_back(storage, upload.object_key)
         if size != upload.size or digest != upload.sha256:
             raise _mismatch(
                 f"The assembled file has {size} bytes and SHA-256 {digest}; "
                 f"{upload.size} bytes and {upload.sha256} were declared."
             )
-        media_type = sniff_or_refuse(_head(storage, upload.object_key), upload.filename)
+        media_type = sniff_or_refuse(head, upload.filename)
     except Exception:
         storage.delete(upload.object_key)
         upload.state = UploadState.ABORTED
@@ -220,14 +221,15 @@ def complete_upload(
     return document
 
 
-def _head(storage: Storage, key: str) -> bytes:
-    stream = storage.open_stream(key)
-    try:
-        return next(iter(stream), b"")
-    finally:
-        close = getattr(stream, "close", None)
-        if close is not None:
-            close()
+def _read_back(storage: Storage, key: str) -> tuple[int, str, bytes]:
+    """Size, SHA-256 and first bytes of a stored object, in one pass over it."""
+    digest, size, head = hashlib.sha256(), 0, bytearray()
+    for chunk in storage.open_stream(key):
+        digest.update(chunk)
+        size += len(chunk)
+        if len(head) < SNIFF_BYTES:
+            head += chunk[: SNIFF_BYTES - len(head)]
+    return size, digest.hexdigest(), bytes(head)
 
 
 @dataclass(frozen=True)
