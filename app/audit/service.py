@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from app.audit.chain import GENESIS_HASH, compute_hash
@@ -114,10 +114,6 @@ def _link_problem(row: AuditEvent, previous_seq: int, previous_hash: str) -> str
     if compute_hash(row) != row.hash:
         return "the row's content does not match its hash"
     return None
-
-
-def count_events(session: Session) -> int:
-    return int(session.execute(select(func.count()).select_from(AuditEvent)).scalar_one())
 
 
 def take_anchor(session: Session) -> AuditAnchor:
