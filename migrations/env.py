@@ -31,6 +31,14 @@ def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url") or get_settings().resolved_database_url
     engine = make_engine(url)
     with engine.connect() as new_connection:
+        if new_connection.dialect.name == "sqlite":
+            # A batch migration recreates a table by dropping it; with foreign keys enforced,
+            # SQLite's drop deletes the rows that reference it (ON DELETE CASCADE) on the way.
+            # The pragma only takes effect outside a transaction, hence on the driver's
+            # connection before SQLAlchemy begins one.
+            driver = new_connection.connection.driver_connection
+            assert driver is not None
+            driver.execute("PRAGMA foreign_keys=OFF")
         _run(new_connection)
     engine.dispose()
 

@@ -93,14 +93,28 @@ def _postgres_database(admin_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def database_url(
-    db_kind: str, var_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with _postgres_server(tmp_path_factory.mktemp("pgdata")) as admin_url:
+        yield admin_url
+
+
+@pytest.fixture(scope="session")
+def database_url(db_kind: str, var_dir: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     if db_kind == "postgresql":
-        with _postgres_server(tmp_path_factory.mktemp("pgdata")) as admin_url:
-            yield from _postgres_database(admin_url)
+        yield from _postgres_database(request.getfixturevalue("postgres_admin_url"))
     else:
         yield f"sqlite:///{(var_dir / 'test.sqlite3').as_posix()}"
+
+
+@pytest.fixture
+def empty_database_url(
+    db_kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """A database of its own with no tables, for tests that walk the migrations themselves."""
+    if db_kind == "postgresql":
+        yield from _postgres_database(request.getfixturevalue("postgres_admin_url"))
+    else:
+        yield f"sqlite:///{(tmp_path / 'empty.sqlite3').as_posix()}"
 
 
 @pytest.fixture(scope="session")

@@ -163,12 +163,13 @@ class Factory:
                 row_count=len(rows),
                 warning_count=0,
                 warnings=[],
+                columns=[],
                 due_at=None,
                 late=False,
             )
             session.add(version)
             session.flush()
-            store.insert_rows(session, version.id, rows, list(range(1, len(rows) + 1)), "child_id")
+            store.insert_rows(session, version, rows, list(range(1, len(rows) + 1)), "child_id")
             return version.id
 
     def selection(self, inspection_id: uuid.UUID, key: str, child_ids: list[str]) -> None:

@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -40,25 +39,26 @@ class ListVersion(Base):
     row_count: Mapped[int] = mapped_column(Integer)
     warning_count: Mapped[int] = mapped_column(Integer)
     warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # The field keys in the order of each row's cells: a row is stored as a JSON array, half
+    # the bytes of an object repeating every key, which is most of what a push writes.
+    columns: Mapped[list[str]] = mapped_column(JSON)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     late: Mapped[bool] = mapped_column(Boolean)
 
 
 class ListRow(Base):
-    """One child's row in one version; fields as JSON, keyed by the theme's field keys."""
+    """One child's row in one version: its cells as a JSON array in the version's column order.
+
+    Keyed by (version, row number), the order every page is read in, so a push maintains one
+    index besides the child lookup rather than a surrogate key and two more.
+    """
 
     __tablename__ = "list_rows"
-    __table_args__ = (
-        Index("ix_list_rows_version_child", "version_id", "child_id"),
-        Index("ix_list_rows_version_row", "version_id", "row_number"),
-    )
+    __table_args__ = (Index("ix_list_rows_version_child", "version_id", "child_id"),)
 
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
-    )
     version_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("list_versions.id", ondelete="CASCADE")
+        ForeignKey("list_versions.id", ondelete="CASCADE"), primary_key=True
     )
-    row_number: Mapped[int] = mapped_column(Integer)
+    row_number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     child_id: Mapped[str] = mapped_column(String(128))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    cells: Mapped[list[Any]] = mapped_column(JSON)

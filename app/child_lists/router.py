@@ -22,7 +22,6 @@ from app.child_lists.exports import (
     write_xlsx,
 )
 from app.child_lists.model import MEDIA_TYPES, IngestResult
-from app.child_lists.models import ListRow
 from app.child_lists.schemas import (
     ChildListRows,
     ChildRead,
@@ -34,6 +33,7 @@ from app.child_lists.schemas import (
     PushResult,
     ValidationReport,
 )
+from app.child_lists.store import StoredRow
 from app.child_lists.templates import build_template
 from app.core.deps import DbSession, State
 from app.core.errors import InvalidContent, ProblemItem, UnsupportedMediaType, error_responses
@@ -286,7 +286,7 @@ def read_list(
     return Response(page.model_dump_json(), media_type="application/json")
 
 
-def _row(row: ListRow) -> ListRowRead:
+def _row(row: StoredRow) -> ListRowRead:
     return ListRowRead.model_construct(
         row_number=row.row_number, child_id=row.child_id, data=row.data
     )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+import operator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, false
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -122,6 +123,7 @@ def push_list(session: Session, push: Push, clock: Clock) -> PushOutcome:
         row_count=result.row_count,
         warning_count=result.warning_count,
         warnings=[asdict(p) for p in result.problems[:MAX_WARNINGS_KEPT]],
+        columns=list(result.frame.columns),
         due_at=due_at,
         late=due_at is not None and now > due_at,
     )
@@ -133,9 +135,7 @@ def push_list(session: Session, push: Push, clock: Clock) -> PushOutcome:
             f"Another push of '{push.spec.key}' was stored at the same moment; read and retry.",
             code="concurrent_push",
         ) from None
-    store.insert_frame(
-        session, version.id, result.frame, result.row_numbers, push.spec.child_id_field
-    )
+    store.insert_frame(session, version, result.frame, result.row_numbers, push.spec.child_id_field)
     return PushOutcome(result, version)
 
 
@@ -161,28 +161,40 @@ class RowQuery:
     descending: bool
 
 
-def _conditions(spec: ListSpec, query: RowQuery) -> list[ColumnElement[bool]]:
-    def field_text(key: str) -> ColumnElement[Any]:
-        column: ColumnElement[Any] = ListRow.data[key].as_string()
-        return column
-
-    conditions: list[ColumnElement[bool]] = []
-    for key, value in query.equals.items():
-        column = ListRow.child_id if key == spec.child_id_field else field_text(key)
-        conditions.append(column == value)
-    conditions += [field_text(k) >= v.isoformat() for k, v in query.date_from.items()]
-    conditions += [field_text(k) <= v.isoformat() for k, v in query.date_to.items()]
-    return conditions
+def _cell_text(version: ListVersion, key: str) -> ColumnElement[Any] | None:
+    """A field's cell as text for filtering and sorting; None when the version lacks it."""
+    if key not in version.columns:
+        return None
+    cell: ColumnElement[Any] = ListRow.cells[version.columns.index(key)].as_string()
+    return cell
 
 
-def _order(spec: ListSpec, query: RowQuery) -> list[ColumnElement[Any]]:
-    column: ColumnElement[Any]
+def _conditions(spec: ListSpec, version: ListVersion, query: RowQuery) -> list[ColumnElement[bool]]:
+    def compared(key: str, test: Callable[[Any, str], Any], value: str) -> ColumnElement[bool]:
+        column: ColumnElement[Any] | None = (
+            ListRow.child_id.expression if key == spec.child_id_field else _cell_text(version, key)
+        )
+        # A field this version was pushed without matches nothing, rather than failing.
+        condition: ColumnElement[bool] = false() if column is None else test(column, value)
+        return condition
+
+    return [
+        *(compared(key, operator.eq, value) for key, value in query.equals.items()),
+        *(compared(key, operator.ge, day.isoformat()) for key, day in query.date_from.items()),
+        *(compared(key, operator.le, day.isoformat()) for key, day in query.date_to.items()),
+    ]
+
+
+def _order(spec: ListSpec, version: ListVersion, query: RowQuery) -> list[ColumnElement[Any]]:
+    column: ColumnElement[Any] | None
     if query.sort == "row_number":
         column = ListRow.row_number.expression
     elif query.sort == spec.child_id_field:
         column = ListRow.child_id.expression
     else:
-        column = ListRow.data[query.sort].as_string()
+        column = _cell_text(version, query.sort)
+    if column is None:
+        return [ListRow.row_number.asc()]
     primary = column.desc() if query.descending else column.asc()
     return [primary, ListRow.row_number.asc()]
 
@@ -216,15 +228,14 @@ def page(
     query: RowQuery,
     limit: int,
     offset: int,
-) -> tuple[Sequence[ListRow], int]:
+) -> tuple[list[store.StoredRow], int]:
     check_query(spec, query)
-    return store.page_of_rows(
-        session, version, _conditions(spec, query), _order(spec, query), limit, offset
-    )
+    conditions, order = _conditions(spec, version, query), _order(spec, version, query)
+    return store.page_of_rows(session, version, conditions, order, limit, offset)
 
 
 def all_rows(session: Session, version: ListVersion) -> Iterator[dict[str, Any]]:
-    for row in store.rows_of(session, [version.id]):
+    for row in store.rows_of(session, [version]):
         yield row.data
 
 
@@ -232,7 +243,7 @@ def all_rows(session: Session, version: ListVersion) -> Iterator[dict[str, Any]]
 class ChildView:
     child_id: str
     selections: list[str]
-    lists: dict[str, tuple[ListVersion, list[ListRow]]]
+    lists: dict[str, tuple[ListVersion, list[store.StoredRow]]]
 
 
 def child_view(
@@ -245,8 +256,8 @@ def child_view(
         raise NotFound("No such child among the selected children.")
     versions = store.current_versions(session, inspection.id)
     by_id = {version.id: version for version in versions.values()}
-    found: dict[str, tuple[ListVersion, list[ListRow]]] = {}
-    for row in store.rows_of(session, list(by_id), [child_id]):
+    found: dict[str, tuple[ListVersion, list[store.StoredRow]]] = {}
+    for row in store.rows_of(session, list(by_id.values()), [child_id]):
         version = by_id[row.version_id]
         found.setdefault(version.list_key, (version, []))[1].append(row)
     if not found and not chosen:

@@ -130,7 +130,7 @@ def _from_lists_problems(
 ) -> list[_Problem]:
     versions = store.current_versions(session, inspection.id, eligibility.from_lists)
     rows_by_child: dict[str, list[Mapping[str, Any]]] = {}
-    for row in store.rows_of(session, [v.id for v in versions.values()], child_ids):
+    for row in store.rows_of(session, list(versions.values()), child_ids):
         rows_by_child.setdefault(row.child_id, []).append(row.data)
     lists = ", ".join(eligibility.from_lists)
     problems = []

@@ -34,6 +34,6 @@ def rows(limit: int = 100, offset: int = 0) -> dict[str, Any]:
             .offset(offset)
         ).scalars()
         items = [
-            {"row_number": r.row_number, "child_id": r.child_id, "data": r.data} for r in found
+            {"row_number": r.row_number, "child_id": r.child_id, "cells": r.cells} for r in found
         ]
     return {"items": items}

@@ -1,0 +1,118 @@
+"""Migrations that rewrite data keep every value: list rows moving from objects to arrays."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from sqlalchemy import Engine, text
+
+from app.child_lists import store
+from app.child_lists.models import ListVersion
+from app.core.database import UTCDateTime, make_engine, make_session_factory
+from app.core.migrations import alembic_config
+from app.inspections.models import Inspection
+from app.organisations.kinds import OrganisationKind
+from app.organisations.models import Organisation
+
+BEFORE_ARRAYS = "e1b52d9420db"
+# The two tables as they were before the move, typed so that values bind on either database.
+OLD_VERSIONS = sa.table(
+    "list_versions",
+    *(
+        sa.column(name, sa.Uuid())
+        for name in ("id", "inspection_id", "client_id", "organisation_id")
+    ),
+    *(sa.column(name, sa.String()) for name in ("list_key", "media_type", "body_sha256")),
+    *(sa.column(name, sa.Integer()) for name in ("number", "row_count", "warning_count")),
+    sa.column("created_at", UTCDateTime()),
+    sa.column("warnings", sa.JSON()),
+    sa.column("late", sa.Boolean()),
+)
+OLD_ROWS = sa.table(
+    "list_rows",
+    sa.column("version_id", sa.Uuid()),
+    sa.column("row_number", sa.Integer()),
+    sa.column("child_id", sa.String()),
+    sa.column("data", sa.JSON()),
+)
+ROWS: list[dict[str, Any]] = [
+    {"child_id": "C1", "gender": "b", "age_years": 12, "mh_concern": True},
+    {"child_id": "C\\t2", "gender": None, "age_years": 3, "mh_concern": False},
+]
+
+
+def _old_shape_list(engine: Engine) -> uuid.UUID:
+    """An inspection with one list version stored the way rows were stored before."""
+    version = uuid.uuid4()
+    now = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    with make_session_factory(engine)() as session, session.begin():
+        council = Organisation(name="Council", kind=OrganisationKind.LOCAL_AUTHORITY)
+        session.add(council)
+        session.flush()
+        inspection = Inspection(
+            area_name="Area",
+            local_authority_id=council.id,
+            theme="mental-health",
+            notification_at=now,
+        )
+        session.add(inspection)
+        session.flush()
+        organisation, inspection_id = council.id, inspection.id
+    with engine.begin() as connection:
+        connection.execute(
+            OLD_VERSIONS.insert().values(
+                id=version,
+                inspection_id=inspection_id,
+                list_key="children-in-need",
+                number=1,
+                created_at=now,
+                client_id=organisation,
+                organisation_id=organisation,
+                media_type="text/csv",
+                body_sha256="0" * 64,
+                row_count=len(ROWS),
+                warning_count=0,
+                warnings=[],
+                late=False,
+            )
+        )
+        connection.execute(
+            OLD_ROWS.insert(),
+            [
+                {"version_id": version, "row_number": n, "child_id": row["child_id"], "data": row}
+                for n, row in enumerate(ROWS, start=2)
+            ],
+        )
+    return version
+
+
+def test_list_rows_survive_the_move_to_arrays_and_back(empty_database_url: str) -> None:
+    config = alembic_config(empty_database_url)
+    command.upgrade(config, BEFORE_ARRAYS)
+    engine = make_engine(empty_database_url)
+    try:
+        version_id = _old_shape_list(engine)
+        command.upgrade(config, "head")
+        with make_session_factory(engine)() as session:
+            version = session.get(ListVersion, version_id)
+            assert version is not None
+            assert version.columns == ["child_id", "gender", "age_years", "mh_concern"]
+            stored = store.rows_of(session, [version])
+        assert [row.data for row in stored] == ROWS
+        assert [row.row_number for row in stored] == [2, 3]
+
+        command.downgrade(config, BEFORE_ARRAYS)
+        with engine.connect() as connection:
+            data = connection.execute(
+                text("SELECT data FROM list_rows ORDER BY row_number")
+            ).scalars()
+            assert [
+                value if isinstance(value, dict) else json.loads(value) for value in data
+            ] == ROWS
+    finally:
+        engine.dispose()
