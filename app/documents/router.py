@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from functools import partial
 from typing import Annotated, Any
 
 import anyio
-from anyio import from_thread, to_thread
+from anyio import to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, StreamingResponse
 
@@ -18,6 +17,7 @@ from app.core.errors import InvalidContent, PayloadTooLarge, UnsupportedMediaTyp
 from app.documents import service
 from app.documents.models import Document
 from app.documents.multipart import MultipartError, boundary_of, open_file_field
+from app.documents.read_ahead import consume_in_thread
 from app.documents.schemas import (
     DocumentRead,
     PartStored,
@@ -46,18 +46,6 @@ MULTIPART_DOC = {
         },
     }
 }
-
-
-def _bridge(head: bytes, rest: AsyncIterator[bytes]) -> Iterator[bytes]:
-    """The file's bytes for a worker thread, pulled from the request as the store takes them."""
-    if head:
-        yield head
-
-    async def following() -> bytes | None:
-        return await anext(rest, None)
-
-    while (chunk := from_thread.run(following)) is not None:
-        yield chunk
 
 
 TOO_LARGE = "The file is larger than the exchange accepts."
@@ -112,12 +100,11 @@ async def upload_document(
     put = partial(
         state.storage.put_stream,
         key,
-        _bridge(stream.head, stream.rest),
         max_bytes=state.settings.max_upload_bytes,
         content_type=media_type,
     )
     try:
-        stored = await to_thread.run_sync(put)
+        stored = await consume_in_thread(stream.head, stream.rest, put)
     except StorageError as exc:
         raise _storage_error(exc) from None
     except MultipartError as exc:
@@ -186,17 +173,15 @@ async def upload_part(
     upload = await to_thread.run_sync(service.get_open_upload, session, principal, upload_id)
     if not 1 <= part_number <= service.part_count(upload):
         raise InvalidContent("No such part of this upload.", code="invalid_part_number")
-    stream = request.stream()
     put = partial(
         state.storage.put_part,
         upload.object_key,
         upload.store_upload_id,
         part_number,
-        _bridge(b"", stream.__aiter__()),
         max_bytes=upload.part_size,
     )
     try:
-        etag = await to_thread.run_sync(put)
+        etag = await consume_in_thread(b"", request.stream().__aiter__(), put)
     except StorageError as exc:
         raise _storage_error(exc) from None
     return PartStored(part_number=part_number, etag=etag)

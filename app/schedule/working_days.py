@@ -7,6 +7,7 @@ deadline keeps its 09:00 across a change between GMT and BST.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -18,26 +19,33 @@ END_OF_DAY = time(23, 59, 59)
 _SATURDAY = 5
 
 
-def working_days_calendar() -> holidays.HolidayBase:
+def working_days_calendar(years: int | None = None) -> holidays.HolidayBase:
     """Bank holidays of England and Wales, substitute days included.
 
     ``country_holidays("GB", subdiv="ENG")`` lists substitute days as "(observed)" (28 Dec 2026
     for Boxing Day) and one-off holidays such as coronation and jubilee days; England's and
     Wales' bank holidays are the same. Years are filled in on first use.
     """
-    return holidays.country_holidays("GB", subdiv="ENG")
+    return holidays.country_holidays("GB", subdiv="ENG", years=years)
+
+
+@functools.lru_cache(maxsize=64)
+def _bank_holidays(year: int) -> frozenset[date]:
+    # Building a calendar and filling in a year costs milliseconds; every push, request list
+    # and schedule read asks, and a year's bank holidays do not change while a process runs.
+    return frozenset(working_days_calendar(years=year))
 
 
 def is_working_day(day: date, calendar: holidays.HolidayBase | None = None) -> bool:
-    calendar = working_days_calendar() if calendar is None else calendar
-    return day.weekday() < _SATURDAY and day not in calendar
+    if day.weekday() >= _SATURDAY:
+        return False
+    return day not in (_bank_holidays(day.year) if calendar is None else calendar)
 
 
 def add_working_days(start: date, n: int, calendar: holidays.HolidayBase | None = None) -> date:
     """The n-th working day after ``start`` (D0 is ``start`` itself, working day or not)."""
     if n < 0:
         raise ValueError("n must not be negative")
-    calendar = working_days_calendar() if calendar is None else calendar
     day = start
     for _ in range(n):
         day += timedelta(days=1)

@@ -242,10 +242,16 @@ def rechunk(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
     """Regroup chunks into blocks of exactly ``size`` bytes, the last one possibly shorter."""
     buffer = bytearray()
     for chunk in chunks:
+        if not buffer and len(chunk) == size:
+            yield chunk  # already a whole block: no copy
+            continue
         buffer += chunk
         while len(buffer) >= size:
-            yield bytes(buffer[:size])
+            # One copy out of the buffer (slicing a bytearray and then bytes() would be two).
+            with memoryview(buffer) as view:
+                block = bytes(view[:size])
             del buffer[:size]
+            yield block
     if buffer:
         yield bytes(buffer)
 

@@ -117,8 +117,9 @@ def test_round_trip_reports_size_and_sha256(storage: Storage) -> None:
 
 
 def test_large_stream_goes_up_in_parts_and_reads_back_in_chunks(storage: Storage) -> None:
-    # Over one S3 part (5 MiB in the fixture), so the S3 adapter takes its multipart path.
-    data = _data(MIN_PART_BYTES + 3 * KiB)
+    # Over three S3 parts (5 MiB in the fixture): the S3 adapter sends several at once, and
+    # the object must still come back in order.
+    data = _data(3 * MIN_PART_BYTES + 3 * KiB)
     key = _key()
 
     stored = storage.put_stream(
@@ -169,7 +170,11 @@ def test_exact_limit_is_accepted(storage: Storage) -> None:
     assert stored.size == len(data)
 
 
-@pytest.mark.parametrize("fail_after", [CHUNK, MIN_PART_BYTES + CHUNK], ids=["early", "past-part"])
+@pytest.mark.parametrize(
+    "fail_after",
+    [CHUNK, MIN_PART_BYTES + CHUNK, 4 * MIN_PART_BYTES + CHUNK],
+    ids=["early", "past-part", "parts-in-flight"],
+)
 def test_iterator_failure_leaves_nothing(
     storage: Storage, leftovers: Leftovers, fail_after: int
 ) -> None:
