@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, select
+from sqlalchemy import Table, bindparam, event, insert, update
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent, AuditHead
@@ -93,26 +93,44 @@ def compute_hash(event_row: AuditEvent) -> str:
     return hashlib.sha256(canonical_bytes(event_row)).hexdigest()
 
 
-def _lock_head(session: Session) -> AuditHead:
-    head = session.execute(
-        select(AuditHead)
-        .where(AuditHead.id == 1)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, seq=0, hash=GENESIS_HASH)
-        session.add(head)
-        session.flush()
-    return head
+_EVENTS = cast(Table, AuditEvent.__table__)
+_HEAD = cast(Table, AuditHead.__table__)
+# Built once: every audited request runs all three while it holds the head's lock.
+_CLAIM = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(seq=_HEAD.c.seq + bindparam("count"))
+    .returning(_HEAD.c.seq, _HEAD.c.hash)
+)
+_INSERT_EVENTS = insert(_EVENTS)
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(hash=bindparam("new_hash"))
 
 
-def append(session: Session, entries: Iterable[AuditEntry]) -> list[AuditEvent]:
-    head = _lock_head(session)
+def _claim_seqs(session: Session, count: int) -> tuple[int, str]:
+    """Lock the head and reserve ``count`` sequence numbers in one statement.
+
+    Returns the sequence number and hash the new entries follow. The row lock is held until
+    the transaction ends, so concurrent commits queue here and extend one chain.
+    """
+    claimed = session.execute(_CLAIM, {"count": count}).first()
+    if claimed is None:  # the very first entry: the head row does not exist yet
+        session.execute(insert(_HEAD).values(id=1, seq=0, hash=GENESIS_HASH))
+        claimed = session.execute(_CLAIM, {"count": count}).one()
+    return int(claimed.seq) - count, str(claimed.hash)
+
+
+def append(session: Session, entries: Sequence[AuditEntry]) -> list[AuditEvent]:
+    """Link the entries after the head and write them: three statements, whatever the count.
+
+    Written with Core statements rather than the unit of work: every audited read pays for
+    this, and the head stays locked while it runs.
+    """
+    seq, prev_hash = _claim_seqs(session, len(entries))
     written = []
     for entry in entries:
+        seq += 1
         row = AuditEvent(
-            seq=head.seq + 1,
+            seq=seq,
             occurred_at=entry.occurred_at,
             client_id=entry.client_id,
             organisation_id=entry.organisation_id,
@@ -123,14 +141,17 @@ def append(session: Session, entries: Iterable[AuditEntry]) -> list[AuditEvent]:
             child_id=entry.child_id,
             request_id=entry.request_id,
             detail=entry.detail,
-            prev_hash=head.hash,
+            prev_hash=prev_hash,
         )
-        row.hash = compute_hash(row)
-        session.add(row)
-        head.seq, head.hash = row.seq, row.hash
+        row.hash = prev_hash = compute_hash(row)
         written.append(row)
-    session.flush()
+    session.execute(_INSERT_EVENTS, [_values(row) for row in written])
+    session.execute(_MOVE_HEAD, {"new_hash": prev_hash})
     return written
+
+
+def _values(row: AuditEvent) -> dict[str, Any]:
+    return {column.name: getattr(row, column.key) for column in _EVENTS.columns}
 
 
 @event.listens_for(Session, "before_commit")

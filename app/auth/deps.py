@@ -67,7 +67,8 @@ def authorize(operation: str) -> Any:
     """The dependency a route declares to be governed by ``POLICY[operation]``."""
     rule = rule_for(operation)
 
-    def check_scope(
+    # async: it only compares sets, and a sync dependency would cost a hop to a worker thread.
+    async def check_scope(
         security_scopes: SecurityScopes, principal: Principal = Security(authenticate)
     ) -> Principal:
         if rule.scope not in principal.scopes:

@@ -186,6 +186,7 @@ def _conditions(spec: ListSpec, version: ListVersion, query: RowQuery) -> list[C
 
 
 def _order(spec: ListSpec, version: ListVersion, query: RowQuery) -> list[ColumnElement[Any]]:
+    """The sort before file order (the store's tie-break); empty for file order itself."""
     column: ColumnElement[Any] | None
     if query.sort == "row_number":
         column = ListRow.row_number.expression
@@ -193,10 +194,9 @@ def _order(spec: ListSpec, version: ListVersion, query: RowQuery) -> list[Column
         column = ListRow.child_id.expression
     else:
         column = _cell_text(version, query.sort)
-    if column is None:
-        return [ListRow.row_number.asc()]
-    primary = column.desc() if query.descending else column.asc()
-    return [primary, ListRow.row_number.asc()]
+    if column is None or (query.sort == "row_number" and not query.descending):
+        return []
+    return [column.desc() if query.descending else column.asc()]
 
 
 def check_query(spec: ListSpec, query: RowQuery) -> None:

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import ColumnElement, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, bindparam, func, insert, select
+from sqlalchemy.orm import Session, defer
 
 from app.child_lists.models import ListRow, ListVersion
 
@@ -61,14 +61,24 @@ def _aware(moment: datetime | str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+# Every read of a list starts here: built once, so SQLAlchemy neither rebuilds nor re-keys it.
+# The warnings (up to a thousand) are left unread until asked for: pages never show them.
+_LATEST_VERSION = (
+    select(ListVersion)
+    .options(defer(ListVersion.warnings))
+    .where(
+        ListVersion.inspection_id == bindparam("inspection_id"),
+        ListVersion.list_key == bindparam("list_key"),
+    )
+    .order_by(ListVersion.number.desc())
+    .limit(1)
+)
+
+
 def latest_version(session: Session, inspection_id: uuid.UUID, list_key: str) -> ListVersion | None:
-    """The current version of one list: one index probe, as every read of a list starts here."""
-    return session.execute(
-        select(ListVersion)
-        .where(ListVersion.inspection_id == inspection_id, ListVersion.list_key == list_key)
-        .order_by(ListVersion.number.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    """The current version of one list: one index probe."""
+    found = session.execute(_LATEST_VERSION, {"inspection_id": inspection_id, "list_key": list_key})
+    return found.scalar_one_or_none()
 
 
 def versions_by_organisation(
@@ -241,6 +251,16 @@ def rows_of(
     return [_stored(columns, row) for row in found]
 
 
+# The common read, a page in file order with no filter, is built once.
+_PAGE_IN_ROW_ORDER = (
+    select(*_ROW_COLUMNS)
+    .where(ListRow.version_id == bindparam("version_id"))
+    .order_by(ListRow.row_number)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+
+
 def page_of_rows(
     session: Session,
     version: ListVersion,
@@ -249,11 +269,18 @@ def page_of_rows(
     limit: int,
     offset: int,
 ) -> tuple[list[StoredRow], int]:
+    """A page of rows; ``order_by`` empty means file order, the order of the primary key."""
+    columns = {version.id: version.columns}
+    if not conditions and not order_by:
+        found = session.execute(
+            _PAGE_IN_ROW_ORDER, {"version_id": version.id, "limit": limit, "offset": offset}
+        )
+        # Versions are immutable: the count stored with them needs no recounting.
+        return [_stored(columns, row) for row in found], version.row_count
     query = select(*_ROW_COLUMNS).where(ListRow.version_id == version.id, *conditions)
     if conditions:
         total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     else:
-        total = version.row_count  # versions are immutable: no need to count them again
-    found = session.execute(query.order_by(*order_by).limit(limit).offset(offset))
-    columns = {version.id: version.columns}
-    return [_stored(columns, row) for row in found], int(total)
+        total = version.row_count
+    ordered = query.order_by(*order_by, ListRow.row_number).limit(limit).offset(offset)
+    return [_stored(columns, row) for row in session.execute(ordered)], int(total)

@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from app.core.state import AppState, app_state
+from app.core.state import AppState, app_state, state_of
 
 
 def _request_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed before the response is sent, or rolled back."""
-    factory = app_state(request).session_factory
+    factory = state_of(request).session_factory
     session = factory()
     try:
         yield session

@@ -20,7 +20,7 @@ class PageParams(BaseModel):
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
-def page_params(
+async def page_params(  # async: no I/O, so no worker-thread hop
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = (
         DEFAULT_PAGE_SIZE
     ),

@@ -24,6 +24,11 @@ class AppState:
     storage: Storage
 
 
-def app_state(request: Request) -> AppState:
+def state_of(request: Request) -> AppState:
     state: AppState = request.app.state.jtai
     return state
+
+
+async def app_state(request: Request) -> AppState:
+    """The dependency; async because a sync one would be sent to a worker thread for nothing."""
+    return state_of(request)

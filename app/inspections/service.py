@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import ApiClient
@@ -74,12 +74,26 @@ def _participates(principal: Principal) -> object:
     )
 
 
+# Built once: every request about an inspection starts with one of these two.
+_INSPECTION = select(Inspection).where(Inspection.id == bindparam("inspection_id"))
+_INSPECTION_IF_PARTICIPANT = _INSPECTION.where(
+    exists().where(
+        InspectionParticipant.inspection_id == Inspection.id,
+        InspectionParticipant.organisation_id == bindparam("organisation_id"),
+    )
+)
+
+
 def get_visible(session: Session, principal: Principal, inspection_id: uuid.UUID) -> Inspection:
     """The inspection if the caller may know it exists; otherwise 404, as if it did not."""
-    query = select(Inspection).where(Inspection.id == inspection_id)
-    if not principal.is_operator:
-        query = query.where(_participates(principal))  # type: ignore[arg-type]
-    inspection = session.execute(query).scalar_one_or_none()
+    if principal.is_operator:
+        found = session.execute(_INSPECTION, {"inspection_id": inspection_id})
+    else:
+        found = session.execute(
+            _INSPECTION_IF_PARTICIPANT,
+            {"inspection_id": inspection_id, "organisation_id": principal.organisation_id},
+        )
+    inspection = found.scalar_one_or_none()
     if inspection is None:
         raise NotFound("No such inspection.")
     return inspection
