@@ -2,7 +2,7 @@
 
 from app.audit.models import AuditAnchor, AuditEvent, AuditHead
 from app.auth.models import ApiClient
-from app.child_lists.models import ListRow, ListVersion
+from app.child_lists.models import ListBlock, ListVersion
 from app.core.database import Base
 from app.documents.models import Document, Upload
 from app.engagement.models import Engagement
@@ -31,7 +31,7 @@ __all__ = [
     "IdempotencyRecord",
     "Inspection",
     "InspectionParticipant",
-    "ListRow",
+    "ListBlock",
     "ListVersion",
     "Meeting",
     "MilestoneOverride",

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from app.audit.chain import GENESIS_HASH, compute_hash
 from app.audit.models import AuditAnchor, AuditEvent, AuditHead
-from app.child_lists.models import ListRow, ListVersion
+from app.child_lists.models import ListVersion
+from app.child_lists.store import versions_naming_child
 from app.core.database import utcnow
 
 VERIFY_BATCH = 1000
@@ -134,8 +135,7 @@ def child_access_log(
     exports of whole lists the child is on, which showed the child's row to the reader."""
     lists_with_child = (
         select(ListVersion.list_key)
-        .join(ListRow, ListRow.version_id == ListVersion.id)
-        .where(ListVersion.inspection_id == inspection_id, ListRow.child_id == child_id)
+        .where(ListVersion.id.in_(versions_naming_child(inspection_id, child_id)))
         .distinct()
     )
     query = (

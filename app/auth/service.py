@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import ApiClient
@@ -99,7 +99,7 @@ _CLIENT_FOR_TOKEN = (
         Organisation.disabled_at.label("organisation_disabled_at"),
     )
     .join(Organisation, ApiClient.organisation_id == Organisation.id)
-    .where(ApiClient.id == bindparam("client_id"))
+    .where(ApiClient.id == bindparam("client_id", type_=Uuid()))
 )
 
 

@@ -8,9 +8,10 @@ from sqlalchemy import (
     JSON,
     Boolean,
     ForeignKey,
-    Index,
     Integer,
+    LargeBinary,
     String,
+    Text,
     UniqueConstraint,
     Uuid,
 )
@@ -39,26 +40,28 @@ class ListVersion(Base):
     row_count: Mapped[int] = mapped_column(Integer)
     warning_count: Mapped[int] = mapped_column(Integer)
     warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    # The field keys in the order of each row's cells: a row is stored as a JSON array, half
-    # the bytes of an object repeating every key, which is most of what a push writes.
+    # The field keys in the order they were stored and are shown.
     columns: Mapped[list[str]] = mapped_column(JSON)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     late: Mapped[bool] = mapped_column(Boolean)
 
 
-class ListRow(Base):
-    """One child's row in one version: its cells as a JSON array in the version's column order.
+class ListBlock(Base):
+    """Up to ``BLOCK_ROWS`` consecutive rows of one version, column-wise (Arrow IPC, LZ4).
 
-    Keyed by (version, row number), the order every page is read in, so a push maintains one
-    index besides the child lookup rather than a surrogate key and two more.
+    A list is stored as a few blocks rather than a row per child: a push of 100,000 rows writes
+    a hundred blocks, not 100,000 rows and their index entries, which is what made storing
+    cost several times PostgreSQL's own COPY. Pages read the one or two blocks they cover;
+    filters and sorts run column-wise on the version's blocks. ``child_ids`` lists the block's
+    child IDs, one per line between newlines, so "which lists name this child" stays a query.
     """
 
-    __tablename__ = "list_rows"
-    __table_args__ = (Index("ix_list_rows_version_child", "version_id", "child_id"),)
+    __tablename__ = "list_blocks"
 
     version_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("list_versions.id", ondelete="CASCADE"), primary_key=True
     )
-    row_number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    child_id: Mapped[str] = mapped_column(String(128))
-    cells: Mapped[list[Any]] = mapped_column(JSON)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    row_count: Mapped[int] = mapped_column(Integer)
+    child_ids: Mapped[str] = mapped_column(Text)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

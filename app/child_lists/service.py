@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, false
+import polars as pl
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,7 @@ from app.child_lists.model import (
     IngestResult,
     UnsupportedMediaTypeError,
 )
-from app.child_lists.models import ListRow, ListVersion
+from app.child_lists.models import ListVersion
 from app.core.database import utcnow
 from app.core.errors import (
     Conflict,
@@ -161,42 +161,33 @@ class RowQuery:
     descending: bool
 
 
-def _cell_text(version: ListVersion, key: str) -> ColumnElement[Any] | None:
-    """A field's cell as text for filtering and sorting; None when the version lacks it."""
-    if key not in version.columns:
-        return None
-    cell: ColumnElement[Any] = ListRow.cells[version.columns.index(key)].as_string()
-    return cell
+def _column(spec: ListSpec, version: ListVersion, key: str) -> pl.Expr | None:
+    """A field's column in the version's blocks; None when the version was pushed without it."""
+    if key == "row_number":
+        return pl.col(store.ROW)
+    if key == spec.child_id_field:
+        return pl.col(store.CHILD)
+    return pl.col(key) if key in version.columns else None
 
 
-def _conditions(spec: ListSpec, version: ListVersion, query: RowQuery) -> list[ColumnElement[bool]]:
-    def compared(key: str, test: Callable[[Any, str], Any], value: str) -> ColumnElement[bool]:
-        column: ColumnElement[Any] | None = (
-            ListRow.child_id.expression if key == spec.child_id_field else _cell_text(version, key)
-        )
+def _selection(spec: ListSpec, version: ListVersion, query: RowQuery) -> store.RowSelection:
+    """Filters compare a field's value as JSON text would show it (dates ISO, "true"); sorting
+    uses the typed value, so ages and dates sort as numbers and days, not as text."""
+
+    def compared(key: str, test: Callable[[Any, str], Any], value: str) -> pl.Expr:
+        column = _column(spec, version, key)
         # A field this version was pushed without matches nothing, rather than failing.
-        condition: ColumnElement[bool] = false() if column is None else test(column, value)
-        return condition
+        return pl.lit(False) if column is None else test(column.cast(pl.String), value)
 
-    return [
+    conditions = [
         *(compared(key, operator.eq, value) for key, value in query.equals.items()),
         *(compared(key, operator.ge, day.isoformat()) for key, day in query.date_from.items()),
         *(compared(key, operator.le, day.isoformat()) for key, day in query.date_to.items()),
     ]
-
-
-def _order(spec: ListSpec, version: ListVersion, query: RowQuery) -> list[ColumnElement[Any]]:
-    """The sort before file order (the store's tie-break); empty for file order itself."""
-    column: ColumnElement[Any] | None
-    if query.sort == "row_number":
-        column = ListRow.row_number.expression
-    elif query.sort == spec.child_id_field:
-        column = ListRow.child_id.expression
-    else:
-        column = _cell_text(version, query.sort)
-    if column is None or (query.sort == "row_number" and not query.descending):
-        return []
-    return [column.desc() if query.descending else column.asc()]
+    sort = _column(spec, version, query.sort)
+    if query.sort == "row_number" and not query.descending:
+        sort = None  # file order is the stored order
+    return store.RowSelection(conditions, sort, query.descending)
 
 
 def check_query(spec: ListSpec, query: RowQuery) -> None:
@@ -230,12 +221,11 @@ def page(
     offset: int,
 ) -> tuple[list[store.StoredRow], int]:
     check_query(spec, query)
-    conditions, order = _conditions(spec, version, query), _order(spec, version, query)
-    return store.page_of_rows(session, version, conditions, order, limit, offset)
+    return store.page_of_rows(session, version, _selection(spec, version, query), limit, offset)
 
 
 def all_rows(session: Session, version: ListVersion) -> Iterator[dict[str, Any]]:
-    for row in store.rows_of(session, [version]):
+    for row in store.iter_rows(session, version):
         yield row.data
 
 

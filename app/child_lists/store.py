@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import io
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -10,12 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import ColumnElement, bindparam, func, insert, select
+from sqlalchemy import ColumnElement, Select, String, Uuid, bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session, defer
 
-from app.child_lists.models import ListRow, ListVersion
-
-INSERT_BATCH = 5000
+from app.child_lists.models import ListBlock, ListVersion
 
 
 def current_versions(
@@ -62,13 +60,15 @@ def _aware(moment: datetime | str) -> datetime:
 
 
 # Every read of a list starts here: built once, so SQLAlchemy neither rebuilds nor re-keys it.
+# Parameters carry their types: a column typed by its foreign key may not be typed yet when
+# this module is imported.
 # The warnings (up to a thousand) are left unread until asked for: pages never show them.
 _LATEST_VERSION = (
     select(ListVersion)
     .options(defer(ListVersion.warnings))
     .where(
-        ListVersion.inspection_id == bindparam("inspection_id"),
-        ListVersion.list_key == bindparam("list_key"),
+        ListVersion.inspection_id == bindparam("inspection_id", type_=Uuid()),
+        ListVersion.list_key == bindparam("list_key", type_=String()),
     )
     .order_by(ListVersion.number.desc())
     .limit(1)
@@ -130,6 +130,11 @@ class StoredRow:
     data: dict[str, Any]
 
 
+BLOCK_ROWS = 1000
+# Columns every block carries besides the list's own fields.
+ROW, CHILD = "__row", "__child"
+
+
 def insert_rows(
     session: Session,
     version: ListVersion,
@@ -151,91 +156,87 @@ def insert_frame(
     row_numbers: Sequence[int],
     child_id_field: str,
 ) -> None:
-    """Bulk-load a validated list: COPY on PostgreSQL, batched INSERTs elsewhere.
-
-    Each row's JSON array is built column-wise by polars, not row by row in Python, because
-    that is most of the cost of storing a hundred thousand rows; a slice at a time, so the
-    encoded rows never all sit in memory together.
-    """
+    """Store a validated list as blocks of ``BLOCK_ROWS`` rows, encoded column-wise by polars."""
     if frame.height == 0:
         return
     if list(frame.columns) != list(version.columns):
         raise ValueError("the frame's columns are not the version's")
-    numbered = frame.with_columns(pl.Series(_ROW, list(row_numbers), dtype=pl.Int64))
-    batches = (
-        batch.select(
-            pl.col(_ROW),
-            pl.col(child_id_field).cast(pl.String).alias(_CHILD),
-            _json_array(version.columns).alias(_CELLS),
-        )
-        for batch in numbered.iter_slices(INSERT_BATCH)
+    numbered = frame.select(
+        pl.Series(ROW, list(row_numbers), dtype=pl.Int64),
+        pl.col(child_id_field).cast(pl.String).alias(CHILD),
+        pl.all(),
     )
-    if session.get_bind().dialect.name == "postgresql":
-        _copy(session, version.id, batches)
-        return
-    for batch in batches:
-        session.execute(
-            insert(ListRow),
-            [
-                {"version_id": version.id, "row_number": n, "child_id": c, "cells": json.loads(d)}
-                for n, c, d in batch.iter_rows()
-            ],
-        )
+    session.execute(
+        insert(ListBlock),
+        [
+            _block(version.id, number, block)
+            for number, block in enumerate(numbered.iter_slices(BLOCK_ROWS))
+        ],
+    )
 
 
-_ROW, _CHILD, _CELLS = "__row", "__child", "__cells"
+def _block(version_id: uuid.UUID, number: int, frame: pl.DataFrame) -> dict[str, Any]:
+    encoded = io.BytesIO()
+    frame.write_ipc(encoded, compression="lz4")
+    return {
+        "version_id": version_id,
+        "number": number,
+        "row_count": frame.height,
+        "child_ids": _framed(frame[CHILD].to_list()),
+        "data": encoded.getvalue(),
+    }
 
 
-def _json_array(columns: Sequence[str]) -> pl.Expr:
-    """Each row's cells as JSON array text, encoded by polars in Rust.
-
-    polars encodes structs, not bare values: each cell is encoded as ``{"v":...}`` and the
-    five-character prefix and closing brace cut off, which leaves exactly the value's JSON.
-    """
-    cells = [
-        pl.struct(pl.col(name).alias("v")).struct.json_encode().str.slice(5).str.head(-1)
-        for name in columns
-    ]
-    return pl.concat_str([pl.lit("["), pl.concat_str(cells, separator=","), pl.lit("]")])
+def _framed(child_ids: Iterable[str]) -> str:
+    return "\n" + "".join(f"{child}\n" for child in child_ids)
 
 
-def _copy_text(column: pl.Expr) -> pl.Expr:
-    """Escape a value for COPY's text format, where backslash, tab and line ends are special."""
+def _names_child(child_id: str) -> ColumnElement[bool]:
+    """True for blocks whose ``child_ids`` has this exact line."""
+    escaped = child_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return ListBlock.child_ids.like(f"%\n{escaped}\n%", escape="\\")
+
+
+def versions_naming_child(inspection_id: uuid.UUID, child_id: str) -> Select[tuple[uuid.UUID]]:
+    """The ids of the inspection's list versions with a row for the child (for subqueries)."""
     return (
-        column.str.replace_all("\\", "\\\\", literal=True)
-        .str.replace_all("\t", "\\t", literal=True)
-        .str.replace_all("\n", "\\n", literal=True)
-        .str.replace_all("\r", "\\r", literal=True)
+        select(ListBlock.version_id)
+        .join(ListVersion, ListVersion.id == ListBlock.version_id)
+        .where(ListVersion.inspection_id == inspection_id, _names_child(child_id))
     )
 
 
-def _copy(session: Session, version_id: uuid.UUID, batches: Iterator[pl.DataFrame]) -> None:
-    # The COPY text is assembled by polars a slice at a time: building it row by row in Python
-    # (psycopg's write_row) cost as much as PostgreSQL's side of the load.
-    raw = session.connection().connection.driver_connection
-    statement = "COPY list_rows (version_id, row_number, child_id, cells) FROM STDIN"
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
-        for batch in batches:
-            lines = batch.select(
-                pl.concat_str(
-                    [
-                        pl.lit(str(version_id)),
-                        pl.col(_ROW).cast(pl.String),
-                        _copy_text(pl.col(_CHILD)),
-                        _copy_text(pl.col(_CELLS)),
-                    ],
-                    separator="\t",
-                )
-            ).to_series()
-            copy.write(lines.str.join("\n").item().encode() + b"\n")
+def _decode(data: bytes) -> pl.DataFrame:
+    return pl.read_ipc(io.BytesIO(data))
 
 
-def _stored(columns: Mapping[uuid.UUID, Sequence[str]], row: Any) -> StoredRow:
-    version_id, number, child, cells = row
-    return StoredRow(version_id, number, child, dict(zip(columns[version_id], cells, strict=True)))
+def _frame_of(blobs: Iterable[bytes]) -> pl.DataFrame:
+    frames = [_decode(blob) for blob in blobs]
+    return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
 
 
-_ROW_COLUMNS = (ListRow.version_id, ListRow.row_number, ListRow.child_id, ListRow.cells)
+def _stored(version: ListVersion, frame: pl.DataFrame) -> list[StoredRow]:
+    """Rows as dicts with values as JSON would give them (dates as ISO text)."""
+    if frame.height == 0:
+        return []
+    shown = frame.with_columns(pl.col(pl.Date, pl.Datetime).cast(pl.String))
+    data = shown.select([c for c in version.columns if c in shown.columns]).to_dicts()
+    numbers, children = frame[ROW].to_list(), frame[CHILD].to_list()
+    return [
+        StoredRow(version.id, number, child, cells)
+        for number, child, cells in zip(numbers, children, data, strict=True)
+    ]
+
+
+def _blocks(
+    session: Session, version: ListVersion, first: int = 0, last: int | None = None
+) -> Iterator[bytes]:
+    query = select(ListBlock.data).where(
+        ListBlock.version_id == version.id, ListBlock.number >= first
+    )
+    if last is not None:
+        query = query.where(ListBlock.number <= last)
+    yield from session.execute(query.order_by(ListBlock.number)).scalars()
 
 
 def rows_of(
@@ -243,44 +244,58 @@ def rows_of(
     versions: Sequence[ListVersion],
     child_ids: Sequence[str] | None = None,
 ) -> list[StoredRow]:
-    columns = {version.id: version.columns for version in versions}
-    query = select(*_ROW_COLUMNS).where(ListRow.version_id.in_(list(columns)))
+    """Every row of the versions, or only the named children's (reading only their blocks)."""
+    by_id = {version.id: version for version in versions}
+    query = select(ListBlock.version_id, ListBlock.data).where(ListBlock.version_id.in_(by_id))
     if child_ids is not None:
-        query = query.where(ListRow.child_id.in_(list(child_ids)))
-    found = session.execute(query.order_by(ListRow.version_id, ListRow.row_number))
-    return [_stored(columns, row) for row in found]
+        if not child_ids:
+            return []
+        query = query.where(or_(*(_names_child(child) for child in child_ids)))
+    found: dict[uuid.UUID, list[bytes]] = {}
+    for version_id, data in session.execute(query.order_by(ListBlock.version_id, ListBlock.number)):
+        found.setdefault(version_id, []).append(data)
+    rows: list[StoredRow] = []
+    for version_id, blobs in found.items():
+        frame = _frame_of(blobs)
+        if child_ids is not None:
+            frame = frame.filter(pl.col(CHILD).is_in(list(child_ids)))
+        rows += _stored(by_id[version_id], frame)
+    return rows
 
 
-# The common read, a page in file order with no filter, is built once.
-_PAGE_IN_ROW_ORDER = (
-    select(*_ROW_COLUMNS)
-    .where(ListRow.version_id == bindparam("version_id"))
-    .order_by(ListRow.row_number)
-    .limit(bindparam("limit"))
-    .offset(bindparam("offset"))
-)
+def iter_rows(session: Session, version: ListVersion) -> Iterator[StoredRow]:
+    """Every row in file order, a block at a time (exports)."""
+    for blob in _blocks(session, version):
+        yield from _stored(version, _decode(blob))
+
+
+@dataclass(frozen=True)
+class RowSelection:
+    """Which rows a page shows, as polars expressions over a version's columns."""
+
+    conditions: Sequence[pl.Expr] = ()
+    sort: pl.Expr | None = None
+    descending: bool = False
 
 
 def page_of_rows(
-    session: Session,
-    version: ListVersion,
-    conditions: Sequence[ColumnElement[bool]],
-    order_by: Sequence[ColumnElement[Any]],
-    limit: int,
-    offset: int,
+    session: Session, version: ListVersion, selection: RowSelection, limit: int, offset: int
 ) -> tuple[list[StoredRow], int]:
-    """A page of rows; ``order_by`` empty means file order, the order of the primary key."""
-    columns = {version.id: version.columns}
-    if not conditions and not order_by:
-        found = session.execute(
-            _PAGE_IN_ROW_ORDER, {"version_id": version.id, "limit": limit, "offset": offset}
-        )
+    """A page of rows and how many match; in file order, only the blocks it covers are read."""
+    if not selection.conditions and selection.sort is None:
+        first, last = offset // BLOCK_ROWS, (offset + limit - 1) // BLOCK_ROWS
+        frame = _frame_of(_blocks(session, version, first, last))
+        page = frame.slice(offset - first * BLOCK_ROWS, limit)
         # Versions are immutable: the count stored with them needs no recounting.
-        return [_stored(columns, row) for row in found], version.row_count
-    query = select(*_ROW_COLUMNS).where(ListRow.version_id == version.id, *conditions)
-    if conditions:
-        total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    else:
-        total = version.row_count
-    ordered = query.order_by(*order_by, ListRow.row_number).limit(limit).offset(offset)
-    return [_stored(columns, row) for row in session.execute(ordered)], int(total)
+        return _stored(version, page), version.row_count
+    frame = _frame_of(_blocks(session, version))
+    if selection.conditions:
+        frame = frame.filter(*selection.conditions)
+    if selection.sort is not None:
+        # As SQL orders: missing values last going up, first going down; file order breaks ties.
+        frame = frame.sort(
+            [selection.sort, pl.col(ROW)],
+            descending=[selection.descending, False],
+            nulls_last=not selection.descending,
+        )
+    return _stored(version, frame.slice(offset, limit)), frame.height

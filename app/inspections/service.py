@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, exists, func, select
+from sqlalchemy import Uuid, and_, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import ApiClient
@@ -75,11 +75,11 @@ def _participates(principal: Principal) -> object:
 
 
 # Built once: every request about an inspection starts with one of these two.
-_INSPECTION = select(Inspection).where(Inspection.id == bindparam("inspection_id"))
+_INSPECTION = select(Inspection).where(Inspection.id == bindparam("inspection_id", type_=Uuid()))
 _INSPECTION_IF_PARTICIPANT = _INSPECTION.where(
     exists().where(
         InspectionParticipant.inspection_id == Inspection.id,
-        InspectionParticipant.organisation_id == bindparam("organisation_id"),
+        InspectionParticipant.organisation_id == bindparam("organisation_id", type_=Uuid()),
     )
 )
 

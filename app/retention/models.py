@@ -43,7 +43,7 @@ class PurgeTombstone(Base):
     purged_by: Mapped[str] = mapped_column(String(128))
     # True when the operator purged an inspection that was not yet closed (it is closed now).
     forced_open: Mapped[bool] = mapped_column(Boolean, default=False)
-    # kind -> rows deleted, e.g. {"documents": 3, "list_rows": 120}
+    # kind -> rows deleted, e.g. {"documents": 3, "list_blocks": 12}
     counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     # id -> SHA-256 of the bytes, so a copy kept elsewhere can still be matched to the record.
     document_sha256s: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)

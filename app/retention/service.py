@@ -26,7 +26,7 @@ from sqlalchemy import CursorResult, Delete, delete, select, union
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import chain as audit
-from app.child_lists.models import ListRow, ListVersion
+from app.child_lists.models import ListBlock, ListVersion
 from app.core.database import session_scope, utcnow
 from app.documents.models import Document, Upload, UploadState
 from app.engagement.models import Engagement
@@ -217,7 +217,7 @@ def _row_deletes(inspection_id: uuid.UUID) -> list[tuple[str, Delete]]:
     """Every table holding the inspection's child data, children before parents."""
     versions = select(ListVersion.id).where(ListVersion.inspection_id == inspection_id)
     return [
-        ("list_rows", delete(ListRow).where(ListRow.version_id.in_(versions))),
+        ("list_blocks", delete(ListBlock).where(ListBlock.version_id.in_(versions))),
         ("list_versions", delete(ListVersion).where(ListVersion.inspection_id == inspection_id)),
         ("selections", delete(Selection).where(Selection.inspection_id == inspection_id)),
         ("evaluations", delete(Evaluation).where(Evaluation.inspection_id == inspection_id)),
@@ -239,7 +239,7 @@ def _row_deletes(inspection_id: uuid.UUID) -> list[tuple[str, Delete]]:
 def _delete_rows(session: Session, inspection_id: uuid.UUID) -> dict[str, int]:
     counts = {}
     for kind, statement in _row_deletes(inspection_id):
-        # No session sync: nothing purged is loaded, and list_rows can be very many.
+        # No session sync: nothing purged is loaded, and list blocks can be many.
         result = session.execute(statement.execution_options(synchronize_session=False))
         counts[kind] = int(cast(CursorResult[Any], result).rowcount)
     return counts

@@ -1,20 +1,21 @@
-"""The read benchmark's peer: a plain FastAPI + SQLAlchemy endpoint, no token, no audit."""
+"""The read benchmark's peer: a plain FastAPI + SQLAlchemy endpoint, no token, no audit.
+
+It pages through the same rows in the same PostgreSQL, held the plainest way: a table with a
+column per heading and a serial key (the benchmark's COPY baseline table), read 100 at a time.
+"""
 
 from __future__ import annotations
 
 import os
-import uuid
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import MetaData, Table, select
 
-from app.child_lists.models import ListRow
-from app.core.database import make_engine, make_session_factory
+from app.core.database import make_engine
 
 engine = make_engine(os.environ["BENCH_DATABASE_URL"])
-sessions = make_session_factory(engine)
-VERSION = uuid.UUID(os.environ["BENCH_VERSION_ID"])
+rows_table = Table("bench_copy", MetaData(), autoload_with=engine)
 app = FastAPI()
 
 
@@ -25,15 +26,7 @@ def healthz() -> dict[str, str]:
 
 @app.get("/rows")
 def rows(limit: int = 100, offset: int = 0) -> dict[str, Any]:
-    with sessions() as session:
-        found = session.execute(
-            select(ListRow)
-            .where(ListRow.version_id == VERSION)
-            .order_by(ListRow.row_number)
-            .limit(limit)
-            .offset(offset)
-        ).scalars()
-        items = [
-            {"row_number": r.row_number, "child_id": r.child_id, "cells": r.cells} for r in found
-        ]
+    query = select(rows_table).order_by(rows_table.c.id).limit(limit).offset(offset)
+    with engine.connect() as connection:
+        items = [dict(row._mapping) for row in connection.execute(query)]
     return {"items": items}

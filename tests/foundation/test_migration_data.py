@@ -1,4 +1,4 @@
-"""Migrations that rewrite data keep every value: list rows moving from objects to arrays."""
+"""Migrations that rewrite data keep every value: list rows moving into blocks and back."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from app.inspections.models import Inspection
 from app.organisations.kinds import OrganisationKind
 from app.organisations.models import Organisation
 
-BEFORE_ARRAYS = "e1b52d9420db"
+BEFORE_BLOCKS = "e1b52d9420db"
 # The two tables as they were before the move, typed so that values bind on either database.
 OLD_VERSIONS = sa.table(
     "list_versions",
@@ -91,9 +91,9 @@ def _old_shape_list(engine: Engine) -> uuid.UUID:
     return version
 
 
-def test_list_rows_survive_the_move_to_arrays_and_back(empty_database_url: str) -> None:
+def test_list_rows_survive_the_move_into_blocks_and_back(empty_database_url: str) -> None:
     config = alembic_config(empty_database_url)
-    command.upgrade(config, BEFORE_ARRAYS)
+    command.upgrade(config, BEFORE_BLOCKS)
     engine = make_engine(empty_database_url)
     try:
         version_id = _old_shape_list(engine)
@@ -106,7 +106,7 @@ def test_list_rows_survive_the_move_to_arrays_and_back(empty_database_url: str) 
         assert [row.data for row in stored] == ROWS
         assert [row.row_number for row in stored] == [2, 3]
 
-        command.downgrade(config, BEFORE_ARRAYS)
+        command.downgrade(config, BEFORE_BLOCKS)
         with engine.connect() as connection:
             data = connection.execute(
                 text("SELECT data FROM list_rows ORDER BY row_number")

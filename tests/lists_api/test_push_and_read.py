@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
-from app.child_lists.models import ListRow
+from app.child_lists.models import ListBlock
 from tests.conftest import Reader
 from tests.factories import Factory, World
 from tests.lists_api.helpers import birth_date, cin_row, cla_row, cp_row, push_json
@@ -88,7 +88,7 @@ def test_invalid_push_stores_nothing_and_reports_each_problem(
     assert (3, "gender") in codes
     assert any(p["field"] == "child_id" for p in body["errors"])
     assert body["report"]["stored"] is False
-    assert db.all(select(ListRow)) == []
+    assert db.all(select(ListBlock)) == []
     missing = client.get(
         f"/v1/inspections/{world.inspection_id}/lists/children-in-need",
         headers=world.inspector.headers,
@@ -109,7 +109,7 @@ def test_dry_run_validates_without_storing(client: TestClient, world: World, db:
         "problems": response.json()["report"]["problems"],
         "problems_total": response.json()["report"]["problems_total"],
     }
-    assert db.all(select(ListRow)) == []
+    assert db.all(select(ListBlock)) == []
 
 
 def test_warnings_are_kept_and_do_not_block(client: TestClient, world: World) -> None:

@@ -21,7 +21,7 @@ from tests.factories import PDF, Factory, World
 
 ROWS = [{"child_id": f"C{n}", "name": f"Child {n}"} for n in range(1, 6)]
 EXPECTED_COUNTS = {
-    "list_rows": len(ROWS),
+    "list_blocks": 1,  # five rows make one block
     "list_versions": 1,
     "selections": 1,
     "evaluations": 1,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit.models import AuditEvent
 from app.audit.service import verify_chain
-from app.child_lists.models import ListRow, ListVersion
+from app.child_lists.models import ListBlock, ListVersion
 from app.core.database import session_scope
 from app.documents.models import Document, Upload
 from app.engagement.models import Engagement
@@ -48,9 +48,11 @@ def _count(session_factory: Sessions, model: Any, inspection_id: uuid.UUID) -> i
         return int(session.execute(query).scalar_one())
 
 
-def _list_rows(session_factory: Sessions, version_id: uuid.UUID) -> int:
+def _list_blocks(session_factory: Sessions, version_id: uuid.UUID) -> int:
     with session_scope(session_factory) as session:
-        query = select(func.count()).select_from(ListRow).where(ListRow.version_id == version_id)
+        query = (
+            select(func.count()).select_from(ListBlock).where(ListBlock.version_id == version_id)
+        )
         return int(session.execute(query).scalar_one())
 
 
@@ -65,7 +67,7 @@ def _purged_events(session_factory: Sessions, inspection_id: uuid.UUID) -> list[
 def _assert_purged(session_factory: Sessions, storage: Storage, filled: Filled) -> None:
     for model in CHILD_TABLES:
         assert _count(session_factory, model, filled.inspection_id) == 0, model.__name__
-    assert _list_rows(session_factory, filled.list_version_id) == 0
+    assert _list_blocks(session_factory, filled.list_version_id) == 0
     with session_scope(session_factory) as session:
         inspection = session.get(Inspection, filled.inspection_id)
         assert inspection is not None
