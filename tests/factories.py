@@ -32,6 +32,7 @@ from app.meetings.service import create_meeting
 from app.organisations.kinds import OrganisationKind
 from app.organisations.service import create_organisation, get_organisation
 from app.requests.models import DocumentRequest, RequestKind
+from app.requests.service import rederive_requests
 from app.selections.service import save_selection
 
 LONDON = ZoneInfo("Europe/London")
@@ -105,6 +106,7 @@ class Factory:
                 inspections.add_participant(session, inspection, organisation_id)
             if lead_client_id is not None:
                 inspections.set_lead(session, inspection, lead_client_id)
+            rederive_requests(session, inspection, self.state)  # as the API does on each change
             return inspection.id
 
     def world(self, theme: str = "mental-health", notification_at: datetime | None = None) -> World:
@@ -141,6 +143,7 @@ class Factory:
             inspection = session.get(Inspection, inspection_id)
             assert inspection is not None
             inspections.add_participant(session, inspection, organisation_id)
+            rederive_requests(session, inspection, self.state)
 
     def stored_list(
         self,
@@ -178,6 +181,7 @@ class Factory:
             inspection = session.get(Inspection, inspection_id)
             assert inspection is not None
             save_selection(session, inspection, key, child_ids, uuid.uuid4())
+            rederive_requests(session, inspection, self.state)
 
     def actor_in(self, world: World, kind: str) -> Actor:
         """An agency client of the given kind taking part in the world's inspection."""

@@ -23,6 +23,7 @@ from app.inspections.schemas import (
     ParticipantRead,
     StatusUpdate,
 )
+from app.requests.service import rederive_requests
 
 router = APIRouter(prefix="/v1/inspections", tags=["inspections"])
 
@@ -73,6 +74,7 @@ def create_inspection(
         ),
         state.themes.keys(),
     )
+    rederive_requests(session, inspection, state)
     audit.record(
         session,
         principal,
@@ -121,11 +123,13 @@ def get_inspection(
 def add_participant(
     organisation_id: uuid.UUID,
     session: DbSession,
+    state: State,
     response: Response,
     access: InspectionAccess = authorize_inspection("add_participant"),
 ) -> InspectionRead:
     added = service.add_participant(session, access.inspection, organisation_id)
     if added:
+        rederive_requests(session, access.inspection, state)
         audit.record(
             session,
             access.principal,
@@ -148,9 +152,11 @@ def add_participant(
 def remove_participant(
     organisation_id: uuid.UUID,
     session: DbSession,
+    state: State,
     access: InspectionAccess = authorize_inspection("remove_participant"),
 ) -> Response:
     service.remove_participant(session, access.inspection, organisation_id)
+    rederive_requests(session, access.inspection, state)
     audit.record(
         session,
         access.principal,

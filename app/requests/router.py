@@ -20,7 +20,6 @@ from app.organisations.kinds import AGENCY_KINDS, OrganisationKind
 from app.requests import service
 from app.requests.models import DocumentRequest
 from app.requests.schemas import CqcRequestCreate, RequestRead, RequestState, SubmissionRow
-from app.schedule.service import Clock
 
 router = APIRouter(prefix="/v1/inspections/{inspection_id}", tags=["requests"])
 
@@ -66,8 +65,6 @@ def list_requests(
     access: InspectionAccess = authorize_inspection("list_requests"),
 ) -> list[RequestRead]:
     inspection = access.inspection
-    theme = state.themes.get(inspection.theme)
-    service.refresh_requests(session, inspection, theme, Clock.from_settings(state.settings))
     return read_models(session, service.visible_requests(session, inspection, access.principal))
 
 
@@ -120,8 +117,6 @@ def list_submissions(
     organisation_id: Annotated[uuid.UUID | None, Query(description="Only this one")] = None,
 ) -> list[SubmissionRow]:
     inspection, principal = access.inspection, access.principal
-    theme = state.themes.get(inspection.theme)
-    service.refresh_requests(session, inspection, theme, Clock.from_settings(state.settings))
     members = [org for _, org in participants(session, [inspection.id])[inspection.id]]
     agencies = [org for org in members if org.kind in AGENCY_KINDS]
     if principal.is_agency:

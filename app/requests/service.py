@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.core.errors import InvalidContent, NotFound, ProblemItem
+from app.core.state import AppState
 from app.inspections.models import Inspection, InspectionParticipant
 from app.inspections.service import may_see_agency_object
 from app.organisations.kinds import AGENCY_KINDS, OrganisationKind
@@ -110,6 +111,13 @@ def _information_requests(theme: Theme, agencies: Sequence[Organisation]) -> lis
                     )
                 )
     return wanted
+
+
+def rederive_requests(session: Session, inspection: Inspection, state: AppState) -> None:
+    """Called in the transaction of every change the derived requests depend on: the tracked
+    children, the participants, the schedule (their due times). Reads never write them."""
+    theme = state.themes.get(inspection.theme)
+    refresh_requests(session, inspection, theme, Clock.from_settings(state.settings))
 
 
 def refresh_requests(session: Session, inspection: Inspection, theme: Theme, clock: Clock) -> None:

@@ -9,6 +9,7 @@ from app.core.deps import DbSession, State
 from app.core.errors import error_responses
 from app.inspections.access import InspectionAccess, authorize_inspection
 from app.inspections.models import Inspection
+from app.requests.service import rederive_requests
 from app.schedule import service
 from app.schedule.ics import render_calendar
 from app.schedule.schemas import (
@@ -122,6 +123,7 @@ def move_milestone(
         body.reason,
         access.principal.client_id,
     )
+    rederive_requests(session, access.inspection, state)  # their due times follow milestones
     audit.record(
         session,
         access.principal,

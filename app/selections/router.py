@@ -6,6 +6,7 @@ from app.audit import chain as audit
 from app.core.deps import DbSession, State
 from app.core.errors import NotFound, error_responses
 from app.inspections.access import InspectionAccess, authorize_inspection
+from app.requests.service import rederive_requests
 from app.selections import service
 from app.selections.schemas import SelectionRead, SelectionUpdate
 
@@ -31,6 +32,7 @@ def put_selection(
     selection, previous = service.save_selection(
         session, inspection, selection_key, body.child_ids, access.principal.client_id
     )
+    rederive_requests(session, inspection, state)  # case files are asked for tracked children
     audit.record(
         session,
         access.principal,

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.documents.models import Document
+from app.requests.models import DocumentRequest
 from tests.conftest import Reader
 from tests.factories import PDF, Factory, World
 
@@ -218,6 +219,50 @@ def test_requests_are_derived_from_the_theme_and_tracked_children(
     assert {r["addressee_organisation_id"] for r in mine} == {str(health.organisation_id)}
     again = client.get(url, headers=world.lead.headers).json()
     assert {r["id"] for r in again} == {r["id"] for r in everything}
+
+
+def _requests_as_stored(db: Reader) -> set[tuple[Any, ...]]:
+    rows = db.all(select(DocumentRequest))
+    return {(r.id, r.child_id, r.due_at, r.withdrawn) for r in rows}
+
+
+def test_requests_follow_their_inputs_and_reads_write_nothing(
+    client: TestClient, world: World, factory: Factory, app: FastAPI, db: Reader
+) -> None:
+    health = factory.actor_in(world, "health")
+    factory.selection(world.inspection_id, "tracked", ["C1"])
+    theme = app.state.jtai.themes.get("mental-health")
+    milestone = theme.milestone_satisfied_by("documents_for_tracked_children").key
+    moved = client.put(
+        f"/v1/inspections/{world.inspection_id}/schedule/{milestone}",
+        json={"due_at": "2030-04-30T16:00:00+00:00", "reason": "Council records outage"},
+        headers=world.lead.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    # The move itself re-derived the due times: nobody has listed the requests yet.
+    stored = _requests_as_stored(db)
+    case_files = [row for row in stored if row[1] == "C1"]
+    assert case_files
+    assert {row[2] for row in case_files} == {datetime(2030, 4, 30, 16, tzinfo=ZoneInfo("UTC"))}
+
+    listed = client.get(
+        f"/v1/inspections/{world.inspection_id}/requests", headers=world.lead.headers
+    )
+    assert listed.status_code == 200
+    assert _requests_as_stored(db) == stored  # a read writes nothing
+
+    gone = client.delete(
+        f"/v1/inspections/{world.inspection_id}/participants/{health.organisation_id}",
+        headers=world.operator.headers,
+    )
+    assert gone.status_code == 204, gone.text
+    withdrawn = db.all(
+        select(DocumentRequest).where(
+            DocumentRequest.addressee_organisation_id == health.organisation_id
+        )
+    )
+    assert withdrawn
+    assert all(request.withdrawn for request in withdrawn)
 
 
 def test_answered_requests_and_submissions(

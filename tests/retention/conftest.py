@@ -10,12 +10,13 @@ from datetime import timedelta
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.database import session_scope, utcnow
 from app.documents.models import Document
 from app.inspections.models import Inspection, InspectionStatus
+from app.requests.models import DocumentRequest
 from app.storage import Storage
 from tests.factories import PDF, Factory, World
 
@@ -30,7 +31,6 @@ EXPECTED_COUNTS = {
     "engagements": 1,
     "documents": 2,
     "uploads": 1,
-    "requests": 1,
 }
 
 
@@ -39,6 +39,12 @@ class Filled:
     world: World
     contents: list[bytes]
     list_version_id: uuid.UUID
+    requests: int  # derived from the theme and the tracked children, plus the one made here
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """What a purge of this inspection should report deleting."""
+        return EXPECTED_COUNTS | {"requests": self.requests}
 
     @property
     def inspection_id(self) -> uuid.UUID:
@@ -68,7 +74,11 @@ def fill(factory: Factory, client: TestClient, world: World) -> Filled:
         headers=world.inspector.headers,
     )
     assert tracking.status_code == 200, tracking.text
-    return Filled(world, contents, version_id)
+    with session_scope(factory.state.session_factory) as session:
+        query = select(func.count()).where(DocumentRequest.inspection_id == inspection_id)
+        requests = int(session.execute(query).scalar_one())
+    assert requests > 3  # information items and two tracked children's case files, derived
+    return Filled(world, contents, version_id, requests)
 
 
 def close(factory: Factory, inspection_id: uuid.UUID, days_ago: float = 0) -> None:

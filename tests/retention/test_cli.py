@@ -21,7 +21,7 @@ from app.retention.models import PurgeState, PurgeTombstone
 from app.retention.service import purge_inspection
 from app.storage import Storage
 from tests.factories import Factory
-from tests.retention.conftest import EXPECTED_COUNTS, Filled, close, fill
+from tests.retention.conftest import Filled, close, fill
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def test_purge_prints_the_tombstone_and_again_the_same(
     tombstone = json.loads(first.stdout)
     assert tombstone["state"] == "finished"
     assert tombstone["purged_by"] == "cli"
-    assert tombstone["counts"] == EXPECTED_COUNTS
+    assert tombstone["counts"] == filled.counts
     assert set(tombstone["document_sha256s"].values()) == filled.document_sha256s
     again = jtai("admin", "purge", "--inspection", str(filled.inspection_id))
     assert again.exit_code == 0, again.output
@@ -88,7 +88,7 @@ def test_purge_expired_purges_only_what_retention_allows(
     outcome = json.loads(result.stdout)
     assert outcome["failed"] == {}
     assert [t["inspection_id"] for t in outcome["purged"]] == [str(expired.inspection_id)]
-    assert outcome["purged"][0]["counts"] == EXPECTED_COUNTS
+    assert outcome["purged"][0]["counts"] == expired.counts
     for kept in (recent, still_open):
         assert _tombstone(session_factory, kept.inspection_id) is None
     # Nothing more is due: a second run purges nothing.
@@ -113,7 +113,7 @@ def test_purge_expired_continues_a_purge_left_half_way(
     [tombstone] = json.loads(result.stdout)["purged"]
     assert tombstone["state"] == "finished"
     assert tombstone["purged_by"] == "cli"
-    assert tombstone["counts"] == EXPECTED_COUNTS
+    assert tombstone["counts"] == filled.counts
 
 
 def _raise(key: str) -> None:

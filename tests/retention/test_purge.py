@@ -26,7 +26,7 @@ from app.selections.models import Selection
 from app.storage import Storage
 from app.tracking.models import TrackingRecord
 from tests.factories import Factory
-from tests.retention.conftest import EXPECTED_COUNTS, Filled, close, object_keys
+from tests.retention.conftest import Filled, close, object_keys
 
 CHILD_TABLES: list[Any] = [
     ListVersion,
@@ -93,7 +93,7 @@ def test_purge_removes_child_data_and_objects_and_keeps_the_rest(
     assert tombstone.finished_at is not None
     assert tombstone.purged_by == "cli"
     assert not tombstone.forced_open
-    assert tombstone.counts == EXPECTED_COUNTS
+    assert tombstone.counts == filled.counts
     assert set(tombstone.document_sha256s.values()) == filled.document_sha256s
     assert tombstone.list_version_sha256s == {str(filled.list_version_id): "0" * 64}
     _assert_purged(session_factory, storage, filled)
@@ -101,7 +101,7 @@ def test_purge_removes_child_data_and_objects_and_keeps_the_rest(
     # Another inspection's data is not touched.
     assert _count(session_factory, ListVersion, other) == 1
     [event] = _purged_events(session_factory, filled.inspection_id)
-    assert event.detail["counts"] == EXPECTED_COUNTS
+    assert event.detail["counts"] == filled.counts
     assert event.detail["purged_by"] == "cli"
     assert event.child_id is None
 
@@ -112,7 +112,7 @@ def test_purge_twice_does_nothing_the_second_time(
     close(factory, filled.inspection_id)
     first = purge_inspection(session_factory, storage, filled.inspection_id, "cli")
     second = purge_inspection(session_factory, storage, filled.inspection_id, "someone else")
-    assert second.counts == first.counts == EXPECTED_COUNTS
+    assert second.counts == first.counts == filled.counts
     assert second.finished_at == first.finished_at
     assert second.purged_by == "cli"
     assert len(_purged_events(session_factory, filled.inspection_id)) == 1
@@ -155,7 +155,7 @@ def test_a_crash_half_way_is_finished_by_the_next_run(
     tombstone = purge_inspection(session_factory, storage, filled.inspection_id, "cli")
     assert tombstone.state is PurgeState.FINISHED
     assert tombstone.started_at == started.started_at
-    assert tombstone.counts == EXPECTED_COUNTS
+    assert tombstone.counts == filled.counts
     assert set(tombstone.document_sha256s.values()) == filled.document_sha256s
     assert not any(storage.exists(key) for key in keys)
     assert len(_purged_events(session_factory, filled.inspection_id)) == 1
@@ -179,7 +179,7 @@ def test_force_open_closes_then_purges(
         session_factory, storage, filled.inspection_id, "cli", force_open=True
     )
     assert tombstone.forced_open
-    assert tombstone.counts == EXPECTED_COUNTS
+    assert tombstone.counts == filled.counts
     _assert_purged(session_factory, storage, filled)
     with session_scope(session_factory) as session:
         closing = select(AuditEvent.detail).where(
@@ -223,6 +223,6 @@ def test_concurrent_purges_of_one_inspection_purge_it_once(
     for thread in threads:
         thread.join(timeout=60)
     assert len(results) == 3
-    assert all(result.counts == EXPECTED_COUNTS for result in results)
+    assert all(result.counts == filled.counts for result in results)
     assert len(_purged_events(session_factory, filled.inspection_id)) == 1
     _assert_purged(session_factory, storage, filled)
