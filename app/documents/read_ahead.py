@@ -4,7 +4,8 @@ The store is written from a worker thread (boto3 blocks). If that thread pulled 
 from the request only when it wanted one, nothing would be read while it sends a part to the
 store, and the client would wait through every part: reading and storing would take turns.
 Here a task on the event loop reads ahead into a small bounded buffer, so the two overlap and
-memory stays bounded (``BLOCKS`` x ``BLOCK_BYTES`` per upload).
+memory stays bounded (about ``BLOCKS`` x ``BLOCK_BYTES`` per upload). Chunks travel in
+batches, as they came: joining them here would copy every byte once more.
 """
 
 from __future__ import annotations
@@ -27,22 +28,24 @@ class _ReadAhead:
     def __init__(self, head: bytes, rest: AsyncIterator[bytes]) -> None:
         self._head = head
         self._rest = rest
-        self._send: MemoryObjectSendStream[bytes]
-        self._receive: MemoryObjectReceiveStream[bytes]
-        self._send, self._receive = anyio.create_memory_object_stream[bytes](BLOCKS)
+        self._send: MemoryObjectSendStream[list[bytes]]
+        self._receive: MemoryObjectReceiveStream[list[bytes]]
+        self._send, self._receive = anyio.create_memory_object_stream[list[bytes]](BLOCKS)
         self._error: Exception | None = None
 
     async def pump(self) -> None:
-        """Read the request into blocks; a failure is kept for the reader, never lost."""
-        block = bytearray()
+        """Read the request in batches of chunks; a failure is kept for the reader, never lost."""
+        batch: list[bytes] = []
+        size = 0
         try:
             async for chunk in self._rest:
-                block += chunk
-                if len(block) >= BLOCK_BYTES:
-                    await self._send.send(bytes(block))
-                    block.clear()
-            if block:
-                await self._send.send(bytes(block))
+                batch.append(chunk)
+                size += len(chunk)
+                if size >= BLOCK_BYTES:
+                    await self._send.send(batch)
+                    batch, size = [], 0
+            if batch:
+                await self._send.send(batch)
         except anyio.BrokenResourceError:
             pass  # the reader stopped early (a refused file): nothing more is wanted
         except Exception as exc:
@@ -59,10 +62,10 @@ class _ReadAhead:
                 yield self._head
             while True:
                 try:
-                    block = from_thread.run(self._receive.receive)
+                    batch = from_thread.run(self._receive.receive)
                 except anyio.EndOfStream:
                     break
-                yield block
+                yield from batch
             if self._error is not None:
                 raise self._error
         finally:

@@ -239,21 +239,26 @@ class Meter:
 
 
 def rechunk(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
-    """Regroup chunks into blocks of exactly ``size`` bytes, the last one possibly shorter."""
-    buffer = bytearray()
+    """Regroup chunks into blocks of exactly ``size`` bytes, the last one possibly shorter.
+
+    Pieces are collected and joined once per block: every byte is copied once, and only the
+    chunk that straddles a block's end is cut.
+    """
+    pieces: list[bytes] = []
+    held = 0
     for chunk in chunks:
-        if not buffer and len(chunk) == size:
-            yield chunk  # already a whole block: no copy
-            continue
-        buffer += chunk
-        while len(buffer) >= size:
-            # One copy out of the buffer (slicing a bytearray and then bytes() would be two).
-            with memoryview(buffer) as view:
-                block = bytes(view[:size])
-            del buffer[:size]
-            yield block
-    if buffer:
-        yield bytes(buffer)
+        while chunk:
+            wanted = size - held
+            if len(chunk) < wanted:
+                pieces.append(chunk)
+                held += len(chunk)
+                break
+            pieces.append(chunk[:wanted] if len(chunk) > wanted else chunk)
+            chunk = chunk[wanted:]
+            yield pieces[0] if len(pieces) == 1 else b"".join(pieces)
+            pieces, held = [], 0
+    if pieces:
+        yield b"".join(pieces)
 
 
 def hash_stream(chunks: Iterable[bytes]) -> tuple[int, str]:
