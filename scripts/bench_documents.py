@@ -3,8 +3,9 @@
 In one run, against the same store:
 - boto3 uploading a 1 GiB file straight to the bucket (the baseline);
 - the same file streamed through POST /v1/requests/{id}/documents (target: >= 0.8x baseline);
-- the same file through the presigned multipart flow (target: at store speed), including the
-  server's read-back verification of size and SHA-256;
+- the same file through the presigned multipart flow: the parts straight to the store (target:
+  at store speed), then the completion, where the server reads the object back to verify its
+  size and SHA-256 (timed apart);
 - the API server's peak memory growth meanwhile (target: < 64 MiB);
 - 50 concurrent 10 MB uploads, every SHA-256 checked afterwards, nothing lost.
 
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import urllib3
 from boto3.s3.transfer import TransferConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -89,7 +91,14 @@ def streamed(base: str, bearer: str, request_id: str, path: Path) -> tuple[float
     return elapsed, response.json()
 
 
-def presigned(base: str, bearer: str, request_id: str, path: Path, digest: str) -> float:
+def presigned(
+    base: str, bearer: str, request_id: str, path: Path, digest: str
+) -> tuple[float, float]:
+    """Seconds to send the parts straight to the store, then to complete (server read-back).
+
+    The parts go with urllib3, four at a time, as boto3's own upload does: the comparison is of
+    the path, not of HTTP libraries.
+    """
     auth = {"Authorization": f"Bearer {bearer}"}
     started = time.perf_counter()
     plan = httpx.post(
@@ -98,22 +107,25 @@ def presigned(base: str, bearer: str, request_id: str, path: Path, digest: str) 
         headers=auth,
         timeout=60,
     ).json()
+    store = urllib3.PoolManager(maxsize=4)
 
     def send(part: dict[str, Any]) -> dict[str, Any]:
         with path.open("rb") as handle:
             handle.seek((part["part_number"] - 1) * plan["part_size"])
             body = handle.read(plan["part_size"])
-        sent = httpx.put(part["url"], content=body, timeout=600)
-        sent.raise_for_status()
+        sent = store.request("PUT", part["url"], body=body, timeout=600)
+        if sent.status != 200:
+            raise RuntimeError(f"part {part['part_number']} refused: {sent.status}")
         return {"part_number": part["part_number"], "etag": sent.headers["etag"]}
 
     with ThreadPoolExecutor(max_workers=4) as pool:  # what boto3's baseline uses too
         parts = list(pool.map(send, plan["parts"]))
+    sent_at = time.perf_counter()
     done = httpx.post(
         f"{base}{plan['complete_url']}", json={"parts": parts}, headers=auth, timeout=3600
     )
     done.raise_for_status()
-    return time.perf_counter() - started
+    return sent_at - started, time.perf_counter() - sent_at
 
 
 async def concurrent_uploads(
@@ -183,7 +195,7 @@ def main() -> None:
                 stream_seconds, document = streamed(base, council, request_id, big)
                 growth = (rss_kib(pid, "VmHWM") - before) / 1024
                 assert document["sha256"] == digest, "the streamed upload's hash is wrong"
-                presign_seconds = presigned(base, council, request_id, big, digest)
+                presign_seconds, verify_seconds = presigned(base, council, request_id, big, digest)
                 many_seconds, intact = asyncio.run(
                     concurrent_uploads(base, council, request_id, options.concurrent)
                 )
@@ -198,8 +210,13 @@ def main() -> None:
         f"ratio {baseline / stream_seconds:4.2f}x of direct (target >= 0.8x)"
     )
     print(
-        f"presigned flow     {presign_seconds:7.2f} s  {size / presign_seconds:8.1f} MiB/s  "
-        f"ratio {baseline / presign_seconds:4.2f}x of direct (includes read-back verification)"
+        f"presigned parts    {presign_seconds:7.2f} s  {size / presign_seconds:8.1f} MiB/s  "
+        f"ratio {baseline / presign_seconds:4.2f}x of direct (target: store speed)"
+    )
+    whole = presign_seconds + verify_seconds
+    print(
+        f"  + completion     {verify_seconds:7.2f} s  (server reads the object back for its "
+        f"SHA-256); whole flow {baseline / whole:4.2f}x of direct"
     )
     print(f"server RSS growth  {growth:7.1f} MiB (target < 64 MiB)")
     print(
