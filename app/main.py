@@ -16,7 +16,7 @@ from app.auth.router import router as auth_router
 from app.auth.tokens import TokenCodec
 from app.child_lists.router import router as child_lists_router
 from app.core.config import Settings, get_settings
-from app.core.database import make_engine, make_session_factory
+from app.core.database import make_engine, make_session_factory, utcnow
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import BodyLimit, BodyLimitMiddleware, RequestContextMiddleware
@@ -33,6 +33,7 @@ from app.meetings.router import router as meetings_router
 from app.organisations.router import router as organisations_router
 from app.requests.router import router as requests_router
 from app.schedule.router import router as schedule_router
+from app.schedule.working_days import load_calendar
 from app.selections.router import router as selections_router
 from app.storage import build_storage
 from app.themes.registry import BUILTIN_THEMES_DIR, load_themes
@@ -112,6 +113,7 @@ def build_state(settings: Settings) -> AppState:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     state: AppState = app.state.jtai
+    await anyio.to_thread.run_sync(load_calendar, utcnow().date())
     async with anyio.create_task_group() as tasks:
         if state.settings.sweep_interval_seconds > 0:
             tasks.start_soon(

@@ -62,6 +62,9 @@ class ListBlock(Base):
         ForeignKey("list_versions.id", ondelete="CASCADE"), primary_key=True
     )
     number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # Where the block starts among the version's rows (0-based): pages find their blocks by
+    # it, whatever size the blocks were written in.
+    first_row: Mapped[int] = mapped_column(Integer)
     row_count: Mapped[int] = mapped_column(Integer)
     child_ids: Mapped[str] = mapped_column(Text)
     data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -130,7 +130,7 @@ class StoredRow:
     data: dict[str, Any]
 
 
-BLOCK_ROWS = 1000
+BLOCK_ROWS = 2000
 # Columns every block carries besides the list's own fields.
 ROW, CHILD = "__row", "__child"
 
@@ -169,18 +169,21 @@ def insert_frame(
     session.execute(
         insert(ListBlock),
         [
-            _block(version.id, number, block)
+            _block(version.id, number, number * BLOCK_ROWS, block)
             for number, block in enumerate(numbered.iter_slices(BLOCK_ROWS))
         ],
     )
 
 
-def _block(version_id: uuid.UUID, number: int, frame: pl.DataFrame) -> dict[str, Any]:
+def _block(
+    version_id: uuid.UUID, number: int, first_row: int, frame: pl.DataFrame
+) -> dict[str, Any]:
     encoded = io.BytesIO()
     frame.write_ipc(encoded, compression="lz4")
     return {
         "version_id": version_id,
         "number": number,
+        "first_row": first_row,
         "row_count": frame.height,
         "child_ids": _framed(frame[CHILD].to_list()),
         "data": encoded.getvalue(),
@@ -228,15 +231,25 @@ def _stored(version: ListVersion, frame: pl.DataFrame) -> list[StoredRow]:
     ]
 
 
-def _blocks(
-    session: Session, version: ListVersion, first: int = 0, last: int | None = None
-) -> Iterator[bytes]:
-    query = select(ListBlock.data).where(
-        ListBlock.version_id == version.id, ListBlock.number >= first
-    )
-    if last is not None:
-        query = query.where(ListBlock.number <= last)
+def _blocks(session: Session, version: ListVersion) -> Iterator[bytes]:
+    query = select(ListBlock.data).where(ListBlock.version_id == version.id)
     yield from session.execute(query.order_by(ListBlock.number)).scalars()
+
+
+def _blocks_covering(
+    session: Session, version: ListVersion, start: int, stop: int
+) -> tuple[int, list[bytes]]:
+    """The blocks holding rows ``start`` to ``stop - 1``, and the index of their first row."""
+    found = session.execute(
+        select(ListBlock.first_row, ListBlock.data)
+        .where(
+            ListBlock.version_id == version.id,
+            ListBlock.first_row < stop,
+            ListBlock.first_row + ListBlock.row_count > start,
+        )
+        .order_by(ListBlock.number)
+    ).all()
+    return (found[0].first_row if found else start), [row.data for row in found]
 
 
 def rows_of(
@@ -283,9 +296,8 @@ def page_of_rows(
 ) -> tuple[list[StoredRow], int]:
     """A page of rows and how many match; in file order, only the blocks it covers are read."""
     if not selection.conditions and selection.sort is None:
-        first, last = offset // BLOCK_ROWS, (offset + limit - 1) // BLOCK_ROWS
-        frame = _frame_of(_blocks(session, version, first, last))
-        page = frame.slice(offset - first * BLOCK_ROWS, limit)
+        first_row, blobs = _blocks_covering(session, version, offset, offset + limit)
+        page = _frame_of(blobs).slice(offset - first_row, limit)
         # Versions are immutable: the count stored with them needs no recounting.
         return _stored(version, page), version.row_count
     frame = _frame_of(_blocks(session, version))

@@ -36,6 +36,13 @@ def _bank_holidays(year: int) -> frozenset[date]:
     return frozenset(working_days_calendar(years=year))
 
 
+def load_calendar(today: date) -> None:
+    """Fill the cache for this year and the next: the holidays package imports its country
+    modules on first use (~0.2 s), which the first request of a process would otherwise pay."""
+    for year in (today.year, today.year + 1):
+        _bank_holidays(year)
+
+
 def is_working_day(day: date, calendar: holidays.HolidayBase | None = None) -> bool:
     if day.weekday() >= _SATURDAY:
         return False

@@ -37,6 +37,7 @@ blocks = sa.table(
     "list_blocks",
     sa.column("version_id", sa.Uuid()),
     sa.column("number", sa.Integer()),
+    sa.column("first_row", sa.Integer()),
     sa.column("row_count", sa.Integer()),
     sa.column("child_ids", sa.Text()),
     sa.column("data", sa.LargeBinary()),
@@ -48,6 +49,7 @@ def upgrade() -> None:
         "list_blocks",
         sa.Column("version_id", sa.Uuid(), nullable=False),
         sa.Column("number", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("first_row", sa.Integer(), nullable=False),
         sa.Column("row_count", sa.Integer(), nullable=False),
         sa.Column("child_ids", sa.Text(), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
@@ -100,6 +102,7 @@ def _rows_to_blocks(connection: sa.Connection, version_id: Any) -> list[str]:
             {
                 "version_id": version_id,
                 "number": number,
+                "first_row": number * BLOCK_ROWS,
                 "row_count": block.height,
                 "child_ids": "\n" + "".join(f"{child}\n" for child in block[CHILD].to_list()),
                 "data": buffer.getvalue(),
