@@ -130,7 +130,7 @@ class StoredRow:
     data: dict[str, Any]
 
 
-BLOCK_ROWS = 2000
+BLOCK_ROWS = 1000
 # Columns every block carries besides the list's own fields.
 ROW, CHILD = "__row", "__child"
 
