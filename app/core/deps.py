@@ -2,25 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from app.core.state import AppState, app_state, state_of
 
 
-def _request_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed before the response is sent, or rolled back."""
-    factory = state_of(request).session_factory
-    session = factory()
+async def _request_session(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request: committed before the response is sent, or rolled back.
+
+    async because opening a session does no I/O (a connection is taken at the first query):
+    a sync dependency would cost every request one more hop through the worker threads,
+    and each hop is a queue that lengthens the slowest requests under load. The commit,
+    which does I/O, runs in a worker thread.
+    """
+    session = state_of(request).session_factory()
     try:
         yield session
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(_roll_back_and_close, session)
+        raise
+    await anyio.to_thread.run_sync(_commit_and_close, session)
+
+
+def _commit_and_close(session: Session) -> None:
+    try:
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.close()
+
+
+def _roll_back_and_close(session: Session) -> None:
+    try:
+        session.rollback()
     finally:
         session.close()
 
