@@ -47,22 +47,13 @@ from scripts.bench.common import (
 )
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MH_FOLLOW_UPS = (
-    "camhs_referred",
-    "camhs_receiving",
-    "camhs_waiting_list",
-    "camhs_referral_not_accepted",
-    "mh_intervention_6m",
-    "multi_agency_involvement",
-    "known_to_yot",
-    "police_investigation",
-)
 
 
 def generate_rows(count: int, seed: int = 7) -> tuple[list[str], list[list[str]]]:
     """Valid mental-health children-in-need rows, written as the Ofsted workbook would."""
     spec = builtin_themes().get("mental-health").get_list("children-in-need")
     assert spec is not None
+    follow_ups = spec.required_when_equals("mh_concern", "Y")
     headings = [field.heading for field in spec.fields]
     keys = [field.key for field in spec.fields]
     random, today = Random(seed), date.today()
@@ -90,7 +81,7 @@ def generate_rows(count: int, seed: int = 7) -> tuple[list[str], list[list[str]]
             concern = random.choice(["Y", "N"])
             values |= {"mh_concern": concern, "mh_support_need": "N"}
             if concern == "Y":
-                values |= {key: random.choice(["Y", "N"]) for key in MH_FOLLOW_UPS}
+                values |= {key: random.choice(["Y", "N"]) for key in follow_ups}
         rows.append([values.get(key, "") for key in keys])
     return headings, rows
 

@@ -10,18 +10,15 @@ from fastapi.testclient import TestClient
 
 from app.core.config import Settings
 from app.main import create_app
+from app.themes.registry import builtin_themes
 
 PDF = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
-FOLLOW_UPS = (
-    "camhs_referred",
-    "camhs_receiving",
-    "camhs_waiting_list",
-    "camhs_referral_not_accepted",
-    "mh_intervention_6m",
-    "multi_agency_involvement",
-    "known_to_yot",
-    "police_investigation",
-)
+
+
+def _follow_ups() -> tuple[str, ...]:
+    spec = builtin_themes().get("mental-health").get_list("children-in-need")
+    assert spec is not None
+    return spec.required_when_equals("mh_concern", "Y")
 
 
 def child_row(number: int, today: date) -> dict[str, Any]:
@@ -42,7 +39,7 @@ def child_row(number: int, today: date) -> dict[str, Any]:
         "allocated_worker": "A. Worker",
         "mh_concern": "Y",
         "mh_support_need": "N",
-    } | dict.fromkeys(FOLLOW_UPS, "N")
+    } | dict.fromkeys(_follow_ups(), "N")
 
 
 class _Caller:

@@ -450,6 +450,16 @@ class ListSpec(_Model):
     def field(self, key: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.key == key), None)
 
+    def required_when_equals(self, key: str, value: str) -> tuple[str, ...]:
+        """The fields this list's rules require once ``key`` is ``value`` (its follow-ups)."""
+        return tuple(
+            required
+            for rule in self.rules
+            if isinstance(rule, RequiredWhen)
+            and any(c.field == key and c.equals == value for c in rule.when)
+            for required in rule.fields
+        )
+
     @model_validator(mode="after")
     def _consistent(self) -> ListSpec:
         _raise_if(self._problems())

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from app.themes.registry import builtin_themes
 from tests.factories import World
 
 
@@ -38,19 +39,9 @@ def cin_row(child_id: str, age: int = 12, concern: str = "Y", **extra: Any) -> d
     if 10 <= age <= 15:
         row |= {"mh_concern": concern, "mh_support_need": "N"}
         if concern == "Y":
-            row |= dict.fromkeys(
-                (
-                    "camhs_referred",
-                    "camhs_receiving",
-                    "camhs_waiting_list",
-                    "camhs_referral_not_accepted",
-                    "mh_intervention_6m",
-                    "multi_agency_involvement",
-                    "known_to_yot",
-                    "police_investigation",
-                ),
-                "N",
-            )
+            spec = builtin_themes().get("mental-health").get_list("children-in-need")
+            assert spec is not None
+            row |= dict.fromkeys(spec.required_when_equals("mh_concern", "Y"), "N")
     return row | extra
 
 
