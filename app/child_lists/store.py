@@ -10,7 +10,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import ColumnElement, Select, String, Uuid, bindparam, func, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    Uuid,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, defer
 
 from app.child_lists.models import ListBlock, ListVersion
@@ -231,23 +242,26 @@ def _stored(version: ListVersion, frame: pl.DataFrame) -> list[StoredRow]:
     ]
 
 
-def _blocks(session: Session, version: ListVersion) -> Iterator[bytes]:
-    query = select(ListBlock.data).where(ListBlock.version_id == version.id)
-    yield from session.execute(query.order_by(ListBlock.number)).scalars()
+# Every page read runs this: built once, with typed parameters (see _LATEST_VERSION).
+_BLOCKS_COVERING = (
+    select(ListBlock.first_row, ListBlock.data)
+    .where(
+        ListBlock.version_id == bindparam("version_id", type_=Uuid()),
+        ListBlock.first_row < bindparam("stop", type_=Integer()),
+        ListBlock.first_row + ListBlock.row_count > bindparam("start", type_=Integer()),
+    )
+    .order_by(ListBlock.number)
+)
 
 
 def _blocks_covering(
-    session: Session, version: ListVersion, start: int, stop: int
+    session: Session, version: ListVersion, start: int = 0, stop: int | None = None
 ) -> tuple[int, list[bytes]]:
-    """The blocks holding rows ``start`` to ``stop - 1``, and the index of their first row."""
+    """The blocks holding rows ``start`` to ``stop - 1`` (all by default), in order, and the
+    index of their first row."""
+    stop = version.row_count if stop is None else stop
     found = session.execute(
-        select(ListBlock.first_row, ListBlock.data)
-        .where(
-            ListBlock.version_id == version.id,
-            ListBlock.first_row < stop,
-            ListBlock.first_row + ListBlock.row_count > start,
-        )
-        .order_by(ListBlock.number)
+        _BLOCKS_COVERING, {"version_id": version.id, "start": start, "stop": stop}
     ).all()
     return (found[0].first_row if found else start), [row.data for row in found]
 
@@ -278,7 +292,7 @@ def rows_of(
 
 def iter_rows(session: Session, version: ListVersion) -> Iterator[StoredRow]:
     """Every row in file order, a block at a time (exports)."""
-    for blob in _blocks(session, version):
+    for blob in _blocks_covering(session, version)[1]:
         yield from _stored(version, _decode(blob))
 
 
@@ -300,7 +314,7 @@ def page_of_rows(
         page = _frame_of(blobs).slice(offset - first_row, limit)
         # Versions are immutable: the count stored with them needs no recounting.
         return _stored(version, page), version.row_count
-    frame = _frame_of(_blocks(session, version))
+    frame = _frame_of(_blocks_covering(session, version)[1])
     if selection.conditions:
         frame = frame.filter(*selection.conditions)
     if selection.sort is not None:
