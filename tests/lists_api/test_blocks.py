@@ -8,6 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.child_lists import store
+from app.child_lists.models import ListVersion
+from app.core.database import session_scope
 from tests.factories import Factory, World
 
 LIST = "children-in-need"
@@ -68,3 +70,21 @@ def test_filters_and_sorts_see_every_block(
     assert girls["total"] == 5
     backwards = _page(client, world, sort="child_id", descending="true", limit=4, offset=0)
     assert _ids(backwards) == ["C10", "C09", "C08", "C07"]
+
+
+def test_child_lookups_take_ids_literally(factory: Factory, world: World) -> None:
+    # LIKE wildcards and the escape character in an ID must not match other children.
+    ids = ["C_1", "CX1", "C%2", "C\\3", "C13", "CY"]
+    version_id = factory.stored_list(world.inspection_id, LIST, [{"child_id": c} for c in ids])
+    with session_scope(factory.state.session_factory) as session:
+        version = session.get(ListVersion, version_id)
+        assert version is not None
+        for child in ids:
+            found = store.rows_of(session, [version], [child])
+            naming = session.execute(store.versions_naming_child(world.inspection_id, child))
+            assert [row.child_id for row in found] == [child]
+            assert list(naming.scalars()) == [version_id]
+        for pattern in ("C%", "C_", "C\\"):
+            assert store.rows_of(session, [version], [pattern]) == []
+            naming = session.execute(store.versions_naming_child(world.inspection_id, pattern))
+            assert list(naming.scalars()) == [], pattern
