@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import polars as pl
 from fastapi import FastAPI
 
 from app.auth import service as auth_service
@@ -153,6 +154,7 @@ class Factory:
         organisation_id: uuid.UUID | None = None,
     ) -> uuid.UUID:
         """A list version as if pushed, for tests of what reads lists (not of pushing)."""
+        frame = pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
         with session_scope(self.state.session_factory) as session:
             number = 1 + len(store.history(session, inspection_id, list_key))
             version = ListVersion(
@@ -166,13 +168,13 @@ class Factory:
                 row_count=len(rows),
                 warning_count=0,
                 warnings=[],
-                columns=[],
+                columns=list(frame.columns),
                 due_at=None,
                 late=False,
             )
             session.add(version)
             session.flush()
-            store.insert_rows(session, version, rows, list(range(1, len(rows) + 1)), "child_id")
+            store.insert_frame(session, version, frame, range(1, len(rows) + 1), "child_id")
             return version.id
 
     def selection(self, inspection_id: uuid.UUID, key: str, child_ids: list[str]) -> None:

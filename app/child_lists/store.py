@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -144,20 +144,6 @@ class StoredRow:
 BLOCK_ROWS = 1000
 # Columns every block carries besides the list's own fields.
 ROW, CHILD = "__row", "__child"
-
-
-def insert_rows(
-    session: Session,
-    version: ListVersion,
-    rows: Sequence[Mapping[str, Any]],
-    row_numbers: Sequence[int],
-    child_id_field: str,
-) -> None:
-    """Store rows given as dicts (tests and small pushes); see ``insert_frame`` for bulk."""
-    frame = pl.DataFrame(list(rows), infer_schema_length=None) if rows else pl.DataFrame()
-    version.columns = list(frame.columns)
-    session.flush()
-    insert_frame(session, version, frame, row_numbers, child_id_field)
 
 
 def insert_frame(
