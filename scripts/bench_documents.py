@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import hashlib
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -201,7 +202,8 @@ def main() -> None:
                 )
     finally:
         seaweed_server.stop()
-        big.unlink(missing_ok=True)
+        # The store's volumes hold several GiB by now: leave nothing behind in /tmp.
+        shutil.rmtree(scratch, ignore_errors=True)
     size = options.size_mib
     print(f"file: {size} MiB")
     print(f"boto3 direct       {baseline:7.2f} s  {size / baseline:8.1f} MiB/s")
