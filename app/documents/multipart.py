@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from app.storage.base import Chunk
+
 FILE_FIELD = b"file"
 MAX_FILENAME = 255
 
@@ -36,7 +38,7 @@ class _State:
     in_file: bool = False
     filename: str | None = None
     file_done: bool = False
-    pending: list[bytes] = field(default_factory=list)
+    pending: list[Chunk] = field(default_factory=list)
 
 
 class FileFieldParser:
@@ -56,7 +58,7 @@ class FileFieldParser:
             },
         )
 
-    def feed(self, chunk: bytes) -> list[bytes]:
+    def feed(self, chunk: bytes) -> list[Chunk]:
         self._parser.write(chunk)
         out, self.state.pending = self.state.pending, []
         return out
@@ -84,7 +86,10 @@ class FileFieldParser:
 
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self.state.in_file:
-            self.state.pending.append(bytes(data[start:end]))
+            # A view of the body chunk, not a copy; only a mutable buffer (which its owner
+            # may refill) is copied, so a piece can be held until its part is stored.
+            piece = memoryview(data)[start:end]
+            self.state.pending.append(piece if isinstance(data, bytes) else bytes(piece))
 
     def _on_part_end(self) -> None:
         if self.state.in_file:
@@ -96,7 +101,7 @@ class FileFieldParser:
 class FileStream:
     filename: str
     head: bytes  # the first bytes, for sniffing before anything is stored
-    rest: AsyncIterator[bytes]
+    rest: AsyncIterator[Chunk]
 
 
 async def open_file_field(
@@ -113,7 +118,7 @@ async def open_file_field(
     if parser.state.filename is None:
         raise MultipartError("the form has no 'file' field")
 
-    async def rest() -> AsyncIterator[bytes]:
+    async def rest() -> AsyncIterator[Chunk]:
         if parser.state.file_done:
             return
         async for chunk in body:

@@ -18,6 +18,8 @@ import anyio
 from anyio import from_thread, to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from app.storage.base import Chunk
+
 BLOCK_BYTES = 1024 * 1024
 BLOCKS = 4
 
@@ -25,17 +27,17 @@ T = TypeVar("T")
 
 
 class _ReadAhead:
-    def __init__(self, head: bytes, rest: AsyncIterator[bytes]) -> None:
+    def __init__(self, head: bytes, rest: AsyncIterator[Chunk]) -> None:
         self._head = head
         self._rest = rest
-        self._send: MemoryObjectSendStream[list[bytes]]
-        self._receive: MemoryObjectReceiveStream[list[bytes]]
-        self._send, self._receive = anyio.create_memory_object_stream[list[bytes]](BLOCKS)
+        self._send: MemoryObjectSendStream[list[Chunk]]
+        self._receive: MemoryObjectReceiveStream[list[Chunk]]
+        self._send, self._receive = anyio.create_memory_object_stream[list[Chunk]](BLOCKS)
         self._error: Exception | None = None
 
     async def pump(self) -> None:
         """Read the request in batches of chunks; a failure is kept for the reader, never lost."""
-        batch: list[bytes] = []
+        batch: list[Chunk] = []
         size = 0
         try:
             async for chunk in self._rest:
@@ -55,7 +57,7 @@ class _ReadAhead:
         finally:
             self._send.close()
 
-    def chunks(self) -> Iterator[bytes]:
+    def chunks(self) -> Iterator[Chunk]:
         """The file's bytes, for the worker thread."""
         try:
             if self._head:
@@ -76,7 +78,7 @@ class _ReadAhead:
 
 
 async def consume_in_thread(
-    head: bytes, rest: AsyncIterator[bytes], consume: Callable[[Iterator[bytes]], T]
+    head: bytes, rest: AsyncIterator[Chunk], consume: Callable[[Iterator[Chunk]], T]
 ) -> T:
     """Run ``consume`` on the stream's bytes in a worker thread while the stream is read ahead."""
     ahead = _ReadAhead(head, rest)

@@ -9,6 +9,7 @@ names; ``validate_key`` still refuses anything that could escape the store's nam
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import itertools
 import re
@@ -18,6 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple, Protocol, runtime_checkable
 from urllib.parse import quote
+
+# A piece of a stream: bytes, or a memoryview slice of bytes passed on without copying them.
+Chunk = bytes | memoryview
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -111,7 +115,7 @@ class Storage(Protocol):
         ...
 
     def put_stream(
-        self, key: str, chunks: Iterable[bytes], *, max_bytes: int, content_type: str
+        self, key: str, chunks: Iterable[Chunk], *, max_bytes: int, content_type: str
     ) -> StoredObject:
         """Store the chunks under ``key`` while hashing them; all or nothing.
 
@@ -151,7 +155,7 @@ class Storage(Protocol):
         key: str,
         upload_id: str,
         part_number: int,
-        chunks: Iterable[bytes],
+        chunks: Iterable[Chunk],
         *,
         max_bytes: int = MAX_PART_BYTES,
     ) -> str:
@@ -220,7 +224,7 @@ class Meter:
         self.size = 0
         self._sha256 = hashlib.sha256()
 
-    def feed(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    def feed(self, chunks: Iterable[Chunk]) -> Iterator[Chunk]:
         for chunk in chunks:
             if not chunk:
                 continue
@@ -238,30 +242,78 @@ class Meter:
         return self._sha256.digest()
 
 
-def rechunk(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
-    """Regroup chunks into blocks of exactly ``size`` bytes, the last one possibly shorter.
+def split_into_parts(chunks: Iterable[Chunk], size: int) -> Iterator[list[Chunk]]:
+    """Group chunks into parts of exactly ``size`` bytes, the last one possibly shorter.
 
-    Pieces are collected and joined once per block: every byte is copied once, and only the
-    chunk that straddles a block's end is cut.
+    A part is the list of its pieces, never joined: a chunk that straddles a part's end is cut
+    with a memoryview, so no byte is copied here (joining cost one copy of every byte, and
+    handing bytes to botocore two more, as it re-reads them from a BytesIO to checksum and send).
     """
-    pieces: list[bytes] = []
+    pieces: list[Chunk] = []
     held = 0
     for chunk in chunks:
-        while chunk:
+        view = memoryview(chunk)
+        while view:
             wanted = size - held
-            if len(chunk) < wanted:
-                pieces.append(chunk)
-                held += len(chunk)
+            if len(view) < wanted:
+                pieces.append(view)
+                held += len(view)
                 break
-            pieces.append(chunk[:wanted] if len(chunk) > wanted else chunk)
-            chunk = chunk[wanted:]
-            yield pieces[0] if len(pieces) == 1 else b"".join(pieces)
+            pieces.append(view[:wanted])
+            view = view[wanted:]
+            yield pieces
             pieces, held = [], 0
     if pieces:
-        yield b"".join(pieces)
+        yield pieces
 
 
-def hash_stream(chunks: Iterable[bytes]) -> tuple[int, str]:
+class PiecesReader:
+    """A read-only, seekable file over a part's pieces, for an HTTP client to send as a body.
+
+    ``read`` hands out slices of the pieces themselves (at most one piece at a time), so the
+    client's checksum pass and its socket writes read the bytes where they already are.
+    ``seek`` lets it rewind to checksum first and again to retry a failed request.
+    """
+
+    def __init__(self, pieces: Sequence[Chunk]) -> None:
+        self._pieces = [memoryview(piece) for piece in pieces]
+        self._starts = list(itertools.accumulate((len(p) for p in self._pieces), initial=0))
+        self._size = self._starts[-1]
+        self._position = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def tell(self) -> int:
+        return self._position
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        anchor = {0: 0, 1: self._position, 2: self._size}[whence]
+        self._position = min(max(anchor + offset, 0), self._size)
+        return self._position
+
+    def read(self, size: int = -1) -> Chunk:
+        if self._position >= self._size:
+            return b""
+        if size is None or size < 0:
+            return self._read_rest()
+        index = bisect.bisect_right(self._starts, self._position) - 1
+        offset = self._position - self._starts[index]
+        piece = self._pieces[index][offset : offset + size]
+        self._position += len(piece)
+        return piece
+
+    def _read_rest(self) -> bytes:
+        pieces = []
+        while piece := self.read(self._size):
+            pieces.append(piece)
+        return b"".join(pieces)
+
+
+def hash_stream(chunks: Iterable[Chunk]) -> tuple[int, str]:
     size = 0
     digest = hashlib.sha256()
     for chunk in chunks:

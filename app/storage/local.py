@@ -29,6 +29,7 @@ from app.storage.base import (
     MAX_PART_BYTES,
     MIN_PART_BYTES,
     READ_CHUNK_BYTES,
+    Chunk,
     EmptyObject,
     InvalidKey,
     InvalidParts,
@@ -81,7 +82,7 @@ class LocalStorage:
     # -- objects -----------------------------------------------------------------------------
 
     def put_stream(
-        self, key: str, chunks: Iterable[bytes], *, max_bytes: int, content_type: str
+        self, key: str, chunks: Iterable[Chunk], *, max_bytes: int, content_type: str
     ) -> StoredObject:
         target = self._object_path(key)
         meter = Meter(max_bytes)
@@ -138,7 +139,7 @@ class LocalStorage:
         key: str,
         upload_id: str,
         part_number: int,
-        chunks: Iterable[bytes],
+        chunks: Iterable[Chunk],
         *,
         max_bytes: int = MAX_PART_BYTES,
     ) -> str:

@@ -25,19 +25,21 @@ from botocore.response import StreamingBody
 from app.storage.base import (
     MAX_PART_BYTES,
     READ_CHUNK_BYTES,
+    Chunk,
     EmptyObject,
     InvalidParts,
     Meter,
     MiB,
     ObjectNotFound,
     OpenUpload,
+    PiecesReader,
     StorageError,
     StoredObject,
     UploadNotFound,
     content_disposition,
     hash_stream,
-    rechunk,
     require_aware,
+    split_into_parts,
     validate_key,
     validate_part_list,
     validate_part_number,
@@ -136,17 +138,17 @@ class S3Storage:
     # -- objects -----------------------------------------------------------------------------
 
     def put_stream(
-        self, key: str, chunks: Iterable[bytes], *, max_bytes: int, content_type: str
+        self, key: str, chunks: Iterable[Chunk], *, max_bytes: int, content_type: str
     ) -> StoredObject:
         validate_key(key)
         meter = Meter(max_bytes)
-        parts = rechunk(meter.feed(chunks), self.part_bytes)
+        parts = split_into_parts(meter.feed(chunks), self.part_bytes)
         first = next(parts, None)
         if first is None:
             raise EmptyObject()
-        if len(first) < self.part_bytes:
-            # rechunk only yields a short block last: the whole object fits one request, and
-            # the meter has seen every byte, so its digest lets the store verify the body.
+        if meter.size < self.part_bytes:
+            # Only the last part is short: the whole object fits one request, and the meter
+            # has seen every byte, so its digest lets the store verify the body.
             self._put_single(key, first, content_type, meter.digest())
         else:
             self._put_multipart(key, _prepend(first, parts), content_type)
@@ -203,7 +205,7 @@ class S3Storage:
         key: str,
         upload_id: str,
         part_number: int,
-        chunks: Iterable[bytes],
+        chunks: Iterable[Chunk],
         *,
         max_bytes: int = MAX_PART_BYTES,
     ) -> str:
@@ -288,17 +290,17 @@ class S3Storage:
             if _code(exc) not in _BUCKET_OURS:
                 raise StorageError(f"cannot create bucket {self.bucket!r}: {exc}") from exc
 
-    def _put_single(self, key: str, body: bytes, content_type: str, sha256: bytes) -> None:
+    def _put_single(self, key: str, pieces: list[Chunk], content_type: str, sha256: bytes) -> None:
         with _errors(key):
             self._client.put_object(
                 Bucket=self.bucket,
                 Key=key,
-                Body=body,
+                Body=PiecesReader(pieces),  # type: ignore[arg-type]  # a file-like, as boto3 reads
                 ContentType=content_type,
                 ChecksumSHA256=base64.b64encode(sha256).decode("ascii"),
             )
 
-    def _put_multipart(self, key: str, parts: Iterator[bytes], content_type: str) -> None:
+    def _put_multipart(self, key: str, parts: Iterator[list[Chunk]], content_type: str) -> None:
         upload_id = self.start_multipart(key, content_type)
         sending: deque[tuple[int, Future[str]]] = deque()
         done: list[tuple[int, str]] = []
@@ -318,10 +320,14 @@ class S3Storage:
             self._abort_quietly(key, upload_id)
             raise
 
-    def _upload_part(self, key: str, upload_id: str, number: int, body: bytes) -> str:
+    def _upload_part(self, key: str, upload_id: str, number: int, pieces: list[Chunk]) -> str:
         with _errors(key, upload_id):
             uploaded = self._client.upload_part(
-                Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body
+                Bucket=self.bucket,
+                Key=key,
+                UploadId=upload_id,
+                PartNumber=number,
+                Body=PiecesReader(pieces),  # type: ignore[arg-type]  # a file-like, as boto3 reads
             )
         return uploaded["ETag"]
 
@@ -381,7 +387,7 @@ def _iter_body(body: StreamingBody) -> Iterator[bytes]:
         body.close()
 
 
-def _spool(chunks: Iterable[bytes], spool: IO[bytes], max_bytes: int) -> int:
+def _spool(chunks: Iterable[Chunk], spool: IO[bytes], max_bytes: int) -> int:
     meter = Meter(max_bytes)
     for chunk in meter.feed(chunks):
         spool.write(chunk)
@@ -391,6 +397,6 @@ def _spool(chunks: Iterable[bytes], spool: IO[bytes], max_bytes: int) -> int:
     return meter.size
 
 
-def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+def _prepend(first: list[Chunk], rest: Iterator[list[Chunk]]) -> Iterator[list[Chunk]]:
     yield first
     yield from rest

@@ -1,16 +1,18 @@
-"""Pure helpers behind both adapters: key rules, re-chunking, Content-Disposition."""
+"""Pure helpers behind both adapters: key rules, parts and their readers, Content-Disposition."""
 
 from __future__ import annotations
 
 import pytest
 
 from app.storage.base import (
+    Chunk,
     InvalidKey,
     InvalidParts,
     Meter,
     ObjectTooLarge,
+    PiecesReader,
     content_disposition,
-    rechunk,
+    split_into_parts,
     validate_key,
     validate_part_list,
 )
@@ -30,11 +32,41 @@ def test_unsafe_keys_are_refused(key: str) -> None:
         validate_key(key)
 
 
-def test_rechunk_makes_exact_blocks_and_a_short_tail() -> None:
-    blocks = list(rechunk([b"ab", b"cdefg", b"", b"h", b"ijk"], 4))
-    assert blocks == [b"abcd", b"efgh", b"ijk"]
-    assert list(rechunk([], 4)) == []
-    assert list(rechunk([b"abcd"], 4)) == [b"abcd"]
+def _joined(parts: list[list[Chunk]]) -> list[bytes]:
+    return [b"".join(part) for part in parts]
+
+
+def test_parts_are_exact_sizes_with_a_short_tail() -> None:
+    parts = list(split_into_parts([b"ab", b"cdefg", b"", b"h", b"ijk"], 4))
+    assert _joined(parts) == [b"abcd", b"efgh", b"ijk"]
+    assert list(split_into_parts([], 4)) == []
+    assert _joined(list(split_into_parts([b"abcd"], 4))) == [b"abcd"]
+    assert _joined(list(split_into_parts([b"abcdefghij"], 4))) == [b"abcd", b"efgh", b"ij"]
+
+
+def test_parts_view_the_chunks_rather_than_copy_them() -> None:
+    chunk = b"abcdefgh"
+    (first, second) = split_into_parts([chunk], 4)
+    assert all(isinstance(piece, memoryview) and piece.obj is chunk for piece in first + second)
+
+
+def test_pieces_reader_reads_seeks_and_rereads_like_a_file() -> None:
+    reader = PiecesReader([b"abc", memoryview(b"xdefx")[1:4], b"", b"gh"])
+    assert len(reader) == 8
+    assert bytes(reader.read(2)) == b"ab"
+    # A read never spans two pieces: a client loops until the empty read, as with sockets.
+    assert bytes(reader.read(5)) == b"c"
+    assert bytes(reader.read(5)) == b"def"
+    assert reader.tell() == 6
+    assert reader.read() == b"gh"
+    assert reader.read(4) == b""
+    assert reader.seek(0) == 0
+    assert reader.read() == b"abcdefgh"
+    assert reader.seek(-3, 2) == 5
+    assert bytes(reader.read(1)) == b"f"
+    assert reader.seek(1, 1) == 7
+    assert reader.seek(100) == 8
+    assert reader.read(1) == b""
 
 
 def test_meter_stops_at_the_first_chunk_past_the_limit() -> None:
