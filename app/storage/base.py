@@ -13,6 +13,7 @@ import bisect
 import hashlib
 import itertools
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -314,12 +315,11 @@ class PiecesReader:
 
 
 def hash_stream(chunks: Iterable[Chunk]) -> tuple[int, str]:
-    size = 0
-    digest = hashlib.sha256()
-    for chunk in chunks:
-        size += len(chunk)
-        digest.update(chunk)
-    return size, digest.hexdigest()
+    """(size, SHA-256 hex digest) of a stream read to its end, with no size limit."""
+    meter = Meter(sys.maxsize)
+    for _ in meter.feed(chunks):
+        pass
+    return meter.size, meter.hexdigest()
 
 
 def normalise_etag(etag: str) -> str:
