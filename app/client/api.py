@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -142,6 +143,8 @@ class ApiClient:
         self._notify = notify or (lambda message: None)
         self._clock = clock
         self._token: CachedToken | None = None
+        # Parts go from several threads at once: one of them renews the token, not each.
+        self._token_lock = threading.RLock()
 
     def __enter__(self) -> ApiClient:
         return self
@@ -197,14 +200,17 @@ class ApiClient:
         return self._credentials is None or token.client_id == self._credentials.client_id
 
     def bearer(self) -> str:
-        if not self._fits(self._token) and self._cache is not None:
-            self._token = self._cache.load()
-        if not self._fits(self._token):
-            if self._credentials is None:
-                raise NotLoggedIn("not logged in, or the token expired: run `jtai client login`")
-            self.login()
-        assert self._token is not None
-        return self._token.access_token
+        with self._token_lock:
+            if not self._fits(self._token) and self._cache is not None:
+                self._token = self._cache.load()
+            if not self._fits(self._token):
+                if self._credentials is None:
+                    raise NotLoggedIn(
+                        "not logged in, or the token expired: run `jtai client login`"
+                    )
+                self.login()
+            assert self._token is not None
+            return self._token.access_token
 
     # Requests -----------------------------------------------------------------------------
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,6 +22,9 @@ from app.client.session import ClientConfigError, write_private
 
 MiB = 1024 * 1024
 LARGE_FILE_BYTES = 16 * MiB
+# Parts on their way at once: one TCP stream seldom fills a link with any latency in it, and
+# each part in flight costs only its socket buffers (parts are read from disk as they go).
+PARTS_AT_ONCE = 4
 STATE_FILE_NAME = ".jtai-upload-state.json"
 SEPARATORS = "_- ."
 HASH_CHUNK = 1 * MiB
@@ -313,16 +318,39 @@ def _etag(response: Any) -> str:
     return str(etag)
 
 
-def _send_part(api: ApiClient, item: Planned, entry: FileState, number: int, bar: Bar) -> str:
+def _part_span(item: Planned, entry: FileState, number: int) -> tuple[int, int]:
+    """(offset, length) of a part in the file."""
     assert entry.part_size is not None
     offset = (number - 1) * entry.part_size
-    length = min(entry.part_size, item.file.size - offset)
+    return offset, min(entry.part_size, item.file.size - offset)
+
+
+class _PartsProgress:
+    """One file's bar while several of its parts are on their way at once."""
+
+    def __init__(self, bar: Bar, already_sent: int) -> None:
+        self._bar = bar
+        self._already_sent = already_sent
+        self._sent_by_part: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    def sent(self, number: int, count: int) -> None:
+        """``count`` bytes of part ``number`` sent so far; a retried part counts from 0 again."""
+        with self._lock:
+            self._sent_by_part[number] = count
+            self._bar.update(self._already_sent + sum(self._sent_by_part.values()))
+
+
+def _send_part(
+    api: ApiClient, item: Planned, entry: FileState, number: int, progress: _PartsProgress
+) -> str:
+    offset, length = _part_span(item, entry, number)
 
     def counted() -> Iterator[bytes]:
-        done = offset
+        done = 0
         for chunk in iter_file(item.file.path, offset, length):
             done += len(chunk)
-            bar.update(done)
+            progress.sent(number, done)
             yield chunk
 
     @contextmanager
@@ -356,13 +384,39 @@ def _complete(api: ApiClient, item: Planned, entry: FileState) -> dict[str, Any]
 def _send_parts(
     api: ApiClient, item: Planned, entry: FileState, state: UploadState, bar: Bar
 ) -> None:
-    assert entry.part_size is not None
-    for number in sorted(int(n) for n in entry.part_urls):
-        if str(number) in entry.etags:
-            continue  # sent in an earlier run
-        entry.etags[str(number)] = _send_part(api, item, entry, number, bar)
-        state.put(item.file.state_key, entry)
+    # Parts sent in an earlier run are skipped; the rest go PARTS_AT_ONCE at a time.
+    todo = sorted(int(n) for n in entry.part_urls if n not in entry.etags)
+    unsent = sum(_part_span(item, entry, number)[1] for number in todo)
+    progress = _PartsProgress(bar, already_sent=item.file.size - unsent)
+    saving = threading.Lock()
+
+    def send(number: int) -> None:
+        etag = _send_part(api, item, entry, number, progress)
+        with saving:  # each finished part is on disk at once, for a resume after a crash
+            entry.etags[str(number)] = etag
+            state.put(item.file.state_key, entry)
+
+    run_at_most(PARTS_AT_ONCE, send, todo)
     bar.update(item.file.size)
+
+
+def run_at_most(at_once: int, work: Callable[[int], None], items: list[int]) -> None:
+    """Call ``work`` on every item, ``at_once`` at a time, in threads.
+
+    At the first failure no further item starts; those already running finish (whatever they
+    record is kept for a resume) and then the failure is raised here.
+    """
+    with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="jtai-part") as pool:
+        futures = [pool.submit(work, item) for item in items]
+        try:
+            wait(futures, return_when=FIRST_EXCEPTION)
+        finally:  # a failure, or Ctrl-C while waiting: start nothing more
+            for future in futures:
+                future.cancel()
+        for future in futures:
+            error = None if future.cancelled() else future.exception()
+            if error is not None:
+                raise error
 
 
 def send_large(

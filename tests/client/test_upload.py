@@ -6,6 +6,7 @@ import csv
 import hashlib
 import json
 import os
+import threading
 from pathlib import Path
 
 import httpx
@@ -75,7 +76,7 @@ def test_a_folder_goes_to_the_childrens_requests(
     assert len(wire.calls("POST", "/documents")) == 2
     assert len(wire.calls("POST", "/uploads")) == 2  # create, then complete
     parts = wire.calls("PUT", "/parts/")
-    assert [p.url.path.rsplit("/", 1)[1] for p in parts] == ["1", "2"]
+    assert sorted(p.url.path.rsplit("/", 1)[1] for p in parts) == ["1", "2"]
     assert all(p.headers["authorization"].startswith("Bearer ") for p in parts)
     assert all(p.headers["content-length"] for p in parts)
     posts = [r for r in wire.seen if r.method == "POST" and r.url.path != "/v1/auth/token"]
@@ -147,6 +148,29 @@ def test_an_interrupted_upload_resumes_from_the_next_part(
     assert resumed.exit_code == 0, resumed.output
     assert [p.url.path.rsplit("/", 1)[1] for p in wire.calls("PUT", "/parts/")] == ["2"]
     assert wire.calls("POST", f"/requests/{entry['request_id']}/uploads") == []
+    (document,) = db.all(select(Document))
+    assert document.sha256 == _sha(folder / "C1003_scan.pdf")
+
+
+def test_parts_travel_side_by_side(
+    cli: Cli, client: TestClient, world: World, folder: Path, db: Reader
+) -> None:
+    for name in ("C1001_plan.pdf", "C1002-notes.txt"):
+        (folder / name).unlink()
+    # Each part waits here for the other: sent one after another, the first would time out.
+    both_parts_in_flight = threading.Barrier(2, timeout=10)
+
+    def meet(request: httpx.Request) -> httpx.Response | None:
+        if request.method == "PUT" and "/parts/" in request.url.path:
+            both_parts_in_flight.wait()
+        return None
+
+    http, wire = wired(client, meet)
+    result = cli.run(
+        "upload", str(world.inspection_id), str(folder), *SMALL_LIMIT, actor=world.agency, http=http
+    )
+    assert result.exit_code == 0, result.output
+    assert len(wire.calls("PUT", "/parts/")) == 2
     (document,) = db.all(select(Document))
     assert document.sha256 == _sha(folder / "C1003_scan.pdf")
 
