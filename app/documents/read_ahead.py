@@ -21,7 +21,10 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from app.storage.base import Chunk
 
 BLOCK_BYTES = 1024 * 1024
-BLOCKS = 4
+# More than one S3 part (6 MiB): while the store is busy with the parts in flight, the next
+# part fills from here, so the store is not left waiting on the client when one finishes.
+# Measured against 4 blocks: streamed/boto3 median 0.86x vs 0.80-0.83x over six-run batches.
+BLOCKS = 8
 
 T = TypeVar("T")
 
