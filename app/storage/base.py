@@ -271,9 +271,10 @@ def split_into_parts(chunks: Iterable[Chunk], size: int) -> Iterator[list[Chunk]
 class PiecesReader:
     """A read-only, seekable file over a part's pieces, for an HTTP client to send as a body.
 
-    ``read`` hands out slices of the pieces themselves (at most one piece at a time), so the
-    client's checksum pass and its socket writes read the bytes where they already are.
-    ``seek`` lets it rewind to checksum first and again to retry a failed request.
+    Reads are full, as from a buffered file (fewer bytes only at the end): botocore's
+    aws-chunked encoder, which it uses over HTTPS, makes one chunk of each read, and S3 refuses
+    chunks under 8 KiB but the last. A read inside one piece is a view of it, not a copy; only
+    a read across two pieces is joined. ``seek`` rewinds for a retried request.
     """
 
     def __init__(self, pieces: Sequence[Chunk]) -> None:
@@ -283,6 +284,7 @@ class PiecesReader:
         self._position = 0
 
     def __len__(self) -> int:
+        """The whole body's size (what an HTTP client sends as Content-Length)."""
         return self._size
 
     def tell(self) -> int:
@@ -292,26 +294,33 @@ class PiecesReader:
         return True
 
     def seek(self, offset: int, whence: int = 0) -> int:
-        anchor = {0: 0, 1: self._position, 2: self._size}[whence]
-        self._position = min(max(anchor + offset, 0), self._size)
+        if whence not in (0, 1, 2):
+            raise ValueError(f"invalid whence: {whence}")
+        target = (0, self._position, self._size)[whence] + offset
+        if target < 0:
+            raise ValueError("negative seek position")
+        self._position = min(target, self._size)
         return self._position
 
-    def read(self, size: int = -1) -> Chunk:
-        if self._position >= self._size:
+    def read(self, size: int | None = -1) -> Chunk:
+        left = self._size - self._position
+        wanted = left if size is None or size < 0 else min(size, left)
+        views = list(self._views(wanted))
+        self._position += wanted
+        if not views:
             return b""
-        if size is None or size < 0:
-            return self._read_rest()
+        return views[0] if len(views) == 1 else b"".join(views)
+
+    def _views(self, count: int) -> Iterator[memoryview]:
+        """Views of the next ``count`` bytes, one per piece they lie in."""
         index = bisect.bisect_right(self._starts, self._position) - 1
         offset = self._position - self._starts[index]
-        piece = self._pieces[index][offset : offset + size]
-        self._position += len(piece)
-        return piece
-
-    def _read_rest(self) -> bytes:
-        pieces = []
-        while piece := self.read(self._size):
-            pieces.append(piece)
-        return b"".join(pieces)
+        while count > 0:
+            view = self._pieces[index][offset : offset + count]
+            if view:
+                yield view
+                count -= len(view)
+            index, offset = index + 1, 0
 
 
 def hash_stream(chunks: Iterable[Chunk]) -> tuple[int, str]:

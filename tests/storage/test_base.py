@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from botocore.httpchecksum import AwsChunkedWrapper, Crc32Checksum
 
 from app.storage.base import (
     Chunk,
@@ -51,12 +54,16 @@ def test_parts_view_the_chunks_rather_than_copy_them() -> None:
 
 
 def test_pieces_reader_reads_seeks_and_rereads_like_a_file() -> None:
-    reader = PiecesReader([b"abc", memoryview(b"xdefx")[1:4], b"", b"gh"])
+    source = b"xdefx"
+    reader = PiecesReader([b"abc", memoryview(source)[1:4], b"", b"gh"])
     assert len(reader) == 8
     assert bytes(reader.read(2)) == b"ab"
-    # A read never spans two pieces: a client loops until the empty read, as with sockets.
-    assert bytes(reader.read(5)) == b"c"
-    assert bytes(reader.read(5)) == b"def"
+    # Reads are full, across pieces too; one inside a piece is a view of it, not a copy.
+    assert bytes(reader.read(3)) == b"cde"
+    inside = reader.read(1)
+    assert isinstance(inside, memoryview)
+    assert inside.obj is source
+    assert bytes(inside) == b"f"
     assert reader.tell() == 6
     assert reader.read() == b"gh"
     assert reader.read(4) == b""
@@ -67,6 +74,29 @@ def test_pieces_reader_reads_seeks_and_rereads_like_a_file() -> None:
     assert reader.seek(1, 1) == 7
     assert reader.seek(100) == 8
     assert reader.read(1) == b""
+    with pytest.raises(ValueError, match="negative"):
+        reader.seek(-1)
+    with pytest.raises(ValueError, match="whence"):
+        reader.seek(0, 3)
+
+
+def test_pieces_reader_makes_aws_chunks_s3_accepts() -> None:
+    # Over HTTPS botocore wraps a streamed body in aws-chunked encoding, one chunk per read;
+    # S3 refuses any chunk but the last under 8 KiB. Pieces as a network delivers them:
+    chunks = [os.urandom(size) for size in (1, 65536, 1448, 5, 70000)] * 20
+    (part,) = split_into_parts(chunks, 1 << 30)
+    wrapper = AwsChunkedWrapper(
+        PiecesReader(part),  # type: ignore[arg-type]  # a file-like, as botocore reads it
+        checksum_cls=Crc32Checksum,
+        checksum_name="x-amz-checksum-crc32",
+    )
+    encoded = b"".join(iter(lambda: wrapper.read(16384), b""))
+    sizes, position = [], 0
+    while (size := int(encoded[position : encoded.index(b"\r\n", position)], 16)) > 0:
+        sizes.append(size)
+        position = encoded.index(b"\r\n", position) + 2 + size + 2
+    assert sum(sizes) == sum(len(piece) for piece in part)
+    assert min(sizes[:-1]) >= 8192
 
 
 def test_meter_stops_at_the_first_chunk_past_the_limit() -> None:
