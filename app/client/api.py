@@ -84,6 +84,10 @@ def is_relative(url: str) -> bool:
     return not parts.scheme and not parts.netloc
 
 
+def _bearer_of(request: httpx.Request) -> str:
+    return str(request.headers.get("authorization", "")).removeprefix("Bearer ")
+
+
 def _problem(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
@@ -199,6 +203,12 @@ class ApiClient:
         # A token cached for another client must not be used with these credentials.
         return self._credentials is None or token.client_id == self._credentials.client_id
 
+    def _renew(self, refused: str) -> None:
+        """Log in again, unless another thread already replaced the refused token."""
+        with self._token_lock:
+            if self._token is None or self._token.access_token == refused:
+                self.login()
+
     def bearer(self) -> str:
         with self._token_lock:
             if not self._fits(self._token) and self._cache is not None:
@@ -263,11 +273,13 @@ class ApiClient:
             extra["Idempotency-Key"] = idempotency_key
         factory = body or (lambda: nullcontext(Body(data=data)))
 
-        def once(fresh_token: bool = False) -> httpx.Response:
+        refused: list[str] = []  # the token a 401 answered, if one did
+
+        def once() -> httpx.Response:
             sent = dict(extra)
             if with_token:
-                if fresh_token:
-                    self.login()
+                if refused:
+                    self._renew(refused[-1])
                 sent["Authorization"] = f"Bearer {self.bearer()}"
             with factory() as one:
                 return self._http.request(
@@ -282,10 +294,12 @@ class ApiClient:
                 )
 
         def attempt() -> httpx.Response:
+            refused.clear()
             response = once()
             if response.status_code == 401 and with_token and self._credentials is not None:
                 # The cached token was refused (revoked, or the server's key rotated): renew once.
-                response = once(fresh_token=True)
+                refused.append(_bearer_of(response.request))
+                response = once()
             self.check(response)
             return response
 

@@ -8,7 +8,7 @@ import json
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -342,13 +342,20 @@ class _PartsProgress:
 
 
 def _send_part(
-    api: ApiClient, item: Planned, entry: FileState, number: int, progress: _PartsProgress
+    api: ApiClient,
+    item: Planned,
+    entry: FileState,
+    number: int,
+    progress: _PartsProgress,
+    stop: threading.Event,
 ) -> str:
     offset, length = _part_span(item, entry, number)
 
     def counted() -> Iterator[bytes]:
         done = 0
         for chunk in iter_file(item.file.path, offset, length):
+            if stop.is_set():
+                raise Interrupted(f"part {number} of {item.file.label} not finished")
             done += len(chunk)
             progress.sent(number, done)
             yield chunk
@@ -390,8 +397,8 @@ def _send_parts(
     progress = _PartsProgress(bar, already_sent=item.file.size - unsent)
     saving = threading.Lock()
 
-    def send(number: int) -> None:
-        etag = _send_part(api, item, entry, number, progress)
+    def send(number: int, stop: threading.Event) -> None:
+        etag = _send_part(api, item, entry, number, progress, stop)
         with saving:  # each finished part is on disk at once, for a resume after a crash
             entry.etags[str(number)] = etag
             state.put(item.file.state_key, entry)
@@ -400,23 +407,59 @@ def _send_parts(
     bar.update(item.file.size)
 
 
-def run_at_most(at_once: int, work: Callable[[int], None], items: list[int]) -> None:
-    """Call ``work`` on every item, ``at_once`` at a time, in threads.
+def _wait_for_first_failure(futures: list[Future[None]]) -> None:
+    """``wait(FIRST_EXCEPTION)`` in short waits, so Ctrl-C is noticed at once.
+
+    The signal may reach a worker thread; Python then raises KeyboardInterrupt in the main
+    thread only when that thread next runs, which a wait without a timeout can put off until
+    a part has finished (minutes on a slow link).
+    """
+    pending = set(futures)
+    while pending:
+        done, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
+        if any(not future.cancelled() and future.exception() is not None for future in done):
+            return
+
+
+class Interrupted(Exception):
+    """The run was interrupted (Ctrl-C): a part still on its way gives up at its next block."""
+
+
+def run_at_most(
+    at_once: int, work: Callable[[int, threading.Event], None], items: list[int]
+) -> None:
+    """Call ``work(item, stop)`` on every item, ``at_once`` at a time, in threads.
 
     At the first failure no further item starts; those already running finish (whatever they
-    record is kept for a resume) and then the failure is raised here.
+    record is kept for a resume) and then the failure that came first is raised. On Ctrl-C
+    ``stop`` is set as well, so running items give up instead of keeping the user waiting.
     """
-    with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="jtai-part") as pool:
-        futures = [pool.submit(work, item) for item in items]
+    stop = threading.Event()
+    failures: list[BaseException] = []
+    noting = threading.Lock()
+
+    def one(item: int) -> None:
         try:
-            wait(futures, return_when=FIRST_EXCEPTION)
-        finally:  # a failure, or Ctrl-C while waiting: start nothing more
+            work(item, stop)
+        except BaseException as exc:
+            with noting:  # in the order they happen, not the order the items were given
+                failures.append(exc)
+            raise
+
+    with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="jtai-part") as pool:
+        futures: list[Future[None]] = []
+        interrupted = True
+        try:
+            futures += (pool.submit(one, item) for item in items)
+            _wait_for_first_failure(futures)
+            interrupted = False
+        finally:  # a failure, or Ctrl-C: start nothing more...
             for future in futures:
                 future.cancel()
-        for future in futures:
-            error = None if future.cancelled() else future.exception()
-            if error is not None:
-                raise error
+            if interrupted:  # ...and on Ctrl-C, stop what is running too
+                stop.set()
+    if failures:
+        raise failures[0]
 
 
 def send_large(

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +18,7 @@ import pytest
 from app.client.api import ApiClient, RetryPolicy, idempotency_key
 from app.client.downloads import download, safe_name
 from app.client.progress import progress_bars
-from app.client.session import CachedToken, TokenCache
+from app.client.session import CachedToken, Credentials, TokenCache
 from app.client.uploads import (
     LocalFile,
     Planned,
@@ -22,6 +26,7 @@ from app.client.uploads import (
     UploadState,
     case_file_requests,
     child_request,
+    run_at_most,
 )
 
 API = "http://api.test"
@@ -177,3 +182,64 @@ def test_safe_names() -> None:
     assert safe_name("..\\..\\evil.exe", "id") == "evil.exe"
     assert safe_name("a\x00b.pdf", "id") == "a_b.pdf"
     assert safe_name("..", "id") == "id"
+
+
+def test_parallel_parts_raise_the_failure_that_came_first() -> None:
+    second_failed = threading.Event()
+
+    def work(item: int, stop: threading.Event) -> None:
+        if item == 1:  # fails later than item 2, though it was given first
+            assert second_failed.wait(10)
+            raise ValueError("item 1, later")
+        second_failed.set()
+        raise KeyError("item 2, first")
+
+    with pytest.raises(KeyError, match="item 2"):
+        run_at_most(2, work, [1, 2])
+
+
+def test_ctrl_c_stops_the_parts_in_flight_and_starts_no_more() -> None:
+    started: list[int] = []
+    saw_stop: dict[int, bool] = {}
+    both_running = threading.Barrier(2, timeout=10)
+
+    def work(item: int, stop: threading.Event) -> None:
+        started.append(item)
+        both_running.wait()
+        if item == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # the user presses Ctrl-C
+        saw_stop[item] = stop.wait(10)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_at_most(2, work, [1, 2, 3, 4])
+    assert sorted(started) == [1, 2]
+    assert saw_stop == {1: True, 2: True}
+
+
+def test_a_refused_token_is_renewed_once_for_all_threads(tmp_path: Path) -> None:
+    threads = 4
+    logins: list[str] = []
+    all_refused = threading.Barrier(threads, timeout=10)
+
+    def api_side(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/auth/token":
+            logins.append("login")
+            return httpx.Response(200, json={"access_token": "new", "expires_in": 900})
+        if request.headers["authorization"] == "Bearer revoked":
+            all_refused.wait()  # every thread has sent the revoked token before any renews
+            return httpx.Response(401, json={"code": "invalid_token"})
+        return httpx.Response(200, json={"client_id": "c1"})
+
+    cache = TokenCache(tmp_path / "token.json")
+    cache.save(CachedToken(API, "c1", "revoked", time.time() + 600))
+    api = ApiClient(
+        API,
+        httpx.Client(transport=httpx.MockTransport(api_side)),
+        credentials=Credentials("c1", "secret"),
+        cache=cache,
+        retry=RetryPolicy(sleep=lambda _: None),
+    )
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        answers = list(pool.map(lambda _: api.me(), range(threads)))
+    assert [answer["client_id"] for answer in answers] == ["c1"] * threads
+    assert logins == ["login"]
