@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 import anyio
@@ -25,9 +25,18 @@ async def _request_session(request: Request) -> AsyncIterator[Session]:
         yield session
     except BaseException:
         with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(_roll_back_and_close, session)
+            await _off_the_shared_threads(_roll_back_and_close, session)
         raise
-    await anyio.to_thread.run_sync(_commit_and_close, session)
+    await _off_the_shared_threads(_commit_and_close, session)
+
+
+async def _off_the_shared_threads(finish: Callable[[Session], None], session: Session) -> None:
+    # Not through the worker-thread limit that sync endpoints share: this session holds a
+    # connection (on SQLite, the write lock) until it finishes, and if every shared thread
+    # were taken by endpoints waiting for a connection or that lock, nothing would move
+    # until timeouts turned them into errors. FastAPI exits its own generator dependencies
+    # the same way.
+    await anyio.to_thread.run_sync(finish, session, limiter=anyio.CapacityLimiter(1))
 
 
 def _commit_and_close(session: Session) -> None:

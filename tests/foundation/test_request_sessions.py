@@ -1,0 +1,74 @@
+"""The request's session: committed off the worker threads that sync endpoints share."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import types
+from collections.abc import Iterator
+from typing import Any
+
+import anyio.to_thread
+import httpx
+import pytest
+from fastapi import FastAPI, Response
+from sqlalchemy import Engine, create_engine, event, text
+
+from app.core.database import make_engine, make_session_factory
+from app.core.deps import DbSession
+
+REQUESTS = 16
+SHARED_THREADS = 4
+
+
+@pytest.fixture
+def small_engine(db_kind: str, empty_database_url: str) -> Iterator[Engine]:
+    """Fewer connections than requests, and short waits, so a stall shows as errors quickly."""
+    if db_kind == "postgresql":
+        engine = create_engine(empty_database_url, pool_size=2, max_overflow=0, pool_timeout=3)
+    else:
+        engine = make_engine(empty_database_url)
+
+        @event.listens_for(engine, "connect")
+        def _short_waits(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute("PRAGMA busy_timeout=3000")
+
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE writes (n INTEGER)"))
+    yield engine
+    engine.dispose()
+
+
+def _app_writing_to(engine: Engine) -> FastAPI:
+    app = FastAPI()
+    app.state.jtai = types.SimpleNamespace(session_factory=make_session_factory(engine))
+
+    @app.post("/write")
+    def write(session: DbSession) -> Response:  # sync: runs on a shared worker thread
+        session.execute(text("INSERT INTO writes VALUES (1)"))  # holds a connection / the lock
+        time.sleep(0.05)
+        return Response(b"ok")
+
+    return app
+
+
+async def _many_writes(app: FastAPI) -> list[int]:
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    usual, limiter.total_tokens = limiter.total_tokens, SHARED_THREADS
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            answers = await asyncio.gather(*(client.post("/write") for _ in range(REQUESTS)))
+    finally:
+        limiter.total_tokens = usual
+    return [answer.status_code for answer in answers]
+
+
+def test_more_writers_than_shared_threads_all_commit(small_engine: Engine) -> None:
+    # Were commits queued behind the shared threads, those threads would all be taken by
+    # endpoints waiting for the connections (or SQLite's write lock) that the queued commits
+    # hold: nothing would move until the waits ran out and turned into 500s.
+    statuses = asyncio.run(_many_writes(_app_writing_to(small_engine)))
+    assert statuses == [200] * REQUESTS
+    with small_engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM writes")).scalar_one() == REQUESTS
