@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, defer
 
 from app.child_lists.models import ListBlock, ListVersion
+from app.core.database import position_in
 
 
 def current_versions(
@@ -192,9 +193,8 @@ def _framed(child_ids: Iterable[str]) -> str:
 
 
 def _names_child(child_id: str) -> ColumnElement[bool]:
-    """True for blocks whose ``child_ids`` has this exact line."""
-    escaped = child_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return ListBlock.child_ids.like(f"%\n{escaped}\n%", escape="\\")
+    """True for blocks whose ``child_ids`` has this exact line (child IDs hold no line breaks)."""
+    return position_in(ListBlock.child_ids, f"\n{child_id}\n") > 0
 
 
 def versions_naming_child(inspection_id: uuid.UUID, child_id: str) -> Select[tuple[uuid.UUID]]:

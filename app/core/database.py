@@ -9,9 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Integer, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names, so Alembic can alter and drop them on both databases.
@@ -103,3 +106,27 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+class position_in(FunctionElement[int]):  # noqa: N801  # lower case, as SQL functions read
+    """``position_in(text, part)``: where ``part`` first occurs in ``text`` (from 1), else 0.
+
+    Case-sensitive and literal on both databases, unlike LIKE (case-blind for ASCII on
+    SQLite, and needing its wildcards escaped): PostgreSQL's ``strpos``, SQLite's ``instr``.
+    """
+
+    type = Integer()
+    name = "position_in"
+    inherit_cache = True
+
+
+@compiles(position_in)
+def _strpos(element: position_in, compiler: SQLCompiler, **kw: Any) -> str:
+    text, part = element.clauses
+    return f"strpos({compiler.process(text, **kw)}, {compiler.process(part, **kw)})"
+
+
+@compiles(position_in, "sqlite")
+def _instr(element: position_in, compiler: SQLCompiler, **kw: Any) -> str:
+    text, part = element.clauses
+    return f"instr({compiler.process(text, **kw)}, {compiler.process(part, **kw)})"

@@ -73,7 +73,7 @@ def test_filters_and_sorts_see_every_block(
 
 
 def test_child_lookups_take_ids_literally(factory: Factory, world: World) -> None:
-    # LIKE wildcards and the escape character in an ID must not match other children.
+    # LIKE wildcards, the escape character or another case must not match other children.
     ids = ["C_1", "CX1", "C%2", "C\\3", "C13", "CY"]
     version_id = factory.stored_list(world.inspection_id, LIST, [{"child_id": c} for c in ids])
     with session_scope(factory.state.session_factory) as session:
@@ -84,7 +84,7 @@ def test_child_lookups_take_ids_literally(factory: Factory, world: World) -> Non
             naming = session.execute(store.versions_naming_child(world.inspection_id, child))
             assert [row.child_id for row in found] == [child]
             assert list(naming.scalars()) == [version_id]
-        for pattern in ("C%", "C_", "C\\"):
+        for pattern in ("C%", "C_", "C\\", "c13", "cy"):
             assert store.rows_of(session, [version], [pattern]) == []
             naming = session.execute(store.versions_naming_child(world.inspection_id, pattern))
             assert list(naming.scalars()) == [], pattern
