@@ -6,7 +6,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-ChildId = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
+# As the themes' "Child Unique ID": one line, so it can name a child in a URL and a list block.
+ChildId = Annotated[
+    str,
+    StringConstraints(
+        min_length=1, max_length=128, strip_whitespace=True, pattern=r"^[^\x00-\x1f\x7f]+$"
+    ),
+]
 
 
 class SelectionUpdate(BaseModel):

@@ -88,3 +88,17 @@ def test_a_huge_cell_is_named(client: TestClient, world: World) -> None:
     response = push_json(client, world, "children-in-need", [row])
     assert response.status_code == 422
     assert any(p["code"] == "cell_too_long" for p in response.json()["errors"])
+
+
+def test_a_child_id_over_two_lines_is_named(client: TestClient, world: World) -> None:
+    # A quoted CSV cell may hold a line break; a child's ID may not (it names the child in
+    # URLs and in the stored lists' child index), nor any other control character.
+    body = b'Child Unique ID\n"C1\nC2"\nC3\x07\n'
+    response = _put(client, world, body, "text/csv")
+    assert response.status_code == 422
+    named = [(p["row"], p["code"]) for p in response.json()["errors"] if p["field"] == "child_id"]
+    assert (2, "pattern_mismatch") in named
+    assert (3, "pattern_mismatch") in named
+    assert "line" in next(
+        p["message"] for p in response.json()["errors"] if p["code"] == "pattern_mismatch"
+    )

@@ -88,6 +88,13 @@ def test_each_child_breaking_a_rule_is_named(client: TestClient, mh: World) -> N
     assert fields == ["body.child_ids.4"]
 
 
+def test_a_child_id_with_a_line_break_is_refused(client: TestClient, mh: World) -> None:
+    response = _put(client, mh, "tracked", ["C1", "C2", "C3", "C4\nC5", "C6"])
+    assert response.status_code == 422
+    fields = [p["field"] for p in response.json()["errors"]]
+    assert fields == ["body.child_ids.3"]
+
+
 @pytest.mark.parametrize("count", [4, 8])
 def test_tracked_needs_five_to_seven(client: TestClient, mh: World, count: int) -> None:
     ids = [f"C{n}" for n in range(1, 9)][:count]
