@@ -24,6 +24,7 @@ from app.client.uploads import (
     Planned,
     Uploader,
     UploadState,
+    _PartsProgress,
     case_file_requests,
     child_request,
     run_at_most,
@@ -243,3 +244,19 @@ def test_a_refused_token_is_renewed_once_for_all_threads(tmp_path: Path) -> None
         answers = list(pool.map(lambda _: api.me(), range(threads)))
     assert [answer["client_id"] for answer in answers] == ["c1"] * threads
     assert logins == ["login"]
+
+
+def test_progress_over_parts_in_flight_counts_a_retried_part_once() -> None:
+    shown: list[int] = []
+
+    class Bar:
+        def update(self, completed: int) -> None:
+            shown.append(completed)
+
+    progress = _PartsProgress(Bar(), already_sent=100)  # a part sent in an earlier run
+    progress.sent(2, 30)
+    progress.sent(3, 10)
+    progress.sent(2, 5)  # part 2 failed and started again
+    progress.sent(2, 50)
+    progress.sent(3, 50)
+    assert shown == [130, 140, 115, 160, 200]
