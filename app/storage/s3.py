@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import itertools
 import logging
 import tempfile
 import zlib
@@ -152,7 +153,7 @@ class S3Storage:
             # has seen every byte, so its digest lets the store verify the body.
             self._put_single(key, first, content_type, meter.digest())
         else:
-            self._put_multipart(key, _prepend(first, parts), content_type)
+            self._put_multipart(key, itertools.chain([first], parts), content_type)
         return StoredObject(key=key, size=meter.size, sha256=meter.hexdigest())
 
     def open_stream(self, key: str) -> Iterator[bytes]:
@@ -407,8 +408,3 @@ def crc32_checksum(pieces: Iterable[Chunk]) -> str:
     for piece in pieces:
         crc = zlib.crc32(piece, crc)
     return base64.b64encode(crc.to_bytes(4, "big")).decode("ascii")
-
-
-def _prepend(first: list[Chunk], rest: Iterator[list[Chunk]]) -> Iterator[list[Chunk]]:
-    yield first
-    yield from rest
