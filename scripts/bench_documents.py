@@ -8,6 +8,8 @@ In one run, against the same store:
   size and SHA-256 (timed apart);
 - `jtai client upload` sending the same file as an agency's script would (hash, parts in
   parallel, completion);
+- CPU seconds per GiB of the API server and of the store on the streamed path, and of boto3
+  and the store on the direct one (on a small machine these decide the ratio);
 - the API server's peak memory growth meanwhile (target: < 64 MiB);
 - 50 concurrent 10 MB uploads, every SHA-256 checked afterwards, nothing lost.
 
@@ -28,9 +30,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import urllib3
@@ -39,8 +42,10 @@ from boto3.s3.transfer import TransferConfig
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scripts.bench.common import (
+    cpu_seconds,
     demo_world,
     free_port,
+    own_cpu_seconds,
     rss_kib,
     scratch_database,
     served,
@@ -49,7 +54,15 @@ from scripts.bench.common import (
 from tests.storage.seaweed import SeaweedServer
 
 MiB = 1024 * 1024
+T = TypeVar("T")
 PDF_HEADER = b"%PDF-1.7\n"
+
+
+def with_cpu(meters: list[Callable[[], float]], run: Callable[[], T]) -> tuple[T, list[float]]:
+    """``run()``'s result and the CPU seconds each meter counted meanwhile."""
+    before = [meter() for meter in meters]
+    result = run()
+    return result, [meter() - start for meter, start in zip(meters, before, strict=True)]
 
 
 def make_file(path: Path, size: int) -> str:
@@ -202,6 +215,8 @@ def main() -> None:
     bucket = f"jtai-bench-{uuid.uuid4().hex[:8]}"
     baselines: list[float] = []
     streams: list[float] = []
+    direct_cpu: list[list[float]] = []  # (boto3's process, the store) per run
+    stream_cpu: list[list[float]] = []  # (the API server, the store) per run
     try:
         with scratch_database() as database_url:
             env = {
@@ -230,12 +245,23 @@ def main() -> None:
                 ).json()
                 request_id = requests[0]["id"]
                 before = rss_kib(pid)
+                store = seaweed_server.pid
+                assert store is not None
                 # Interleaved, so a slow spell on the machine falls on both sides alike.
                 for _ in range(options.repeats):
-                    baselines.append(boto3_baseline(seaweed, bucket, big))
-                    seconds, document = streamed(base, council, request_id, big)
+                    seconds, spent = with_cpu(
+                        [own_cpu_seconds, lambda: cpu_seconds(store)],
+                        lambda: boto3_baseline(seaweed, bucket, big),
+                    )
+                    baselines.append(seconds)
+                    direct_cpu.append(spent)
+                    (seconds, document), spent = with_cpu(
+                        [lambda: cpu_seconds(pid), lambda: cpu_seconds(store)],
+                        lambda: streamed(base, council, request_id, big),
+                    )
                     assert document["sha256"] == digest, "the streamed upload's hash is wrong"
                     streams.append(seconds)
+                    stream_cpu.append(spent)
                 growth = (rss_kib(pid, "VmHWM") - before) / 1024
                 presign_seconds, verify_seconds = presigned(base, council, request_id, big, digest)
                 # Another request: the exchange would rightly call this file already sent.
@@ -277,6 +303,14 @@ def main() -> None:
     print(
         f"jtai client upload {client_seconds:7.2f} s  (hash, parts, completion); "
         f"{baseline / client_seconds:4.2f}x of direct"
+    )
+    gib = size / 1024
+    boto3_cpu, direct_store = (statistics.median(run[i] for run in direct_cpu) for i in (0, 1))
+    server_cpu, stream_store = (statistics.median(run[i] for run in stream_cpu) for i in (0, 1))
+    print(
+        f"CPU s per GiB      direct: boto3 {boto3_cpu / gib:5.2f}, "
+        f"store {direct_store / gib:5.2f}; streamed: API server {server_cpu / gib:5.2f}, "
+        f"store {stream_store / gib:5.2f}"
     )
     print(f"server RSS growth  {growth:7.1f} MiB (target < 64 MiB)")
     print(

@@ -187,6 +187,11 @@ class SeaweedServer:
                 stderr=subprocess.STDOUT,
             )
 
+    @property
+    def pid(self) -> int | None:
+        """The server's process id while it runs (benchmarks read its CPU time)."""
+        return None if self._process is None else self._process.pid
+
     def stop(self) -> None:
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
