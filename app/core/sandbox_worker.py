@@ -1,0 +1,95 @@
+"""The child side of ``app.core.sandbox``: limits itself, then answers frames until stdin ends.
+
+``python -m app.core.sandbox_worker MODULE:FACTORY MEMORY_BYTES CPU_SECONDS [ARG ...]``. The
+factory is called once with the extra arguments and returns the handler, a function from
+(header, payload) to (header, payload).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import resource
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any, BinaryIO
+
+from app.core.sandbox import FRAME, Header, encode_frame
+
+Handler = Callable[[Header, bytes], tuple[Header, bytes]]
+
+
+def _limit_memory(memory_bytes: int) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash leaves no image of child data
+
+
+def _limit_cpu(seconds: int) -> None:
+    """This task may use ``seconds`` more of CPU time; past it the kernel sends SIGXCPU, whose
+    default action ends the process. The soft limit moves with each task, the hard one stays."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = int(usage.ru_utime + usage.ru_stime) + 1
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = used + seconds
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def _read_exact(stream: BinaryIO, size: int) -> bytes | None:
+    data = bytearray(size)
+    view, filled = memoryview(data), 0
+    while filled < size:
+        count = stream.readinto(view[filled:])  # type: ignore[attr-defined]
+        if not count:
+            return None
+        filled += count
+    return bytes(data)
+
+
+def _load_handler(path: str, args: list[str]) -> Handler:
+    module_name, _, factory_name = path.partition(":")
+    factory: Callable[[list[str]], Handler] = getattr(
+        importlib.import_module(module_name), factory_name
+    )
+    return factory(args)
+
+
+def _answer(handler: Handler, header: Header, payload: bytes) -> tuple[Header, bytes]:
+    try:
+        return handler(header, payload)
+    except MemoryError:
+        return {"status": "failed", "reason": "it needed more memory than allowed"}, b""
+    except Exception:  # a bug in our own code: say so, and stay up for the next task
+        return {"status": "failed", "reason": "internal", "trace": traceback.format_exc()}, b""
+
+
+def serve(handler: Handler, source: BinaryIO, sink: BinaryIO, cpu_seconds: int) -> None:
+    while (frame := _read_exact(source, FRAME.size)) is not None:
+        head_length, payload_length = FRAME.unpack(frame)
+        head = _read_exact(source, head_length)
+        payload = _read_exact(source, payload_length)
+        if head is None or payload is None:
+            return
+        _limit_cpu(cpu_seconds)
+        header: dict[str, Any] = json.loads(head)
+        answer, body = _answer(handler, header, payload)
+        for piece in encode_frame(answer, body):
+            sink.write(piece)
+        sink.flush()
+
+
+def main(argv: list[str]) -> None:
+    handler_path, memory_bytes, cpu_seconds, *args = argv
+    # The protocol owns the real stdout; anything a library prints goes to stderr instead.
+    sink = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    _limit_memory(int(memory_bytes))
+    handler = _load_handler(handler_path, args)
+    serve(handler, sys.stdin.buffer, sink, int(cpu_seconds))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
