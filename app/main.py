@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import anyio
 from fastapi import FastAPI
@@ -14,6 +15,8 @@ from app.audit.router import router as audit_router
 from app.auth.keys import load_signing_key
 from app.auth.router import router as auth_router
 from app.auth.tokens import TokenCodec
+from app.child_lists.isolated import HANDLER as LIST_READER_HANDLER
+from app.child_lists.isolated import IsolatedListReader
 from app.child_lists.router import router as child_lists_router
 from app.core.config import Settings, get_settings
 from app.core.database import make_engine, make_session_factory, utcnow
@@ -21,6 +24,7 @@ from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import BodyLimit, BodyLimitMiddleware, RequestContextMiddleware
 from app.core.openapi import build_openapi, operation_id
+from app.core.sandbox import Sandbox, SandboxLimits
 from app.core.state import AppState
 from app.documents.router import router as documents_router
 from app.documents.sweeper import run_periodically
@@ -107,6 +111,19 @@ def build_state(settings: Settings) -> AppState:
         tokens=tokens,
         themes=load_themes(theme_dirs),
         storage=storage,
+        list_reader=IsolatedListReader(_list_sandbox(settings, theme_dirs)),
+    )
+
+
+def _list_sandbox(settings: Settings, theme_dirs: list[Path]) -> Sandbox:
+    limits = SandboxLimits(
+        memory_bytes=settings.parse_memory_bytes,
+        cpu_seconds=settings.parse_cpu_seconds,
+        wall_seconds=settings.parse_wall_seconds,
+        wait_seconds=settings.parse_wall_seconds,
+    )
+    return Sandbox(
+        LIST_READER_HANDLER, [str(d) for d in theme_dirs], settings.parse_workers, limits
     )
 
 

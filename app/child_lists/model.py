@@ -10,9 +10,12 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from app.themes.schema import ListSpec, Theme
 
 Severity = Literal["error", "warning"]
 Value = str | int | date | None
@@ -34,10 +37,16 @@ class Limits:
     # Excel's own limit on the characters in a cell.
     max_cell_chars: int = 32_767
     max_problems: int = 1_000
+    # Columns a file may have beyond its list's fields (notes, a council's own extra columns);
+    # wider files are refused at the heading row, before any row is read.
+    extra_columns: int = 64
     max_compression_ratio: int = 100
     # Members smaller than this cannot hurt whatever their ratio (a tiny styles.xml of repeated
     # tags compresses far beyond 100:1), so only bigger ones are held to the ratio.
     ratio_floor_bytes: int = 1024**2
+
+    def max_columns(self, fields: int) -> int:
+        return fields + self.extra_columns
 
     @property
     def max_uncompressed_bytes(self) -> int:
@@ -98,6 +107,19 @@ class IngestResult:
     @cached_property
     def rows(self) -> list[dict[str, Value]]:
         return self.frame.to_dicts()
+
+
+class ListReader(Protocol):
+    """Reads one push: ``ingest`` itself, or ``ingest`` run in a sandboxed worker."""
+
+    def __call__(
+        self,
+        body: bytes,
+        media_type: str,
+        spec: ListSpec,
+        theme: Theme,
+        context: IngestContext,
+    ) -> IngestResult: ...
 
 
 class IngestError(Exception):

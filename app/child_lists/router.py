@@ -104,7 +104,7 @@ def _media_type(content_type: str | None) -> str:
     status_code=201,
     responses={
         200: {"model": PushResult, "description": "Dry run: valid, nothing stored"},
-        **error_responses(401, 403, 404, 409, 412, 413, 415, 422),
+        **error_responses(401, 403, 404, 409, 412, 413, 415, 422, 503),
     },
     openapi_extra=LIST_BODY_DOC,
     summary="Push a new version of a child list (JSON, CSV or the Excel workbook)",
@@ -133,6 +133,7 @@ async def push_list(
         media_type,
         dry_run,
         _version_number(if_match),
+        state.list_reader,
     )
     clock = Clock.from_settings(state.settings)
     # Parsing and storing are CPU and database work: off the event loop.

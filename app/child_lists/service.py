@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.child_lists import store
-from app.child_lists.ingest import ingest
 from app.child_lists.model import (
     BodyTooLargeError,
     IngestContext,
     IngestError,
     IngestResult,
+    ListReader,
     UnsupportedMediaTypeError,
 )
 from app.child_lists.models import ListVersion
@@ -33,8 +33,10 @@ from app.core.errors import (
     PayloadTooLarge,
     PreconditionFailed,
     ProblemItem,
+    ServiceUnavailable,
     UnsupportedMediaType,
 )
+from app.core.sandbox import SandboxBusy
 from app.inspections.models import Inspection
 from app.schedule.service import Clock, due_at_for
 from app.selections.service import selected_children
@@ -69,6 +71,7 @@ class Push:
     media_type: str
     dry_run: bool
     if_match: int | None
+    reader: ListReader
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,13 @@ def validate_push(session: Session, push: Push, clock: Clock) -> IngestResult:
         selections=selected_children(session, push.inspection.id),
     )
     try:
-        return ingest(push.body, push.media_type, push.spec, push.theme, context)
+        return push.reader(push.body, push.media_type, push.spec, push.theme, context)
+    except SandboxBusy:
+        raise ServiceUnavailable(
+            "Every list reader is busy; nothing was stored. Retry in a minute.",
+            code="list_readers_busy",
+            headers={"Retry-After": "60"},
+        ) from None
     except UnsupportedMediaTypeError as exc:
         raise UnsupportedMediaType(exc.message, code=exc.code) from None
     except BodyTooLargeError as exc:

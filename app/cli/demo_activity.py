@@ -78,3 +78,4 @@ def play(settings: Settings, world: dict[str, Any]) -> None:
         joint = {"answers": answers, "contributing_organisation_ids": health}
         council.send("PUT", f"{base}/children/{tracked[0]}/evaluations/joint", json=joint)
     app.state.jtai.engine.dispose()
+    app.state.jtai.list_reader.close()  # its worker processes, not the served app's

@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     # Closed inspections are purged this many days after closure; unset keeps them for ever.
     retention_days: int | None = Field(default=None, ge=1)
 
+    # Pushed lists are read in worker processes that may die on a hostile file (see
+    # app/core/sandbox.py): how many, and what each may use of memory and time per list.
+    parse_workers: int = Field(default=2, ge=1, le=64)
+    parse_memory_bytes: int = Field(default=4 * GiB, ge=1 * GiB)
+    parse_cpu_seconds: int = Field(default=60, ge=1)
+    parse_wall_seconds: float = Field(default=120, gt=0)
+
     timezone: str = "Europe/London"
     office_hours_end: str | None = None
     extra_themes_dir: Path | None = None

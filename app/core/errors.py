@@ -96,6 +96,10 @@ class InvalidContent(AppError):
     status, code, title = 422, "invalid", "Invalid content"
 
 
+class ServiceUnavailable(AppError):
+    status, code, title = 503, "unavailable", "Service unavailable"
+
+
 def problem_response(
     status: int,
     code: str,
@@ -209,6 +213,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "Body too large",
         415: "Unsupported media type",
         422: "Invalid content; `errors` names each problem",
+        503: "Busy; retry after the number of seconds in Retry-After",
     }
     return {
         status: {

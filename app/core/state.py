@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 
 from app.auth.tokens import TokenCodec
+from app.child_lists.isolated import IsolatedListReader
 from app.core.config import Settings
 from app.storage import Storage
 from app.themes.registry import ThemeRegistry
@@ -22,6 +23,7 @@ class AppState:
     tokens: TokenCodec
     themes: ThemeRegistry
     storage: Storage
+    list_reader: IsolatedListReader
 
 
 def state_of(request: Request) -> AppState:
