@@ -82,11 +82,12 @@ def join_body(body: bytes | Iterable[bytes], limits: Limits) -> bytes:
 
 
 def read_table(kind: str, body: bytes, matcher: HeadingMatcher, limits: Limits) -> RawTable:
+    max_columns = limits.max_columns(len(matcher.spec.fields))
     if kind == JSON:
-        return _read_json(body, limits)
+        return _read_json(body, limits, max_columns)
     if kind == CSV:
-        return _read_csv(body, matcher, limits)
-    xlsx.check_zip(body, limits)
+        return _read_csv(body, matcher, limits, max_columns)
+    xlsx.check_zip(body, limits, max_columns)
     return _read_xlsx(body, matcher, matcher.spec.workbook_sheet, limits)
 
 
@@ -121,6 +122,16 @@ def _finish(
     return RawTable(headings, frame, heading_row, keyed)
 
 
+def _check_width(columns: int, max_columns: int) -> None:
+    if columns > max_columns:
+        # 422 rather than 413: the body may be small; what it declares is what cannot be read.
+        raise UnreadableFileError(
+            "too_many_columns",
+            f"The heading row has {columns:,} columns or more; this list has room for at most "
+            f"{max_columns:,}. Nothing was read beyond the headings.",
+        )
+
+
 def _too_many_rows(limits: Limits) -> BodyTooLargeError:
     return BodyTooLargeError(
         "too_many_rows", f"The list has more than {limits.max_rows:,} rows; split it or trim it."
@@ -151,9 +162,34 @@ def _json_cell(value: object) -> str | None:
     return xlsx.cell_text(value)
 
 
-def _read_json(body: bytes, limits: Limits) -> RawTable:
+class _ObjectCounter:
+    """An ``object_hook`` that stops decoding once the document holds more objects than the
+    list may have rows (and the object around them), so a body of millions of ``{}`` costs no
+    more than the limit does."""
+
+    class LimitReached(Exception):
+        pass
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+
+    def __call__(self, value: dict[str, Any]) -> dict[str, Any]:
+        self.left -= 1
+        if self.left < 0:
+            raise self.LimitReached
+        return value
+
+
+def _read_json(body: bytes, limits: Limits, max_columns: int) -> RawTable:
     try:
-        document = json.loads(body)
+        document = json.loads(body, object_hook=_ObjectCounter(limits.max_rows + 1))
+    except _ObjectCounter.LimitReached:
+        raise _too_many_rows(limits) from None
+    except RecursionError:
+        raise UnreadableFileError(
+            "invalid_json",
+            "The body is nested too deeply to be a list: rows are objects of plain values.",
+        ) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise UnreadableFileError("invalid_json", f"The body is not valid JSON: {exc}.") from None
     rows = document.get("rows") if isinstance(document, dict) else None
@@ -164,6 +200,7 @@ def _read_json(body: bytes, limits: Limits) -> RawTable:
     if len(rows) > limits.max_rows:
         raise _too_many_rows(limits)
     keys = list(dict.fromkeys(key for row in rows for key in row))
+    _check_width(len(keys), max_columns)
     columns: dict[str, pl.Series] = {}
     for position, key in enumerate(keys):
         try:
@@ -209,11 +246,12 @@ def _first_records(text: str, separator: str) -> list[list[str]]:
     return records
 
 
-def _sniff(sample: str, matcher: HeadingMatcher) -> tuple[str, int, list[str]]:
-    """The separator whose reading gives the best heading row, that row's index and cells."""
+def _sniff(sample: str, matcher: HeadingMatcher, width: int) -> tuple[str, int, list[str]]:
+    """The separator whose reading gives the best heading row, that row's index and cells.
+    Rows are looked at only ``width`` cells wide: a wider heading row is refused anyway."""
     best: tuple[int, int, str, int, list[str]] | None = None
     for separator in _SEPARATORS:
-        records = _first_records(sample, separator)
+        records = [record[:width] for record in _first_records(sample, separator)]
         index = heading_row_index(matcher, records) if records else 0
         cells = records[index] if records else []
         matched = sum(1 for cell in cells if matcher.field_for(cell) is not None)
@@ -224,12 +262,14 @@ def _sniff(sample: str, matcher: HeadingMatcher) -> tuple[str, int, list[str]]:
     return best[2], best[3], best[4]
 
 
-def _read_csv(body: bytes, matcher: HeadingMatcher, limits: Limits) -> RawTable:
+def _read_csv(body: bytes, matcher: HeadingMatcher, limits: Limits, max_columns: int) -> RawTable:
     data = _utf8(body)
     sample = data[:_SNIFF_CHARS].decode("utf-8", errors="ignore")
-    separator, index, headings = _sniff(sample, matcher)
+    separator, index, headings = _sniff(sample, matcher, max_columns + 1)
     if not headings:
         return _finish([], pl.DataFrame(), 1, None, limits)
+    # The heading row read whole (within the sample) decides the width polars would read.
+    _check_width(len(_first_records(sample, separator)[index]), max_columns)
     cap = limits.max_rows + 2  # the heading row and one row too many
     frame = _polars_csv(data, separator, index, cap)
     if frame.height == cap:  # cut short by the cap, so count without blank rows

@@ -9,12 +9,17 @@ laughs, external entities) need in a workbook. Cells are then read with python-c
 from __future__ import annotations
 
 import io
+import posixpath
+import re
 import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
+import polars as pl
+from defusedxml import ElementTree
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from app.child_lists.model import BodyTooLargeError, Limits, UnreadableFileError
@@ -26,10 +31,22 @@ _FORBIDDEN = (b"<!DOCTYPE", b"<!ENTITY")
 _CHUNK = 1024**2
 _LOCAL_HEADER = struct.Struct("<4s22xHH")
 _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Rows a sheet may have beyond the list's own: a title and the headings (Ofsted's layout).
+SHEET_ROWS_ABOVE_DATA = 10
+# <dimension ref="A1:D9"> and <row ...>, with or without a namespace prefix (polars patterns).
+_DIMENSION = r'<(?:[A-Za-z0-9_]+:)?dimension[ \t\r\n][^>]*?ref="([^"]*)"'
+_ROW_TAG = r"<(?:[A-Za-z0-9_]+:)?row[ \t\r\n/>]"
+_CELL = re.compile(r"([A-Za-z]{1,7})?([0-9]{1,12})?")
+_MAX_TAG = 64 * 1024
+_SHEETS_FOLDER = "xl/worksheets/"
+_NAMES_MAX = 4 * 1024**2
+_RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 
-def check_zip(body: bytes, limits: Limits) -> None:
-    """Refuse zip bombs and XML with document type or entity declarations."""
+def check_zip(body: bytes, limits: Limits, max_columns: int) -> None:
+    """Refuse zip bombs, XML with document type or entity declarations, and sheets that declare
+    or place cells beyond ``limits.max_rows`` rows (plus a few above the headings) or
+    ``max_columns`` columns: calamine allocates a sheet's whole range before reading a cell."""
     try:
         infos = zipfile.ZipFile(io.BytesIO(body)).infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError):
@@ -42,9 +59,14 @@ def check_zip(body: bytes, limits: Limits) -> None:
             raise _bomb(
                 f"'{info.filename}' is compressed more than {limits.max_compression_ratio}:1"
             )
+    names = _sheet_names(body, infos)
     for info in infos:
         if info.filename.lower().endswith(_XML_SUFFIXES):
-            _scan(body, info)
+            # Other members (a theme's drawing attributes, say) have r="..." of other meanings.
+            is_sheet = info.filename in names or info.filename.startswith(_SHEETS_FOLDER)
+            bounds = SheetBounds(limits.max_rows + SHEET_ROWS_ABOVE_DATA, max_columns)
+            _scan(body, info, bounds if is_sheet else None)
+            bounds.check(names.get(info.filename, info.filename))
 
 
 def _not_a_zip(body: bytes) -> str:
@@ -61,7 +83,8 @@ def _bomb(why: str) -> BodyTooLargeError:
     return BodyTooLargeError("zip_bomb", f"The workbook was refused: {why}.")
 
 
-def _scan(body: bytes, info: zipfile.ZipInfo) -> None:
+def _scan(body: bytes, info: zipfile.ZipInfo, bounds: SheetBounds | None) -> None:
+    """Inflate one XML member, refusing DTDs and measuring the cells it declares or places."""
     tail = b""
     for chunk in _inflate(body, info):
         # Keep the end of the previous chunk so a declaration split across two is still seen.
@@ -72,7 +95,124 @@ def _scan(body: bytes, info: zipfile.ZipInfo) -> None:
                 f"The workbook was refused: '{info.filename}' declares a document type or "
                 "entities, which Excel never writes. Save the file again from Excel.",
             )
-        tail = window[-16:]
+        # A tag cut at the chunk's end is measured with the next chunk, not twice.
+        cut = window.rfind(b"<")
+        whole = window if cut < 0 or b">" in window[cut:] else window[:cut]
+        if bounds is not None:
+            bounds.measure(whole)
+        tail = window[len(whole) :] if len(window) - len(whole) <= _MAX_TAG else b""
+        tail = tail or window[-16:]
+
+
+class SheetBounds:
+    """Finds the first place where a worksheet goes beyond ``max_rows`` rows or ``max_columns``
+    columns: its declared ``<dimension>``, a row or cell reference, or its number of rows.
+
+    The references are matched by a pattern that matches only numbers and column letters
+    beyond the limits, run by polars' regex engine (linear time, no backtracking): a sheet of a
+    hundred thousand ordinary rows costs one scan and no Python per cell.
+    """
+
+    def __init__(self, max_rows: int, max_columns: int) -> None:
+        self.max_rows, self.max_columns = max_rows, max_columns
+        self.rows = 0
+        self.beyond: str | None = None
+        self._far = _beyond_pattern(max_rows, max_columns)
+
+    def measure(self, xml: bytes) -> None:
+        if self.beyond is not None:
+            return
+        text = pl.lit(xml.decode("utf-8", errors="replace"))
+        rows, dimension, far = pl.select(
+            text.str.count_matches(_ROW_TAG),
+            text.str.extract(_DIMENSION, 1).alias("dimension"),
+            text.str.extract(self._far, 1).alias("far"),
+        ).row(0)
+        self.rows += rows
+        if dimension is not None and self._too_far(dimension.split(":")[-1]):
+            self.beyond = f"declares the range {dimension}"
+        elif far is not None:
+            self.beyond = f"has a cell or row at {far}"
+        elif self.rows > self.max_rows:
+            self.beyond = f"has more than {self.max_rows:,} rows"
+
+    def _too_far(self, reference: str) -> bool:
+        match = _CELL.fullmatch(reference.replace("$", ""))
+        if match is None:
+            return False
+        column = 0
+        for letter in (match.group(1) or "").upper():
+            column = column * 26 + ord(letter) - 64
+        return int(match.group(2) or 0) > self.max_rows or column > self.max_columns
+
+    def check(self, sheet: str) -> None:
+        if self.beyond is not None:
+            raise UnreadableFileError(
+                "sheet_too_large",
+                f"The sheet '{sheet}' {self.beyond}; a list may have at most "
+                f"{self.max_rows:,} rows and {self.max_columns:,} columns. Delete the rows and "
+                "columns beyond the list (Excel counts formatted empty cells too).",
+            )
+
+
+@lru_cache(maxsize=64)
+def _beyond_pattern(max_rows: int, max_columns: int) -> str:
+    """A row number or cell reference (``r="..."``) beyond the limits, as calamine reads them:
+    letters of either case, then digits."""
+    rows, columns = _numbers_above(max_rows), _letters_above(max_columns)
+    return rf'[ \t\r\n]r="((?:{columns})[0-9]+|[A-Za-z]*0*(?:{rows}))"'
+
+
+def _numbers_above(limit: int) -> str:
+    """A pattern matching the decimal numbers greater than ``limit`` (no leading zeros)."""
+    digits = str(limit)
+    options = [f"[1-9][0-9]{{{len(digits)},}}"]
+    for i, digit in enumerate(digits):
+        if digit != "9":
+            options.append(f"{digits[:i]}[{int(digit) + 1}-9][0-9]{{{len(digits) - i - 1}}}")
+    return "|".join(f"(?:{option})" for option in options)
+
+
+def _letters_above(limit: int) -> str:
+    """A pattern matching the column letters after column number ``limit`` (A is 1), in either
+    case: longer names, or as long and later in the alphabet."""
+    letters = ""
+    while limit:
+        limit, rest = divmod(limit - 1, 26)
+        letters = chr(65 + rest) + letters
+    options = [f"[A-Za-z]{{{len(letters) + 1},}}"]
+    for i, letter in enumerate(letters):
+        if letter != "Z":
+            prefix = "".join(f"[{c}{c.lower()}]" for c in letters[:i])
+            after = chr(ord(letter) + 1)
+            rest = len(letters) - i - 1
+            options.append(f"{prefix}[{after}-Z{after.lower()}-z][A-Za-z]{{{rest}}}")
+    return "|".join(f"(?:{option})" for option in options)
+
+
+def _sheet_names(body: bytes, infos: list[zipfile.ZipInfo]) -> dict[str, str]:
+    """Worksheet part names to the sheet names a user sees, where the workbook says them."""
+    by_name = {info.filename: info for info in infos}
+    workbook, rels = by_name.get("xl/workbook.xml"), by_name.get("xl/_rels/workbook.xml.rels")
+    if workbook is None or rels is None or max(workbook.file_size, rels.file_size) > _NAMES_MAX:
+        return {}
+    try:
+        sheets = ElementTree.fromstring(b"".join(_inflate(body, workbook)))
+        links = ElementTree.fromstring(b"".join(_inflate(body, rels)))
+    except (ElementTree.ParseError, ValueError):  # defusedxml's refusals are ValueErrors
+        return {}  # the member scan names what is wrong with them
+    targets = {
+        link.get("Id"): link.get("Target", "") for link in links if link.get("Id") is not None
+    }
+    names: dict[str, str] = {}
+    for sheet in sheets.iter():
+        target = targets.get(sheet.get(_RELATIONSHIP_ID))
+        if sheet.tag.endswith("}sheet") and target:
+            # Resolved as calamine does: absolute from the root, else relative to xl/.
+            part = target.lstrip("/") if target.startswith(("/", "xl/")) else f"xl/{target}"
+            part = posixpath.normpath(part)
+            names[part] = sheet.get("name", part)
+    return names
 
 
 def _inflate(body: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
