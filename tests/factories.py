@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from app.auth import service as auth_service
 from app.auth.roles import Role, scopes_for
+from app.auth.secrets import credential_generation
 from app.child_lists import store
 from app.child_lists.models import ListVersion
 from app.core.database import session_scope
@@ -85,7 +86,9 @@ class Factory:
                 session, get_organisation(session, organisation_id), "test client", roles
             )
             client_id, secret = issued.client.id, issued.secret
-        token = self.state.tokens.issue(client_id, [s.value for s in scopes_for(frozenset(roles))])
+            generation = credential_generation(issued.client.secret_hash)
+        scopes = [s.value for s in scopes_for(frozenset(roles))]
+        token = self.state.tokens.issue(client_id, scopes, credential_generation=generation)
         return Actor(client_id, secret, organisation_id, kind, token)
 
     def inspection(
