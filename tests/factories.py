@@ -23,6 +23,7 @@ from app.documents.service import (
     new_object_key,
     record_document,
 )
+from app.engagement.models import Engagement
 from app.engagement.schemas import EngagementWrite
 from app.engagement.service import save_engagement
 from app.evaluations.schemas import EvaluationWrite
@@ -272,4 +273,6 @@ class Factory:
         body = EngagementWrite(child_agreed=True, confirmed_in_writing_at=datetime.now(LONDON))
         with session_scope(self.state.session_factory) as session:
             principal = auth_service.principal_for_client(session, actor.client_id)
-            save_engagement(session, inspection_id, child_id, principal, body, None)
+            current = session.get(Engagement, (inspection_id, child_id))
+            based_on = current.version if current is not None else None  # as a careful client
+            save_engagement(session, inspection_id, child_id, principal, body, based_on)
