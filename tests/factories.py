@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from app.auth import service as auth_service
 from app.auth.roles import Role, scopes_for
+from app.auth.secrets import credential_generation
 from app.child_lists import store
 from app.child_lists.models import ListVersion
 from app.core.database import session_scope
@@ -22,6 +23,7 @@ from app.documents.service import (
     new_object_key,
     record_document,
 )
+from app.engagement.models import Engagement
 from app.engagement.schemas import EngagementWrite
 from app.engagement.service import save_engagement
 from app.evaluations.schemas import EvaluationWrite
@@ -85,7 +87,9 @@ class Factory:
                 session, get_organisation(session, organisation_id), "test client", roles
             )
             client_id, secret = issued.client.id, issued.secret
-        token = self.state.tokens.issue(client_id, [s.value for s in scopes_for(frozenset(roles))])
+            generation = credential_generation(issued.client.secret_hash)
+        scopes = [s.value for s in scopes_for(frozenset(roles))]
+        token = self.state.tokens.issue(client_id, scopes, credential_generation=generation)
         return Actor(client_id, secret, organisation_id, kind, token)
 
     def inspection(
@@ -269,4 +273,6 @@ class Factory:
         body = EngagementWrite(child_agreed=True, confirmed_in_writing_at=datetime.now(LONDON))
         with session_scope(self.state.session_factory) as session:
             principal = auth_service.principal_for_client(session, actor.client_id)
-            save_engagement(session, inspection_id, child_id, principal, body, None)
+            current = session.get(Engagement, (inspection_id, child_id))
+            based_on = current.version if current is not None else None  # as a careful client
+            save_engagement(session, inspection_id, child_id, principal, body, based_on)

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from app.core.config import Settings
+from app.core.private_files import PRIVATE_FILE_MODE, make_private_dirs, restrict_to_owner
 
 
 @dataclass(frozen=True)
@@ -79,12 +80,12 @@ def generate_private_pem() -> str:
 
 def _create_key_file(path: Path) -> None:
     """Write a new key with mode 0600; if another process won the race, keep theirs."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(path.parent)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".key-")
     try:
         with os.fdopen(descriptor, "w") as handle:
             handle.write(generate_private_pem())
-        os.chmod(temporary, 0o600)
+        os.chmod(temporary, PRIVATE_FILE_MODE)
         with contextlib.suppress(FileExistsError):
             os.link(temporary, path)
     finally:
@@ -97,6 +98,7 @@ def load_signing_key(settings: Settings) -> SigningKey:
     path = settings.resolved_signing_key_file
     if not path.exists():
         _create_key_file(path)
+    restrict_to_owner(path)
     return signing_key_from_pem(path.read_text())
 
 

@@ -87,18 +87,21 @@ def issue_token(
         raise OAuthError("unsupported_grant_type", "Only client_credentials is supported.")
     identifier, secret, basic = _credentials(authorization, client_id, client_secret)
     try:
-        principal = service.authenticate_client(session, identifier, secret)
+        authenticated = service.authenticate_client(session, identifier, secret)
     except service.InvalidClient:
         raise OAuthError(
             "invalid_client", "Client authentication failed.", status=401, basic=basic
         ) from None
+    principal = authenticated.principal
     granted = sorted(s.value for s in principal.scopes)
     if scope:
         asked = set(scope.split())
         if not asked <= set(granted):
             raise OAuthError("invalid_scope", "A requested scope is not granted to this client.")
         granted = sorted(asked)
-    token = state.tokens.issue(principal.client_id, granted)
+    token = state.tokens.issue(
+        principal.client_id, granted, credential_generation=authenticated.credential_generation
+    )
     body = TokenResponse(
         access_token=token, expires_in=state.tokens.ttl_seconds, scope=" ".join(granted)
     )

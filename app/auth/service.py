@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from dataclasses import dataclass
 
@@ -11,7 +12,12 @@ from sqlalchemy.orm import Session
 from app.auth.models import ApiClient
 from app.auth.principal import Principal
 from app.auth.roles import Role, role_fits_kind, scopes_for
-from app.auth.secrets import generate_client_secret, hash_client_secret, secret_matches
+from app.auth.secrets import (
+    credential_generation,
+    generate_client_secret,
+    hash_client_secret,
+    secret_matches,
+)
 from app.auth.tokens import InvalidToken, TokenClaims
 from app.core.database import utcnow
 from app.core.errors import InvalidContent, NotFound, ProblemItem
@@ -27,6 +33,14 @@ class InvalidClient(Exception):
 class IssuedCredentials:
     client: ApiClient
     secret: str
+
+
+@dataclass(frozen=True)
+class AuthenticatedClient:
+    """A client that proved its secret, and the generation of that secret its tokens carry."""
+
+    principal: Principal
+    credential_generation: str
 
 
 def _load_client(session: Session, client_id: uuid.UUID) -> tuple[ApiClient, Organisation] | None:
@@ -69,7 +83,7 @@ def _principal_of(
     )
 
 
-def authenticate_client(session: Session, client_id: str, secret: str) -> Principal:
+def authenticate_client(session: Session, client_id: str, secret: str) -> AuthenticatedClient:
     try:
         parsed = uuid.UUID(client_id)
     except ValueError:
@@ -82,7 +96,9 @@ def authenticate_client(session: Session, client_id: str, secret: str) -> Princi
     client, organisation = found
     if client.disabled_at is not None or organisation.disabled_at is not None:
         raise InvalidClient("client or organisation disabled")
-    return _principal(client, organisation)
+    return AuthenticatedClient(
+        _principal(client, organisation), credential_generation(client.secret_hash)
+    )
 
 
 # Every request runs this: built once (SQLAlchemy then skips building and keying it per call),
@@ -91,7 +107,7 @@ _CLIENT_FOR_TOKEN = (
     select(
         ApiClient.name,
         ApiClient.roles,
-        ApiClient.secret_rotated_at,
+        ApiClient.secret_hash,
         ApiClient.disabled_at,
         Organisation.id.label("organisation_id"),
         Organisation.name.label("organisation_name"),
@@ -109,9 +125,11 @@ def principal_for_token(session: Session, claims: TokenClaims) -> Principal:
         raise InvalidToken("unknown client")
     if found.disabled_at is not None or found.organisation_disabled_at is not None:
         raise InvalidToken("client or organisation disabled")
-    # A rotated secret ends every token issued before it (tokens carry whole seconds).
-    if claims.issued_at < found.secret_rotated_at.replace(microsecond=0):
-        raise InvalidToken("token issued before the secret was rotated")
+    # A rotated secret ends every token issued under the one before, however recently: the
+    # token names its secret's generation, and a rotation makes a new one.
+    current = credential_generation(found.secret_hash)
+    if not hmac.compare_digest(claims.credential_generation, current):
+        raise InvalidToken("token issued under a secret that has since been rotated")
     return _principal_of(
         claims.subject,
         found.name,

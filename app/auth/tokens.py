@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,9 @@ from app.auth.keys import SigningKey
 
 ALGORITHM = "ES256"
 REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub")
+# Ours, so python-jose cannot be told to require it: ``_claims_from`` does.
+GENERATION_CLAIM = "cgen"
+_GENERATION = re.compile(r"[0-9a-f]{16}")
 
 
 class InvalidToken(Exception):
@@ -26,6 +30,8 @@ class TokenClaims:
     expires_at: datetime
     token_id: str
     scopes: frozenset[str]
+    # Which client secret the token was issued under (see secrets.credential_generation).
+    credential_generation: str
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,16 @@ class TokenCodec:
     audience: str
     ttl_seconds: int
 
-    def issue(self, client_id: uuid.UUID, scopes: list[str], now: datetime | None = None) -> str:
+    def issue(
+        self,
+        client_id: uuid.UUID,
+        scopes: list[str],
+        *,
+        credential_generation: str,
+        now: datetime | None = None,
+    ) -> str:
+        if not _GENERATION.fullmatch(credential_generation):
+            raise ValueError("a credential generation is 16 lower-case hex digits")
         issued = (now or datetime.now(UTC)).replace(microsecond=0)
         claims = {
             "iss": self.issuer,
@@ -46,6 +61,7 @@ class TokenCodec:
             "exp": int((issued + timedelta(seconds=self.ttl_seconds)).timestamp()),
             "jti": uuid.uuid4().hex,
             "scope": " ".join(sorted(scopes)),
+            GENERATION_CLAIM: credential_generation,
         }
         return jwt.encode(
             claims, self.key.private_pem, algorithm=ALGORITHM, headers={"kid": self.key.kid}
@@ -87,5 +103,10 @@ def _claims_from(claims: dict[str, object]) -> TokenClaims:
         expires_at = datetime.fromtimestamp(int(str(claims["exp"])), UTC)
     except (KeyError, ValueError) as exc:
         raise InvalidToken(f"malformed claims: {exc}") from None
+    generation = claims.get(GENERATION_CLAIM)
+    if not isinstance(generation, str) or not _GENERATION.fullmatch(generation):
+        raise InvalidToken(f"missing or malformed {GENERATION_CLAIM!r} claim")
     scopes = frozenset(str(claims.get("scope", "")).split())
-    return TokenClaims(subject, issued_at, expires_at, str(claims.get("jti", "")), scopes)
+    return TokenClaims(
+        subject, issued_at, expires_at, str(claims.get("jti", "")), scopes, generation
+    )

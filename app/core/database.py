@@ -9,13 +9,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, Integer, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Integer, MetaData, create_engine, event, make_url
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
+
+from app.core.private_files import create_private_file, restrict_to_owner
 
 # Stable constraint names, so Alembic can alter and drop them on both databases.
 NAMING_CONVENTION = {
@@ -66,10 +68,25 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=20)
 
 
+def _sqlite_file(url: str) -> Path | None:
+    """The database file a SQLite URL names; None for an in-memory or ``file:`` URI database."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _sqlite_files(database: Path) -> list[Path]:
+    return [database, *(database.with_name(database.name + end) for end in ("-wal", "-shm"))]
+
+
 def _make_sqlite_engine(url: str) -> Engine:
-    database = url.split("///", 1)[-1]
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    database = _sqlite_file(url)
+    if database is not None:
+        # Created empty and 0600 (an empty file is a valid database) before SQLite opens it:
+        # SQLite would create it 0644 less the umask. Its -wal and -shm, made whenever a first
+        # connection opens the database again, take the database file's mode from it.
+        create_private_file(database)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")
@@ -82,6 +99,10 @@ def _make_sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+        if database is not None:
+            # A database an older release made 0644 (and its -wal and -shm) is closed up too.
+            for path in _sqlite_files(database):
+                restrict_to_owner(path)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -84,6 +84,10 @@ class PreconditionFailed(AppError):
     status, code, title = 412, "precondition_failed", "Precondition failed"
 
 
+class PreconditionRequired(AppError):
+    status, code, title = 428, "precondition_required", "Precondition required"
+
+
 class PayloadTooLarge(AppError):
     status, code, title = 413, "payload_too_large", "Payload too large"
 
@@ -213,6 +217,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "Body too large",
         415: "Unsupported media type",
         422: "Invalid content; `errors` names each problem",
+        428: "A change to an existing object must send If-Match with the version it is based on",
         503: "Busy; retry after the number of seconds in Retry-After",
     }
     return {

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Header
 
-from app.core.errors import InvalidContent, PreconditionFailed, ProblemItem
+from app.core.errors import InvalidContent, PreconditionFailed, PreconditionRequired, ProblemItem
 
 IfMatch = Annotated[
     str | None,
     Header(description='The version the change is based on, e.g. "3" ("0" when there is none)'),
 ]
+
+# For records changed in place (see ``require_version``).
+IfMatchOnChange = Annotated[
+    str | None,
+    Header(
+        description='Required to change an existing record: the version (its ETag, e.g. "3") '
+        "the change is based on. Not needed for the first write."
+    ),
+]
+
+
+def etag_responses(status: int = 200) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` entry declaring the ``ETag`` header a versioned record is sent with."""
+    header = {"description": 'The record\'s version, e.g. "3": send it back as If-Match'}
+    return {status: {"headers": {"ETag": header | {"schema": {"type": "string"}}}}}
 
 
 def version_from_if_match(if_match: str | None) -> int | None:
@@ -35,6 +50,21 @@ def check_version(current: int, wanted: int | None, what: str) -> None:
             f"The current version of the {what} is {current}, not {wanted}; read it again.",
             code="version_mismatch",
         )
+
+
+def require_version(current: int, wanted: int | None, what: str) -> None:
+    """For records changed in place: 428 when a change to an existing one sends no If-Match.
+
+    A record overwritten in place keeps no earlier versions, so a blind write would silently
+    lose what another caller wrote; the first write (``current`` 0) has nothing to lose.
+    """
+    if wanted is None and current > 0:
+        raise PreconditionRequired(
+            f"The {what} exists (version {current}): send If-Match with the version your "
+            "change is based on.",
+            code="precondition_required",
+        )
+    check_version(current, wanted, what)
 
 
 def etag(version: int) -> str:

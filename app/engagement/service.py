@@ -10,10 +10,32 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.core.database import utcnow
-from app.core.errors import InvalidContent, NotFound, ProblemItem
-from app.core.preconditions import check_version
+from app.core.errors import Forbidden, InvalidContent, NotFound, ProblemItem
+from app.core.preconditions import require_version
 from app.engagement.models import Engagement
 from app.engagement.schemas import EngagementWrite
+from app.themes.schema import Theme
+
+# What engagement records satisfy; the theme's milestone for it names who is responsible.
+ENGAGEMENT_CONDITION = "engagement_for_tracked_children"
+# A theme without such a milestone leaves the record to the local authority alone.
+DEFAULT_WRITERS = ("local_authority",)
+
+
+def writers(theme: Theme) -> tuple[str, ...]:
+    """The organisation kinds that may write engagement records under this theme."""
+    milestone = theme.milestone_satisfied_by(ENGAGEMENT_CONDITION)
+    return tuple(milestone.responsible) if milestone is not None else DEFAULT_WRITERS
+
+
+def check_may_write(principal: Principal, theme: Theme) -> None:
+    allowed = writers(theme)
+    if principal.organisation_kind.value not in allowed:
+        raise Forbidden(
+            f"Only these organisations record engagement under '{theme.key}': "
+            f"{', '.join(allowed)}.",
+            code="not_responsible_for_engagement",
+        )
 
 
 def check_body(body: EngagementWrite) -> None:
@@ -52,7 +74,8 @@ def save_engagement(
     if_match: int | None,
 ) -> Engagement:
     engagement = session.get(Engagement, (inspection_id, child_id))
-    check_version(engagement.version if engagement else 0, if_match, "engagement record")
+    # Overwritten in place, so a change must name the version it is based on (428, 412).
+    require_version(engagement.version if engagement else 0, if_match, "engagement record")
     now = utcnow()
     if engagement is None:
         engagement = Engagement(inspection_id=inspection_id, child_id=child_id, version=0)

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
+from app.core.private_files import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, make_private_dirs
 from app.storage.base import (
     MAX_PART_BYTES,
     MIN_PART_BYTES,
@@ -47,8 +48,8 @@ from app.storage.base import (
     validate_part_number,
 )
 
-FILE_MODE = 0o600
-DIR_MODE = 0o700
+FILE_MODE = PRIVATE_FILE_MODE
+DIR_MODE = PRIVATE_DIR_MODE
 _UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 _META = "meta.json"
 
@@ -68,7 +69,7 @@ class LocalStorage:
 
     def ensure_bucket(self) -> None:
         for folder in (self.root, self._tmp_dir, self._uploads_dir):
-            folder.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+            make_private_dirs(folder)
 
     def ready(self) -> bool:
         # Never creates the root: a vanished mount must read as "not ready", not be papered over.
@@ -125,7 +126,9 @@ class LocalStorage:
         validate_key(key)
         upload_id = uuid.uuid4().hex
         folder = self._uploads_dir / upload_id
-        folder.mkdir(mode=DIR_MODE, parents=True)
+        make_private_dirs(self._uploads_dir)
+        folder.mkdir(mode=DIR_MODE)
+        folder.chmod(DIR_MODE)  # mkdir's mode passes through the umask
         meta = {"key": key, "content_type": content_type, "initiated": _now().isoformat()}
         with self._atomic_file(folder / _META) as handle:
             handle.write(json.dumps(meta).encode())
@@ -241,33 +244,24 @@ class LocalStorage:
     @contextlib.contextmanager
     def _atomic_file(self, target: Path) -> Iterator[BinaryIO]:
         """Write to a private temp file, then rename over ``target``; on any error, remove it."""
-        self._tmp_dir.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-        # mkstemp creates the file 0600 (FILE_MODE), and os.replace keeps that mode.
+        make_private_dirs(self._tmp_dir)
         fd, temp_name = tempfile.mkstemp(dir=self._tmp_dir, prefix="put-")
         temp = Path(temp_name)
         try:
             with os.fdopen(fd, "wb") as handle:
+                # mkstemp asks for 0600, which the umask may still cut; os.replace keeps it.
+                os.fchmod(handle.fileno(), FILE_MODE)
                 yield handle
                 handle.flush()
                 # Durable before visible: a document must not appear and then lose its bytes.
                 os.fsync(handle.fileno())
-            _make_dirs(target.parent)
+            make_private_dirs(target.parent)
             os.replace(temp, target)
         except BaseException:
             # BaseException too: a cancelled upload (GeneratorExit, KeyboardInterrupt) is a failure.
             temp.unlink(missing_ok=True)
             raise
         _fsync_dir(target.parent)
-
-
-def _make_dirs(folder: Path) -> None:
-    # mkdir(parents=True) gives intermediate folders the default mode; each one gets 0700 here.
-    missing = []
-    while not folder.is_dir():
-        missing.append(folder)
-        folder = folder.parent
-    for path in reversed(missing):
-        path.mkdir(mode=DIR_MODE, exist_ok=True)
 
 
 def _read_chunks(handle: BinaryIO) -> Iterator[bytes]:

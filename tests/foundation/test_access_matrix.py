@@ -450,6 +450,21 @@ def test_access_matrix(client: TestClient, factory: Factory, operation: str) -> 
     assert outcomes == expected
 
 
+@pytest.mark.parametrize("if_match", [None, '"1"'])
+def test_an_agency_not_responsible_for_engagement_cannot_write_it(
+    client: TestClient, factory: Factory, if_match: str | None
+) -> None:
+    """The policy lets every participating agency through; the theme then names the writers."""
+    world = factory.world()
+    path = _engaged_child(world, factory)  # written by the council
+    school = factory.actor_in(world, "school")
+    headers = school.headers | ({"If-Match": if_match} if if_match else {})
+    response = client.put(path, json={"arrangements": "Cancelled"}, headers=headers)
+    assert response.status_code == 403
+    assert response.json()["code"] == "not_responsible_for_engagement"
+    assert client.get(path, headers=world.lead.headers).json()["arrangements"] is None
+
+
 # An inspection the caller does not take part in answers 404, whatever its role allows.
 FOREIGN_INSPECTION_CALLS = [
     ("GET", "", "lead"),

@@ -16,6 +16,7 @@ from jose import jwt
 
 from app.auth.keys import generate_private_pem, signing_key_from_pem
 from app.auth.roles import Role
+from app.auth.secrets import credential_generation, hash_client_secret
 from app.organisations.kinds import OrganisationKind
 from tests.factories import Actor, Factory
 
@@ -34,6 +35,7 @@ def _claims(app: FastAPI, actor: Actor, **overrides: Any) -> dict[str, Any]:
         "iat": now,
         "exp": now + 300,
         "scope": "themes:read inspections:read",
+        "cgen": credential_generation(hash_client_secret(actor.secret)),
     }
     claims.update(overrides)
     return {key: value for key, value in claims.items() if value is not None}
@@ -192,6 +194,34 @@ def test_rotated_secret_ends_old_secret_and_tokens(
     assert new.status_code == 200
 
 
+def _token(client: TestClient, client_id: str, secret: str) -> str:
+    response = client.post(
+        "/v1/auth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+    )
+    assert response.status_code == 200, response.json()
+    token: str = response.json()["access_token"]
+    return token
+
+
+def test_a_token_from_the_same_second_as_a_rotation_ends_with_it(
+    client: TestClient, factory: Factory, agency: Actor
+) -> None:
+    """Tokens carry whole seconds, so only the secret's generation can tell these apart."""
+    operator = factory.actor(OrganisationKind.PLATFORM, [Role.OPERATOR])
+    client_id, secret = str(agency.client_id), agency.secret
+    for attempt in range(10):
+        old_token = _token(client, client_id, secret)
+        assert _me(client, old_token).status_code == 200, attempt
+        rotated = client.post(f"/v1/clients/{client_id}/secret", headers=operator.headers)
+        assert rotated.status_code == 200, attempt
+        refused = _me(client, old_token)
+        assert refused.status_code == 401, attempt
+        assert refused.json()["code"] == "invalid_token"
+        assert 'error="invalid_token"' in refused.headers["www-authenticate"]
+        secret = rotated.json()["client_secret"]
+        assert _me(client, _token(client, client_id, secret)).status_code == 200, attempt
+
+
 def _hostile_tokens(app: FastAPI, actor: Actor) -> dict[str, str]:
     key = app.state.jtai.tokens.key
     good = _claims(app, actor)
@@ -217,6 +247,9 @@ def _hostile_tokens(app: FastAPI, actor: Actor) -> dict[str, str]:
         "no aud": _sign(app, _claims(app, actor, aud=None)),
         "no iat": _sign(app, _claims(app, actor, iat=None)),
         "no sub": _sign(app, _claims(app, actor, sub=None)),
+        "no credential generation": _sign(app, _claims(app, actor, cgen=None)),
+        "another credential generation": _sign(app, _claims(app, actor, cgen="0" * 16)),
+        "credential generation not text": _sign(app, _claims(app, actor, cgen=12345)),
         "tampered payload": f"{head}.{_b64(json.dumps(tampered_claims).encode())}.{signature}",
         "another key, same kid": jwt.encode(
             good, other_key.private_pem, algorithm="ES256", headers={"kid": key.kid}

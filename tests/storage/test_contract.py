@@ -432,6 +432,29 @@ def test_local_files_are_private(local_storage: LocalStorage) -> None:
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
 
 
+@pytest.mark.parametrize("mask", [0o000, 0o022, 0o277], ids=["000", "022", "277"])
+def test_local_modes_do_not_follow_the_umask(tmp_path: Path, mask: int) -> None:
+    """0700 folders (the root's missing parents too) and 0600 files, part files included."""
+    previous = os.umask(mask)
+    try:
+        storage = LocalStorage(tmp_path / "var" / "objects", min_part_bytes=4 * KiB)
+        storage.ensure_bucket()
+        storage.put_stream(_key(), [b"secret"], max_bytes=100, content_type="text/plain")
+        key = _key()
+        upload_id = storage.start_multipart(key, "text/plain")
+        storage.put_part(key, upload_id, 1, [b"part"])
+    finally:
+        os.umask(previous)
+    paths = [tmp_path / "var", *(tmp_path / "var").rglob("*")]
+    assert len(paths) == 10  # var objects .tmp .uploads <id> meta part inspections <hex> doc
+    wrong = {
+        str(path): oct(stat.S_IMODE(path.stat().st_mode))
+        for path in paths
+        if stat.S_IMODE(path.stat().st_mode) != (0o700 if path.is_dir() else 0o600)
+    }
+    assert wrong == {}
+
+
 def test_local_refuses_symlink_escape(local_storage: LocalStorage, tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()

@@ -11,6 +11,7 @@ from tests.factories import Actor, Factory
 from tests.workflow.conftest import PAST, TRACKED, Exchange, exchange, milestone
 
 CONFIRMED = "2030-03-14T16:00:00+00:00"
+IF_MATCH_1 = {"If-Match": '"1"'}
 
 
 def _put(
@@ -58,19 +59,84 @@ def test_only_tracked_children(client: TestClient, mh: Exchange) -> None:
 
 def test_written_confirmation_for_all_meets_the_milestone(client: TestClient, mh: Exchange) -> None:
     for child in TRACKED:
-        _put(client, mh, {"child_agreed": True}, child=child)
+        assert _put(client, mh, {"child_agreed": True}, child=child).status_code == 200
     assert milestone(client, mh, "engagement")["state"] == "pending"
     for child in TRACKED[:-1]:
         body = {"child_agreed": True, "confirmed_in_writing_at": CONFIRMED}
-        _put(client, mh, body, child=child)
+        assert _put(client, mh, body, child=child, **{"If-Match": '"1"'}).status_code == 200
     assert milestone(client, mh, "engagement")["state"] == "pending"
-    _put(client, mh, {"confirmed_in_writing_at": CONFIRMED}, child=TRACKED[-1])
+    last = _put(client, mh, {"confirmed_in_writing_at": CONFIRMED}, TRACKED[-1], **IF_MATCH_1)
+    assert last.status_code == 200
     assert milestone(client, mh, "engagement")["state"] == "met"
+
+
+def test_a_change_needs_if_match_and_a_blind_one_changes_nothing(
+    client: TestClient, mh: Exchange
+) -> None:
+    council = mh.world.agency  # the inspection's local authority
+    url = f"{mh.child()}/engagement"
+    written = client.put(url, json={"arrangements": "Home visit"}, headers=council.headers)
+    assert written.status_code == 200
+    assert written.headers["ETag"] == '"1"'
+    blind = _put(client, mh, {"arrangements": "Cancelled"})
+    assert blind.status_code == 428
+    assert blind.json()["code"] == "precondition_required"
+    stale = _put(client, mh, {"arrangements": "Cancelled"}, **{"If-Match": '"0"'})
+    assert stale.status_code == 412
+    assert stale.json()["code"] == "version_mismatch"
+    read = client.get(url, headers=mh.world.lead.headers)
+    assert read.headers["ETag"] == '"1"'
+    assert read.json()["arrangements"] == "Home visit"
+    assert read.json()["changed_by_organisation_id"] == str(council.organisation_id)
+    based_on_it = _put(client, mh, {"arrangements": "Clinic"}, **{"If-Match": read.headers["ETag"]})
+    assert based_on_it.status_code == 200
+    assert based_on_it.headers["ETag"] == '"2"'
+    assert client.get(url, headers=council.headers).json()["arrangements"] == "Clinic"
+
+
+@pytest.mark.parametrize(
+    ("theme", "kind", "status"),
+    [
+        ("mental-health", "school", 403),
+        ("mental-health", "other_agency", 403),
+        ("mental-health", "probation", 403),  # not responsible for 'engagement' here
+        ("domestic-abuse", "probation", 200),  # but responsible for 'consent' here
+        ("domestic-abuse", "school", 403),
+    ],
+)
+def test_only_the_themes_responsible_organisations_write_it(
+    client: TestClient, factory: Factory, theme: str, kind: str, status: int
+) -> None:
+    ex = exchange(factory, theme)
+    writer = factory.actor_in(ex.world, kind)
+    url = f"{ex.child()}/engagement"
+    response = client.put(url, json={"child_agreed": True}, headers=writer.headers)
+    assert response.status_code == status
+    if status == 403:
+        assert response.json()["code"] == "not_responsible_for_engagement"
+        assert "local_authority" in response.json()["detail"]  # names who may
+        assert client.get(url, headers=ex.world.lead.headers).status_code == 404
+
+
+def test_a_non_responsible_agency_cannot_overwrite_the_councils_record(
+    client: TestClient, factory: Factory, mh: Exchange
+) -> None:
+    url = f"{mh.child()}/engagement"
+    client.put(url, json={"child_agreed": True}, headers=mh.world.agency.headers)
+    school = factory.actor_in(mh.world, "school")
+    response = client.put(
+        url,
+        json={"child_agreed": False, "reason_when_not": "x"},
+        headers=school.headers | IF_MATCH_1,
+    )
+    assert response.status_code == 403
+    assert client.get(url, headers=mh.world.lead.headers).json()["child_agreed"] is True
 
 
 def test_late_consent_turns_the_milestone_late(client: TestClient, factory: Factory) -> None:
     ex = exchange(factory, "domestic-abuse", PAST)
     assert milestone(client, ex, "consent")["state"] == "overdue"
     for child in TRACKED:
-        _put(client, ex, {"confirmed_in_writing_at": CONFIRMED}, child=child)
+        written = _put(client, ex, {"confirmed_in_writing_at": CONFIRMED}, child=child)
+        assert written.status_code == 200
     assert milestone(client, ex, "consent")["state"] == "late"
