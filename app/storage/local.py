@@ -38,6 +38,7 @@ from app.storage.base import (
     ObjectNotFound,
     OpenUpload,
     StoredObject,
+    StoredPart,
     UploadNotFound,
     hash_stream,
     normalise_etag,
@@ -50,6 +51,7 @@ from app.storage.base import (
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 _UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
+_PART_FILE = re.compile(r"(?P<number>[0-9]{5})\.(?P<etag>[0-9a-f]{32})")
 _META = "meta.json"
 
 
@@ -131,7 +133,9 @@ class LocalStorage:
             handle.write(json.dumps(meta).encode())
         return upload_id
 
-    def presign_part(self, key: str, upload_id: str, part_number: int, expires: timedelta) -> str:
+    def presign_part(
+        self, key: str, upload_id: str, part_number: int, expires: timedelta, *, size: int
+    ) -> str:
         raise NotSupported("the local store has no presigned URLs; proxy parts via put_part")
 
     def put_part(
@@ -172,6 +176,16 @@ class LocalStorage:
                 with path.open("rb") as source:
                     shutil.copyfileobj(source, handle, READ_CHUNK_BYTES)
         shutil.rmtree(folder, ignore_errors=True)
+
+    def list_parts(self, key: str, upload_id: str) -> dict[int, StoredPart]:
+        folder = self._upload_folder(key, upload_id)
+        found: dict[int, StoredPart] = {}
+        for path in folder.iterdir():
+            named = _PART_FILE.fullmatch(path.name)
+            if named is not None:
+                size = path.stat().st_size
+                found[int(named["number"])] = StoredPart(etag=named["etag"], size=size)
+        return found
 
     def abort_multipart(self, key: str, upload_id: str) -> None:
         validate_key(key)
@@ -216,11 +230,11 @@ class LocalStorage:
     def _upload_folder(self, key: str, upload_id: str) -> Path:
         validate_key(key)
         if not _UPLOAD_ID.fullmatch(upload_id):
-            raise UploadNotFound(upload_id)
+            raise UploadNotFound(key)
         folder = self._uploads_dir / upload_id
         meta = _read_meta(folder)
         if meta is None or meta.get("key") != key:
-            raise UploadNotFound(upload_id)
+            raise UploadNotFound(key)
         return folder
 
     def _part_file(self, folder: Path, part_number: int, etag: str) -> Path:
