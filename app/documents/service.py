@@ -408,18 +408,21 @@ def _check_parts_against_plan(
             errors=[ProblemItem(field="body.parts", code="parts_not_as_planned", message=message)],
         )
     try:
-        stored = storage.list_parts(upload.object_key, upload.store_upload_id)
+        stored = {
+            (part.number, part.etag): part.size
+            for part in storage.list_parts(upload.object_key, upload.store_upload_id)
+        }
     except StorageError as exc:
         raise problem_for(exc) from None
     missing, wrong_size = [], []
     for index, (number, etag) in enumerate(parts):
-        held, field = stored.get(number), f"body.parts[{index}]"
+        held, field = stored.get((number, normalise_etag(etag))), f"body.parts[{index}]"
         planned = planned_part_size(upload, number)
-        if held is None or held.etag != normalise_etag(etag):
+        if held is None:
             message = f"part {number} is not stored with the ETag given"
             missing.append(ProblemItem(field=field, code="part_not_stored", message=message))
-        elif held.size != planned:
-            message = f"part {number} has {held.size} bytes; the upload's plan says {planned}"
+        elif held != planned:
+            message = f"part {number} has {held} bytes; the upload's plan says {planned}"
             wrong_size.append(ProblemItem(field=field, code="part_size_mismatch", message=message))
     if wrong_size:
         _discard(session, storage, upload)

@@ -97,8 +97,9 @@ class StoredObject:
 
 
 class StoredPart(NamedTuple):
-    """A part the store holds for an open upload: its bare ETag and size in bytes."""
+    """A part the store holds for an open upload: its number, bare ETag and size in bytes."""
 
+    number: int
     etag: str
     size: int
 
@@ -186,8 +187,12 @@ class Storage(Protocol):
         """Assemble the object from (part_number, etag) pairs, in ascending part order."""
         ...
 
-    def list_parts(self, key: str, upload_id: str) -> dict[int, StoredPart]:
-        """The parts stored so far, by part number; ``UploadNotFound`` if the upload is gone."""
+    def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
+        """The parts stored so far, by part number; ``UploadNotFound`` if the upload is gone.
+
+        A part sent again may still be listed beside its replacement (SeaweedFS lists both,
+        S3 only the latest): identify a part by its number and ETag together.
+        """
         ...
 
     def abort_multipart(self, key: str, upload_id: str) -> None:

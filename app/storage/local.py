@@ -177,15 +177,15 @@ class LocalStorage:
                     shutil.copyfileobj(source, handle, READ_CHUNK_BYTES)
         shutil.rmtree(folder, ignore_errors=True)
 
-    def list_parts(self, key: str, upload_id: str) -> dict[int, StoredPart]:
+    def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
         folder = self._upload_folder(key, upload_id)
-        found: dict[int, StoredPart] = {}
+        found = []
         for path in folder.iterdir():
             named = _PART_FILE.fullmatch(path.name)
             if named is not None:
                 size = path.stat().st_size
-                found[int(named["number"])] = StoredPart(etag=named["etag"], size=size)
-        return found
+                found.append(StoredPart(int(named["number"]), named["etag"], size))
+        return sorted(found)
 
     def abort_multipart(self, key: str, upload_id: str) -> None:
         validate_key(key)

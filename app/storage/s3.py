@@ -251,19 +251,18 @@ class S3Storage:
                 MultipartUpload={"Parts": listed},
             )
 
-    def list_parts(self, key: str, upload_id: str) -> dict[int, StoredPart]:
+    def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
         validate_key(key)
-        found: dict[int, StoredPart] = {}
+        found = []
         with _errors(key):
             pages = self._client.get_paginator("list_parts").paginate(
                 Bucket=self.bucket, Key=key, UploadId=upload_id
             )
             for page in pages:
                 for part in page.get("Parts", []):
-                    found[part["PartNumber"]] = StoredPart(
-                        etag=normalise_etag(part["ETag"]), size=part["Size"]
-                    )
-        return found
+                    etag = normalise_etag(part["ETag"])
+                    found.append(StoredPart(part["PartNumber"], etag, part["Size"]))
+        return sorted(found)
 
     def abort_multipart(self, key: str, upload_id: str) -> None:
         validate_key(key)

@@ -47,6 +47,17 @@ def storage(app: FastAPI) -> Storage:
     return store
 
 
+@pytest.fixture(autouse=True)
+def _no_store_uploads_left(app: FastAPI) -> Iterator[None]:
+    """The local store outlives each test: uploads a test leaves open are aborted after it,
+    so they never pass for another test's orphans."""
+    store: Storage = app.state.jtai.storage
+    before = set(store.list_open_multipart(utcnow() + timedelta(days=1)))
+    yield
+    for left in set(store.list_open_multipart(utcnow() + timedelta(days=1))) - before:
+        store.abort_multipart(left.key, left.upload_id)
+
+
 @pytest.fixture
 def jtai_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
     """Every record of the service's loggers (they do not propagate to the root logger)."""
@@ -111,7 +122,7 @@ def test_a_part_of_any_other_size_is_refused_and_nothing_kept(
     assert chunked_shorter.status_code == 422
     assert chunked_shorter.json()["code"] == "part_size_mismatch"
     upload = _upload_row(db, plan["upload_id"])
-    assert storage.list_parts(upload.object_key, upload.store_upload_id) == {}
+    assert storage.list_parts(upload.object_key, upload.store_upload_id) == []
 
     exact = send(content=data)
     assert exact.status_code == 200
@@ -411,7 +422,7 @@ def test_a_client_that_drops_a_part_is_not_a_server_error(
     # Nothing of the part is kept; the upload stays open for the part to be sent again
     # (and is aborted by the sweeper if it never is).
     upload = _upload_row(db, plan["upload_id"])
-    assert storage.list_parts(upload.object_key, upload.store_upload_id) == {}
+    assert storage.list_parts(upload.object_key, upload.store_upload_id) == []
     assert upload.state is UploadState.OPEN
     again = client.put(plan["parts"][0]["url"], content=data, headers=world.agency.headers)
     assert again.status_code == 200
