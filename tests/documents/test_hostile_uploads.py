@@ -466,3 +466,36 @@ def test_an_upload_can_be_aborted_once(
     assert again.status_code == 409
     late_part = client.put(plan["parts"][0]["url"], content=PDF, headers=world.agency.headers)
     assert late_part.status_code == 409
+
+
+def test_a_retry_after_a_dropped_upload_is_not_answered_with_the_drop(
+    app: FastAPI, client: TestClient, world: World, request_id: str, db: Reader
+) -> None:
+    """The client retries with the same Idempotency-Key: nothing was stored, so it must run."""
+    body = multipart_head("retry.pdf") + PDF + b"x" * 200_000 + multipart_tail()
+    headers = {
+        "authorization": f"Bearer {world.agency.token}",
+        "content-type": f"multipart/form-data; boundary={BOUNDARY}",
+        "content-length": str(len(body)),
+        "idempotency-key": "upload-retry-1",
+    }
+    dropped = anyio.run(
+        partial(
+            drive,
+            app,
+            "POST",
+            f"/v1/requests/{request_id}/documents",
+            headers,
+            [body[:100_000]],
+            then_disconnect=True,
+        )
+    )
+    assert dropped.status == 499
+    retried = client.post(
+        f"/v1/requests/{request_id}/documents",
+        content=body,
+        headers={k: v for k, v in headers.items() if k != "authorization"} | world.agency.headers,
+    )
+    assert retried.status_code == 201, retried.text
+    assert "idempotent-replayed" not in retried.headers
+    assert len(db.all(select(Document))) == 1
