@@ -74,6 +74,7 @@ POLICY: dict[str, Rule] = {
     "create_upload": Rule(Scope.DOCUMENTS_WRITE),
     "upload_part": Rule(Scope.DOCUMENTS_WRITE),
     "complete_upload": Rule(Scope.DOCUMENTS_WRITE),
+    "abort_upload": Rule(Scope.DOCUMENTS_WRITE),
     "get_document": Rule(Scope.DOCUMENTS_READ),
     "download_document": Rule(Scope.DOCUMENTS_READ),
     # audit

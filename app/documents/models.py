@@ -38,6 +38,8 @@ class UploadState(StrEnum):
     OPEN = "open"
     COMPLETED = "completed"
     ABORTED = "aborted"
+    # Claimed by one completion, which assembles and verifies it outside any transaction.
+    COMPLETING = "completing"
 
 
 class Upload(Base):

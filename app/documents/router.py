@@ -1,13 +1,18 @@
 from __future__ import annotations
 
+import contextlib
+import logging
 import uuid
+from collections.abc import Iterator
 from functools import partial
 from typing import Annotated, Any
 
 import anyio
 from anyio import to_thread
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
+from sqlalchemy.orm import Session
+from starlette.requests import ClientDisconnect
 
 from app.audit import chain as audit
 from app.auth.deps import authorize
@@ -15,6 +20,7 @@ from app.auth.principal import Principal
 from app.core.deps import DbSession, State
 from app.core.errors import InvalidContent, PayloadTooLarge, UnsupportedMediaType, error_responses
 from app.documents import service
+from app.documents.errors import TOO_LARGE, ClientDisconnected, problem_for
 from app.documents.models import Document
 from app.documents.multipart import MultipartError, boundary_of, open_file_field
 from app.documents.read_ahead import consume_in_thread
@@ -27,9 +33,9 @@ from app.documents.schemas import (
     UploadRead,
 )
 from app.documents.sniff import SNIFF_BYTES
-from app.requests import service as requests
-from app.storage import EmptyObject, ObjectTooLarge, StorageError, content_disposition
+from app.storage import StorageError, content_disposition
 
+logger = logging.getLogger("jtai.documents")
 router = APIRouter(prefix="/v1", tags=["documents"])
 
 MULTIPART_DOC = {
@@ -48,17 +54,6 @@ MULTIPART_DOC = {
 }
 
 
-TOO_LARGE = "The file is larger than the exchange accepts."
-
-
-def _storage_error(exc: StorageError) -> Exception:
-    if isinstance(exc, ObjectTooLarge):
-        return PayloadTooLarge(TOO_LARGE, code="file_too_large")
-    if isinstance(exc, EmptyObject):
-        return InvalidContent("The file is empty.", code="empty_file")
-    return exc
-
-
 def _audit_document(session: Any, principal: Principal, action: str, document: Document) -> None:
     audit.record(
         session,
@@ -71,11 +66,37 @@ def _audit_document(session: Any, principal: Principal, action: str, document: D
     )
 
 
+@contextlib.contextmanager
+def _answered_as_problems(action: str) -> Iterator[None]:
+    """A client that goes away mid-body, or a store that fails, is a problem response with
+    fixed wording: never a 500, a traceback or a store's own words (its upload id)."""
+    try:
+        yield
+    except ClientDisconnect:
+        logger.info("client disconnected", extra={"during": action})
+        raise ClientDisconnected(f"The client disconnected during the {action}.") from None
+    except StorageError as exc:
+        raise problem_for(exc) from None
+
+
+async def _end_transaction(session: Session) -> None:
+    # The checks are done and the body may take minutes: no transaction (on SQLite, the
+    # database's write lock) is held while it arrives. The write re-checks afresh.
+    await to_thread.run_sync(session.commit)
+
+
+def _declared_length(request: Request) -> int | None:
+    try:
+        return int(request.headers["content-length"])
+    except (KeyError, ValueError):
+        return None
+
+
 @router.post(
     "/requests/{request_id}/documents",
     response_model=DocumentRead,
     status_code=201,
-    responses=error_responses(401, 403, 404, 409, 413, 415, 422),
+    responses=error_responses(401, 403, 404, 409, 413, 415, 422, 503),
     openapi_extra=MULTIPART_DOC,
     summary="Upload a document against a request (multipart field 'file', streamed)",
 )
@@ -86,11 +107,12 @@ async def upload_document(
     state: State,
     principal: Principal = authorize("upload_document"),
 ) -> DocumentRead:
-    asked = await to_thread.run_sync(requests.get_request, session, principal, request_id)
-    await to_thread.run_sync(service.check_may_upload, session, principal, asked)
+    asked = await to_thread.run_sync(service.writable_request, session, principal, request_id)
+    await _end_transaction(session)
     try:
         boundary = boundary_of(request.headers.get("content-type"))
-        stream = await open_file_field(request.stream(), boundary, SNIFF_BYTES)
+        with _answered_as_problems("upload"):
+            stream = await open_file_field(request.stream(), boundary, SNIFF_BYTES)
     except MultipartError as exc:
         raise UnsupportedMediaType(str(exc), code="multipart_required") from None
     if not stream.head:
@@ -104,14 +126,19 @@ async def upload_document(
         content_type=media_type,
     )
     try:
-        stored = await consume_in_thread(stream.head, stream.rest, put)
-    except StorageError as exc:
-        raise _storage_error(exc) from None
+        with _answered_as_problems("upload"):
+            stored = await consume_in_thread(stream.head, stream.rest, put)
     except MultipartError as exc:
         raise InvalidContent(str(exc), code="broken_multipart") from None
     try:
         document = await to_thread.run_sync(
-            service.record_document, session, asked, principal, stored, stream.filename, media_type
+            service.publish_streamed,
+            session,
+            principal,
+            request_id,
+            stored,
+            stream.filename,
+            media_type,
         )
     except BaseException:
         # Nothing half-written stays: the row failed, so the object goes too.
@@ -126,7 +153,7 @@ async def upload_document(
     "/requests/{request_id}/uploads",
     response_model=UploadRead,
     status_code=201,
-    responses=error_responses(401, 403, 404, 409, 413, 422),
+    responses=error_responses(401, 403, 404, 409, 413, 422, 503),
     summary="Start a large upload: part URLs that go straight to the store",
 )
 def create_upload(
@@ -136,19 +163,24 @@ def create_upload(
     state: State,
     principal: Principal = authorize("create_upload"),
 ) -> UploadRead:
-    asked = requests.get_request(session, principal, request_id)
-    service.check_may_upload(session, principal, asked)
+    asked = service.writable_request(session, principal, request_id)
     if body.size > state.settings.max_upload_bytes:
         raise PayloadTooLarge(TOO_LARGE, code="file_too_large")
     wanted = service.NewUpload(body.filename, body.size, body.sha256)
     upload = service.create_upload(
         session, state.storage, asked, principal, wanted, state.settings.upload_ttl_seconds
     )
+    parts_expire_at = service.part_urls_expire_at(upload)
     return UploadRead(
         upload_id=upload.id,
         part_size=upload.part_size,
         parts=[
-            UploadPart(part_number=n, url=service.part_url(state.storage, upload, n))
+            UploadPart(
+                part_number=n,
+                size=service.planned_part_size(upload, n),
+                url=service.part_url(state.storage, upload, n),
+                expires_at=parts_expire_at,
+            )
             for n in range(1, service.part_count(upload) + 1)
         ],
         expires_at=upload.expires_at,
@@ -159,7 +191,7 @@ def create_upload(
 @router.put(
     "/uploads/{upload_id}/parts/{part_number}",
     response_model=PartStored,
-    responses=error_responses(401, 403, 404, 409, 413, 422),
+    responses=error_responses(401, 403, 404, 409, 413, 422, 503),
     summary="Send one part of an upload through the API (stores without presigned URLs)",
 )
 async def upload_part(
@@ -170,20 +202,18 @@ async def upload_part(
     state: State,
     principal: Principal = authorize("upload_part"),
 ) -> PartStored:
-    upload = await to_thread.run_sync(service.get_open_upload, session, principal, upload_id)
-    if not 1 <= part_number <= service.part_count(upload):
-        raise InvalidContent("No such part of this upload.", code="invalid_part_number")
-    put = partial(
-        state.storage.put_part,
-        upload.object_key,
-        upload.store_upload_id,
+    part = await to_thread.run_sync(
+        service.writable_part,
+        session,
+        principal,
+        upload_id,
         part_number,
-        max_bytes=upload.part_size,
+        _declared_length(request),
     )
-    try:
-        etag = await consume_in_thread(b"", request.stream().__aiter__(), put)
-    except StorageError as exc:
-        raise _storage_error(exc) from None
+    await _end_transaction(session)
+    store = partial(service.store_part, state.storage, part)
+    with _answered_as_problems("part upload"):
+        etag = await consume_in_thread(b"", request.stream().__aiter__(), store)
     return PartStored(part_number=part_number, etag=etag)
 
 
@@ -191,7 +221,7 @@ async def upload_part(
     "/uploads/{upload_id}/complete",
     response_model=DocumentRead,
     status_code=201,
-    responses=error_responses(401, 403, 404, 409, 415, 422),
+    responses=error_responses(401, 403, 404, 409, 415, 422, 503),
     summary="Assemble an upload, verify its size and SHA-256, and publish the document",
 )
 def complete_upload(
@@ -201,16 +231,27 @@ def complete_upload(
     state: State,
     principal: Principal = authorize("complete_upload"),
 ) -> DocumentRead:
-    upload = service.get_open_upload(session, principal, upload_id)
-    asked = requests.get_request(session, principal, upload.request_id)
-    service.check_may_upload(session, principal, asked)
     parts = [(part.part_number, part.etag) for part in body.parts]
-    try:
-        document = service.complete_upload(session, state.storage, upload, asked, principal, parts)
-    except StorageError as exc:
-        raise InvalidContent(f"The store refused the parts: {exc}", code="invalid_parts") from None
+    document = service.complete_upload(session, state.storage, principal, upload_id, parts)
     _audit_document(session, principal, "document.uploaded", document)
     return DocumentRead.model_validate(document)
+
+
+@router.delete(
+    "/uploads/{upload_id}",
+    status_code=204,
+    response_class=Response,
+    responses=error_responses(401, 403, 404, 409),
+    summary="Give up an open upload: the parts sent are discarded",
+)
+def abort_upload(
+    upload_id: uuid.UUID,
+    session: DbSession,
+    state: State,
+    principal: Principal = authorize("abort_upload"),
+) -> Response:
+    service.abort_upload(session, state.storage, principal, upload_id)
+    return Response(status_code=204)
 
 
 @router.get(

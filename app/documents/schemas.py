@@ -36,8 +36,10 @@ class UploadCreate(BaseModel):
 
 class UploadPart(BaseModel):
     part_number: int
+    size: int = Field(description="The part's exact size: any other is refused")
     method: Literal["PUT"] = "PUT"
     url: str = Field(description="Presigned store URL, or the API's own part endpoint")
+    expires_at: datetime = Field(description="After this the URL takes no bytes (15 minutes)")
 
 
 class UploadRead(BaseModel):

@@ -165,10 +165,14 @@ def _stale(record: IdempotencyRecord, now: Any) -> bool:
     return age > RETENTION or (record.state != "done" and age > ABANDONED)
 
 
+CLIENT_CLOSED_REQUEST = 499
+
+
 def _settle(factory: Any, client_id: uuid.UUID, key: str, captured: _Captured) -> None:
     """Keep answers the client should see again; forget failures so a retry can run."""
     with factory() as session:
-        if captured.status == 0 or captured.status >= 500:
+        # 499: the client went away mid-request, so nobody saw an answer and its retry must run.
+        if captured.status in (0, CLIENT_CLOSED_REQUEST) or captured.status >= 500:
             session.execute(
                 delete(IdempotencyRecord).where(
                     IdempotencyRecord.client_id == client_id, IdempotencyRecord.key == key

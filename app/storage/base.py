@@ -71,7 +71,14 @@ class ObjectNotFound(StorageError):
 
 
 class UploadNotFound(StorageError):
-    """No open multipart upload with that id for that key (never started, aborted or done)."""
+    """No open multipart upload with that id for that key (never started, aborted or done).
+
+    The message names the key, never the store's upload id: that id is the store's own
+    handle on the parts, and messages travel further than the code that raised them.
+    """
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"no open multipart upload for {key[:80]!r}")
 
 
 class InvalidParts(StorageError):
@@ -87,6 +94,14 @@ class StoredObject:
     key: str
     size: int
     sha256: str
+
+
+class StoredPart(NamedTuple):
+    """A part the store holds for an open upload: its number, bare ETag and size in bytes."""
+
+    number: int
+    etag: str
+    size: int
 
 
 class OpenUpload(NamedTuple):
@@ -147,8 +162,11 @@ class Storage(Protocol):
         """Open a multipart upload and return its upload id."""
         ...
 
-    def presign_part(self, key: str, upload_id: str, part_number: int, expires: timedelta) -> str:
-        """A URL the client PUTs one part's bytes to; raises ``NotSupported`` if unavailable."""
+    def presign_part(
+        self, key: str, upload_id: str, part_number: int, expires: timedelta, *, size: int
+    ) -> str:
+        """A URL the client PUTs exactly ``size`` bytes of one part to (the length is signed,
+        so the store refuses any other); raises ``NotSupported`` if unavailable."""
         ...
 
     def put_part(
@@ -167,6 +185,14 @@ class Storage(Protocol):
         self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
     ) -> None:
         """Assemble the object from (part_number, etag) pairs, in ascending part order."""
+        ...
+
+    def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
+        """The parts stored so far, by part number; ``UploadNotFound`` if the upload is gone.
+
+        A part sent again may still be listed beside its replacement (SeaweedFS lists both,
+        S3 only the latest): identify a part by its number and ETag together.
+        """
         ...
 
     def abort_multipart(self, key: str, upload_id: str) -> None:
@@ -193,6 +219,12 @@ def validate_part_number(part_number: int) -> int:
     if not 1 <= part_number <= MAX_PART_NUMBER:
         raise InvalidParts(f"part number must be 1..{MAX_PART_NUMBER}, got {part_number}")
     return part_number
+
+
+def validate_part_size(size: int) -> int:
+    if not 1 <= size <= MAX_PART_BYTES:
+        raise InvalidParts(f"a part has 1..{MAX_PART_BYTES} bytes, not {size}")
+    return size
 
 
 def validate_part_list(parts: Sequence[tuple[int, str]]) -> None:

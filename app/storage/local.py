@@ -39,6 +39,7 @@ from app.storage.base import (
     ObjectNotFound,
     OpenUpload,
     StoredObject,
+    StoredPart,
     UploadNotFound,
     hash_stream,
     normalise_etag,
@@ -51,6 +52,7 @@ from app.storage.base import (
 FILE_MODE = PRIVATE_FILE_MODE
 DIR_MODE = PRIVATE_DIR_MODE
 _UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
+_PART_FILE = re.compile(r"(?P<number>[0-9]{5})\.(?P<etag>[0-9a-f]{32})")
 _META = "meta.json"
 
 
@@ -134,7 +136,9 @@ class LocalStorage:
             handle.write(json.dumps(meta).encode())
         return upload_id
 
-    def presign_part(self, key: str, upload_id: str, part_number: int, expires: timedelta) -> str:
+    def presign_part(
+        self, key: str, upload_id: str, part_number: int, expires: timedelta, *, size: int
+    ) -> str:
         raise NotSupported("the local store has no presigned URLs; proxy parts via put_part")
 
     def put_part(
@@ -175,6 +179,16 @@ class LocalStorage:
                 with path.open("rb") as source:
                     shutil.copyfileobj(source, handle, READ_CHUNK_BYTES)
         shutil.rmtree(folder, ignore_errors=True)
+
+    def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
+        folder = self._upload_folder(key, upload_id)
+        found = []
+        for path in folder.iterdir():
+            named = _PART_FILE.fullmatch(path.name)
+            if named is not None:
+                size = path.stat().st_size
+                found.append(StoredPart(int(named["number"]), named["etag"], size))
+        return sorted(found)
 
     def abort_multipart(self, key: str, upload_id: str) -> None:
         validate_key(key)
@@ -219,11 +233,11 @@ class LocalStorage:
     def _upload_folder(self, key: str, upload_id: str) -> Path:
         validate_key(key)
         if not _UPLOAD_ID.fullmatch(upload_id):
-            raise UploadNotFound(upload_id)
+            raise UploadNotFound(key)
         folder = self._uploads_dir / upload_id
         meta = _read_meta(folder)
         if meta is None or meta.get("key") != key:
-            raise UploadNotFound(upload_id)
+            raise UploadNotFound(key)
         return folder
 
     def _part_file(self, folder: Path, part_number: int, etag: str) -> Path:

@@ -37,14 +37,17 @@ from app.storage.base import (
     PiecesReader,
     StorageError,
     StoredObject,
+    StoredPart,
     UploadNotFound,
     content_disposition,
     hash_stream,
+    normalise_etag,
     require_aware,
     split_into_parts,
     validate_key,
     validate_part_list,
     validate_part_number,
+    validate_part_size,
 )
 
 if TYPE_CHECKING:
@@ -191,7 +194,9 @@ class S3Storage:
             )
         return created["UploadId"]
 
-    def presign_part(self, key: str, upload_id: str, part_number: int, expires: timedelta) -> str:
+    def presign_part(
+        self, key: str, upload_id: str, part_number: int, expires: timedelta, *, size: int
+    ) -> str:
         validate_key(key)
         validate_part_number(part_number)
         params = {
@@ -199,6 +204,9 @@ class S3Storage:
             "Key": key,
             "UploadId": upload_id,
             "PartNumber": part_number,
+            # Signed (X-Amz-SignedHeaders=content-length;host): the store refuses a body of
+            # any other length, so a URL planned for 10 bytes cannot take 64 MiB.
+            "ContentLength": validate_part_size(size),
         }
         return self._presign("upload_part", params, expires)
 
@@ -216,7 +224,7 @@ class S3Storage:
         # UploadPart needs a length up front; spooling keeps a large part off the heap.
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES) as spool:
             size = _spool(chunks, spool, max_bytes)
-            with _errors(key, upload_id):
+            with _errors(key):
                 uploaded = self._client.upload_part(
                     Bucket=self.bucket,
                     Key=key,
@@ -235,7 +243,7 @@ class S3Storage:
         listed: list[CompletedPartTypeDef] = [
             {"PartNumber": number, "ETag": etag} for number, etag in parts
         ]
-        with _errors(key, upload_id):
+        with _errors(key):
             self._client.complete_multipart_upload(
                 Bucket=self.bucket,
                 Key=key,
@@ -243,10 +251,23 @@ class S3Storage:
                 MultipartUpload={"Parts": listed},
             )
 
+    def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
+        validate_key(key)
+        found = []
+        with _errors(key):
+            pages = self._client.get_paginator("list_parts").paginate(
+                Bucket=self.bucket, Key=key, UploadId=upload_id
+            )
+            for page in pages:
+                for part in page.get("Parts", []):
+                    etag = normalise_etag(part["ETag"])
+                    found.append(StoredPart(part["PartNumber"], etag, part["Size"]))
+        return sorted(found)
+
     def abort_multipart(self, key: str, upload_id: str) -> None:
         validate_key(key)
         try:
-            with _errors(key, upload_id):
+            with _errors(key):
                 self._client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
         except UploadNotFound:
             return
@@ -323,7 +344,7 @@ class S3Storage:
             raise
 
     def _upload_part(self, key: str, upload_id: str, number: int, pieces: list[Chunk]) -> str:
-        with _errors(key, upload_id):
+        with _errors(key):
             uploaded = self._client.upload_part(
                 Bucket=self.bucket,
                 Key=key,
@@ -366,16 +387,19 @@ def _code(exc: ClientError) -> str:
 
 
 @contextlib.contextmanager
-def _errors(key: str, upload_id: str | None = None) -> Iterator[None]:
-    """Turn botocore errors into the storage layer's own, so callers need not know boto."""
+def _errors(key: str) -> Iterator[None]:
+    """Turn botocore errors into the storage layer's own, so callers need not know boto.
+
+    No message carries a multipart upload id, ours or one the store echoes back.
+    """
     try:
         yield
     except ClientError as exc:
         code = _code(exc)
         if code in _NO_UPLOAD:
-            raise UploadNotFound(upload_id or key) from exc
+            raise UploadNotFound(key) from exc
         if code in _BAD_PARTS:
-            raise InvalidParts(str(exc)) from exc
+            raise InvalidParts(f"the store refused the part list ({code})") from exc
         if code in _NOT_FOUND:
             raise ObjectNotFound(key) from exc
         raise StorageError(f"object store refused the request for {key!r}: {exc}") from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -16,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from app.core.config import Settings, StorageKind
-from app.documents.models import Document
+from app.documents.models import Document, Upload, UploadState
 from app.main import create_app
 from tests.conftest import Reader
 from tests.factories import PDF, Factory, World
@@ -134,3 +135,147 @@ def test_a_lying_upload_is_deleted_from_the_store(
 
 def test_readiness_checks_the_bucket(s3_client: TestClient) -> None:
     assert s3_client.get("/readyz").json()["checks"]["storage"] is True
+
+
+def _plan(s3_client: TestClient, s3_app: FastAPI, world: World, data: bytes) -> Any:
+    started = s3_client.post(
+        f"/v1/requests/{_request(s3_app, world)}/uploads",
+        json={
+            "filename": "scan.pdf",
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        },
+        headers=world.agency.headers,
+    )
+    assert started.status_code == 201, started.json()
+    return started.json()
+
+
+def _store_upload(db: Reader, plan: Any) -> Upload:
+    (upload,) = db.all(select(Upload).where(Upload.id == uuid.UUID(plan["upload_id"])))
+    return upload
+
+
+def _bucket_holds(seaweed_client: Any, s3_app: FastAPI) -> tuple[int, int]:
+    bucket = s3_app.state.jtai.settings.s3_bucket
+    objects = seaweed_client.list_objects_v2(Bucket=bucket).get("KeyCount", 0)
+    uploads = len(seaweed_client.list_multipart_uploads(Bucket=bucket).get("Uploads", []))
+    return objects, uploads
+
+
+def test_a_plans_part_url_takes_only_its_size_for_15_minutes(
+    s3_client: TestClient, s3_app: FastAPI, world: World, db: Reader, seaweed_client: Any
+) -> None:
+    plan = _plan(s3_client, s3_app, world, PDF)
+    (part,) = plan["parts"]
+    assert part["size"] == len(PDF)
+    assert "X-Amz-Expires=900" in part["url"]
+    assert httpx.put(part["url"], content=PDF + b"x" * (64 * 1024 * 1024)).status_code == 403
+    assert httpx.put(part["url"], content=PDF[:-1]).status_code == 403
+    upload = _store_upload(db, plan)
+    parts = seaweed_client.list_parts(
+        Bucket=s3_app.state.jtai.settings.s3_bucket,
+        Key=upload.object_key,
+        UploadId=upload.store_upload_id,
+    )
+    assert parts.get("Parts", []) == []
+
+
+def test_completion_refuses_a_part_of_another_size_and_discards_the_upload(
+    s3_client: TestClient, s3_app: FastAPI, world: World, db: Reader, seaweed_client: Any
+) -> None:
+    plan = _plan(s3_client, s3_app, world, PDF)
+    upload = _store_upload(db, plan)
+    # Sent with the store's own credentials, as through a store that ignored the signed length.
+    sent = seaweed_client.upload_part(
+        Bucket=s3_app.state.jtai.settings.s3_bucket,
+        Key=upload.object_key,
+        UploadId=upload.store_upload_id,
+        PartNumber=1,
+        Body=PDF + b"x" * 1000,
+    )
+    done = s3_client.post(
+        plan["complete_url"],
+        json={"parts": [{"part_number": 1, "etag": sent["ETag"]}]},
+        headers=world.agency.headers,
+    )
+    assert done.status_code == 422
+    assert done.json()["code"] == "part_size_mismatch"
+    assert done.json()["errors"][0]["field"] == "body.parts[0]"
+    expected = f"part 1 has {len(PDF) + 1000} bytes; the upload's plan says {len(PDF)}"
+    assert done.json()["errors"][0]["message"] == expected
+    assert _store_upload(db, plan).state is UploadState.ABORTED
+    assert _bucket_holds(seaweed_client, s3_app) == (0, 0)
+    assert db.all(select(Document)) == []
+
+
+def test_racing_completions_on_s3_publish_one_document(
+    s3_client: TestClient, s3_app: FastAPI, world: World, db: Reader, seaweed_client: Any
+) -> None:
+    data = PDF + b"R" * 4000
+    plan = _plan(s3_client, s3_app, world, data)
+    sent = httpx.put(plan["parts"][0]["url"], content=data)
+    parts = {"parts": [{"part_number": 1, "etag": sent.headers["etag"]}]}
+    racers = 8
+    start = threading.Barrier(racers)
+    results: list[Any] = []
+
+    def complete() -> None:
+        start.wait()
+        results.append(
+            s3_client.post(plan["complete_url"], json=parts, headers=world.agency.headers)
+        )
+
+    threads = [threading.Thread(target=complete) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(r.status_code for r in results) == [201] + [409] * (racers - 1)
+    assert len(db.all(select(Document))) == 1
+    assert _bucket_holds(seaweed_client, s3_app) == (1, 0)
+
+
+def test_s3_errors_never_show_the_stores_upload_id(
+    s3_client: TestClient, s3_app: FastAPI, world: World, db: Reader, seaweed_client: Any
+) -> None:
+    plan = _plan(s3_client, s3_app, world, PDF)
+    sent = httpx.put(plan["parts"][0]["url"], content=PDF)
+    parts = {"parts": [{"part_number": 1, "etag": sent.headers["etag"]}]}
+    upload = _store_upload(db, plan)
+    bucket = s3_app.state.jtai.settings.s3_bucket
+    seaweed_client.abort_multipart_upload(
+        Bucket=bucket, Key=upload.object_key, UploadId=upload.store_upload_id
+    )
+    api_part = f"/v1/uploads/{plan['upload_id']}/parts/1"
+
+    lost = [
+        s3_client.put(api_part, content=PDF, headers=world.agency.headers),
+        s3_client.post(plan["complete_url"], json=parts, headers=world.agency.headers),
+    ]
+    for response in lost:
+        assert response.status_code == 409, response.json()
+        assert response.json()["code"] == "upload_closed"
+        assert upload.store_upload_id not in response.text
+
+    second = _plan(s3_client, s3_app, world, PDF)
+    second_upload = _store_upload(db, second)
+    empty_bucket(seaweed_client, bucket)
+    seaweed_client.delete_bucket(Bucket=bucket)  # the store fails under us
+    try:
+        down = [
+            s3_client.put(
+                f"/v1/uploads/{second['upload_id']}/parts/1",
+                content=PDF,
+                headers=world.agency.headers,
+            ),
+            s3_client.post(second["complete_url"], json=parts, headers=world.agency.headers),
+        ]
+    finally:
+        s3_app.state.jtai.storage.ensure_bucket()
+    for response in down:
+        assert response.status_code == 503, response.json()
+        assert response.json()["code"] == "storage_unavailable"
+        assert second_upload.store_upload_id not in response.text
+        assert bucket not in response.text

@@ -344,6 +344,10 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
         # The caller's own upload gets through to verification; no parts were sent: 422.
         _ok_for({"agency": 422, "other_area_agency": 404}),
     ),
+    "abort_upload": (
+        Call("DELETE", lambda w, f: _open_upload(w, f)),
+        _ok_for({"agency": 204, "other_area_agency": 404}),
+    ),
     "get_document": (
         Call("GET", lambda w, f: f"/v1/documents/{_council_document(w, f)}"),
         _ok_for({"lead": 200, "inspector": 200, "agency": 200, "operator": 403}, default=404),

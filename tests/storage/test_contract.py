@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import os
 import stat
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,10 +26,11 @@ from app.storage import (
     ObjectTooLarge,
     S3Storage,
     Storage,
+    StorageError,
     UploadNotFound,
     content_disposition,
 )
-from app.storage.base import MIN_PART_BYTES, READ_CHUNK_BYTES, KiB
+from app.storage.base import MAX_PART_BYTES, MIN_PART_BYTES, READ_CHUNK_BYTES, KiB
 from tests.storage.seaweed import SeaweedS3
 
 if TYPE_CHECKING:
@@ -322,6 +324,47 @@ def test_unknown_upload_is_reported(storage: Storage) -> None:
         storage.put_part(key, "0" * 32, 1, [b"x"])
     with pytest.raises(UploadNotFound):
         storage.complete_multipart(key, "0" * 32, [(1, '"' + "0" * 32 + '"')])
+    with pytest.raises(UploadNotFound):
+        storage.list_parts(key, "0" * 32)
+
+
+def test_errors_never_name_the_stores_upload_id(storage: Storage) -> None:
+    key = _key()
+    upload_id = storage.start_multipart(key, "application/pdf")
+    storage.abort_multipart(key, upload_id)
+    failures = [
+        lambda: storage.put_part(key, upload_id, 1, [b"x"]),
+        lambda: storage.complete_multipart(key, upload_id, [(1, '"' + "0" * 32 + '"')]),
+        lambda: storage.list_parts(key, upload_id),
+    ]
+    for failing in failures:
+        with pytest.raises(UploadNotFound) as raised:
+            failing()
+        assert upload_id not in str(raised.value)
+    live = storage.start_multipart(key, "application/pdf")
+    # SeaweedFS says NoSuchUpload for an upload with no parts yet, the local store InvalidPart.
+    with pytest.raises(StorageError) as refused:
+        storage.complete_multipart(key, live, [(1, '"' + "0" * 32 + '"')])
+    assert live not in str(refused.value)
+    storage.abort_multipart(key, live)
+
+
+def test_list_parts_gives_each_stored_parts_etag_and_size(storage: Storage) -> None:
+    key = _key()
+    upload_id = storage.start_multipart(key, "application/pdf")
+    assert storage.list_parts(key, upload_id) == []
+    storage.put_part(key, upload_id, 2, [b"stale"])
+    etag2 = storage.put_part(key, upload_id, 2, _chunks(_data(3000), 1000))
+    etag1 = storage.put_part(key, upload_id, 1, [b"a" * 10])
+
+    listed = storage.list_parts(key, upload_id)
+
+    # SeaweedFS still lists the replaced copy of part 2 as well; S3 and the folder do not.
+    assert {(1, etag1.strip('"'), 10), (2, etag2.strip('"'), 3000)} <= set(listed)
+    assert [part.number for part in listed] == sorted(part.number for part in listed)
+    if isinstance(storage, LocalStorage):
+        assert len(listed) == 2
+    storage.abort_multipart(key, upload_id)
 
 
 def test_abort_and_list_open_multipart(storage: Storage, leftovers: Leftovers) -> None:
@@ -363,7 +406,7 @@ def test_presigned_multipart_flow(s3_storage: S3Storage, seaweed_client: S3Clien
 
     parts = []
     for number, body in enumerate([first, second], start=1):
-        url = s3_storage.presign_part(key, upload_id, number, timedelta(minutes=5))
+        url = s3_storage.presign_part(key, upload_id, number, timedelta(minutes=5), size=len(body))
         response = httpx.put(url, content=body)
         assert response.status_code == 200, response.text
         parts.append((number, response.headers["ETag"]))
@@ -377,10 +420,50 @@ def test_presigned_multipart_flow(s3_storage: S3Storage, seaweed_client: S3Clien
 def test_presigned_part_url_is_bound_to_its_part(s3_storage: S3Storage) -> None:
     key = _key()
     upload_id = s3_storage.start_multipart(key, "application/pdf")
-    url = s3_storage.presign_part(key, upload_id, 1, timedelta(minutes=5))
+    url = s3_storage.presign_part(key, upload_id, 1, timedelta(minutes=5), size=1)
 
     tampered = url.replace("partNumber=1", "partNumber=2")
     assert httpx.put(tampered, content=b"x").status_code == 403
+    s3_storage.abort_multipart(key, upload_id)
+
+
+@pytest.mark.s3
+def test_presigned_part_url_takes_only_its_planned_size(s3_storage: S3Storage) -> None:
+    """The length is signed into the URL, and the real store holds a client to it."""
+    key = _key()
+    upload_id = s3_storage.start_multipart(key, "application/pdf")
+    url = s3_storage.presign_part(key, upload_id, 1, timedelta(minutes=5), size=10)
+    assert "content-length" in url.split("X-Amz-SignedHeaders=")[1].split("&")[0]
+
+    for wrong in (b"x" * 11, b"x" * 9, b"x" * (1024 * KiB)):
+        assert httpx.put(url, content=wrong).status_code == 403
+    chunked = httpx.put(url, content=iter([b"x" * 10]))  # no length declared at all
+    assert chunked.status_code == 403
+    assert s3_storage.list_parts(key, upload_id) == []
+
+    assert httpx.put(url, content=b"x" * 10).status_code == 200
+    assert [(p.number, p.size) for p in s3_storage.list_parts(key, upload_id)] == [(1, 10)]
+    s3_storage.abort_multipart(key, upload_id)
+
+
+@pytest.mark.s3
+def test_presigned_part_url_expires(s3_storage: S3Storage) -> None:
+    key = _key()
+    upload_id = s3_storage.start_multipart(key, "application/pdf")
+    url = s3_storage.presign_part(key, upload_id, 1, timedelta(seconds=1), size=4)
+    time.sleep(2.1)  # the signature's own clock: the store must refuse it now
+    assert httpx.put(url, content=b"late").status_code == 403
+    assert s3_storage.list_parts(key, upload_id) == []
+    s3_storage.abort_multipart(key, upload_id)
+
+
+@pytest.mark.s3
+def test_presigned_part_size_must_be_a_part_size(s3_storage: S3Storage) -> None:
+    key = _key()
+    upload_id = s3_storage.start_multipart(key, "application/pdf")
+    for size in (0, -1, MAX_PART_BYTES + 1):
+        with pytest.raises(InvalidParts):
+            s3_storage.presign_part(key, upload_id, 1, timedelta(minutes=5), size=size)
     s3_storage.abort_multipart(key, upload_id)
 
 
@@ -415,7 +498,7 @@ def test_local_store_has_no_presigned_urls(local_storage: LocalStorage) -> None:
     upload_id = local_storage.start_multipart(key, "text/plain")
     assert local_storage.supports_presign is False
     with pytest.raises(NotSupported):
-        local_storage.presign_part(key, upload_id, 1, timedelta(minutes=5))
+        local_storage.presign_part(key, upload_id, 1, timedelta(minutes=5), size=1)
     with pytest.raises(NotSupported):
         local_storage.presign_get(key, timedelta(minutes=5), "a.pdf")
 
