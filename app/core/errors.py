@@ -218,7 +218,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         415: "Unsupported media type",
         422: "Invalid content; `errors` names each problem",
         428: "A change to an existing object must send If-Match with the version it is based on",
-        503: "Busy; retry after the number of seconds in Retry-After",
+        503: "Temporarily unavailable (busy, or the object store failing); retry later",
     }
     return {
         status: {
