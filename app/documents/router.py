@@ -28,7 +28,7 @@ from app.documents.schemas import (
 )
 from app.documents.sniff import SNIFF_BYTES
 from app.requests import service as requests
-from app.storage import EmptyObject, ObjectTooLarge, StorageError, content_disposition
+from app.storage import EmptyObject, ObjectTooLarge, StorageError, download_headers
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 
@@ -90,9 +90,12 @@ async def upload_document(
     await to_thread.run_sync(service.check_may_upload, session, principal, asked)
     try:
         boundary = boundary_of(request.headers.get("content-type"))
-        stream = await open_file_field(request.stream(), boundary, SNIFF_BYTES)
     except MultipartError as exc:
         raise UnsupportedMediaType(str(exc), code="multipart_required") from None
+    try:
+        stream = await open_file_field(request.stream(), boundary, SNIFF_BYTES)
+    except MultipartError as exc:
+        raise InvalidContent(str(exc), code="broken_multipart") from None
     if not stream.head:
         raise InvalidContent("The file is empty.", code="empty_file")
     media_type = service.sniff_or_refuse(stream.head, stream.filename)
@@ -256,10 +259,5 @@ def download_document(
     return StreamingResponse(
         state.storage.open_stream(document.object_key),
         media_type=document.media_type,
-        headers={
-            "Content-Disposition": content_disposition(document.filename),
-            "Content-Length": str(document.size),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "no-store",
-        },
+        headers={**download_headers(document.filename), "Content-Length": str(document.size)},
     )

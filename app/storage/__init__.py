@@ -16,6 +16,7 @@ from app.storage.base import (
     StoredObject,
     UploadNotFound,
     content_disposition,
+    download_headers,
     validate_key,
 )
 from app.storage.local import LocalStorage
@@ -37,6 +38,7 @@ __all__ = [
     "UploadNotFound",
     "build_storage",
     "content_disposition",
+    "download_headers",
     "validate_key",
 ]
 
