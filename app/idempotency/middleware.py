@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import anyio
 from anyio import to_thread
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -158,7 +159,10 @@ class IdempotencyMiddleware:
                 scope.get("endpoint"),
                 _subject(scope.get("path_params", {})),
             )
-            await to_thread.run_sync(self._settle, request, outcome)
+            # Shielded: a client that hung up must not leave the key "in progress" for 15
+            # minutes, refusing its own retries.
+            with anyio.CancelScope(shield=True):
+                await to_thread.run_sync(self._settle, request, outcome)
 
     def _session(self) -> Session:
         factory: sessionmaker[Session] = self.state_getter().session_factory

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from app.auth.roles import Role
 from app.documents.models import Document
+from app.idempotency.models import IdempotencyRecord
 from app.organisations.kinds import OrganisationKind
 from app.organisations.models import Organisation
 from tests.conftest import Reader
@@ -250,3 +251,52 @@ def test_a_refusal_before_the_body_was_read_is_not_kept(
     assert retry.status_code == 201, retry.text
     assert "idempotent-replayed" not in retry.headers
     assert len(db.all(select(Document))) == 1
+
+
+def test_a_client_that_hangs_up_leaves_no_key_in_progress(
+    app: FastAPI, agency_request: tuple[Any, Any], db: Reader
+) -> None:
+    """The request is cancelled mid-body; the key must not then refuse the retry for minutes."""
+    world, request_id = agency_request
+    body = _form(PDF + b"%" + b"x" * 100_000 + b"\n", "gone")
+    headers = {
+        **world.agency.headers,
+        "Idempotency-Key": "hung-up",
+        "Content-Type": "multipart/form-data; boundary=gone",
+    }
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "server": ("jtai", 80),
+        "client": ("127.0.0.1", 1234),
+        "path": f"/v1/requests/{request_id}/documents",
+        "raw_path": f"/v1/requests/{request_id}/documents".encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(name.lower().encode(), value.encode()) for name, value in headers.items()],
+    }
+
+    async def hang_up() -> None:
+        with anyio.CancelScope() as request_scope:
+            sent = False
+
+            async def receive() -> dict[str, Any]:
+                nonlocal sent
+                if not sent:
+                    sent = True
+                    return {"type": "http.request", "body": body[:20_000], "more_body": True}
+                request_scope.cancel()  # the connection is gone; the server cancels the app
+                await anyio.sleep_forever()
+                raise AssertionError("unreachable")
+
+            async def send(message: dict[str, Any]) -> None:
+                pass
+
+            await app(scope, receive, send)
+
+    anyio.run(hang_up)
+    assert db.all(select(IdempotencyRecord)) == []
+    assert db.all(select(Document)) == []
