@@ -15,6 +15,7 @@ from app.auth.principal import Principal
 from app.auth.schemas import Jwks, MeRead, OrganisationSummary, TokenResponse
 from app.core.deps import DbSession, State
 from app.core.errors import AppError, error_responses
+from app.idempotency.routes import not_replayable
 
 router = APIRouter(tags=["auth"])
 
@@ -68,9 +69,13 @@ def _credentials(
 @router.post(
     "/v1/auth/token",
     response_model=TokenResponse,
-    responses=error_responses(400, 401),
+    responses=error_responses(400, 401, 409),
     summary="Exchange client credentials for an access token",
     openapi_extra={"security": []},
+)
+@not_replayable(
+    "The first answer to this key held an access token, which is never kept for replay; "
+    "ask for a new token."
 )
 def issue_token(
     session: DbSession,

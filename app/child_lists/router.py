@@ -40,6 +40,7 @@ from app.core.errors import InvalidContent, ProblemItem, UnsupportedMediaType, e
 from app.core.pagination import PageParams, page_params
 from app.inspections.access import InspectionAccess, authorize_inspection
 from app.schedule.service import Clock
+from app.storage import download_headers
 
 router = APIRouter(prefix="/v1/inspections/{inspection_id}", tags=["child lists"])
 
@@ -260,7 +261,7 @@ def read_list(
         return StreamingResponse(
             csv_chunks(formatter, rows),
             media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+            headers=download_headers(f"{filename}.csv"),
         )
     query = _row_query(request, sort, descending)
     items, total = service.page(session, found, spec, query, paging.limit, paging.offset)
@@ -303,7 +304,7 @@ def _xlsx_download(
     return FileResponse(
         path,
         media_type=XLSX_MEDIA_TYPE,
-        filename=f"{filename}.xlsx",
+        headers=download_headers(f"{filename}.xlsx"),
         background=BackgroundTask(path.unlink, missing_ok=True),
     )
 
@@ -350,7 +351,7 @@ def get_list_template(
     return Response(
         build_template(theme, spec),
         media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{list_key}-template.xlsx"'},
+        headers=download_headers(f"{list_key}-template.xlsx"),
     )
 
 

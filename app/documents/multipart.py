@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from app.storage.base import Chunk
@@ -59,7 +60,12 @@ class FileFieldParser:
         )
 
     def feed(self, chunk: bytes) -> list[Chunk]:
-        self._parser.write(chunk)
+        try:
+            self._parser.write(chunk)
+        except MultipartParseError as exc:
+            # A bare CR in a part's header (say, in its file name) ends up here: the client's
+            # fault, answered as such, never a server error.
+            raise MultipartError(f"the form is malformed: {exc}") from None
         out, self.state.pending = self.state.pending, []
         return out
 

@@ -33,7 +33,7 @@ from app.documents.schemas import (
     UploadRead,
 )
 from app.documents.sniff import SNIFF_BYTES
-from app.storage import StorageError, content_disposition
+from app.storage import StorageError, download_headers
 
 logger = logging.getLogger("jtai.documents")
 router = APIRouter(prefix="/v1", tags=["documents"])
@@ -111,10 +111,13 @@ async def upload_document(
     await _end_transaction(session)
     try:
         boundary = boundary_of(request.headers.get("content-type"))
+    except MultipartError as exc:
+        raise UnsupportedMediaType(str(exc), code="multipart_required") from None
+    try:
         with _answered_as_problems("upload"):
             stream = await open_file_field(request.stream(), boundary, SNIFF_BYTES)
     except MultipartError as exc:
-        raise UnsupportedMediaType(str(exc), code="multipart_required") from None
+        raise InvalidContent(str(exc), code="broken_multipart") from None
     if not stream.head:
         raise InvalidContent("The file is empty.", code="empty_file")
     media_type = service.sniff_or_refuse(stream.head, stream.filename)
@@ -297,10 +300,5 @@ def download_document(
     return StreamingResponse(
         state.storage.open_stream(document.object_key),
         media_type=document.media_type,
-        headers={
-            "Content-Disposition": content_disposition(document.filename),
-            "Content-Length": str(document.size),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "no-store",
-        },
+        headers={**download_headers(document.filename), "Content-Length": str(document.size)},
     )

@@ -35,7 +35,14 @@ from app.core.errors import (
 )
 from app.documents.errors import problem_for, upload_closed
 from app.documents.models import Document, Upload, UploadState
-from app.documents.sniff import SNIFF_BYTES, sniff
+from app.documents.sniff import (
+    SNIFF_BYTES,
+    Finding,
+    active_content,
+    active_extension,
+    filename_problem,
+    sniff,
+)
 from app.inspections.models import Inspection, InspectionParticipant, InspectionStatus
 from app.inspections.service import may_see_agency_object
 from app.requests.models import DocumentRequest
@@ -136,11 +143,40 @@ def refuse_type(filename: str) -> UnsupportedMediaType:
     )
 
 
-def sniff_or_refuse(head: bytes, filename: str) -> str:
+def check_filename(filename: str, field: str) -> None:
+    """422 for a name that cannot be shown or kept as it is; 415 for one that runs code."""
+    if (problem := filename_problem(filename)) is not None:
+        raise InvalidContent(
+            problem,
+            code="invalid_filename",
+            errors=[ProblemItem(field=field, code="invalid_filename", message=problem)],
+        )
+    if (finding := active_extension(filename)) is not None:
+        raise _refuse_active(finding, filename, field)
+
+
+def _refuse_active(finding: Finding, filename: str, field: str) -> UnsupportedMediaType:
+    message = f"'{filename[:100]}' is refused. {finding.message}"
+    item = ProblemItem(field=field, code=finding.code, message=message, value=finding.value)
+    return UnsupportedMediaType(message, code=finding.code, errors=[item])
+
+
+def sniff_or_refuse(head: bytes, filename: str, field: str = "file.filename") -> str:
+    """The media type of an allowed document, after the name and content rules.
+
+    ``field`` names where the file name came from, for the problem's ``errors``.
+    """
+    check_filename(filename, field)
     media_type = sniff(head[:SNIFF_BYTES], filename)
     if media_type is None:
         raise refuse_type(filename)
+    if _is_text_type(media_type) and (finding := active_content(head)) is not None:
+        raise _refuse_active(finding, filename, field)
     return media_type
+
+
+def _is_text_type(media_type: str) -> bool:
+    return media_type.startswith("text/") or media_type == "message/rfc822"
 
 
 def _previous(
@@ -244,6 +280,7 @@ def create_upload(
     wanted: NewUpload,
     ttl_seconds: int,
 ) -> Upload:
+    check_filename(wanted.filename, "body.filename")  # before the store starts anything
     key, now = new_object_key(request.inspection_id), utcnow()
     try:
         store_upload_id = storage.start_multipart(key, "application/octet-stream")
@@ -473,7 +510,7 @@ def _assemble(
                 f"The assembled file has {size} bytes and SHA-256 {digest}; "
                 f"{upload.size} bytes and {upload.sha256} were declared."
             )
-        media_type = sniff_or_refuse(head, upload.filename)
+        media_type = sniff_or_refuse(head, upload.filename, "filename")
     except BaseException as exc:
         _discard(session, storage, upload)
         if isinstance(exc, StorageError):

@@ -2,13 +2,24 @@
 
 The same key with the same request replays the stored response; the same key with a
 different request is 422; a retry while the first is still running is 409. Keys live 24
-hours per client. Upload bodies are streamed, not buffered, so for them the request is
-recognised by path and declared length rather than by a hash of the bytes.
+hours per client. Beyond that:
+
+- A stored answer goes only to a token the app itself would accept: a disabled client's
+  token, or one issued before its secret was rotated, passes through to the app (401).
+- No body is buffered: it is hashed as it passes to the app (a multipart form as a form:
+  file names, fields and the SHA-256 of each part's bytes, see ``fingerprint``), so an
+  upload stays streamed. A retry is read to its end and hashed, never kept, before it is
+  answered: another file under the same key is 422 and never passes for the first. An answer
+  to a request whose body was not read whole is not kept (nothing was done with it), so a
+  retry of it simply runs again.
+- An answer that carries a secret (routes declare it, see ``routes``) is never stored; a
+  retry gets 409 ``not_replayable`` saying why.
+- Each record names the first ID in its path, so purging an inspection or disabling a client
+  deletes the answers about it (``service``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import uuid
@@ -16,22 +27,47 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import anyio
 from anyio import to_thread
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.auth.tokens import InvalidToken
+from app.auth.service import principal_for_token
+from app.auth.tokens import InvalidToken, TokenClaims
 from app.core.database import utcnow
 from app.core.errors import PROBLEM_MEDIA_TYPE
 from app.core.request_context import current_request_id
+from app.idempotency.fingerprint import BodyDigest
 from app.idempotency.models import IdempotencyRecord
+from app.idempotency.routes import not_replayable_reason
 
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
 RETENTION = timedelta(hours=24)
 ABANDONED = timedelta(minutes=15)  # an in-progress record older than this lost its process
-STREAMED_PATHS = (re.compile(r"^/v1/requests/[^/]+/documents$"),)
 REPLAYED_HEADERS = ("content-type", "location", "etag")
+PENDING = ""  # the fingerprint of a first request until its body has passed
+
+Refusal = tuple[int, str, str]  # status, code, detail
+IN_PROGRESS: Refusal = (
+    409,
+    "idempotency_request_in_progress",
+    "A request with this key is running.",
+)
+REUSED: Refusal = (422, "idempotency_key_reused", "This key was used for a different request.")
+
+
+@dataclass(frozen=True)
+class _Keyed:
+    """A POST that carries a key: whose and which."""
+
+    claims: TokenClaims
+    key: str
+
+    @property
+    def client_id(self) -> uuid.UUID:
+        return self.claims.subject
 
 
 @dataclass
@@ -41,6 +77,20 @@ class _Captured:
     body: bytearray = field(default_factory=bytearray)
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """How the first request went: its answer, its fingerprint and what it acted on."""
+
+    captured: _Captured
+    fingerprint: str | None  # None when its body was not read whole
+    endpoint: object  # the route's endpoint, with what it declares (``routes``)
+    subject_id: uuid.UUID | None
+
+
+class _PassThrough:
+    """The token is not one the app accepts: let the app answer, and keep nothing."""
+
+
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp, state_getter: Any) -> None:
         self.app = app
@@ -48,8 +98,9 @@ class IdempotencyMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _header(scope, b"idempotency-key")
-        client_id = self._client_id(scope) if key and scope["method"] == "POST" else None
-        if scope["type"] != "http" or key is None or client_id is None:
+        keyed = scope["type"] == "http" and key is not None and scope["method"] == "POST"
+        claims = self._claims(scope) if keyed else None
+        if key is None or claims is None:
             await self.app(scope, receive, send)
             return
         if not KEY_PATTERN.match(key):
@@ -57,21 +108,39 @@ class IdempotencyMiddleware:
                 send, 400, "invalid_idempotency_key", "Use 1-255 visible ASCII characters."
             )
             return
-        receive, fingerprint = await _fingerprint(scope, receive)
-        state = self.state_getter()
-        outcome = await to_thread.run_sync(
-            _claim, state.session_factory, client_id, key, fingerprint
-        )
+        request = _Keyed(claims, key)
+        digest = BodyDigest(scope, _header(scope, b"content-type"))
+        outcome = await to_thread.run_sync(self._claim, request)
         if isinstance(outcome, IdempotencyRecord):
-            await _replay(send, outcome)
-            return
-        if outcome is not None:
+            # A retry: its body is read and hashed, never kept, to know it is the same request.
+            await _drain(receive, digest)
+            await _answer_retry(send, outcome, digest.hexdigest())
+        elif isinstance(outcome, tuple):
             await _problem(send, *outcome)
-            return
+        elif isinstance(outcome, _PassThrough):
+            await self.app(scope, receive, send)
+        else:
+            await self._first(scope, receive, send, request, digest)
+
+    async def _first(
+        self, scope: Scope, receive: Receive, send: Send, request: _Keyed, digest: BodyDigest
+    ) -> None:
+        """Run the first request with a key, hashing its body as the app reads it."""
         captured = _Captured()
+
+        async def hashing_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                digest.feed(message.get("body", b""), message.get("more_body", False))
+            return message
 
         async def capturing_send(message: Message) -> None:
             if message["type"] == "http.response.start":
+                if 200 <= message["status"] < 300:
+                    # A success must be recognisable when retried: whatever of the body the
+                    # app left unread (form fields after a stored file, a body a route
+                    # ignores) is read and hashed before the answer goes out.
+                    await _drain(receive, digest)
                 captured.status = message["status"]
                 captured.headers = {
                     name.decode("latin-1").lower(): value.decode("latin-1")
@@ -82,19 +151,109 @@ class IdempotencyMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, capturing_send)
+            await self.app(scope, hashing_receive, capturing_send)
         finally:
-            await to_thread.run_sync(_settle, state.session_factory, client_id, key, captured)
+            outcome = _Outcome(
+                captured,
+                digest.hexdigest(),
+                scope.get("endpoint"),
+                _subject(scope.get("path_params", {})),
+            )
+            # Shielded: a client that hung up must not leave the key "in progress" for 15
+            # minutes, refusing its own retries.
+            with anyio.CancelScope(shield=True):
+                await to_thread.run_sync(self._settle, request, outcome)
 
-    def _client_id(self, scope: Scope) -> uuid.UUID | None:
+    def _session(self) -> Session:
+        factory: sessionmaker[Session] = self.state_getter().session_factory
+        return factory()
+
+    def _claims(self, scope: Scope) -> TokenClaims | None:
         authorization = _header(scope, b"authorization") or ""
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
             return None
         try:
-            return self.state_getter().tokens.decode(token.strip()).subject  # type: ignore[no-any-return]
+            return self.state_getter().tokens.decode(token.strip())  # type: ignore[no-any-return]
         except InvalidToken:
             return None  # the app itself answers 401
+
+    def _claim(self, request: _Keyed) -> IdempotencyRecord | Refusal | _PassThrough | None:
+        """None to go ahead; a finished record to answer the retry from; or a refusal."""
+        with self._session() as session:
+            try:
+                principal_for_token(session, request.claims)
+            except InvalidToken:
+                return _PassThrough()
+            existing = session.get(IdempotencyRecord, (request.client_id, request.key))
+            if existing is not None and _stale(existing):
+                session.delete(existing)
+                session.flush()
+                existing = None
+            if existing is not None:
+                if existing.state != "done":
+                    return IN_PROGRESS
+                session.expunge(existing)
+                return existing
+            session.add(
+                IdempotencyRecord(
+                    client_id=request.client_id,
+                    key=request.key,
+                    fingerprint=PENDING,
+                    state="in_progress",
+                )
+            )
+            try:
+                session.commit()
+            except IntegrityError:
+                return IN_PROGRESS
+            return None
+
+    def _settle(self, request: _Keyed, outcome: _Outcome) -> None:
+        """Keep answers the client should see again; forget the rest so a retry can run.
+
+        Forgotten: failures (5xx, or no answer), and any answer to a request whose body was
+        not read whole, which therefore had no effect and could not be recognised again.
+        """
+        status = outcome.captured.status
+        with self._session() as session:
+            mine = (
+                IdempotencyRecord.client_id == request.client_id,
+                IdempotencyRecord.key == request.key,
+            )
+            # 499: the client went away mid-request, so nobody saw an answer: its retry runs.
+            if status in (0, CLIENT_CLOSED_REQUEST) or status >= 500 or outcome.fingerprint is None:
+                session.execute(delete(IdempotencyRecord).where(*mine))
+            elif record := session.execute(select(IdempotencyRecord).where(*mine)).scalar():
+                _keep(record, outcome, outcome.fingerprint)
+            session.commit()
+
+
+def _keep(record: IdempotencyRecord, outcome: _Outcome, fingerprint: str) -> None:
+    captured = outcome.captured
+    record.state, record.status, record.fingerprint = "done", captured.status, fingerprint
+    record.subject_id = outcome.subject_id
+    secret = not_replayable_reason(outcome.endpoint)
+    if secret is not None and 200 <= captured.status < 300:
+        record.headers, record.body, record.not_replayable = {}, None, secret
+        return
+    record.headers = {
+        name: captured.headers[name] for name in REPLAYED_HEADERS if name in captured.headers
+    }
+    record.body = bytes(captured.body)
+
+
+CLIENT_CLOSED_REQUEST = 499
+
+
+def _subject(path_params: dict[str, Any]) -> uuid.UUID | None:
+    """The first ID in the path: what the request acted on."""
+    for value in path_params.values():
+        try:
+            return uuid.UUID(str(value))
+        except ValueError:
+            continue
+    return None
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -104,95 +263,27 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def _fingerprint(scope: Scope, receive: Receive) -> tuple[Receive, str]:
-    """Hash what identifies the request; buffered bodies are replayed to the app after."""
-    digest = hashlib.sha256(
-        f"{scope['method']} {scope['path']}?{scope.get('query_string', b'').decode()}".encode()
-    )
-    if any(pattern.match(scope["path"]) for pattern in STREAMED_PATHS):
-        digest.update((_header(scope, b"content-length") or "").encode())
-        return receive, digest.hexdigest()
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if message["type"] != "http.request" or not message.get("more_body", False):
-            break
-    body = b"".join(chunks)
-    digest.update(body)
-    delivered = False
-
-    async def replay_receive() -> Message:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay_receive, digest.hexdigest()
-
-
-def _claim(factory: Any, client_id: uuid.UUID, key: str, fingerprint: str) -> Any:
-    """None to go ahead; a stored record to replay; or (status, code, detail) to refuse."""
-    with factory() as session:
-        existing = session.get(IdempotencyRecord, (client_id, key))
-        now = utcnow()
-        if existing is not None and _stale(existing, now):
-            session.delete(existing)
-            session.flush()
-            existing = None
-        if existing is None:
-            session.add(
-                IdempotencyRecord(
-                    client_id=client_id, key=key, fingerprint=fingerprint, state="in_progress"
-                )
-            )
-            try:
-                session.commit()
-            except IntegrityError:
-                return 409, "idempotency_request_in_progress", "A request with this key is running."
-            return None
-        if existing.fingerprint != fingerprint:
-            return 422, "idempotency_key_reused", "This key was used for a different request."
-        if existing.state != "done":
-            return 409, "idempotency_request_in_progress", "A request with this key is running."
-        session.expunge(existing)
-        return existing
-
-
-def _stale(record: IdempotencyRecord, now: Any) -> bool:
-    age = now - record.created_at
+def _stale(record: IdempotencyRecord) -> bool:
+    age = utcnow() - record.created_at
     return age > RETENTION or (record.state != "done" and age > ABANDONED)
 
 
-CLIENT_CLOSED_REQUEST = 499
+async def _drain(receive: Receive, digest: BodyDigest) -> None:
+    """Read the rest of a body into ``digest`` only (a disconnect leaves it incomplete)."""
+    while not digest.complete:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        digest.feed(message.get("body", b""), message.get("more_body", False))
 
 
-def _settle(factory: Any, client_id: uuid.UUID, key: str, captured: _Captured) -> None:
-    """Keep answers the client should see again; forget failures so a retry can run."""
-    with factory() as session:
-        # 499: the client went away mid-request, so nobody saw an answer and its retry must run.
-        if captured.status in (0, CLIENT_CLOSED_REQUEST) or captured.status >= 500:
-            session.execute(
-                delete(IdempotencyRecord).where(
-                    IdempotencyRecord.client_id == client_id, IdempotencyRecord.key == key
-                )
-            )
-        else:
-            record = session.execute(
-                select(IdempotencyRecord).where(
-                    IdempotencyRecord.client_id == client_id, IdempotencyRecord.key == key
-                )
-            ).scalar_one_or_none()
-            if record is not None:
-                record.state, record.status = "done", captured.status
-                record.headers = {
-                    name: captured.headers[name]
-                    for name in REPLAYED_HEADERS
-                    if name in captured.headers
-                }
-                record.body = bytes(captured.body)
-        session.commit()
+async def _answer_retry(send: Send, record: IdempotencyRecord, fingerprint: str | None) -> None:
+    if fingerprint is None or fingerprint != record.fingerprint:
+        await _problem(send, *REUSED)
+    elif record.not_replayable is not None:
+        await _problem(send, 409, "not_replayable", record.not_replayable)
+    else:
+        await _replay(send, record)
 
 
 async def _replay(send: Send, record: IdempotencyRecord) -> None:

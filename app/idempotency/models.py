@@ -22,3 +22,8 @@ class IdempotencyRecord(Base):
     headers: Mapped[dict[str, str] | None] = mapped_column(JSON)
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # The first ID in the request's path (the inspection, request, upload, client... it acted
+    # on), so that a purge or a disabled client takes the answers that concern it along.
+    subject_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True, default=None)
+    # Set instead of a body when the answer carried a secret: why a retry gets no replay.
+    not_replayable: Mapped[str | None] = mapped_column(String(200), default=None)

@@ -12,6 +12,7 @@ from app.auth.principal import Principal
 from app.core.deps import DbSession
 from app.core.errors import error_responses
 from app.core.pagination import Page, PageParams, page_params
+from app.idempotency.routes import not_replayable
 from app.organisations import service
 from app.organisations.kinds import OrganisationKind
 from app.organisations.schemas import (
@@ -24,6 +25,10 @@ from app.organisations.schemas import (
 
 router = APIRouter(prefix="/v1", tags=["organisations"])
 COMMON_ERRORS = error_responses(401, 403)
+CREDENTIALS_NOT_KEPT = (
+    "The first answer to this key held a client secret, which is shown once and never kept "
+    "for replay; rotate the client's secret if it was lost."
+)
 
 
 @router.post(
@@ -79,9 +84,10 @@ def get_organisation(
     "/organisations/{organisation_id}/clients",
     status_code=201,
     response_model=ClientCredentials,
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(401, 403, 404, 409, 422),
     summary="Create an API client; its secret is shown once",
 )
+@not_replayable(CREDENTIALS_NOT_KEPT)
 def create_client(
     organisation_id: uuid.UUID,
     body: ClientCreate,
@@ -127,7 +133,7 @@ def disable_client(
     session: DbSession,
     principal: Principal = authorize("disable_client"),
 ) -> ClientRead:
-    client = auth_service.disable_client(session, auth_service.get_client(session, client_id))
+    client = service.disable_client(session, auth_service.get_client(session, client_id))
     audit.record(session, principal, "client.disabled", "client", client.id)
     return ClientRead.model_validate(client)
 
@@ -135,9 +141,10 @@ def disable_client(
 @router.post(
     "/clients/{client_id}/secret",
     response_model=ClientCredentials,
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, 409),
     summary="Rotate a client's secret; earlier tokens stop working",
 )
+@not_replayable(CREDENTIALS_NOT_KEPT)
 def rotate_client_secret(
     client_id: uuid.UUID,
     session: DbSession,

@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.auth import service as auth_service
 from app.auth.models import ApiClient
 from app.core.errors import NotFound
+from app.idempotency.service import forget_client
 from app.organisations.kinds import OrganisationKind
 from app.organisations.models import Organisation
 
@@ -48,3 +50,10 @@ def list_clients(session: Session, organisation: Organisation) -> Sequence[ApiCl
         .order_by(ApiClient.created_at, ApiClient.id)
     )
     return session.execute(query).scalars().all()
+
+
+def disable_client(session: Session, client: ApiClient) -> ApiClient:
+    """Disable a client and forget the answers kept for its retries: none is replayed again."""
+    auth_service.disable_client(session, client)
+    forget_client(session, client.id)
+    return client

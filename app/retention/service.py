@@ -8,7 +8,9 @@ A purge runs in three steps so that a crash anywhere leaves something the next r
    ``inspection.purged`` audit row.
 
 The inspection row, its participants and the audit chain are kept. Rows go last because they
-are what tells a re-run which objects to delete.
+are what tells a re-run which objects to delete; kept Idempotency-Key answers about the
+inspection (its requests, uploads and documents) go with them, since a replay would show file
+names and child IDs.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from app.core.database import session_scope, utcnow
 from app.documents.models import Document, Upload, UploadState
 from app.engagement.models import Engagement
 from app.evaluations.models import Evaluation
+from app.idempotency.service import forget_subjects
 from app.inspections.models import Inspection, InspectionStatus
 from app.meetings.models import Meeting
 from app.requests.models import DocumentRequest
@@ -192,6 +195,7 @@ def _finish(
         # goes too, while the inspection is locked and before its rows do.
         _clear_store(storage, _store_work(session, inspection_id), cleared)
         tombstone.document_sha256s, tombstone.list_version_sha256s = _hashes(session, inspection_id)
+        _forget_kept_answers(session, inspection_id)
         tombstone.counts = _delete_rows(session, inspection_id)
         tombstone.state, tombstone.finished_at = PurgeState.FINISHED, utcnow()
         _record_purged(session, tombstone)
@@ -210,6 +214,24 @@ def _hashes(session: Session, inspection_id: uuid.UUID) -> tuple[dict[str, str],
     return (
         {str(row_id): digest for row_id, digest in documents},
         {str(row_id): digest for row_id, digest in versions},
+    )
+
+
+def _forget_kept_answers(session: Session, inspection_id: uuid.UUID) -> None:
+    """Idempotency-Key answers about the inspection go too: they can name children and files.
+
+    Runs before the rows go, since the requests and uploads are how the answers are found.
+    """
+    forgotten = forget_subjects(
+        session,
+        select(Inspection.id).where(Inspection.id == inspection_id),
+        select(DocumentRequest.id).where(DocumentRequest.inspection_id == inspection_id),
+        select(Upload.id).where(Upload.inspection_id == inspection_id),
+        select(Document.id).where(Document.inspection_id == inspection_id),
+    )
+    logger.info(
+        "kept idempotency answers purged",
+        extra={"inspection_id": str(inspection_id), "records": forgotten},
     )
 
 

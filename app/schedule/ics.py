@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -11,8 +12,20 @@ from app.schedule.service import MilestoneStatus
 PRODUCT_ID = "-//JTAI Exchange//Inspection schedule//EN"
 
 
+# Every way text can break a line: CRLF, a bare CR or LF, and the Unicode line breaks.
+_LINE_BREAKS = re.compile("\r\n|[\r\n\x0b\x0c\x85\u2028\u2029]")
+# RFC 5545 TEXT allows no other control character (HTAB aside).
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+
+
 def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    """A TEXT value per RFC 5545 3.3.11: backslash, ';' and ',' escaped, line breaks as \\n.
+
+    A bare CR is a line break to some readers: left raw, text after it would be read as a
+    property of its own.
+    """
+    escaped = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return _CONTROLS.sub("", _LINE_BREAKS.sub("\\\\n", escaped))
 
 
 def _fold(line: str) -> list[str]:

@@ -19,6 +19,7 @@ from app.schedule.schemas import (
     MilestoneUpdate,
     ScheduleRead,
 )
+from app.storage import download_headers
 from app.themes.schema import Theme
 
 router = APIRouter(prefix="/v1/inspections/{inspection_id}", tags=["schedule"])
@@ -97,7 +98,9 @@ def get_schedule_calendar(
     theme, statuses = _schedule(session, state, access.inspection)
     name = f"JTAI {access.inspection.area_name}: {theme.title}"
     body = render_calendar(access.inspection.id, name, statuses, utcnow())
-    return Response(body, media_type="text/calendar; charset=utf-8")
+    return Response(
+        body, media_type="text/calendar; charset=utf-8", headers=download_headers("schedule.ics")
+    )
 
 
 @router.put(

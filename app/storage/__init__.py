@@ -17,6 +17,7 @@ from app.storage.base import (
     StoredPart,
     UploadNotFound,
     content_disposition,
+    download_headers,
     validate_key,
 )
 from app.storage.local import LocalStorage
@@ -39,6 +40,7 @@ __all__ = [
     "UploadNotFound",
     "build_storage",
     "content_disposition",
+    "download_headers",
     "validate_key",
 ]
 

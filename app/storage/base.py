@@ -379,6 +379,21 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
 
 
+def download_headers(filename: str) -> dict[str, str]:
+    """Headers for every file the API answers with: saved, never shown or run in a browser.
+
+    ``attachment`` makes browsers save the file; ``nosniff`` stops them from guessing a type
+    that runs; ``sandbox`` takes script and same-origin rights from anything still rendered;
+    ``no-store`` keeps child data out of caches.
+    """
+    return {
+        "Content-Disposition": content_disposition(filename),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox",
+        "Cache-Control": "no-store",
+    }
+
+
 def _clean_filename(filename: str) -> str:
     # Keep only the last path segment and drop control/format characters (CR, LF, NUL, bidi).
     base = re.split(r"[\\/]", unicodedata.normalize("NFC", filename))[-1]

@@ -63,7 +63,8 @@ def test_streamed_upload_then_download(
 @pytest.mark.parametrize(
     ("name", "data", "status", "code"),
     [
-        ("virus.exe", b"MZ\x90\x00" + b"\x00" * 100, 415, "unsupported_document_type"),
+        ("program.bin", b"MZ\x90\x00" + b"\x00" * 100, 415, "unsupported_document_type"),
+        ("virus.exe", b"MZ\x90\x00" + b"\x00" * 100, 415, "blocked_file_extension"),
         ("fake.docx", b"PK\x03\x04" + b"\x00" * 100, 201, None),
         ("archive.zip", b"PK\x03\x04" + b"\x00" * 100, 415, "unsupported_document_type"),
         ("empty.pdf", b"", 422, "empty_file"),

@@ -279,3 +279,47 @@ def test_s3_errors_never_show_the_stores_upload_id(
         assert response.json()["code"] == "storage_unavailable"
         assert second_upload.store_upload_id not in response.text
         assert bucket not in response.text
+
+
+def test_active_content_is_refused_on_the_store_and_deleted_from_it(
+    s3_client: TestClient, s3_app: FastAPI, world: World, seaweed_client: Any
+) -> None:
+    request_id = _request(s3_app, world)
+    bucket = s3_app.state.jtai.settings.s3_bucket
+    page = b"<!DOCTYPE html><script>fetch('/v1/me')</script>\n"
+    named = s3_client.post(
+        f"/v1/requests/{request_id}/documents",
+        files={"file": ("case.html", PDF, "application/pdf")},
+        headers=world.agency.headers,
+    )
+    assert named.status_code == 415
+    assert named.json()["code"] == "blocked_file_extension"
+    plan = s3_client.post(
+        f"/v1/requests/{request_id}/uploads",
+        json={
+            "filename": "notes.txt",
+            "size": len(page),
+            "sha256": hashlib.sha256(page).hexdigest(),
+        },
+        headers=world.agency.headers,
+    ).json()
+    sent = httpx.put(plan["parts"][0]["url"], content=page)
+    done = s3_client.post(
+        plan["complete_url"],
+        json={"parts": [{"part_number": 1, "etag": sent.headers["etag"]}]},
+        headers=world.agency.headers,
+    )
+    assert done.status_code == 415, done.text
+    assert done.json()["code"] == "active_content"
+    assert seaweed_client.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
+    stored = s3_client.post(
+        f"/v1/requests/{request_id}/documents",
+        files={"file": ("scan.pdf", PDF, "application/pdf")},
+        headers=world.agency.headers,
+    )
+    streamed = s3_client.get(
+        f"/v1/documents/{stored.json()['id']}/content", headers=world.lead.headers
+    )
+    assert streamed.headers["content-security-policy"] == "sandbox"
+    assert streamed.headers["x-content-type-options"] == "nosniff"
+    assert streamed.headers["content-disposition"].startswith("attachment;")

@@ -9,12 +9,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
 from app.child_lists import store
 from app.child_lists.models import ListVersion
 from app.core.database import UTCDateTime, make_engine, make_session_factory
 from app.core.migrations import alembic_config
+from app.idempotency.models import IdempotencyRecord
 from app.inspections.models import Inspection
 from app.organisations.kinds import OrganisationKind
 from app.organisations.models import Organisation
@@ -114,5 +115,72 @@ def test_list_rows_survive_the_move_into_blocks_and_back(empty_database_url: str
             assert [
                 value if isinstance(value, dict) else json.loads(value) for value in data
             ] == ROWS
+    finally:
+        engine.dispose()
+
+
+BEFORE_IDEMPOTENCY_SUBJECTS = "5b1d0c7e9a21"
+OLD_RECORDS = sa.table(
+    "idempotency_records",
+    sa.column("client_id", sa.Uuid()),
+    *(sa.column(name, sa.String()) for name in ("key", "fingerprint", "state")),
+    sa.column("status", sa.Integer()),
+    sa.column("headers", sa.JSON()),
+    sa.column("body", sa.LargeBinary()),
+    sa.column("created_at", UTCDateTime()),
+)
+
+
+def test_stored_secrets_are_removed_and_answers_tagged_with_their_inspection(
+    empty_database_url: str,
+) -> None:
+    config = alembic_config(empty_database_url)
+    command.upgrade(config, BEFORE_IDEMPOTENCY_SUBJECTS)
+    engine = make_engine(empty_database_url)
+    client_id, inspection_id = uuid.uuid4(), uuid.uuid4()
+    bodies = {
+        "secret": json.dumps({"client_id": str(uuid.uuid4()), "client_secret": "s3cr3t"}),
+        "document": json.dumps({"id": str(uuid.uuid4()), "inspection_id": str(inspection_id)}),
+        "other": "not json",
+    }
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                OLD_RECORDS.insert(),
+                [
+                    {
+                        "client_id": client_id,
+                        "key": key,
+                        "fingerprint": "0" * 64,
+                        "state": "done",
+                        "status": 201,
+                        "headers": {"content-type": "application/json"},
+                        "body": body.encode(),
+                        "created_at": datetime.now(UTC),
+                    }
+                    for key, body in bodies.items()
+                ],
+            )
+        command.upgrade(config, "head")
+        with make_session_factory(engine)() as session:
+            records = {
+                record.key: record
+                for record in session.execute(select(IdempotencyRecord)).scalars()
+            }
+        assert set(records) == set(bodies)
+        secret = records["secret"]
+        assert secret.body is None
+        assert secret.headers == {}
+        assert secret.not_replayable is not None
+        assert "secret" in secret.not_replayable
+        assert records["document"].subject_id == inspection_id
+        assert records["document"].body == bodies["document"].encode()
+        assert records["other"].subject_id is None
+        assert records["other"].body == b"not json"
+
+        command.downgrade(config, BEFORE_IDEMPOTENCY_SUBJECTS)
+        with engine.connect() as connection:
+            keys = connection.execute(text("SELECT key FROM idempotency_records")).scalars()
+            assert set(keys) == set(bodies)
     finally:
         engine.dispose()

@@ -17,6 +17,7 @@ from app.core.database import session_scope
 from app.documents.models import Document, Upload
 from app.engagement.models import Engagement
 from app.evaluations.models import Evaluation
+from app.idempotency.models import IdempotencyRecord
 from app.inspections.models import Inspection, InspectionParticipant, InspectionStatus
 from app.meetings.models import Meeting
 from app.requests.models import DocumentRequest
@@ -25,7 +26,7 @@ from app.retention.service import InspectionNotClosed, InspectionNotFound, purge
 from app.selections.models import Selection
 from app.storage import Storage
 from app.tracking.models import TrackingRecord
-from tests.factories import Factory
+from tests.factories import PDF, Factory
 from tests.retention.conftest import Filled, close, object_keys
 
 CHILD_TABLES: list[Any] = [
@@ -226,3 +227,69 @@ def test_concurrent_purges_of_one_inspection_purge_it_once(
     assert all(result.counts == filled.counts for result in results)
     assert len(_purged_events(session_factory, filled.inspection_id)) == 1
     _assert_purged(session_factory, storage, filled)
+
+
+def _kept_answers(session_factory: Sessions, keys: list[str]) -> set[str]:
+    with session_scope(session_factory) as session:
+        query = select(IdempotencyRecord.key).where(IdempotencyRecord.key.in_(keys))
+        return set(session.execute(query).scalars())
+
+
+def test_kept_idempotency_answers_about_the_inspection_are_purged_with_it(
+    factory: Factory, filled: Filled, session_factory: Sessions, storage: Storage, client: Any
+) -> None:
+    """A retry after a purge must not hand back file names or child IDs of the purged data."""
+    world = filled.world
+    health = factory.actor_in(world, "health")
+    request_id = factory.document_request(world.inspection_id, world.agency.organisation_id)
+    upload_id = factory.upload(world.agency, request_id)
+    other_request = factory.document_request(
+        world.other_inspection_id, world.other_area_agency.organisation_id
+    )
+
+    def keyed(actor: Any, key: str) -> dict[str, str]:
+        return {**actor.headers, "Idempotency-Key": key}
+
+    named_file = {"file": ("C1 case notes.pdf", PDF, "application/pdf")}
+    # On a request, an upload, and the inspection itself, and one on another inspection.
+    answers = [
+        client.post(
+            f"/v1/requests/{request_id}/documents",
+            files=named_file,
+            headers=keyed(world.agency, "doc"),
+        ),
+        client.post(
+            f"/v1/uploads/{upload_id}/complete",
+            json={"parts": [{"part_number": 1, "etag": "nothing-sent"}]},
+            headers=keyed(world.agency, "complete"),
+        ),
+        client.post(
+            f"/v1/inspections/{world.inspection_id}/requests",
+            json={
+                "organisation_id": str(health.organisation_id),
+                "title": "Health records for C1",
+                "child_id": "C1",
+                "due_at": "2027-05-03T09:00:00+01:00",
+            },
+            headers=keyed(world.inspector, "cqc"),
+        ),
+        client.post(
+            f"/v1/requests/{other_request}/documents",
+            files=named_file,
+            headers=keyed(world.other_area_agency, "elsewhere"),
+        ),
+    ]
+    statuses = [answer.status_code for answer in answers]
+    assert statuses == [201, 422, 201, 201], answers[2].text
+    keys = ["doc", "complete", "cqc", "elsewhere"]
+    assert _kept_answers(session_factory, keys) == set(keys)
+
+    close(factory, filled.inspection_id)
+    purge_inspection(session_factory, storage, filled.inspection_id, "cli")
+
+    assert _kept_answers(session_factory, keys) == {"elsewhere"}
+    retry = client.post(
+        f"/v1/requests/{request_id}/documents", files=named_file, headers=keyed(world.agency, "doc")
+    )
+    assert retry.status_code == 404
+    assert "C1 case notes" not in retry.text

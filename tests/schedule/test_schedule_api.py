@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
+from icalendar import Calendar
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
+from app.child_lists.exports import XLSX_MEDIA_TYPE
+from app.inspections.models import Inspection
 from tests.conftest import Reader
 from tests.factories import Factory, World
 
@@ -169,6 +173,82 @@ def test_calendar_feed(client: TestClient, factory: Factory) -> None:
     assert text.count("BEGIN:VEVENT") == 10
     assert "DTSTART:20261229T120000Z" in text
     assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+
+
+def _content_lines(body: bytes) -> list[str]:
+    """Strictly RFC 5545: CRLF ends every line, no other CR or LF, 75 octets at most,
+    each line whole UTF-8 (a fold never splits a character); then unfolded."""
+    assert body.endswith(b"\r\n")
+    physical = body[:-2].split(b"\r\n")
+    for line in physical:
+        assert b"\r" not in line
+        assert b"\n" not in line
+        assert len(line) <= 75
+        line.decode("utf-8")  # raises if a fold cut a character in two
+    logical: list[str] = []
+    for line in physical:
+        if line.startswith(b" "):
+            logical[-1] += line[1:].decode()
+        else:
+            logical.append(line.decode())
+    return logical
+
+
+def test_calendar_text_is_escaped_and_folded(client: TestClient, factory: Factory) -> None:
+    world = _world(factory, "mental-health", datetime(2030, 3, 4, 9, 0, tzinfo=LONDON))
+    area = "North\rX-INJECTED:1; a, b \\ c\nd " + "Ünïcödé " * 12
+    with factory.state.session_factory.begin() as session:
+        inspection = session.get(Inspection, world.inspection_id)
+        assert inspection is not None
+        inspection.area_name = area  # written behind the API, whatever it accepts
+    response = client.get(
+        f"/v1/inspections/{world.inspection_id}/schedule.ics", headers=world.agency.headers
+    )
+    assert response.status_code == 200
+    lines = _content_lines(response.content)
+    assert not any(line.startswith("X-INJECTED") for line in lines)
+    [calname] = [line for line in lines if line.startswith("X-WR-CALNAME:")]
+    assert calname.startswith("X-WR-CALNAME:JTAI North\\nX-INJECTED:1\\; a\\, b \\\\ c\\nd ")
+    # A calendar library reads the same properties back: nothing injected, every event there.
+    calendar = Calendar.from_ical(response.content)
+    assert "X-INJECTED" not in calendar
+    assert len(calendar.walk("VEVENT")) == 8
+    # The name unescapes (RFC 5545 3.3.11) to what was stored, the bare CR as a line break.
+    raw_name = calendar["X-WR-CALNAME"].to_ical().decode()  # an X- property is kept raw
+    assert _unescape(raw_name).startswith(f"JTAI {area}".replace("\r", "\n"))
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\([\\;,nN])", lambda m: "\n" if m[1] in "nN" else m[1], text)
+
+
+def test_calendar_and_list_files_are_attachments_never_rendered(
+    client: TestClient, factory: Factory
+) -> None:
+    world = _world(factory, "mental-health", datetime(2030, 3, 4, 9, 0, tzinfo=LONDON))
+    base = f"/v1/inspections/{world.inspection_id}"
+    factory.stored_list(world.inspection_id, "children-in-need", [{"child_id": "C1"}])
+    files = {
+        "schedule.ics": client.get(f"{base}/schedule.ics", headers=world.agency.headers),
+        "children-in-need-template.xlsx": client.get(
+            f"{base}/lists/children-in-need/template.xlsx", headers=world.agency.headers
+        ),
+        "children-in-need-v1.csv": client.get(
+            f"{base}/lists/children-in-need", headers={**world.lead.headers, "Accept": "text/csv"}
+        ),
+        "children-in-need-v1.xlsx": client.get(
+            f"{base}/lists/children-in-need",
+            headers={**world.lead.headers, "Accept": XLSX_MEDIA_TYPE},
+        ),
+    }
+    for name, response in files.items():
+        assert response.status_code == 200, (name, response.text)
+        disposition = response.headers["content-disposition"]
+        assert disposition.startswith("attachment;"), name
+        assert f"filename*=UTF-8''{name}" in disposition
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["content-security-policy"] == "sandbox"
+        assert response.headers["cache-control"] == "no-store"
 
 
 def test_other_area_cannot_see_the_schedule(client: TestClient, factory: Factory) -> None:
