@@ -409,14 +409,22 @@ def complete_upload(
     the object back, then publish, re-checking the caller may still write there.
 
     One completion at a time: the upload is claimed (open -> completing) in a transaction
-    of its own, so a racing completion is told 409 and never touches the store. The store
+    of its own before anything else, so a racing completion is told 409 and never touches
+    the store; a list of parts that does not fit the plan opens it again. The store
     work runs outside any transaction (no lock held while gigabytes are read back). Any
     failure after the claim discards the parts and any assembled object; a process that dies
     half-way leaves the upload 'completing', which the sweeper discards once expired.
     """
     upload = writable_upload(session, principal, upload_id)
-    _check_parts_against_plan(session, storage, upload, parts)
+    # Claimed before the parts are looked at: a racer that lost would otherwise find the
+    # winner's parts already assembled and gone, and be told they were never sent (422).
     _claim(session, upload)
+    try:
+        _check_parts_against_plan(session, storage, upload, parts)
+    except BaseException:
+        if upload.state is UploadState.COMPLETING:  # not discarded: open for a corrected list
+            _set_state(session, upload, UploadState.OPEN)
+        raise
     stored, media_type = _assemble(session, storage, upload, parts)
     try:
         request = writable_request(session, principal, upload.request_id, "No such upload.")
