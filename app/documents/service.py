@@ -482,21 +482,27 @@ def _check_parts_against_plan(
         )
 
 
-def _claim(session: Session, upload: Upload) -> None:
-    claimed = cast(
+def _leave_open(session: Session, upload: Upload, state: UploadState) -> bool:
+    """Move an open upload to ``state``; False when it is no longer open. On PostgreSQL the
+    UPDATE waits for a racing one to commit and then finds the row no longer open."""
+    moved = cast(
         CursorResult[Any],
         session.execute(
             update(Upload)
             .where(Upload.id == upload.id, Upload.state == UploadState.OPEN)
-            .values(state=UploadState.COMPLETING)
+            .values(state=state)
             .execution_options(synchronize_session=False)
         ),
     )
-    if claimed.rowcount != 1:
-        # Another completion (or an abort) got there first: on PostgreSQL this UPDATE waited
-        # for it to commit and then found the row no longer open.
+    if moved.rowcount != 1:
+        return False
+    set_committed_value(upload, "state", state)
+    return True
+
+
+def _claim(session: Session, upload: Upload) -> None:
+    if not _leave_open(session, upload, UploadState.COMPLETING):
         raise Conflict("The upload is being completed or is closed.", code="upload_closed")
-    set_committed_value(upload, "state", UploadState.COMPLETING)
     session.commit()
 
 
@@ -562,18 +568,8 @@ def abort_upload(
 ) -> None:
     """The caller gives up an open upload: its parts are discarded."""
     upload = writable_upload(session, principal, upload_id)
-    aborted = cast(
-        CursorResult[Any],
-        session.execute(
-            update(Upload)
-            .where(Upload.id == upload.id, Upload.state == UploadState.OPEN)
-            .values(state=UploadState.ABORTED)
-            .execution_options(synchronize_session=False)
-        ),
-    )
-    if aborted.rowcount != 1:
+    if not _leave_open(session, upload, UploadState.ABORTED):
         raise upload_closed()
-    set_committed_value(upload, "state", UploadState.ABORTED)
     try:
         storage.abort_multipart(upload.object_key, upload.store_upload_id)
     except StorageError as exc:
