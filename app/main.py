@@ -120,7 +120,7 @@ def _list_sandbox(settings: Settings, theme_dirs: list[Path]) -> Sandbox:
         memory_bytes=settings.parse_memory_bytes,
         cpu_seconds=settings.parse_cpu_seconds,
         wall_seconds=settings.parse_wall_seconds,
-        wait_seconds=settings.parse_wall_seconds,
+        wait_seconds=settings.parse_wait_seconds,
     )
     return Sandbox(
         LIST_READER_HANDLER, [str(d) for d in theme_dirs], settings.parse_workers, limits

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
@@ -124,6 +125,10 @@ class IsolatedListReader:
                 "formatting or cells far beyond the data.",
             ) from None
         return _decode(answer, payload)
+
+    def slot(self) -> AbstractAsyncContextManager[None]:
+        """Wait for a free reader before reading the body (see ``Sandbox.slot``)."""
+        return self._sandbox.slot()
 
     def close(self) -> None:
         self._sandbox.close()

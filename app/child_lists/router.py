@@ -38,6 +38,7 @@ from app.child_lists.templates import build_template
 from app.core.deps import DbSession, State
 from app.core.errors import InvalidContent, ProblemItem, UnsupportedMediaType, error_responses
 from app.core.pagination import PageParams, page_params
+from app.core.sandbox import SandboxBusy
 from app.inspections.access import InspectionAccess, authorize_inspection
 from app.schedule.service import Clock
 from app.storage import download_headers
@@ -125,20 +126,28 @@ async def push_list(
     spec = service.list_spec(theme, list_key)
     service.check_may_push(access.principal, spec)
     media_type = _media_type(request.headers.get("content-type"))
-    push = service.Push(
-        inspection,
-        theme,
-        spec,
-        access.principal,
-        await request.body(),
-        media_type,
-        dry_run,
-        _version_number(if_match),
-        state.list_reader,
-    )
     clock = Clock.from_settings(state.settings)
-    # Parsing and storing are CPU and database work: off the event loop.
-    outcome = await anyio.to_thread.run_sync(partial(service.push_list, session, push, clock))
+    try:
+        # A free reader first, the body after: pushes waiting for one hold no body in memory
+        # and no thread, and give up with 503 rather than queue without end.
+        async with state.list_reader.slot():
+            push = service.Push(
+                inspection,
+                theme,
+                spec,
+                access.principal,
+                await request.body(),
+                media_type,
+                dry_run,
+                _version_number(if_match),
+                state.list_reader,
+            )
+            # Parsing and storing are CPU and database work: off the event loop.
+            outcome = await anyio.to_thread.run_sync(
+                partial(service.push_list, session, push, clock)
+            )
+    except SandboxBusy:
+        raise service.readers_busy() from None
     if not outcome.result.accepted:
         raise _refuse(outcome.result)
     if outcome.version is None:

@@ -37,7 +37,8 @@ from app.core.errors import (
     UnsupportedMediaType,
 )
 from app.core.sandbox import SandboxBusy
-from app.inspections.models import Inspection
+from app.inspections.models import Inspection, InspectionStatus
+from app.inspections.service import get_visible
 from app.schedule.service import Clock, due_at_for
 from app.selections.service import selected_children
 from app.themes.schema import ListSpec, Theme
@@ -92,19 +93,19 @@ def _check_precondition(session: Session, push: Push) -> int:
     return number + 1
 
 
-def validate_push(session: Session, push: Push, clock: Clock) -> IngestResult:
-    context = IngestContext(
+def _context(session: Session, push: Push, clock: Clock) -> IngestContext:
+    return IngestContext(
         today=utcnow().astimezone(clock.tz).date(),
         selections=selected_children(session, push.inspection.id),
     )
+
+
+def read_push(push: Push, context: IngestContext) -> IngestResult:
+    """Parse and check the body (in a sandboxed worker): no database work."""
     try:
         return push.reader(push.body, push.media_type, push.spec, push.theme, context)
     except SandboxBusy:
-        raise ServiceUnavailable(
-            "Every list reader is busy; nothing was stored. Retry in a minute.",
-            code="list_readers_busy",
-            headers={"Retry-After": "60"},
-        ) from None
+        raise readers_busy() from None
     except UnsupportedMediaTypeError as exc:
         raise UnsupportedMediaType(exc.message, code=exc.code) from None
     except BodyTooLargeError as exc:
@@ -113,11 +114,37 @@ def validate_push(session: Session, push: Push, clock: Clock) -> IngestResult:
         raise InvalidContent(exc.message, code=exc.code) from None
 
 
+def readers_busy() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "Every list reader is busy; nothing was stored. Retry in a minute.",
+        code="list_readers_busy",
+        headers={"Retry-After": "60"},
+    )
+
+
+def _check_still_writable(session: Session, push: Push) -> None:
+    """The inspection as it is now: the caller may have been removed from it, or it closed,
+    while the list was being read."""
+    inspection = get_visible(session, push.principal, push.inspection.id)
+    session.refresh(inspection, ["status"])
+    if inspection.status is InspectionStatus.CLOSED:
+        raise Conflict(
+            "The inspection is closed; nothing more can be written.", code="inspection_closed"
+        )
+
+
 def push_list(session: Session, push: Push, clock: Clock) -> PushOutcome:
-    number = _check_precondition(session, push)
-    result = validate_push(session, push, clock)
+    """Check, read and store one push. Reading may take a minute, so the transaction that
+    checked the precondition ends before it (no connection held, and on SQLite no lock),
+    and the store re-checks everything in a new one."""
+    _check_precondition(session, push)
+    context = _context(session, push, clock)
+    session.commit()
+    result = read_push(push, context)
     if push.dry_run or not result.accepted:
         return PushOutcome(result, None)
+    _check_still_writable(session, push)
+    number = _check_precondition(session, push)
     due_at = due_at_for(session, push.inspection, push.theme, push.spec.milestone, clock)
     now = utcnow()
     version = ListVersion(

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     parse_memory_bytes: int = Field(default=4 * GiB, ge=1 * GiB)
     parse_cpu_seconds: int = Field(default=60, ge=1)
     parse_wall_seconds: float = Field(default=120, gt=0)
+    # How long a push waits for a free reader before 503 (it holds nothing while it waits).
+    parse_wait_seconds: float = Field(default=30, ge=0)
 
     timezone: str = "Europe/London"
     office_hours_end: str | None = None

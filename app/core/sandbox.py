@@ -13,6 +13,7 @@ pickle crosses the boundary, so a worker subverted by a hostile file cannot run 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -25,9 +26,12 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+
+import anyio
 
 logger = logging.getLogger("jtai.sandbox")
 
@@ -170,6 +174,10 @@ class Sandbox:
         self._handler = handler
         self._args = list(args)
         self._limits = limits
+        self._workers = workers
+        self._limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
+            weakref.WeakKeyDictionary()
+        )
         self._idle: queue.LifoQueue[_Worker | None] = queue.LifoQueue()
         for _ in range(workers):
             self._idle.put(None)  # a slot; the process starts when the slot is first used
@@ -178,6 +186,32 @@ class Sandbox:
         # Workers go with the pool: when it is collected (an app built by a test or the demo)
         # or at exit, whichever comes first. The finalizer holds the set, not the pool.
         self._finalizer = weakref.finalize(self, _kill_all, self._live, self._lock)
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Wait, without holding a thread, until a worker is free for the caller; SandboxBusy
+        after ``wait_seconds``. Callers take a slot before they read what they will send, so
+        requests queued for a worker hold neither a thread nor their bodies in memory."""
+        limiter = self._limiter()
+        try:
+            with anyio.fail_after(self._limits.wait_seconds):
+                await limiter.acquire()
+        except TimeoutError:
+            raise SandboxBusy from None
+        try:
+            yield
+        finally:
+            limiter.release()
+
+    def _limiter(self) -> anyio.CapacityLimiter:
+        # One per event loop: anyio's limiter belongs to the loop it was made in (a server
+        # has one; tests make a loop per client).
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            limiter = self._limiters.get(loop)
+            if limiter is None:
+                limiter = self._limiters[loop] = anyio.CapacityLimiter(self._workers)
+        return limiter
 
     def run(self, header: Mapping[str, Any], payload: bytes) -> tuple[Header, bytes]:
         try:

@@ -17,6 +17,8 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook
 
 from app.core.config import Settings
+from app.core.database import session_scope
+from app.inspections.models import Inspection, InspectionStatus
 from app.main import create_app
 from tests.factories import Factory, World
 from tests.lists_api.helpers import cin_row, push_json
@@ -222,3 +224,70 @@ def test_a_push_costs_what_it_holds_not_what_it_declares(
     assert took < 2, f"refusing took {took:.1f} s"
     assert growth < 100 * MiB, f"peak RSS rose {growth / MiB:.0f} MiB"
     assert any(t > started for t in serving_meanwhile), "no other request was answered"
+
+
+def test_pushes_waiting_for_a_reader_give_up_with_503_and_others_are_served(
+    settings: Settings, world: World
+) -> None:
+    app = create_app(settings.model_copy(update={"parse_workers": 1, "parse_wait_seconds": 0.3}))
+    reader = app.state.jtai.list_reader
+    with TestClient(app) as client:
+        assert client.portal is not None
+        with client.portal.wrap_async_context_manager(reader.slot()):  # the one reader, busy
+            response = push_json(client, world, "children-in-need", [cin_row("C1")])
+            assert client.get("/healthz").status_code == 200
+            assert client.get("/v1/me", headers=world.lead.headers).status_code == 200
+        assert response.status_code == 503
+        assert response.json()["code"] == "list_readers_busy"
+        assert response.headers["retry-after"] == "60"
+        assert push_json(client, world, "children-in-need", [cin_row("C1")]).status_code == 201
+    reader.close()
+    app.state.jtai.engine.dispose()
+
+
+class _WatchingReader:
+    """The app's reader, noting how many database connections are out while it reads."""
+
+    def __init__(self, reader: Any, engine: Any) -> None:
+        self.reader, self.engine, self.connections_out = reader, engine, []
+
+    def slot(self) -> Any:
+        return self.reader.slot()
+
+    def __call__(self, *args: Any) -> Any:
+        self.connections_out.append(self.engine.pool.checkedout())
+        return self.reader(*args)
+
+
+def test_no_database_connection_is_held_while_a_list_is_read(
+    settings: Settings, world: World
+) -> None:
+    app = create_app(settings)
+    watching = _WatchingReader(app.state.jtai.list_reader, app.state.jtai.engine)
+    app.state.jtai.list_reader = watching
+    with TestClient(app) as client:
+        assert push_json(client, world, "children-in-need", [cin_row("C1")]).status_code == 201
+    assert watching.connections_out == [0]
+    watching.reader.close()
+    app.state.jtai.engine.dispose()
+
+
+def test_a_push_stored_after_the_inspection_closed_while_it_was_read_is_409(
+    settings: Settings, world: World, factory: Factory
+) -> None:
+    app = create_app(settings)
+
+    class ClosingReader(_WatchingReader):
+        def __call__(self, *args: Any) -> Any:
+            with session_scope(factory.state.session_factory) as session:  # closed meanwhile
+                inspection = session.get(Inspection, world.inspection_id)
+                assert inspection is not None
+                inspection.status = InspectionStatus.CLOSED
+            return self.reader(*args)
+
+    app.state.jtai.list_reader = ClosingReader(app.state.jtai.list_reader, None)
+    with TestClient(app) as client:
+        response = push_json(client, world, "children-in-need", [cin_row("C1")])
+    assert response.status_code == 409
+    assert response.json()["code"] == "inspection_closed"
+    app.state.jtai.engine.dispose()
