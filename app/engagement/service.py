@@ -6,11 +6,12 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.core.database import utcnow
-from app.core.errors import Forbidden, InvalidContent, NotFound, ProblemItem
+from app.core.errors import Forbidden, InvalidContent, NotFound, PreconditionFailed, ProblemItem
 from app.core.preconditions import require_version
 from app.engagement.models import Engagement
 from app.engagement.schemas import EngagementWrite
@@ -73,7 +74,14 @@ def save_engagement(
     body: EngagementWrite,
     if_match: int | None,
 ) -> Engagement:
-    engagement = session.get(Engagement, (inspection_id, child_id))
+    # Locked as read (PostgreSQL), so two writers naming the same version are serialised and
+    # the second finds it gone: one 200, the other 412, never a lost update.
+    engagement = session.execute(
+        select(Engagement)
+        .where(Engagement.inspection_id == inspection_id, Engagement.child_id == child_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
     # Overwritten in place, so a change must name the version it is based on (428, 412).
     require_version(engagement.version if engagement else 0, if_match, "engagement record")
     now = utcnow()
@@ -93,7 +101,14 @@ def save_engagement(
     engagement.changed_at = now
     engagement.changed_by_client_id = principal.client_id
     engagement.changed_by_organisation_id = principal.organisation_id
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # two first records at once: there was no row to lock
+        raise PreconditionFailed(
+            "The engagement record was written by someone else meanwhile; read it and send "
+            "If-Match with its version.",
+            code="version_mismatch",
+        ) from None
     return engagement
 
 

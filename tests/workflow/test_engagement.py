@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -140,3 +141,34 @@ def test_late_consent_turns_the_milestone_late(client: TestClient, factory: Fact
         written = _put(client, ex, {"confirmed_in_writing_at": CONFIRMED}, child=child)
         assert written.status_code == 200
     assert milestone(client, ex, "consent")["state"] == "late"
+
+
+def _race(client: TestClient, url: str, actor: Actor, headers: dict[str, str]) -> list[int]:
+    racers = 8
+    start = threading.Barrier(racers)
+    statuses: list[int] = []
+
+    def write(n: int) -> None:
+        start.wait()
+        body = {"arrangements": f"writer {n}"}
+        statuses.append(client.put(url, json=body, headers=actor.headers | headers).status_code)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(statuses)
+
+
+def test_racing_writers_of_one_version_lose_nothing(client: TestClient, mh: Exchange) -> None:
+    url = f"{mh.child()}/engagement"
+    council = mh.world.agency
+    first = _race(client, url, council, {})  # first records, all at once
+    # A loser either met the other's insert (412) or, serialised after it, changed an
+    # existing record without If-Match (428): never a 500, never two records.
+    assert first[0] == 200
+    assert set(first[1:]) <= {412, 428}
+    assert _race(client, url, council, IF_MATCH_1) == [200] + [412] * 7
+    read = client.get(url, headers=council.headers)
+    assert read.headers["ETag"] == '"2"'
