@@ -180,6 +180,22 @@ class _ObjectCounter:
         return value
 
 
+def _lone_surrogate(what: str) -> UnreadableFileError:
+    # JSON's \ud800 escapes decode to a string that no encoding can hold, nor any response.
+    return UnreadableFileError(
+        "invalid_json", f"{what} holds a lone UTF-16 surrogate (such as \\ud800), not text."
+    )
+
+
+def _check_encodable(key: str) -> None:
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _lone_surrogate(
+            f"The key {key.encode('utf-8', 'backslashreplace').decode()!r}"
+        ) from None
+
+
 def _read_json(body: bytes, limits: Limits, max_columns: int) -> RawTable:
     try:
         document = json.loads(body, object_hook=_ObjectCounter(limits.max_rows + 1))
@@ -201,6 +217,8 @@ def _read_json(body: bytes, limits: Limits, max_columns: int) -> RawTable:
         raise _too_many_rows(limits)
     keys = list(dict.fromkeys(key for row in rows for key in row))
     _check_width(len(keys), max_columns)
+    for key in keys:
+        _check_encodable(key)
     columns: dict[str, pl.Series] = {}
     for position, key in enumerate(keys):
         try:
@@ -212,6 +230,8 @@ def _read_json(body: bytes, limits: Limits, max_columns: int) -> RawTable:
                 f"rows[{index}].{key} is a list or an object; give text, a number, true, false "
                 "or null.",
             ) from None
+        except UnicodeEncodeError:
+            raise _lone_surrogate(f"A value of '{key}'") from None
     # Rows without a single key are blank rows, and blank rows are dropped anyway.
     frame = pl.DataFrame(columns)
     return _finish(keys, frame, 1, None, limits, keyed=True)

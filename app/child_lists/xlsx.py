@@ -34,7 +34,9 @@ _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # Rows a sheet may have beyond the list's own: a title and the headings (Ofsted's layout).
 SHEET_ROWS_ABOVE_DATA = 10
 # <dimension ref="A1:D9"> and <row ...>, with or without a namespace prefix (polars patterns).
-_DIMENSION = r'<(?:[A-Za-z0-9_]+:)?dimension[ \t\r\n][^>]*?ref="([^"]*)"'
+# XML allows either quote and white space around '=' in attributes, and so does calamine.
+_EQUALS = r"""[ \t\r\n]*=[ \t\r\n]*["']"""
+_DIMENSION = rf"""<(?:[A-Za-z0-9_]+:)?dimension[ \t\r\n][^>]*?ref{_EQUALS}([^"']*)["']"""
 _ROW_TAG = r"<(?:[A-Za-z0-9_]+:)?row[ \t\r\n/>]"
 _CELL = re.compile(r"([A-Za-z]{1,7})?([0-9]{1,12})?")
 _MAX_TAG = 64 * 1024
@@ -160,7 +162,7 @@ def _beyond_pattern(max_rows: int, max_columns: int) -> str:
     """A row number or cell reference (``r="..."``) beyond the limits, as calamine reads them:
     letters of either case, then digits."""
     rows, columns = _numbers_above(max_rows), _letters_above(max_columns)
-    return rf'[ \t\r\n]r="((?:{columns})[0-9]+|[A-Za-z]*0*(?:{rows}))"'
+    return rf"""[ \t\r\n]r{_EQUALS}((?:{columns})[0-9]+|[A-Za-z]*0*(?:{rows}))["']"""
 
 
 def _numbers_above(limit: int) -> str:

@@ -49,6 +49,9 @@ def test_columns_above_a_limit_in_either_case(limit: int) -> None:
         (b'<c s="1" r="ck5">', "has a cell or row at ck5"),
         (b'<c r="A0500011"/>', "has a cell or row at A0500011"),
         (b"<row>" * 500_011, "has more than 500,010 rows"),
+        (b"<c r='XFD1'>", "has a cell or row at XFD1"),  # either quote, as XML allows
+        (b'<c r = "XFD1">', "has a cell or row at XFD1"),  # and space around '='
+        (b"<dimension ref = 'A1:XFD1048576'/>", "declares the range A1:XFD1048576"),
         (b'<dimension ref="A1:CJ500010"/><row r="500010"><c r="CJ500010"/>', None),
     ],
 )

@@ -291,3 +291,18 @@ def test_a_push_stored_after_the_inspection_closed_while_it_was_read_is_409(
     assert response.status_code == 409
     assert response.json()["code"] == "inspection_closed"
     app.state.jtai.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"rows": [{"child_id": "C\\ud800X"}]}', b'{"rows": [{"child_id": "C1", "n\\udfff": 1}]}'],
+    ids=["in-a-value", "in-a-key"],
+)
+def test_a_lone_surrogate_is_named_not_a_failure(
+    client: TestClient, world: World, body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = _put(client, world, body, "application/json")
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_json"
+    assert "surrogate" in response.json()["detail"]
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []
