@@ -40,6 +40,7 @@ from app.documents.sniff import (
     Finding,
     active_content,
     active_extension,
+    extension_mismatch,
     filename_problem,
     sniff,
 )
@@ -170,6 +171,8 @@ def sniff_or_refuse(head: bytes, filename: str, field: str = "file.filename") ->
     media_type = sniff(head[:SNIFF_BYTES], filename)
     if media_type is None:
         raise refuse_type(filename)
+    if (finding := extension_mismatch(media_type, filename)) is not None:
+        raise _refuse_active(finding, filename, field)
     if _is_text_type(media_type) and (finding := active_content(head)) is not None:
         raise _refuse_active(finding, filename, field)
     return media_type

@@ -105,6 +105,38 @@ def sniff(head: bytes, filename: str) -> str | None:
     return None
 
 
+# What each sniffed type may be called: a name is what the inspector's computer opens a file
+# by, so a PDF called "a.one" or text called "a.rdp" would open in something that runs it.
+# Zip and OLE containers are told apart by their extension already (ZIP_TYPES, OLE2_TYPES).
+_TEXT = (".txt", ".text", ".log", ".md", ".tsv")
+EXTENSIONS_FOR_TYPE: dict[str, tuple[str, ...]] = {
+    "application/pdf": (".pdf",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+    "image/gif": (".gif",),
+    "image/tiff": (".tif", ".tiff"),
+    "application/rtf": (".rtf",),
+    "text/plain": _TEXT,
+    "text/csv": (".csv",),
+    "message/rfc822": (".eml", *_TEXT),
+}
+
+
+def extension_mismatch(media_type: str, filename: str) -> Finding | None:
+    """A refusal when the name does not end in an extension of what the bytes are."""
+    allowed = EXTENSIONS_FOR_TYPE.get(media_type)
+    endings = _extensions(filename)  # every ending the name may be opened by
+    if allowed is None or (endings and endings <= set(allowed)):
+        return None
+    shown = extension(filename) or "(none)"
+    return Finding(
+        "extension_mismatch",
+        f"The file is {media_type} and its name ends in '{shown}'; name it with one of "
+        f"{', '.join(allowed)} (rule: the extension must fit the content).",
+        shown,
+    )
+
+
 def filename_problem(filename: str) -> str | None:
     """Why a file name cannot be kept as it is, or None when it can."""
     for character in filename:

@@ -248,3 +248,42 @@ def test_downloads_are_attachments_never_rendered(
     assert content.headers["x-content-type-options"] == "nosniff"
     assert content.headers["content-security-policy"] == "sandbox"
     assert content.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "shown"),
+    [
+        ("connect.rdp", b"full address:s:10.0.0.1\r\n", ".rdp"),  # text that Windows runs
+        ("query.iqy", b"WEB\r\n1\r\nhttps://example.org/\r\n", ".iqy"),
+        ("sheet.slk", b"ID;P\r\nC;Y1;X1;EEXEC()\r\n", ".slk"),
+        ("notebook.one", PDF, ".one"),  # a PDF by its bytes, opened by another program
+        ("scan.website", PDF, ".website"),
+        ("notes", b"plain words", "(none)"),
+    ],
+)
+def test_a_name_must_fit_what_the_bytes_are(
+    client: TestClient, world: World, request_id: str, name: str, content: bytes, shown: str
+) -> None:
+    response = _send(client, world, request_id, name, content)
+    assert response.status_code == 415, response.text
+    problem = response.json()
+    assert problem["code"] == "extension_mismatch"
+    assert f"'{shown}'" in problem["detail"]
+    assert "rule: the extension must fit the content" in problem["detail"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("scan.pdf", PDF),
+        ("SCAN.PDF", PDF),
+        ("letter.txt", b"Dear colleague,\r\n"),
+        ("mail.eml", b"From: a@example.org\r\n\r\nhello\r\n"),
+        ("saved-mail.txt", b"From: a@example.org\r\n\r\nhello\r\n"),
+        ("data.csv", b"a,b\r\n1,2\r\n"),
+    ],
+)
+def test_names_that_fit_are_taken(
+    client: TestClient, world: World, request_id: str, name: str, content: bytes
+) -> None:
+    assert _send(client, world, request_id, name, content).status_code == 201
