@@ -51,16 +51,31 @@ def _lit(value: str | pl.Expr | None) -> pl.Expr:
     return value if isinstance(value, pl.Expr) else pl.lit(value, dtype=pl.String)
 
 
-def run_checks(frame: pl.DataFrame, checks: Sequence[Check]) -> pl.DataFrame:
+@dataclass(frozen=True)
+class Found:
+    """The first ``keep`` problems of each check, in row order, and how many there are in all
+    by severity: a list wrong in every cell has millions, and the report shows a thousand."""
+
+    first: pl.DataFrame
+    counts: dict[str, int]
+
+
+def run_checks(frame: pl.DataFrame, checks: Sequence[Check], keep: int) -> Found:
     if not checks or frame.height == 0:
-        return pl.DataFrame(schema=PROBLEM_SCHEMA)
+        return Found(pl.DataFrame(schema=PROBLEM_SCHEMA), {})
     masks = frame.select(
         check.mask.fill_null(False).alias(str(i)) for i, check in enumerate(checks)
     )
     hits = masks.sum().row(0)
+    counts: dict[str, int] = {}
+    for check, count in zip(checks, hits, strict=True):
+        counts[check.severity] = counts.get(check.severity, 0) + count
     parts = [
-        frame.with_columns(check.context)
-        .filter(masks.to_series(i))
+        frame.with_columns(masks.to_series(i).alias("#hit"))
+        .lazy()
+        .with_columns(check.context)  # over the whole list: it may look at a child's other rows
+        .filter(pl.col("#hit"))
+        .head(keep)  # the report's first problems are among each check's first ones
         .select(
             pl.col(ROW),
             _lit(check.field).alias("field"),
@@ -69,10 +84,11 @@ def run_checks(frame: pl.DataFrame, checks: Sequence[Check]) -> pl.DataFrame:
             _lit(check.message).alias("message"),
             _lit(None if check.value is None else check.value.cast(pl.String)).alias("value"),
         )
+        .collect()
         for i, (check, count) in enumerate(zip(checks, hits, strict=True))
         if count
     ]
-    return pl.concat(parts) if parts else pl.DataFrame(schema=PROBLEM_SCHEMA)
+    return Found(pl.concat(parts) if parts else pl.DataFrame(schema=PROBLEM_SCHEMA), counts)
 
 
 def problem_frame(problems: Sequence[Problem]) -> pl.DataFrame:

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import polars as pl
 
-from app.child_lists.checks import VALUE_CHARS, problem_frame, run_checks
+from app.child_lists.checks import VALUE_CHARS, Found, problem_frame, run_checks
 from app.child_lists.headings import HeadingMatch, HeadingMatcher, match_headings
 from app.child_lists.model import (
     DEFAULT_LIMITS,
@@ -82,7 +82,7 @@ def ingest(
     rule_checks, list_problems = compile_rules(
         Rules(spec, normalised.frame, names, present, context)
     )
-    found = run_checks(normalised.frame, [*normalised.checks, *rule_checks])
+    found = run_checks(normalised.frame, [*normalised.checks, *rule_checks], limits.max_problems)
     report = _report(spec, match.problems, problem_frame(list_problems), found, names, limits)
     return IngestResult(
         frame=normalised.frame.select(f.key for f in spec.fields),
@@ -115,14 +115,16 @@ def _report(
     spec: ListSpec,
     heading_problems: list[Problem],
     listed: pl.DataFrame,
-    found: pl.DataFrame,
+    found: Found,
     names: Mapping[str, str],
     limits: Limits,
 ) -> _Report:
     """The first ``max_problems`` problems in reading order (the whole list and its headings
     first, then by row and column) and the counts of all of them."""
-    every = pl.concat([listed, found])
-    counts: dict[str, int] = dict(every.group_by("severity").len().iter_rows())
+    every = pl.concat([listed, found.first])
+    counts = dict(found.counts)
+    for severity, count in listed.group_by("severity").len().iter_rows():
+        counts[severity] = counts.get(severity, 0) + count
     for problem in heading_problems:
         counts[problem.severity] = counts.get(problem.severity, 0) + 1
     order = {f.key: i for i, f in enumerate(spec.fields)}
@@ -142,7 +144,7 @@ def _report(
     ]
     return _Report(
         problems,
-        len(heading_problems) + every.height,
+        sum(counts.values()),
         counts.get("error", 0),
         counts.get("warning", 0),
     )
