@@ -5,7 +5,8 @@ arrive; one endless header therefore grows, and is copied again, with every read
 loop every client shares (a 60 MB header stalled all other clients for seconds). Here the bytes
 of a request's head (request line and headers) are counted before the parser sees them, and
 past the limit the client gets 431 and the connection ends: the parser never holds more than
-the limit, whatever the client sends or however slowly.
+the limit, whatever the client sends. A head must also arrive within a time limit (408 after
+it), so that senders of a byte now and then cannot hold connections open for ever.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from uvicorn.config import Config
@@ -41,7 +43,8 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
 
 
 class HeaderLimitedHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, refusing a request head over ``max_header_bytes``."""
+    """uvicorn's httptools protocol, refusing a request head over ``max_header_bytes`` (431)
+    or still incomplete after ``header_timeout_seconds`` (408)."""
 
     def __init__(
         self,
@@ -51,14 +54,27 @@ class HeaderLimitedHttpToolsProtocol(HttpToolsProtocol):
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        self.max_header_bytes = get_settings().max_header_bytes
+        settings = get_settings()
+        self.max_header_bytes = settings.max_header_bytes
+        self.header_timeout_seconds = settings.header_timeout_seconds
         self._reading_head = True  # a connection starts with a request's head
         self._head_bytes = 0
-        self._refused = False
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._ending = False
         self._discarded_bytes = 0
 
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        # A connection that never sends its head is let go too (uvicorn times out only the
+        # idle time between requests).
+        self._start_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_head_timer()
+        super().connection_lost(exc)
+
     def data_received(self, data: bytes) -> None:
-        if self._refused:
+        if self._ending:
             self._discard(data)
             return
         if not self._reading_head:
@@ -66,6 +82,8 @@ class HeaderLimitedHttpToolsProtocol(HttpToolsProtocol):
             # from the next read on: at most one read (bounded by the loop) goes uncounted.
             super().data_received(data)
             return
+        if self._head_timer is None:
+            self._start_head_timer()
         allowance = self.max_header_bytes - self._head_bytes
         if len(data) <= allowance:
             self._head_bytes += len(data)
@@ -78,35 +96,62 @@ class HeaderLimitedHttpToolsProtocol(HttpToolsProtocol):
         if self._closed():
             return
         if self._reading_head:
-            self._refuse_head()
+            logger.info("request head refused: too large", extra={"peer": self.client})
+            self._end_with(431, "headers_too_large", self._too_large_detail())
             return
         self.data_received(data[allowance:])
 
     # Parser callbacks mark where a head starts and ends.
     def on_headers_complete(self) -> None:
         self._reading_head = False
+        self._stop_head_timer()
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         self._reading_head, self._head_bytes = True, 0
         super().on_message_complete()
 
+    def _start_head_timer(self) -> None:
+        self._stop_head_timer()
+        self._head_timer = self.loop.call_later(self.header_timeout_seconds, self._head_too_slow)
+
+    def _stop_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_too_slow(self) -> None:
+        self._head_timer = None
+        if not self._reading_head or self._ending or self._closed():
+            return
+        if self._answering():
+            self._start_head_timer()  # the next head may wait while this answer is made
+            return
+        if self._head_bytes == 0:
+            self.transport.close()  # nothing was asked: nothing to answer
+            return
+        logger.info("request head refused: too slow", extra={"peer": self.client})
+        detail = f"The request line and headers took over {self.header_timeout_seconds:g} s."
+        self._end_with(408, "headers_timeout", detail)
+
     def _closed(self) -> bool:
         # The parser may have refused the bytes (400, connection closed) or handed the
         # connection to another protocol.
         return self.parser is None or self.transport.is_closing()
 
-    def _refuse_head(self) -> None:
-        self._refused = True
-        logger.info(
-            "request head refused",
-            extra={"max_header_bytes": self.max_header_bytes, "peer": self.client},
-        )
-        if self.cycle is not None and not self.cycle.response_complete:
-            # A pipelined request is still being answered: a 431 would land inside its response.
+    def _answering(self) -> bool:
+        return self.cycle is not None and not self.cycle.response_complete
+
+    def _end_with(self, status: int, code: str, detail: str) -> None:
+        """Answer with a problem and end the connection, reading (and dropping) what the
+        client still sends for a moment, so that it reads the answer rather than a reset."""
+        self._ending = True
+        self._stop_head_timer()
+        if self._answering():
+            # A pipelined request is still being answered: this one would land inside it.
             self.transport.close()
             return
-        self.transport.write(self._response_431())
+        self.transport.write(self._problem(status, code, detail))
         if self.transport.can_write_eof():
             self.transport.write_eof()
             self.loop.call_later(LINGER_SECONDS, self.transport.close)
@@ -118,19 +163,14 @@ class HeaderLimitedHttpToolsProtocol(HttpToolsProtocol):
         if self._discarded_bytes > LINGER_MAX_BYTES:
             self.transport.close()
 
-    def _response_431(self) -> bytes:
-        body = json.dumps(
-            {
-                "type": "about:blank",
-                "title": "Request header fields too large",
-                "status": 431,
-                "code": "headers_too_large",
-                "detail": (
-                    f"The request line and headers exceed {self.max_header_bytes} bytes in total."
-                ),
-            }
-        ).encode()
-        lines = [b"HTTP/1.1 431 Request Header Fields Too Large"]
+    def _too_large_detail(self) -> str:
+        return f"The request line and headers exceed {self.max_header_bytes} bytes in total."
+
+    def _problem(self, status: int, code: str, detail: str) -> bytes:
+        title = HTTPStatus(status).phrase
+        problem = {"type": "about:blank", "title": title, "status": status, "code": code}
+        body = json.dumps(problem | {"detail": detail}).encode()
+        lines = [f"HTTP/1.1 {status} {title}".encode()]
         lines += [name + b": " + value for name, value in self.server_state.default_headers]
         lines += [
             b"content-type: " + PROBLEM_MEDIA_TYPE.encode(),

@@ -22,8 +22,10 @@ LIMIT = 64 * 1024  # JTAI_MAX_HEADER_BYTES' default, which the server below runs
 REQUEST_LINE = b"GET /healthz HTTP/1.1\r\nHost: jtai.test\r\nConnection: close\r\n"
 HEADER_NAME = b"X-Padding: "
 MEGABYTE = 1_000_000
+# Short, so a test can outwait it; longer than any other test here keeps a head open.
+HEADER_TIMEOUT_SECONDS = 5
 # Waits below only stop a broken server from hanging the run; nothing asserts on speed.
-PATIENCE_SECONDS = 30
+PATIENCE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "JTAI_VAR_DIR": str(var),
         "JTAI_DATABASE_URL": f"sqlite:///{var / 'serve.sqlite3'}",
         "JTAI_SWEEP_INTERVAL_SECONDS": "0",
+        "JTAI_HEADER_TIMEOUT_SECONDS": str(HEADER_TIMEOUT_SECONDS),
     }
     env.pop("JTAI_MAX_HEADER_BYTES", None)
     command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "2"]
@@ -177,3 +180,29 @@ def test_a_trickled_header_is_refused_at_the_limit(server: Server) -> None:
     assert answered_meanwhile
     assert sent < MEGABYTE, "the server let the whole megabyte of header in"
     assert answer == b"" or _status(answer) == 431
+
+
+def test_a_head_sent_a_byte_at_a_time_is_ended_after_the_header_timeout(server: Server) -> None:
+    """Otherwise a few thousand such senders hold every connection the server can have."""
+    head = REQUEST_LINE + HEADER_NAME + b"a" * 10_000
+    sent = 0
+    give_up_at = time.monotonic() + 4 * HEADER_TIMEOUT_SECONDS  # the server should, long before
+    with server.connect() as connection:
+        while sent < len(head) and time.monotonic() < give_up_at:
+            try:
+                connection.sendall(head[sent : sent + 1])
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent += 1
+            if select.select([connection], [], [], 0.25)[0]:
+                break
+        answer = _read_answer(connection)
+    assert _status(answer) == 408 or (answer == b"" and sent < len(head))
+    if answer:
+        assert json.loads(answer.partition(b"\r\n\r\n")[2])["code"] == "headers_timeout"
+
+
+def test_a_connection_that_never_sends_is_let_go(server: Server) -> None:
+    with server.connect() as connection:
+        assert select.select([connection], [], [], PATIENCE_SECONDS)[0], "still open"
+        assert _read_answer(connection) == b""
