@@ -32,8 +32,11 @@ def _named(response: Response) -> list[str]:
     return [item["field"] for item in response.json()["errors"]]
 
 
-def test_nul_in_a_child_id_in_the_path_is_named(client: TestClient, world: World) -> None:
-    url = f"/v1/inspections/{world.inspection_id}/children/C%001"
+@pytest.mark.parametrize("tail", ["", "/access-log", "/evaluations", "/engagement"])
+def test_nul_in_a_child_id_in_the_path_is_named(
+    client: TestClient, world: World, tail: str
+) -> None:
+    url = f"/v1/inspections/{world.inspection_id}/children/C%001{tail}"
     assert _named(client.get(url, headers=world.lead.headers)) == ["path.child_id"]
 
 
