@@ -9,6 +9,7 @@ from pathlib import Path
 
 import anyio
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from app.audit import chain as _audit_chain  # noqa: F401  (registers the commit hook)
 from app.audit.router import router as audit_router
@@ -21,6 +22,7 @@ from app.child_lists.router import router as child_lists_router
 from app.core.config import Settings, get_settings
 from app.core.database import make_engine, make_session_factory, utcnow
 from app.core.errors import install_error_handlers
+from app.core.input_guard import InputGuardMiddleware
 from app.core.logging import configure_logging
 from app.core.middleware import BodyLimit, BodyLimitMiddleware, RequestContextMiddleware
 from app.core.openapi import build_openapi, operation_id
@@ -153,6 +155,10 @@ def _body_limits(settings: Settings) -> list[BodyLimit]:
     ]
 
 
+def _api_routes() -> list[APIRoute]:
+    return [route for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
@@ -169,6 +175,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(IdempotencyMiddleware, state_getter=lambda: app.state.jtai)
+    app.add_middleware(
+        InputGuardMiddleware,
+        route_patterns=[route.path_regex for route in _api_routes()],
+        # Endpoints with a limit of their own read their bodies as bytes and check them.
+        raw_body_paths=[limit.pattern for limit in _body_limits(settings)],
+    )
     app.add_middleware(
         BodyLimitMiddleware,
         limits=_body_limits(settings),

@@ -60,6 +60,8 @@ def serve(
     """Apply migrations, then serve app.main:app."""
     import uvicorn
 
+    from app.core.http_server import uvicorn_options
+
     settings = _settings()
     upgrade_to_head(settings.resolved_database_url)
     if demo:
@@ -72,6 +74,7 @@ def serve(
         proxy_headers=True,
         access_log=False,
         log_level="warning",
+        **uvicorn_options(settings),
     )
 
 

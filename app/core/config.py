@@ -10,7 +10,8 @@ from typing import Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-MiB = 1024 * 1024
+KiB = 1024
+MiB = 1024 * KiB
 GiB = 1024 * MiB
 
 
@@ -50,6 +51,11 @@ class Settings(BaseSettings):
     signing_key: SecretStr | None = None
 
     max_body_bytes: int = Field(default=1 * MiB, ge=1024)
+    # The request line and headers together; `jtai serve` refuses more with 431 as they arrive.
+    max_header_bytes: int = Field(default=64 * KiB, ge=8 * KiB, le=16 * MiB)
+    # ... and must arrive within this time (408 after it), so slow senders cannot hold
+    # connections open for ever.
+    header_timeout_seconds: float = Field(default=30, gt=0, le=600)
     max_list_bytes: int = Field(default=50 * 1000 * 1000, ge=1024)
     max_upload_bytes: int = Field(default=2 * GiB, ge=1024)
     upload_ttl_seconds: int = Field(default=24 * 3600, ge=60)

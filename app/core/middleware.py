@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import PROBLEM_MEDIA_TYPE
+from app.core.errors import PROBLEM_MEDIA_TYPE, ProblemItem
 from app.core.request_context import current_request_id, reset_request_id, set_request_id
 
 access_logger = logging.getLogger("jtai.access")
@@ -161,17 +161,26 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
-async def _send_problem(send: Send, status: int, code: str, title: str, detail: str) -> None:
-    body = json.dumps(
-        {
-            "type": "about:blank",
-            "title": title,
-            "status": status,
-            "code": code,
-            "detail": detail,
-            "request_id": current_request_id(),
-        }
-    ).encode()
+async def send_problem(
+    send: Send,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: Sequence[ProblemItem] = (),
+) -> None:
+    """A problem+json answer from middleware, where the app's error handlers do not reach."""
+    problem: dict[str, object] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "code": code,
+        "detail": detail,
+        "request_id": current_request_id(),
+    }
+    if errors:
+        problem["errors"] = [item.model_dump(exclude_none=True) for item in errors]
+    body = json.dumps(problem).encode()
     await send(
         {
             "type": "http.response.start",
@@ -188,9 +197,9 @@ async def _send_problem(send: Send, status: int, code: str, title: str, detail: 
 
 async def _send_413(send: Send, limit: int) -> None:
     detail = f"The body exceeds the limit of {limit} bytes for this endpoint."
-    await _send_problem(send, 413, "payload_too_large", "Payload too large", detail)
+    await send_problem(send, 413, "payload_too_large", "Payload too large", detail)
 
 
 async def _send_500(send: Send) -> None:
     detail = "The server failed; quote the request id when reporting it."
-    await _send_problem(send, 500, "internal_error", "Internal error", detail)
+    await send_problem(send, 500, "internal_error", "Internal error", detail)
