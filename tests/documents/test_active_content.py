@@ -172,7 +172,7 @@ def _start(client: TestClient, world: World, request_id: str, filename: str, dat
     [
         ("invoice.hta", 415, "blocked_file_extension"),
         ("photo.svg", 415, "blocked_file_extension"),
-        ("nul\x00byte.pdf", 422, "invalid_filename"),
+        ("nul\x00byte.pdf", 422, "validation_error"),  # the edge's NUL guard, before the route
         ("line\nbreak.pdf", 422, "invalid_filename"),
     ],
 )
