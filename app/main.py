@@ -28,6 +28,7 @@ from app.core.middleware import BodyLimit, BodyLimitMiddleware, RequestContextMi
 from app.core.openapi import build_openapi, operation_id
 from app.core.sandbox import Sandbox, SandboxLimits
 from app.core.state import AppState
+from app.document_requests.router import router as document_requests_router
 from app.documents.router import router as documents_router
 from app.documents.sweeper import run_periodically
 from app.engagement.router import router as engagement_router
@@ -37,7 +38,6 @@ from app.idempotency.middleware import IdempotencyMiddleware
 from app.inspections.router import router as inspections_router
 from app.meetings.router import router as meetings_router
 from app.organisations.router import router as organisations_router
-from app.requests.router import router as requests_router
 from app.schedule.router import router as schedule_router
 from app.schedule.working_days import load_calendar
 from app.selections.router import router as selections_router
@@ -83,7 +83,7 @@ ROUTERS = (
     schedule_router,
     child_lists_router,
     selections_router,
-    requests_router,
+    document_requests_router,
     documents_router,
     evaluations_router,
     tracking_router,

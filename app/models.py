@@ -4,6 +4,7 @@ from app.audit.models import AuditAnchor, AuditEvent, AuditHead
 from app.auth.models import ApiClient
 from app.child_lists.models import ListBlock, ListVersion
 from app.core.database import Base
+from app.document_requests.models import DocumentRequest
 from app.documents.models import Document, Upload
 from app.engagement.models import Engagement
 from app.evaluations.models import Evaluation
@@ -11,7 +12,6 @@ from app.idempotency.models import IdempotencyRecord
 from app.inspections.models import Inspection, InspectionParticipant
 from app.meetings.models import Meeting
 from app.organisations.models import Organisation
-from app.requests.models import DocumentRequest
 from app.retention.models import PurgeTombstone
 from app.schedule.models import MilestoneOverride
 from app.selections.models import Selection

@@ -14,9 +14,11 @@ from fastapi import FastAPI
 from app.auth import service as auth_service
 from app.auth.roles import Role, scopes_for
 from app.auth.secrets import credential_generation
-from app.child_lists import store
+from app.child_lists import repository
 from app.child_lists.models import ListVersion
 from app.core.database import session_scope
+from app.document_requests.models import DocumentRequest, RequestKind
+from app.document_requests.service import rederive_requests
 from app.documents.service import (
     NewUpload,
     create_upload,
@@ -34,8 +36,6 @@ from app.meetings.schemas import MeetingWrite
 from app.meetings.service import create_meeting
 from app.organisations.kinds import OrganisationKind
 from app.organisations.service import create_organisation, get_organisation
-from app.requests.models import DocumentRequest, RequestKind
-from app.requests.service import rederive_requests
 from app.selections.service import save_selection
 
 LONDON = ZoneInfo("Europe/London")
@@ -160,7 +160,7 @@ class Factory:
         """A list version as if pushed, for tests of what reads lists (not of pushing)."""
         frame = pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
         with session_scope(self.state.session_factory) as session:
-            number = 1 + len(store.history(session, inspection_id, list_key))
+            number = 1 + len(repository.history(session, inspection_id, list_key))
             version = ListVersion(
                 inspection_id=inspection_id,
                 list_key=list_key,
@@ -178,7 +178,7 @@ class Factory:
             )
             session.add(version)
             session.flush()
-            store.insert_frame(session, version, frame, range(1, len(rows) + 1), "child_id")
+            repository.insert_frame(session, version, frame, range(1, len(rows) + 1), "child_id")
             return version.id
 
     def selection(self, inspection_id: uuid.UUID, key: str, child_ids: list[str]) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.audit.chain import GENESIS_HASH, compute_hash
 from app.audit.models import AuditAnchor, AuditEvent, AuditHead
 from app.child_lists.models import ListVersion
-from app.child_lists.store import versions_naming_child
+from app.child_lists.repository import versions_naming_child
 from app.core.database import utcnow
 
 VERIFY_BATCH = 1000

@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
 from app.audit import chain as audit
-from app.child_lists import service, store
+from app.child_lists import repository, service
 from app.child_lists.exports import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
@@ -22,6 +22,7 @@ from app.child_lists.exports import (
     write_xlsx,
 )
 from app.child_lists.model import MEDIA_TYPES, IngestResult
+from app.child_lists.repository import StoredRow
 from app.child_lists.schemas import (
     ChildListRows,
     ChildRead,
@@ -33,7 +34,6 @@ from app.child_lists.schemas import (
     PushResult,
     ValidationReport,
 )
-from app.child_lists.store import StoredRow
 from app.child_lists.templates import build_template
 from app.core.deps import DbSession, State
 from app.core.errors import InvalidContent, ProblemItem, UnsupportedMediaType, error_responses
@@ -337,7 +337,7 @@ def list_versions(
         service.check_may_push(access.principal, spec)
     return [
         ListVersionWithReport.model_validate(version)
-        for version in store.history(session, access.inspection.id, list_key)
+        for version in repository.history(session, access.inspection.id, list_key)
     ]
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
-from app.child_lists import store
+from app.child_lists import repository
 from app.child_lists.model import (
     BodyTooLargeError,
     IngestContext,
@@ -83,7 +83,7 @@ class PushOutcome:
 
 def _check_precondition(session: Session, push: Push) -> int:
     """The next version number; 412 when If-Match names a version that is no longer current."""
-    current = store.current_versions(session, push.inspection.id, [push.spec.key])
+    current = repository.current_versions(session, push.inspection.id, [push.spec.key])
     number = current[push.spec.key].number if push.spec.key in current else 0
     if push.if_match is not None and push.if_match != number:
         raise PreconditionFailed(
@@ -171,7 +171,9 @@ def push_list(session: Session, push: Push, clock: Clock) -> PushOutcome:
             f"Another push of '{push.spec.key}' was stored at the same moment; read and retry.",
             code="concurrent_push",
         ) from None
-    store.insert_frame(session, version, result.frame, result.row_numbers, push.spec.child_id_field)
+    repository.insert_frame(
+        session, version, result.frame, result.row_numbers, push.spec.child_id_field
+    )
     return PushOutcome(result, version)
 
 
@@ -179,9 +181,9 @@ def require_version(
     session: Session, inspection: Inspection, spec: ListSpec, number: int | None
 ) -> ListVersion:
     if number is None:
-        version = store.latest_version(session, inspection.id, spec.key)
+        version = repository.latest_version(session, inspection.id, spec.key)
     else:
-        version = store.version_by_number(session, inspection.id, spec.key, number)
+        version = repository.version_by_number(session, inspection.id, spec.key, number)
     if version is None:
         which = "any version" if number is None else f"version {number}"
         raise NotFound(f"'{spec.key}' has no {which} yet.")
@@ -200,13 +202,13 @@ class RowQuery:
 def _column(spec: ListSpec, version: ListVersion, key: str) -> pl.Expr | None:
     """A field's column in the version's blocks; None when the version was pushed without it."""
     if key == "row_number":
-        return pl.col(store.ROW)
+        return pl.col(repository.ROW)
     if key == spec.child_id_field:
-        return pl.col(store.CHILD)
+        return pl.col(repository.CHILD)
     return pl.col(key) if key in version.columns else None
 
 
-def _selection(spec: ListSpec, version: ListVersion, query: RowQuery) -> store.RowSelection:
+def _selection(spec: ListSpec, version: ListVersion, query: RowQuery) -> repository.RowSelection:
     """Filters compare a field's value as JSON text would show it (dates ISO, "true"); sorting
     uses the typed value, so ages and dates sort as numbers and days, not as text."""
 
@@ -223,7 +225,7 @@ def _selection(spec: ListSpec, version: ListVersion, query: RowQuery) -> store.R
     sort = _column(spec, version, query.sort)
     if query.sort == "row_number" and not query.descending:
         sort = None  # file order is the stored order
-    return store.RowSelection(conditions, sort, query.descending)
+    return repository.RowSelection(conditions, sort, query.descending)
 
 
 def check_query(spec: ListSpec, query: RowQuery) -> None:
@@ -255,13 +257,15 @@ def page(
     query: RowQuery,
     limit: int,
     offset: int,
-) -> tuple[list[store.StoredRow], int]:
+) -> tuple[list[repository.StoredRow], int]:
     check_query(spec, query)
-    return store.page_of_rows(session, version, _selection(spec, version, query), limit, offset)
+    return repository.page_of_rows(
+        session, version, _selection(spec, version, query), limit, offset
+    )
 
 
 def all_rows(session: Session, version: ListVersion) -> Iterator[dict[str, Any]]:
-    for row in store.iter_rows(session, version):
+    for row in repository.iter_rows(session, version):
         yield row.data
 
 
@@ -269,7 +273,7 @@ def all_rows(session: Session, version: ListVersion) -> Iterator[dict[str, Any]]
 class ChildView:
     child_id: str
     selections: list[str]
-    lists: dict[str, tuple[ListVersion, list[store.StoredRow]]]
+    lists: dict[str, tuple[ListVersion, list[repository.StoredRow]]]
 
 
 def child_view(
@@ -280,10 +284,10 @@ def child_view(
     chosen = sorted(key for key, ids in selections.items() if child_id in ids)
     if principal.is_agency and not chosen:
         raise NotFound("No such child among the selected children.")
-    versions = store.current_versions(session, inspection.id)
+    versions = repository.current_versions(session, inspection.id)
     by_id = {version.id: version for version in versions.values()}
-    found: dict[str, tuple[ListVersion, list[store.StoredRow]]] = {}
-    for row in store.rows_of(session, list(by_id.values()), [child_id]):
+    found: dict[str, tuple[ListVersion, list[repository.StoredRow]]] = {}
+    for row in repository.rows_of(session, list(by_id.values()), [child_id]):
         version = by_id[row.version_id]
         found.setdefault(version.list_key, (version, []))[1].append(row)
     if not found and not chosen:

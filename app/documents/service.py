@@ -33,6 +33,7 @@ from app.core.errors import (
     ProblemItem,
     UnsupportedMediaType,
 )
+from app.document_requests.models import DocumentRequest
 from app.documents.errors import problem_for, upload_closed
 from app.documents.models import Document, Upload, UploadState
 from app.documents.sniff import (
@@ -46,7 +47,6 @@ from app.documents.sniff import (
 )
 from app.inspections.models import Inspection, InspectionParticipant, InspectionStatus
 from app.inspections.service import may_see_agency_object
-from app.requests.models import DocumentRequest
 from app.storage import (
     InvalidParts,
     ObjectTooLarge,

@@ -13,6 +13,7 @@ from app.auth.principal import Principal
 from app.core.deps import DbSession, State
 from app.core.errors import error_responses
 from app.core.pagination import Page, PageParams, page_params
+from app.document_requests.service import rederive_requests
 from app.inspections import service
 from app.inspections.access import InspectionAccess, authorize_inspection
 from app.inspections.models import Inspection
@@ -23,7 +24,6 @@ from app.inspections.schemas import (
     ParticipantRead,
     StatusUpdate,
 )
-from app.requests.service import rederive_requests
 
 router = APIRouter(prefix="/v1/inspections", tags=["inspections"])
 

@@ -30,13 +30,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.audit import chain as audit
 from app.child_lists.models import ListBlock, ListVersion
 from app.core.database import session_scope, utcnow
+from app.document_requests.models import DocumentRequest
 from app.documents.models import Document, Upload, UploadState
 from app.engagement.models import Engagement
 from app.evaluations.models import Evaluation
 from app.idempotency.service import forget_subjects
 from app.inspections.models import Inspection, InspectionStatus
 from app.meetings.models import Meeting
-from app.requests.models import DocumentRequest
 from app.retention.models import PurgeState, PurgeTombstone
 from app.selections.models import Selection
 from app.storage import Storage

@@ -7,9 +7,9 @@ from app.audit import chain as audit
 from app.core.database import utcnow
 from app.core.deps import DbSession, State
 from app.core.errors import error_responses
+from app.document_requests.service import rederive_requests
 from app.inspections.access import InspectionAccess, authorize_inspection
 from app.inspections.models import Inspection
-from app.requests.service import rederive_requests
 from app.schedule import service
 from app.schedule.ics import render_calendar
 from app.schedule.schemas import (

@@ -13,14 +13,14 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from app.child_lists import store
-from app.child_lists.store import as_utc
+from app.child_lists import repository
+from app.child_lists.repository import as_utc
+from app.document_requests.models import RequestKind
+from app.document_requests.repository import first_answers, first_cqc_request
 from app.engagement.service import confirmations
 from app.evaluations.service import JOINT, first_evaluations
 from app.inspections.models import Inspection
 from app.meetings.service import recorded
-from app.requests.models import RequestKind
-from app.requests.queries import first_answers, first_cqc_request
 from app.selections.service import get_selection, tracked_children
 from app.themes.schema import EvaluationsForTrackedChildren, SatisfiedBy, Theme
 
@@ -56,7 +56,7 @@ def _not_yet_recorded(context: CheckContext, condition: SatisfiedBy) -> Evidence
 
 def _lists_pushed(context: CheckContext, condition: SatisfiedBy) -> Evidence | None:
     wanted = condition.lists_used()
-    pushed = store.first_pushes(context.session, context.inspection.id)
+    pushed = repository.first_pushes(context.session, context.inspection.id)
     if not all(key in pushed for key in wanted):
         return None
     return Evidence(max(pushed[key] for key in wanted), f"lists pushed: {', '.join(wanted)}")

@@ -5,8 +5,8 @@ from fastapi import APIRouter
 from app.audit import chain as audit
 from app.core.deps import DbSession, State
 from app.core.errors import NotFound, error_responses
+from app.document_requests.service import rederive_requests
 from app.inspections.access import InspectionAccess, authorize_inspection
-from app.requests.service import rederive_requests
 from app.selections import service
 from app.selections.schemas import SelectionRead, SelectionUpdate
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.child_lists import store
+from app.child_lists import repository
 from app.core.database import utcnow
 from app.core.errors import InvalidContent, NotFound, ProblemItem
 from app.inspections.models import Inspection
@@ -128,9 +128,9 @@ def _from_selection_problems(
 def _from_lists_problems(
     session: Session, inspection: Inspection, eligibility: Eligibility, child_ids: Sequence[str]
 ) -> list[_Problem]:
-    versions = store.current_versions(session, inspection.id, eligibility.from_lists)
+    versions = repository.current_versions(session, inspection.id, eligibility.from_lists)
     rows_by_child: dict[str, list[Mapping[str, Any]]] = {}
-    for row in store.rows_of(session, list(versions.values()), child_ids):
+    for row in repository.rows_of(session, list(versions.values()), child_ids):
         rows_by_child.setdefault(row.child_id, []).append(row.data)
     lists = ", ".join(eligibility.from_lists)
     problems = []

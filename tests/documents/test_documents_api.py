@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
+from app.document_requests.models import DocumentRequest
 from app.documents.models import Document
-from app.requests.models import DocumentRequest
 from tests.conftest import Reader
 from tests.factories import PDF, Factory, World
 

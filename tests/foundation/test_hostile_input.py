@@ -12,7 +12,7 @@ from httpx import Response
 from sqlalchemy import select
 
 from app.core.input_guard import MAX_JSON_DEPTH, inspect_json
-from app.requests.models import DocumentRequest
+from app.document_requests.models import DocumentRequest
 from tests.conftest import Reader
 from tests.factories import Factory, World
 

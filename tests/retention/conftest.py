@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.database import session_scope, utcnow
+from app.document_requests.models import DocumentRequest
 from app.documents.models import Document
 from app.inspections.models import Inspection, InspectionStatus
-from app.requests.models import DocumentRequest
 from app.storage import Storage
 from tests.factories import PDF, Factory, World
 

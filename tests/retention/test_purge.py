@@ -14,13 +14,13 @@ from app.audit.models import AuditEvent
 from app.audit.service import verify_chain
 from app.child_lists.models import ListBlock, ListVersion
 from app.core.database import session_scope
+from app.document_requests.models import DocumentRequest
 from app.documents.models import Document, Upload
 from app.engagement.models import Engagement
 from app.evaluations.models import Evaluation
 from app.idempotency.models import IdempotencyRecord
 from app.inspections.models import Inspection, InspectionParticipant, InspectionStatus
 from app.meetings.models import Meeting
-from app.requests.models import DocumentRequest
 from app.retention.models import PurgeState, PurgeTombstone
 from app.retention.service import InspectionNotClosed, InspectionNotFound, purge_inspection
 from app.selections.models import Selection

@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.child_lists.store import as_utc
+from app.child_lists.repository import as_utc
+from app.document_requests.models import DocumentRequest, RequestKind
 from app.documents.models import Document
-from app.requests.models import DocumentRequest, RequestKind
 
 
 def first_answers(

@@ -8,18 +8,18 @@ from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
 from app.audit import chain as audit
-from app.child_lists.store import versions_by_organisation
+from app.child_lists.repository import versions_by_organisation
 from app.core.deps import DbSession, State
 from app.core.errors import Forbidden, error_responses
+from app.document_requests import service
+from app.document_requests.models import DocumentRequest
+from app.document_requests.schemas import CqcRequestCreate, RequestRead, RequestState, SubmissionRow
 from app.documents.models import Document
 from app.documents.schemas import DocumentRead
 from app.documents.service import documents_for
 from app.inspections.access import InspectionAccess, authorize_inspection
 from app.inspections.service import participants
 from app.organisations.kinds import AGENCY_KINDS, OrganisationKind
-from app.requests import service
-from app.requests.models import DocumentRequest
-from app.requests.schemas import CqcRequestCreate, RequestRead, RequestState, SubmissionRow
 
 router = APIRouter(prefix="/v1/inspections/{inspection_id}", tags=["requests"])
 

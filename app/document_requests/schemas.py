@@ -6,8 +6,8 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from app.document_requests.models import RequestKind
 from app.documents.schemas import DocumentRead
-from app.requests.models import RequestKind
 
 
 class RequestState(StrEnum):

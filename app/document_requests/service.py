@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from app.auth.principal import Principal
 from app.core.errors import InvalidContent, NotFound, ProblemItem
 from app.core.state import AppState
+from app.document_requests.models import DocumentRequest, RequestKind
 from app.inspections.models import Inspection, InspectionParticipant
 from app.inspections.service import may_see_agency_object
 from app.organisations.kinds import AGENCY_KINDS, OrganisationKind
 from app.organisations.models import Organisation
-from app.requests.models import DocumentRequest, RequestKind
 from app.schedule.service import Clock, due_at_for
 from app.selections.service import tracked_children
 from app.themes.schema import Theme
