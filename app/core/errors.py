@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
 from app.core.request_context import current_request_id
 
@@ -104,6 +106,35 @@ class ServiceUnavailable(AppError):
     status, code, title = 503, "unavailable", "Service unavailable"
 
 
+def render_problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    *,
+    errors: Sequence[ProblemItem] | None = None,
+    extra: dict[str, Any] | None = None,
+    instance: str | None = None,
+) -> bytes:
+    """The one problem+json body: every error answer carries it, whether the app's handlers,
+    a middleware (``send_problem``) or the server's own protocol (431, 408) sends it.
+
+    ``request_id`` is the current request's, where there is one; absent members are left out.
+    """
+    problem = Problem(
+        title=title,
+        status=status,
+        code=code,
+        detail=detail,
+        errors=list(errors) if errors else None,
+        instance=instance,
+        request_id=current_request_id(),
+    )
+    body = problem.model_dump(exclude_none=True) | (extra or {})
+    # Rendered as Starlette's JSONResponse renders.
+    return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
 def problem_response(
     status: int,
     code: str,
@@ -114,18 +145,37 @@ def problem_response(
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
     instance: str | None = None,
-) -> JSONResponse:
-    problem = Problem(
-        title=title,
-        status=status,
-        code=code,
-        detail=detail,
-        errors=errors,
-        instance=instance,
-        request_id=current_request_id(),
+) -> Response:
+    """A problem as a Response, for the app's exception handlers."""
+    body = render_problem(
+        status, code, title, detail, errors=errors, extra=extra, instance=instance
     )
-    body = problem.model_dump(exclude_none=True) | (extra or {})
-    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+    return Response(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+async def send_problem(
+    send: Send,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: Sequence[ProblemItem] = (),
+    *,
+    close: bool = True,
+) -> None:
+    """A problem sent as raw ASGI messages, from middleware the app's handlers do not reach.
+
+    ``close``: the request's body may be left unread, so the connection is not reused.
+    """
+    body = render_problem(status, code, title, detail, errors=errors)
+    headers = [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 _HTTP_CODES = {
@@ -140,7 +190,7 @@ _HTTP_CODES = {
 }
 
 
-async def _handle_app_error(request: Request, exc: Exception) -> JSONResponse:
+async def _handle_app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
     return problem_response(
         exc.status,
@@ -154,7 +204,7 @@ async def _handle_app_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _handle_http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _handle_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "HTTP error"))
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
@@ -184,7 +234,7 @@ def _validation_items(exc: RequestValidationError) -> list[ProblemItem]:
     return items
 
 
-async def _handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def _handle_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     items = _validation_items(exc)
     fields = ", ".join(item.field or "?" for item in items[:5])

@@ -12,7 +12,6 @@ it), so that senders of a byte now and then cannot hold connections open for eve
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from http import HTTPStatus
 from typing import Any
@@ -22,7 +21,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from app.core.config import Settings, get_settings
-from app.core.errors import PROBLEM_MEDIA_TYPE
+from app.core.errors import PROBLEM_MEDIA_TYPE, render_problem
 
 logger = logging.getLogger("jtai.http")
 
@@ -168,8 +167,7 @@ class HeaderLimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def _problem(self, status: int, code: str, detail: str) -> bytes:
         title = HTTPStatus(status).phrase
-        problem = {"type": "about:blank", "title": title, "status": status, "code": code}
-        body = json.dumps(problem | {"detail": detail}).encode()
+        body = render_problem(status, code, title, detail)
         lines = [f"HTTP/1.1 {status} {title}".encode()]
         lines += [name + b": " + value for name, value in self.server_state.default_headers]
         lines += [

@@ -20,8 +20,7 @@ from urllib.parse import parse_qsl
 from anyio import to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import ProblemItem
-from app.core.middleware import send_problem
+from app.core.errors import ProblemItem, send_problem
 
 NUL = "\x00"
 # Deeper than any request schema nests (three levels at most); far below what the decoder

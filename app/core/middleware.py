@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -12,7 +11,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import PROBLEM_MEDIA_TYPE, ProblemItem
+from app.core.errors import send_problem
 from app.core.request_context import current_request_id, reset_request_id, set_request_id
 
 access_logger = logging.getLogger("jtai.access")
@@ -159,40 +158,6 @@ def _declared_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
-
-
-async def send_problem(
-    send: Send,
-    status: int,
-    code: str,
-    title: str,
-    detail: str,
-    errors: Sequence[ProblemItem] = (),
-) -> None:
-    """A problem+json answer from middleware, where the app's error handlers do not reach."""
-    problem: dict[str, object] = {
-        "type": "about:blank",
-        "title": title,
-        "status": status,
-        "code": code,
-        "detail": detail,
-        "request_id": current_request_id(),
-    }
-    if errors:
-        problem["errors"] = [item.model_dump(exclude_none=True) for item in errors]
-    body = json.dumps(problem).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 async def _send_413(send: Send, limit: int) -> None:

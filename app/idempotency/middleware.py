@@ -20,7 +20,6 @@ hours per client. Beyond that:
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -37,8 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.auth.service import principal_for_token
 from app.auth.tokens import InvalidToken, TokenClaims
 from app.core.database import utcnow
-from app.core.errors import PROBLEM_MEDIA_TYPE
-from app.core.request_context import current_request_id
+from app.core.errors import send_problem
 from app.idempotency.fingerprint import BodyDigest
 from app.idempotency.models import IdempotencyRecord
 from app.idempotency.routes import not_replayable_reason
@@ -294,21 +292,5 @@ async def _replay(send: Send, record: IdempotencyRecord) -> None:
 
 
 async def _problem(send: Send, status: int, code: str, detail: str) -> None:
-    body = json.dumps(
-        {
-            "type": "about:blank",
-            "title": "Idempotency conflict" if status != 400 else "Bad request",
-            "status": status,
-            "code": code,
-            "detail": detail,
-            "request_id": current_request_id(),
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    title = "Idempotency conflict" if status != 400 else "Bad request"
+    await send_problem(send, status, code, title, detail, close=False)

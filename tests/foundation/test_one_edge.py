@@ -1,0 +1,108 @@
+"""One HTTP edge: problems built one way, whoever answers; what a route needs declared on it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.core.config import Settings
+from app.core.errors import Problem, render_problem
+from app.core.http_server import HeaderLimitedHttpToolsProtocol
+from app.core.request_context import reset_request_id, set_request_id
+from app.main import create_app
+from tests.factories import Factory, World
+
+
+@pytest.fixture
+def world(factory: Factory) -> World:
+    return factory.world()
+
+
+PROBLEM_SOURCES: dict[str, Callable[[TestClient, World, Settings], httpx.Response]] = {
+    # the app's exception handlers
+    "app error": lambda c, w, s: c.get("/v1/nothing-here"),
+    "validation": lambda c, w, s: c.post(
+        "/v1/organisations", json={"name": "X", "kind": "army"}, headers=w.operator.headers
+    ),
+    # middlewares, as raw ASGI messages
+    "body limit": lambda c, w, s: c.post(
+        "/v1/organisations",
+        content=b"x" * (s.max_body_bytes + 1),
+        headers={**w.operator.headers, "Content-Type": "application/json"},
+    ),
+    "input guard": lambda c, w, s: c.get("/v1/nowhere/a%00b"),
+    "idempotency": lambda c, w, s: c.post(
+        "/v1/organisations",
+        json={"name": "X", "kind": "police"},
+        headers={**w.operator.headers, "Idempotency-Key": "not a key"},
+    ),
+}
+
+
+@pytest.mark.parametrize("source", sorted(PROBLEM_SOURCES))
+def test_every_problem_is_built_by_the_one_renderer(
+    client: TestClient, world: World, settings: Settings, source: str
+) -> None:
+    response = PROBLEM_SOURCES[source](client, world, settings)
+    assert response.status_code >= 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert int(response.headers["content-length"]) == len(response.content)
+    members = response.json()
+    assert members["status"] == response.status_code
+    assert members["request_id"] == response.headers["x-request-id"]
+    assert set(members) <= set(Problem.model_fields)
+    assert response.content == _render_as_sent(members)
+
+
+def _render_as_sent(members: dict[str, Any]) -> bytes:
+    # The renderer's output for the same members (its request id set as the request's was).
+    token = set_request_id(members.get("request_id"))
+    try:
+        problem = Problem.model_validate(members)
+        return render_problem(
+            problem.status,
+            problem.code,
+            problem.title,
+            problem.detail,
+            errors=problem.errors,
+            instance=problem.instance,
+        )
+    finally:
+        reset_request_id(token)
+
+
+def test_a_server_error_is_built_by_the_one_renderer(settings: Settings) -> None:
+    app: FastAPI = create_app(settings)
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("internals")
+
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        response = test_client.get("/boom")
+    assert response.status_code == 500
+    assert response.content == _render_as_sent(response.json())
+
+
+def test_the_servers_own_refusals_are_built_by_the_one_renderer() -> None:
+    protocol = SimpleNamespace(server_state=SimpleNamespace(default_headers=[]))
+    answer = HeaderLimitedHttpToolsProtocol._problem(
+        protocol,  # type: ignore[arg-type]
+        431,
+        "headers_too_large",
+        "Too much.",
+    )
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431 Request Header Fields Too Large")
+    assert b"content-length: " + str(len(body)).encode() in head.split(b"\r\n")
+    assert "request_id" not in json.loads(body)  # no request was read
+    assert body == render_problem(
+        431, "headers_too_large", "Request Header Fields Too Large", "Too much."
+    )
