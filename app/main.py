@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 
 from app.audit import chain as _audit_chain  # noqa: F401  (registers the commit hook)
 from app.audit.router import router as audit_router
@@ -21,10 +19,11 @@ from app.child_lists.isolated import IsolatedListReader
 from app.child_lists.router import router as child_lists_router
 from app.core.config import Settings, get_settings
 from app.core.database import make_engine, make_session_factory, utcnow
+from app.core.edge import RouteMatchMiddleware, body_limits
 from app.core.errors import install_error_handlers
 from app.core.input_guard import InputGuardMiddleware
 from app.core.logging import configure_logging
-from app.core.middleware import BodyLimit, BodyLimitMiddleware, RequestContextMiddleware
+from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.openapi import build_openapi, operation_id
 from app.core.sandbox import Sandbox, SandboxLimits
 from app.core.state import AppState
@@ -147,18 +146,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks.cancel_scope.cancel()
 
 
-def _body_limits(settings: Settings) -> list[BodyLimit]:
-    return [
-        BodyLimit(re.compile(r"^/v1/requests/[^/]+/documents$"), settings.max_upload_bytes),
-        BodyLimit(re.compile(r"^/v1/uploads/[^/]+/parts/\d+$"), settings.max_upload_bytes),
-        BodyLimit(re.compile(r"^/v1/inspections/[^/]+/lists/[^/]+$"), settings.max_list_bytes),
-    ]
-
-
-def _api_routes() -> list[APIRoute]:
-    return [route for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)]
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
@@ -174,18 +161,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    # Outermost last. What each needs to know of a request's route, its route declares
+    # (``app.core.edge``); RouteMatchMiddleware finds that route once for all of them.
     app.add_middleware(IdempotencyMiddleware, state_getter=lambda: app.state.jtai)
-    app.add_middleware(
-        InputGuardMiddleware,
-        route_patterns=[route.path_regex for route in _api_routes()],
-        # Endpoints with a limit of their own read their bodies as bytes and check them.
-        raw_body_paths=[limit.pattern for limit in _body_limits(settings)],
-    )
-    app.add_middleware(
-        BodyLimitMiddleware,
-        limits=_body_limits(settings),
-        default_max_bytes=settings.max_body_bytes,
-    )
+    app.add_middleware(InputGuardMiddleware)
+    app.add_middleware(BodyLimitMiddleware, limits=body_limits(settings))
+    app.add_middleware(RouteMatchMiddleware, router=app.router)
     app.add_middleware(RequestContextMiddleware)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

@@ -14,8 +14,8 @@ from app.auth.keys import jwks_document
 from app.auth.principal import Principal
 from app.auth.schemas import Jwks, MeRead, OrganisationSummary, TokenResponse
 from app.core.deps import DbSession, State
+from app.core.edge import edge
 from app.core.errors import AppError, error_responses
-from app.idempotency.routes import not_replayable
 
 router = APIRouter(tags=["auth"])
 
@@ -73,9 +73,9 @@ def _credentials(
     summary="Exchange client credentials for an access token",
     openapi_extra={"security": []},
 )
-@not_replayable(
-    "The first answer to this key held an access token, which is never kept for replay; "
-    "ask for a new token."
+@edge(
+    not_replayable="The first answer to this key held an access token, which is never kept "
+    "for replay; ask for a new token."
 )
 def issue_token(
     session: DbSession,

@@ -11,7 +11,6 @@ endpoint reads as raw bytes itself (list pushes and file uploads, each with its 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from urllib.parse import parse_qsl
 from anyio import to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.edge import EdgeMatch, edge_match
 from app.core.errors import ProblemItem, send_problem
 
 NUL = "\x00"
@@ -31,27 +31,24 @@ INLINE_BODY_BYTES = 64 * 1024
 
 
 class InputGuardMiddleware:
-    """Refuse NUL in the path, the query or a JSON body (422), and JSON nested too deep."""
+    """Refuse NUL in the path, the query or a JSON body (422), and JSON nested too deep.
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        route_patterns: Sequence[re.Pattern[str]],
-        raw_body_paths: Sequence[re.Pattern[str]],
-    ) -> None:
+    A route whose endpoint reads its body raw says so (``edge``); its body is not looked at.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.route_patterns = tuple(route_patterns)
-        self.raw_body_paths = tuple(raw_body_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        in_url = _url_problems(scope, self.route_patterns)
+        match = edge_match(scope)
+        in_url = _url_problems(scope, match)
         if in_url:
             await _refuse_nul(send, in_url)
             return
-        if _has_json_body(scope) and not self._reads_raw_body(scope["path"]):
+        if _has_json_body(scope) and not match.traits.body.read_raw:
             body, receive = await _read_body(receive)
             verdict = await _inspect(body)
             if verdict.too_deep_at is not None:
@@ -62,16 +59,13 @@ class InputGuardMiddleware:
                 return
         await self.app(scope, receive, send)
 
-    def _reads_raw_body(self, path: str) -> bool:
-        return any(pattern.match(path) for pattern in self.raw_body_paths)
 
-
-def _url_problems(scope: Scope, route_patterns: Sequence[re.Pattern[str]]) -> list[str]:
+def _url_problems(scope: Scope, match: EdgeMatch) -> list[str]:
     """Where the decoded path and query hold a NUL, as ``path.<param>`` and ``query.<name>``."""
     places = []
     path: str = scope["path"]
     if NUL in path:
-        places.append(_path_parameter_with_nul(path, route_patterns))
+        places.append(_path_parameter_with_nul(match))
     query = scope.get("query_string", b"").decode("latin-1")
     for name, value in parse_qsl(query, keep_blank_values=True):
         if NUL in name or NUL in value:
@@ -79,14 +73,10 @@ def _url_problems(scope: Scope, route_patterns: Sequence[re.Pattern[str]]) -> li
     return places
 
 
-def _path_parameter_with_nul(path: str, route_patterns: Sequence[re.Pattern[str]]) -> str:
-    for pattern in route_patterns:
-        match = pattern.match(path)
-        if match is None:
-            continue
-        for name, value in match.groupdict().items():
-            if NUL in value:
-                return f"path.{name}"
+def _path_parameter_with_nul(match: EdgeMatch) -> str:
+    for name, value in match.path_params.items():
+        if NUL in str(value):
+            return f"path.{name}"
     return "path"  # no route takes it: the NUL is still what is wrong with it
 
 

@@ -6,11 +6,11 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.edge import Body, edge_match
 from app.core.errors import send_problem
 from app.core.request_context import current_request_id, reset_request_id, set_request_id
 
@@ -80,37 +80,25 @@ def _log_access(scope: Scope, status: int, seconds: float) -> None:
     )
 
 
-@dataclass(frozen=True)
-class BodyLimit:
-    """Largest body for requests whose path matches ``pattern`` (first match wins)."""
-
-    pattern: re.Pattern[str]
-    max_bytes: int
-
-
 class _BodyTooLarge(Exception):
     pass
 
 
 class BodyLimitMiddleware:
-    """Refuse oversize bodies with 413 from the declared length or while streaming."""
+    """Refuse oversize bodies with 413 from the declared length or while streaming.
 
-    def __init__(self, app: ASGIApp, limits: Sequence[BodyLimit], default_max_bytes: int) -> None:
+    The limit is the one for the kind of body the request's route declares (``edge``).
+    """
+
+    def __init__(self, app: ASGIApp, limits: Mapping[Body, int]) -> None:
         self.app = app
-        self.limits = tuple(limits)
-        self.default_max_bytes = default_max_bytes
-
-    def _limit_for(self, path: str) -> int:
-        for limit in self.limits:
-            if limit.pattern.match(path):
-                return limit.max_bytes
-        return self.default_max_bytes
+        self.limits = dict(limits)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self._limit_for(scope["path"])
+        limit = self.limits[edge_match(scope).traits.body]
         declared = _declared_length(scope)
         if declared is not None and declared > limit:
             await _send_413(send, limit)

@@ -18,6 +18,7 @@ from app.audit import chain as audit
 from app.auth.deps import authorize
 from app.auth.principal import Principal
 from app.core.deps import DbSession, State
+from app.core.edge import Body, edge
 from app.core.errors import InvalidContent, PayloadTooLarge, UnsupportedMediaType, error_responses
 from app.documents import service
 from app.documents.errors import TOO_LARGE, ClientDisconnected, problem_for
@@ -100,6 +101,7 @@ def _declared_length(request: Request) -> int | None:
     openapi_extra=MULTIPART_DOC,
     summary="Upload a document against a request (multipart field 'file', streamed)",
 )
+@edge(body=Body.DOCUMENT)
 async def upload_document(
     request_id: uuid.UUID,
     request: Request,
@@ -197,6 +199,7 @@ def create_upload(
     responses=error_responses(401, 403, 404, 409, 413, 422, 503),
     summary="Send one part of an upload through the API (stores without presigned URLs)",
 )
+@edge(body=Body.DOCUMENT)
 async def upload_part(
     upload_id: uuid.UUID,
     part_number: int,

@@ -12,8 +12,8 @@ hours per client. Beyond that:
   answered: another file under the same key is 422 and never passes for the first. An answer
   to a request whose body was not read whole is not kept (nothing was done with it), so a
   retry of it simply runs again.
-- An answer that carries a secret (routes declare it, see ``routes``) is never stored; a
-  retry gets 409 ``not_replayable`` saying why.
+- An answer that carries a secret (its route declares it: ``edge(not_replayable=...)``) is
+  never stored; a retry gets 409 ``not_replayable`` saying why.
 - Each record names the first ID in its path, so purging an inspection or disabling a client
   deletes the answers about it (``service``).
 """
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -36,10 +37,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.auth.service import principal_for_token
 from app.auth.tokens import InvalidToken, TokenClaims
 from app.core.database import utcnow
+from app.core.edge import edge_match
 from app.core.errors import send_problem
 from app.idempotency.fingerprint import BodyDigest
 from app.idempotency.models import IdempotencyRecord
-from app.idempotency.routes import not_replayable_reason
 
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
 RETENTION = timedelta(hours=24)
@@ -81,7 +82,7 @@ class _Outcome:
 
     captured: _Captured
     fingerprint: str | None  # None when its body was not read whole
-    endpoint: object  # the route's endpoint, with what it declares (``routes``)
+    not_replayable: str | None  # why the route's answers are never kept, if they are not
     subject_id: uuid.UUID | None
 
 
@@ -148,14 +149,15 @@ class IdempotencyMiddleware:
                 captured.body += message.get("body", b"")
             await send(message)
 
+        match = edge_match(scope)
         try:
             await self.app(scope, hashing_receive, capturing_send)
         finally:
             outcome = _Outcome(
                 captured,
                 digest.hexdigest(),
-                scope.get("endpoint"),
-                _subject(scope.get("path_params", {})),
+                match.traits.not_replayable,
+                _subject(match.path_params),
             )
             # Shielded: a client that hung up must not leave the key "in progress" for 15
             # minutes, refusing its own retries.
@@ -231,7 +233,7 @@ def _keep(record: IdempotencyRecord, outcome: _Outcome, fingerprint: str) -> Non
     captured = outcome.captured
     record.state, record.status, record.fingerprint = "done", captured.status, fingerprint
     record.subject_id = outcome.subject_id
-    secret = not_replayable_reason(outcome.endpoint)
+    secret = outcome.not_replayable
     if secret is not None and 200 <= captured.status < 300:
         record.headers, record.body, record.not_replayable = {}, None, secret
         return
@@ -244,7 +246,7 @@ def _keep(record: IdempotencyRecord, outcome: _Outcome, fingerprint: str) -> Non
 CLIENT_CLOSED_REQUEST = 499
 
 
-def _subject(path_params: dict[str, Any]) -> uuid.UUID | None:
+def _subject(path_params: Mapping[str, Any]) -> uuid.UUID | None:
     """The first ID in the path: what the request acted on."""
     for value in path_params.values():
         try:

@@ -10,9 +10,9 @@ from app.auth import service as auth_service
 from app.auth.deps import authorize
 from app.auth.principal import Principal
 from app.core.deps import DbSession
+from app.core.edge import edge
 from app.core.errors import error_responses
 from app.core.pagination import Page, PageParams, page_params
-from app.idempotency.routes import not_replayable
 from app.organisations import service
 from app.organisations.kinds import OrganisationKind
 from app.organisations.schemas import (
@@ -87,7 +87,7 @@ def get_organisation(
     responses=error_responses(401, 403, 404, 409, 422),
     summary="Create an API client; its secret is shown once",
 )
-@not_replayable(CREDENTIALS_NOT_KEPT)
+@edge(not_replayable=CREDENTIALS_NOT_KEPT)
 def create_client(
     organisation_id: uuid.UUID,
     body: ClientCreate,
@@ -144,7 +144,7 @@ def disable_client(
     responses=error_responses(401, 403, 404, 409),
     summary="Rotate a client's secret; earlier tokens stop working",
 )
-@not_replayable(CREDENTIALS_NOT_KEPT)
+@edge(not_replayable=CREDENTIALS_NOT_KEPT)
 def rotate_client_secret(
     client_id: uuid.UUID,
     session: DbSession,

@@ -9,10 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
 from app.core.config import Settings
+from app.core.edge import Body, RouteTraits, edge, flat_routes, traits_of
 from app.core.errors import Problem, render_problem
 from app.core.http_server import HeaderLimitedHttpToolsProtocol
 from app.core.request_context import reset_request_id, set_request_id
@@ -106,3 +107,80 @@ def test_the_servers_own_refusals_are_built_by_the_one_renderer() -> None:
     assert body == render_problem(
         431, "headers_too_large", "Request Header Fields Too Large", "Too much."
     )
+
+
+# -- what a route needs from the edge, declared on it ----------------------------------------
+
+
+def test_the_routes_that_declare_what_the_edge_needs(app: FastAPI) -> None:
+    declared = {
+        route.name: traits_of(route)
+        for route in flat_routes(app.router.routes)
+        if traits_of(route) != RouteTraits()
+    }
+    assert {name: traits.body for name, traits in declared.items() if traits.body.read_raw} == {
+        "push_list": Body.LIST,
+        "upload_document": Body.DOCUMENT,
+        "upload_part": Body.DOCUMENT,
+    }
+    assert {name for name, traits in declared.items() if traits.not_replayable} == {
+        "issue_token",
+        "create_client",
+        "rotate_client_secret",
+    }
+
+
+def _app_with_extra_routes(settings: Settings) -> FastAPI:
+    """Two routes at paths no limit was ever written for: one declares a list body."""
+    app = create_app(settings)
+
+    @app.put("/v1/extra/{thing}/raw")
+    @edge(body=Body.LIST)
+    async def extra_raw(thing: str, request: Request) -> dict[str, int]:
+        return {"bytes": len(await request.body())}
+
+    @app.put("/v1/extra/{thing}/json")
+    async def extra_json(thing: str, request: Request) -> dict[str, int]:
+        return {"bytes": len(await request.body())}
+
+    return app
+
+
+def test_a_routes_declared_body_sets_its_limit_and_who_reads_it(settings: Settings) -> None:
+    big = b'{"a": "\\u0000", "b": "' + b"x" * (settings.max_body_bytes + 10) + b'"}'
+    assert len(big) < settings.max_list_bytes
+    with TestClient(_app_with_extra_routes(settings)) as test_client:
+        headers = {"Content-Type": "application/json"}
+        raw = test_client.put("/v1/extra/one/raw", content=big, headers=headers)
+        assert raw.status_code == 200, raw.text  # the list limit, and the endpoint reads it
+        assert raw.json() == {"bytes": len(big)}
+        json_body = test_client.put("/v1/extra/one/json", content=big, headers=headers)
+        assert json_body.status_code == 413
+        small = b'{"a": "\\u0000"}'
+        guarded = test_client.put("/v1/extra/one/json", content=small, headers=headers)
+        assert guarded.status_code == 422
+        assert guarded.json()["errors"][0]["field"] == "body.a"
+        unguarded = test_client.put("/v1/extra/one/raw", content=small, headers=headers)
+        assert unguarded.status_code == 200
+
+
+def test_a_path_is_matched_to_its_route_once_for_every_middleware(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.core import edge as edge_module
+
+    calls: list[str] = []
+    real = edge_module.match_route
+
+    def counting(router: Any, scope: Any) -> Any:
+        calls.append(scope["path"])
+        return real(router, scope)
+
+    monkeypatch.setattr(edge_module, "match_route", counting)
+    with TestClient(_app_with_extra_routes(settings)) as test_client:
+        response = test_client.put(
+            "/v1/extra/a%00b/json", json={"k": "v"}, headers={"Idempotency-Key": "k1"}
+        )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "path.thing"
+    assert calls == ["/v1/extra/a\x00b/json"]
