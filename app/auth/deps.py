@@ -11,6 +11,7 @@ from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2, SecurityScopes
 
 from app.auth import service
+from app.auth.bearer import bearer_token, token_claims
 from app.auth.policy import rule_for
 from app.auth.principal import Principal
 from app.auth.roles import SCOPE_DESCRIPTIONS
@@ -36,10 +37,10 @@ oauth2_scheme = OAuth2(
 def _bearer_token(authorization: str | None) -> str:
     if not authorization:
         raise Unauthenticated("Send an access token as 'Authorization: Bearer <token>'.")
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token(authorization)
+    if token is None:
         raise Unauthenticated("The Authorization header must use the Bearer scheme.")
-    return token.strip()
+    return token
 
 
 def authenticate(
@@ -50,7 +51,7 @@ def authenticate(
 ) -> Principal:
     token = _bearer_token(authorization)
     try:
-        claims = state.tokens.decode(token)
+        claims = token_claims(request.scope, state.tokens, token)
         principal = service.principal_for_token(session, claims)
     except InvalidToken as exc:
         logger.info("token refused", extra={"reason": str(exc)})

@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.auth.bearer import bearer_token, token_claims
 from app.auth.service import principal_for_token
 from app.auth.tokens import InvalidToken, TokenClaims
 from app.core.database import utcnow
@@ -169,12 +170,11 @@ class IdempotencyMiddleware:
         return factory()
 
     def _claims(self, scope: Scope) -> TokenClaims | None:
-        authorization = _header(scope, b"authorization") or ""
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token:
+        token = bearer_token(_header(scope, b"authorization"))
+        if token is None:
             return None
         try:
-            return self.state_getter().tokens.decode(token.strip())  # type: ignore[no-any-return]
+            return token_claims(scope, self.state_getter().tokens, token)
         except InvalidToken:
             return None  # the app itself answers 401
 

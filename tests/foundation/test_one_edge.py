@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
+from app.auth.tokens import TokenClaims, TokenCodec
 from app.core.config import Settings
 from app.core.edge import Body, RouteTraits, edge, flat_routes, traits_of
 from app.core.errors import Problem, render_problem
@@ -184,3 +185,61 @@ def test_a_path_is_matched_to_its_route_once_for_every_middleware(
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "path.thing"
     assert calls == ["/v1/extra/a\x00b/json"]
+
+
+# -- the token, decoded once per request ------------------------------------------------------
+
+
+POLICE = {"name": "A", "kind": "police"}
+
+
+def _counting_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    decoded: list[str] = []
+    real = TokenCodec.decode
+
+    def counting(self: TokenCodec, token: str) -> TokenClaims:
+        decoded.append(token)
+        return real(self, token)
+
+    monkeypatch.setattr(TokenCodec, "decode", counting)
+    return decoded
+
+
+def test_a_keyed_post_decodes_its_token_once(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decoded = _counting_decodes(monkeypatch)
+    headers = {**world.operator.headers, "Idempotency-Key": "decode-once"}
+    created = client.post("/v1/organisations", json=POLICE, headers=headers)
+    assert created.status_code == 201
+    assert decoded == [world.operator.token]
+    replayed = client.post("/v1/organisations", json=POLICE, headers=headers)
+    assert replayed.headers["idempotent-replayed"] == "true"
+    assert decoded == [world.operator.token] * 2
+
+
+def test_a_refused_token_is_decoded_once_and_answered_401(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decoded = _counting_decodes(monkeypatch)
+    headers = {"Authorization": "Bearer not.a.token", "Idempotency-Key": "decode-once"}
+    refused = client.post("/v1/organisations", json=POLICE, headers=headers)
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "invalid_token"
+    assert decoded == ["not.a.token"]
+
+
+def test_a_disabled_clients_token_still_fails_on_a_keyed_post(
+    client: TestClient, world: World, factory: Factory
+) -> None:
+    """The claims are handed on; whether the client may still use them is asked each time."""
+    disabled = client.post(
+        f"/v1/clients/{world.agency.client_id}/disable", headers=world.operator.headers
+    )
+    assert disabled.status_code == 200
+    response = client.post(
+        f"/v1/inspections/{world.inspection_id}/meetings",
+        json={"kind": "strategy-discussion", "starts_at": "2027-04-05T10:00:00+01:00"},
+        headers={**world.agency.headers, "Idempotency-Key": "after-disable"},
+    )
+    assert response.status_code == 401
