@@ -39,6 +39,7 @@ from app.core.deps import DbSession, State
 from app.core.edge import Body, edge
 from app.core.errors import InvalidContent, ProblemItem, UnsupportedMediaType, error_responses
 from app.core.pagination import PageParams, page_params
+from app.core.preconditions import version_from_if_match
 from app.core.sandbox import SandboxBusy
 from app.inspections.access import InspectionAccess, authorize_inspection
 from app.schedule.service import Clock
@@ -141,7 +142,7 @@ async def push_list(
                 await request.body(),
                 media_type,
                 dry_run,
-                _version_number(if_match),
+                version_from_if_match(if_match),
                 state.list_reader,
             )
             # Parsing and storing are CPU and database work: off the event loop.
@@ -174,19 +175,6 @@ async def push_list(
         version=ListVersionRead.model_validate(outcome.version),
         report=_report(outcome.result, stored=True),
     )
-
-
-def _version_number(if_match: str | None) -> int | None:
-    if if_match is None:
-        return None
-    text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
-        raise InvalidContent(
-            'If-Match must be a version number, e.g. "3".',
-            code="invalid_if_match",
-            errors=[ProblemItem(field="header.if-match", code="invalid", message="not a number")],
-        )
-    return int(text)
 
 
 def _row_query(request: Request, sort: str, descending: bool) -> service.RowQuery:

@@ -20,6 +20,7 @@ from app.core.http_server import HeaderLimitedHttpToolsProtocol
 from app.core.request_context import reset_request_id, set_request_id
 from app.main import create_app
 from tests.factories import Factory, World
+from tests.lists_api.helpers import cin_row
 
 
 @pytest.fixture
@@ -243,3 +244,83 @@ def test_a_disabled_clients_token_still_fails_on_a_keyed_post(
         headers={**world.agency.headers, "Idempotency-Key": "after-disable"},
     )
     assert response.status_code == 401
+
+
+# -- If-Match, read by one parser -------------------------------------------------------------
+
+
+def _if_match_calls(world: World, factory: Factory) -> dict[str, tuple[str, str, Any, str]]:
+    """operation -> (method, path, body, actor) for every route that takes If-Match."""
+    factory.stored_list(world.inspection_id, "children-in-need", [cin_row("C1")])
+    factory.selection(world.inspection_id, "tracked", ["C1"])
+    inspection = f"/v1/inspections/{world.inspection_id}"
+    child = f"{inspection}/children/C1"
+    meeting = factory.meeting(world.agency, world.inspection_id)
+    questions = factory.state.themes.get("mental-health").evaluation.questions
+    return {
+        "push_list": (
+            "PUT",
+            f"{inspection}/lists/children-in-need",
+            {"rows": [cin_row("C1")]},
+            "agency",
+        ),
+        "put_evaluation": (
+            "PUT",
+            f"{child}/evaluations/joint",
+            {
+                "answers": dict.fromkeys(questions, "Answered."),
+                "contributing_organisation_ids": [str(world.agency.organisation_id)],
+            },
+            "agency",
+        ),
+        "put_tracking": (
+            "PUT",
+            f"{child}/tracking",
+            {"summaries": {"referral_timely": {"summary": "Timely.", "esn": [23]}}},
+            "lead",
+        ),
+        "update_meeting": (
+            "PUT",
+            f"{inspection}/meetings/{meeting}",
+            {
+                "kind": "strategy-discussion",
+                "starts_at": "2027-04-05T10:00:00+01:00",
+                "ends_at": "2027-04-05T11:00:00+01:00",
+                "place": "Town hall",
+            },
+            "agency",
+        ),
+        "put_engagement": ("PUT", f"{child}/engagement", {"child_agreed": True}, "agency"),
+    }
+
+
+def _takes_if_match(route: Any) -> bool:
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return False
+    headers = [param for dep in _all_dependants(dependant) for param in dep.header_params]
+    return any(param.alias.lower() == "if-match" for param in headers)
+
+
+def _all_dependants(dependant: Any) -> list[Any]:
+    return [dependant, *(d for sub in dependant.dependencies for d in _all_dependants(sub))]
+
+
+@pytest.mark.parametrize("if_match", ['"one"', "3", 'W/"x"', '"-1"'])
+def test_every_route_that_takes_if_match_reads_it_alike(
+    app: FastAPI, client: TestClient, world: World, factory: Factory, if_match: str
+) -> None:
+    calls = _if_match_calls(world, factory)
+    routes = {route.name for route in flat_routes(app.router.routes) if _takes_if_match(route)}
+    assert set(calls) == routes
+    for operation, (method, path, body, actor) in calls.items():
+        headers = {**getattr(world, actor).headers, "If-Match": if_match}
+        response = client.request(method, path, json=body, headers=headers)
+        if if_match == "3":  # a number, bare or quoted, is a version: this one is stale
+            assert response.status_code == 412, (operation, response.text)
+            continue
+        assert response.status_code == 422, (operation, response.text)
+        assert response.json()["code"] == "invalid_if_match", operation
+        assert response.json()["errors"] == [
+            {"field": "header.if-match", "code": "invalid", "message": "not a number"}
+        ]
