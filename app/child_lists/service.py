@@ -37,7 +37,8 @@ from app.core.errors import (
     UnsupportedMediaType,
 )
 from app.core.sandbox import SandboxBusy
-from app.inspections.models import Inspection, InspectionStatus
+from app.inspections.closed import check_open
+from app.inspections.models import Inspection
 from app.inspections.service import get_visible
 from app.schedule.service import Clock, due_at_for
 from app.selections.service import selected_children
@@ -127,10 +128,7 @@ def _check_still_writable(session: Session, push: Push) -> None:
     while the list was being read."""
     inspection = get_visible(session, push.principal, push.inspection.id)
     session.refresh(inspection, ["status"])
-    if inspection.status is InspectionStatus.CLOSED:
-        raise Conflict(
-            "The inspection is closed; nothing more can be written.", code="inspection_closed"
-        )
+    check_open("push_list", inspection)
 
 
 def push_list(session: Session, push: Push, clock: Clock) -> PushOutcome:

@@ -1,30 +1,19 @@
+"""Documents over HTTP: parse the request, call the service, serialise the answer."""
+
 from __future__ import annotations
 
-import contextlib
-import logging
 import uuid
-from collections.abc import Iterator
-from functools import partial
 from typing import Annotated, Any
 
-import anyio
-from anyio import to_thread
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
-from sqlalchemy.orm import Session
-from starlette.requests import ClientDisconnect
 
-from app.audit import chain as audit
 from app.auth.deps import authorize
 from app.auth.principal import Principal
 from app.core.deps import DbSession, State
 from app.core.edge import Body, edge
-from app.core.errors import InvalidContent, PayloadTooLarge, UnsupportedMediaType, error_responses
+from app.core.errors import error_responses
 from app.documents import service
-from app.documents.errors import TOO_LARGE, ClientDisconnected, problem_for
-from app.documents.models import Document
-from app.documents.multipart import MultipartError, boundary_of, open_file_field
-from app.documents.read_ahead import consume_in_thread
 from app.documents.schemas import (
     DocumentRead,
     PartStored,
@@ -33,10 +22,8 @@ from app.documents.schemas import (
     UploadPart,
     UploadRead,
 )
-from app.documents.sniff import SNIFF_BYTES
-from app.storage import StorageError, download_headers
+from app.storage import download_headers
 
-logger = logging.getLogger("jtai.documents")
 router = APIRouter(prefix="/v1", tags=["documents"])
 
 MULTIPART_DOC = {
@@ -53,37 +40,6 @@ MULTIPART_DOC = {
         },
     }
 }
-
-
-def _audit_document(session: Any, principal: Principal, action: str, document: Document) -> None:
-    audit.record(
-        session,
-        principal,
-        action,
-        "document",
-        document.id,
-        inspection_id=document.inspection_id,
-        detail={"sha256": document.sha256, "size": document.size, "late": document.late},
-    )
-
-
-@contextlib.contextmanager
-def _answered_as_problems(action: str) -> Iterator[None]:
-    """A client that goes away mid-body, or a store that fails, is a problem response with
-    fixed wording: never a 500, a traceback or a store's own words (its upload id)."""
-    try:
-        yield
-    except ClientDisconnect:
-        logger.info("client disconnected", extra={"during": action})
-        raise ClientDisconnected(f"The client disconnected during the {action}.") from None
-    except StorageError as exc:
-        raise problem_for(exc) from None
-
-
-async def _end_transaction(session: Session) -> None:
-    # The checks are done and the body may take minutes: no transaction (on SQLite, the
-    # database's write lock) is held while it arrives. The write re-checks afresh.
-    await to_thread.run_sync(session.commit)
 
 
 def _declared_length(request: Request) -> int | None:
@@ -109,48 +65,15 @@ async def upload_document(
     state: State,
     principal: Principal = authorize("upload_document"),
 ) -> DocumentRead:
-    asked = await to_thread.run_sync(service.writable_request, session, principal, request_id)
-    await _end_transaction(session)
-    try:
-        boundary = boundary_of(request.headers.get("content-type"))
-    except MultipartError as exc:
-        raise UnsupportedMediaType(str(exc), code="multipart_required") from None
-    try:
-        with _answered_as_problems("upload"):
-            stream = await open_file_field(request.stream(), boundary, SNIFF_BYTES)
-    except MultipartError as exc:
-        raise InvalidContent(str(exc), code="broken_multipart") from None
-    if not stream.head:
-        raise InvalidContent("The file is empty.", code="empty_file")
-    media_type = service.sniff_or_refuse(stream.head, stream.filename)
-    key = service.new_object_key(asked.inspection_id)
-    put = partial(
-        state.storage.put_stream,
-        key,
-        max_bytes=state.settings.max_upload_bytes,
-        content_type=media_type,
+    document = await service.receive_document(
+        session,
+        state.storage,
+        principal,
+        request_id,
+        request.headers.get("content-type"),
+        request.stream(),
+        state.settings.max_upload_bytes,
     )
-    try:
-        with _answered_as_problems("upload"):
-            stored = await consume_in_thread(stream.head, stream.rest, put)
-    except MultipartError as exc:
-        raise InvalidContent(str(exc), code="broken_multipart") from None
-    try:
-        document = await to_thread.run_sync(
-            service.publish_streamed,
-            session,
-            principal,
-            request_id,
-            stored,
-            stream.filename,
-            media_type,
-        )
-    except BaseException:
-        # Nothing half-written stays: the row failed, so the object goes too.
-        with anyio.CancelScope(shield=True):
-            await to_thread.run_sync(state.storage.delete, key)
-        raise
-    _audit_document(session, principal, "document.uploaded", document)
     return DocumentRead.model_validate(document)
 
 
@@ -168,28 +91,26 @@ def create_upload(
     state: State,
     principal: Principal = authorize("create_upload"),
 ) -> UploadRead:
-    asked = service.writable_request(session, principal, request_id)
-    if body.size > state.settings.max_upload_bytes:
-        raise PayloadTooLarge(TOO_LARGE, code="file_too_large")
-    wanted = service.NewUpload(body.filename, body.size, body.sha256)
-    upload = service.create_upload(
-        session, state.storage, asked, principal, wanted, state.settings.upload_ttl_seconds
+    plan = service.start_upload(
+        session,
+        state.storage,
+        principal,
+        request_id,
+        service.NewUpload(body.filename, body.size, body.sha256),
+        max_bytes=state.settings.max_upload_bytes,
+        ttl_seconds=state.settings.upload_ttl_seconds,
     )
-    parts_expire_at = service.part_urls_expire_at(upload)
     return UploadRead(
-        upload_id=upload.id,
-        part_size=upload.part_size,
+        upload_id=plan.upload.id,
+        part_size=plan.upload.part_size,
         parts=[
             UploadPart(
-                part_number=n,
-                size=service.planned_part_size(upload, n),
-                url=service.part_url(state.storage, upload, n),
-                expires_at=parts_expire_at,
+                part_number=part.number, size=part.size, url=part.url, expires_at=part.expires_at
             )
-            for n in range(1, service.part_count(upload) + 1)
+            for part in plan.parts
         ],
-        expires_at=upload.expires_at,
-        complete_url=f"/v1/uploads/{upload.id}/complete",
+        expires_at=plan.upload.expires_at,
+        complete_url=f"/v1/uploads/{plan.upload.id}/complete",
     )
 
 
@@ -208,18 +129,15 @@ async def upload_part(
     state: State,
     principal: Principal = authorize("upload_part"),
 ) -> PartStored:
-    part = await to_thread.run_sync(
-        service.writable_part,
+    etag = await service.receive_part(
         session,
+        state.storage,
         principal,
         upload_id,
         part_number,
         _declared_length(request),
+        request.stream(),
     )
-    await _end_transaction(session)
-    store = partial(service.store_part, state.storage, part)
-    with _answered_as_problems("part upload"):
-        etag = await consume_in_thread(b"", request.stream().__aiter__(), store)
     return PartStored(part_number=part_number, etag=etag)
 
 
@@ -239,7 +157,6 @@ def complete_upload(
 ) -> DocumentRead:
     parts = [(part.part_number, part.etag) for part in body.parts]
     document = service.complete_upload(session, state.storage, principal, upload_id, parts)
-    _audit_document(session, principal, "document.uploaded", document)
     return DocumentRead.model_validate(document)
 
 
@@ -271,8 +188,7 @@ def get_document(
     session: DbSession,
     principal: Principal = authorize("get_document"),
 ) -> DocumentRead:
-    document = service.get_document(session, principal, document_id)
-    _audit_document(session, principal, "document.metadata_read", document)
+    document = service.read_metadata(session, principal, document_id)
     return DocumentRead.model_validate(document)
 
 
@@ -296,12 +212,12 @@ def download_document(
     principal: Principal = authorize("download_document"),
     redirect: Annotated[bool, Query(description="Answer 307 to a presigned URL")] = False,
 ) -> Any:
-    document = service.get_document(session, principal, document_id)
-    _audit_document(session, principal, "document.downloaded", document)
-    if redirect and (url := service.download_url(state.storage, document)):
-        return RedirectResponse(url, status_code=307)
+    found = service.download(session, state.storage, principal, document_id, redirect)
+    if found.url is not None:
+        return RedirectResponse(found.url, status_code=307)
+    document = found.document
     return StreamingResponse(
-        state.storage.open_stream(document.object_key),
+        found.chunks,
         media_type=document.media_type,
         headers={**download_headers(document.filename), "Content-Length": str(document.size)},
     )

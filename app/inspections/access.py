@@ -6,15 +6,16 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from app.auth.deps import authorize
 from app.auth.policy import Relation, rule_for
 from app.auth.principal import Principal
 from app.core.deps import DbSession
-from app.core.errors import Conflict, Forbidden
+from app.core.errors import Forbidden
 from app.inspections import service
-from app.inspections.models import Inspection, InspectionStatus
+from app.inspections.closed import check_open
+from app.inspections.models import Inspection
 
 
 @dataclass(frozen=True)
@@ -36,15 +37,8 @@ def _check_relation(relation: Relation, access: InspectionAccess) -> None:
         raise Forbidden("Only the lead inspector or the operator may do this.", code="not_lead")
 
 
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-def _check_open(access: InspectionAccess, method: str) -> None:
-    # A closed inspection's record is final: only the operator's purge touches it now.
-    if method in WRITE_METHODS and access.inspection.status is InspectionStatus.CLOSED:
-        raise Conflict(
-            "The inspection is closed; nothing more can be written.", code="inspection_closed"
-        )
+def _check_open(access: InspectionAccess, operation: str) -> None:
+    check_open(operation, access.inspection)
 
 
 def authorize_inspection(operation: str) -> Any:
@@ -56,13 +50,12 @@ def authorize_inspection(operation: str) -> Any:
 
     def load(
         inspection_id: uuid.UUID,
-        request: Request,
         session: DbSession,
         principal: Principal = authorize(operation),
     ) -> InspectionAccess:
         access = InspectionAccess(principal, service.get_visible(session, principal, inspection_id))
         _check_relation(relation, access)
-        _check_open(access, request.method)
+        _check_open(access, operation)
         return access
 
     load.__policy_operation__ = operation  # type: ignore[attr-defined]

@@ -9,8 +9,7 @@ from sqlalchemy import Engine, select, update
 
 from app.core.database import session_scope, utcnow
 from app.documents.models import Upload, UploadState
-from app.documents.service import COMPLETION_GRACE
-from app.documents.sweeper import sweep
+from app.documents.sweeper import COMPLETION_GRACE, sweep
 from tests.conftest import Reader
 from tests.factories import Factory
 

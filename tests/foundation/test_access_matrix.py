@@ -6,16 +6,21 @@ object the caller does not take part in, success for those the policy lets throu
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.auth.policy import POLICY
+from app.auth.policy import POLICY, PUBLIC_OPERATIONS
 from app.auth.roles import Role
+from app.core.database import session_scope
+from app.core.edge import flat_routes
+from app.inspections.models import Inspection, InspectionStatus
 from app.organisations.kinds import OrganisationKind
 from tests.factories import PDF, Factory, World
 from tests.lists_api.helpers import cin_row
@@ -517,3 +522,85 @@ def test_list_shows_only_inspections_taken_part_in(client: TestClient, factory: 
     assert listed("agency") == {mine}
     assert listed("other_area_agency") == {theirs}
     assert listed("outside_inspector") == {theirs}
+
+
+# -- a closed inspection: every operation the policy says writes is refused there -------------
+
+# Writing operations that act on no inspection: closing one does not concern them.
+ON_NO_INSPECTION = frozenset(
+    {
+        "create_organisation",
+        "create_client",
+        "disable_client",
+        "rotate_client_secret",
+        "create_inspection",
+    }
+)
+
+
+def _close(factory: Factory, inspection_id: uuid.UUID) -> None:
+    with session_scope(factory.state.session_factory) as session:
+        inspection = session.get(Inspection, inspection_id)
+        assert inspection is not None
+        inspection.status = InspectionStatus.CLOSED
+
+
+@pytest.mark.parametrize("operation", sorted(POLICY))
+def test_a_closed_inspection_refuses_what_the_policy_says_writes(
+    client: TestClient, factory: Factory, operation: str
+) -> None:
+    """As an actor the matrix lets through: 409 ``inspection_closed`` for a writing operation
+    (routes that find the inspection through a request or an upload too), as before for a
+    reading one."""
+    world = factory.world()
+    call, expected = MATRIX[operation]
+    actor_name = next(name for name in CALL_ORDER if expected[name] not in {401, 403, 404})
+    path, body = call.path(world, factory), call.body(world, factory) if call.body else None
+    _close(factory, world.inspection_id)
+    response = client.request(
+        call.method,
+        path,
+        json=body,
+        files=call.files,
+        content=call.content,
+        headers=getattr(world, actor_name).headers,
+    )
+    if POLICY[operation].writes and operation not in ON_NO_INSPECTION:
+        assert response.status_code == 409, response.text
+        assert response.json()["code"] == "inspection_closed"
+    else:
+        assert response.status_code == expected[actor_name], response.text
+
+
+def test_every_operation_says_whether_it_writes_and_no_get_does(app: FastAPI) -> None:
+    for route in flat_routes(app.router.routes):
+        if route.name in PUBLIC_OPERATIONS or route.name not in POLICY:
+            continue
+        assert POLICY[route.name].writes == (route.methods != {"GET"}), route.name
+    assert {name for name, rule in POLICY.items() if rule.writes} >= ON_NO_INSPECTION
+    assert all(POLICY[name].relation is None for name in ON_NO_INSPECTION)
+
+
+@pytest.mark.parametrize(
+    ("operation", "closed_status"), [("get_schedule", 409), ("upload_document", 201)]
+)
+def test_the_closed_rule_follows_the_policy_entry_not_the_http_method(
+    client: TestClient,
+    factory: Factory,
+    monkeypatch: pytest.MonkeyPatch,
+    operation: str,
+    closed_status: int,
+) -> None:
+    """Declare a read as writing and a closed inspection refuses it; declare an upload as not
+    writing and it goes through (whether the route loads the inspection or a service does)."""
+    rule = POLICY[operation]
+    monkeypatch.setitem(POLICY, operation, dataclasses.replace(rule, writes=not rule.writes))
+    world = factory.world()
+    call, expected = MATRIX[operation]
+    actor_name = next(name for name in CALL_ORDER if expected[name] not in {401, 403, 404})
+    path = call.path(world, factory)
+    _close(factory, world.inspection_id)
+    response = client.request(
+        call.method, path, files=call.files, headers=getattr(world, actor_name).headers
+    )
+    assert response.status_code == closed_status, response.text

@@ -1,0 +1,86 @@
+"""A document's row: recorded once its bytes are stored and checked, and audited with it."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit import chain as audit
+from app.auth.principal import Principal
+from app.core.database import utcnow
+from app.document_requests.models import DocumentRequest
+from app.documents.models import Document
+from app.storage import StoredObject
+
+
+def new_object_key(inspection_id: uuid.UUID) -> str:
+    # Generated, never derived from a file name: names are shown, not trusted.
+    return f"inspections/{inspection_id}/{uuid.uuid4().hex}"
+
+
+def audit_document(session: Session, principal: Principal, action: str, document: Document) -> None:
+    audit.record(
+        session,
+        principal,
+        action,
+        "document",
+        document.id,
+        inspection_id=document.inspection_id,
+        detail={"sha256": document.sha256, "size": document.size, "late": document.late},
+    )
+
+
+def _previous(
+    session: Session, request: DocumentRequest, organisation_id: uuid.UUID
+) -> Document | None:
+    return session.execute(
+        select(Document)
+        .where(Document.request_id == request.id, Document.organisation_id == organisation_id)
+        .order_by(Document.created_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def record_document(
+    session: Session,
+    request: DocumentRequest,
+    principal: Principal,
+    stored: StoredObject,
+    filename: str,
+    media_type: str,
+) -> Document:
+    now = utcnow()
+    previous = _previous(session, request, principal.organisation_id)
+    document = Document(
+        inspection_id=request.inspection_id,
+        request_id=request.id,
+        organisation_id=principal.organisation_id,
+        client_id=principal.client_id,
+        filename=filename,
+        size=stored.size,
+        sha256=stored.sha256,
+        media_type=media_type,
+        object_key=stored.key,
+        created_at=now,
+        late=request.due_at is not None and now > request.due_at,
+        supersedes_id=previous.id if previous else None,
+    )
+    session.add(document)
+    session.flush()
+    return document
+
+
+def publish(
+    session: Session,
+    request: DocumentRequest,
+    principal: Principal,
+    stored: StoredObject,
+    filename: str,
+    media_type: str,
+) -> Document:
+    """Record a document whose bytes are stored and checked, and audit its upload."""
+    document = record_document(session, request, principal, stored, filename, media_type)
+    audit_document(session, principal, "document.uploaded", document)
+    return document
