@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.auth.principal import Principal
 from app.core.errors import Conflict, InvalidContent, ProblemItem
 from app.documents.access import writable_request, writable_upload
+from app.documents.cleanup import keep_only_if_committed
 from app.documents.content import sniff_or_refuse
 from app.documents.errors import problem_for, upload_closed
 from app.documents.models import Document, Upload, UploadState
@@ -46,8 +47,9 @@ def complete_upload(
     of its own before anything else, so a racing completion is told 409 and never touches
     the store; a list of parts that does not fit the plan opens it again. The store
     work runs outside any transaction (no lock held while gigabytes are read back). Any
-    failure after the claim discards the parts and any assembled object; a process that dies
-    half-way leaves the upload 'completing', which the sweeper discards once expired.
+    failure after the claim discards the parts and any assembled object (the object also
+    goes if the transaction publishing it does not commit); a process that dies half-way
+    leaves the upload 'completing', which the sweeper discards once expired.
     """
     upload = writable_upload(session, principal, upload_id, "complete_upload")
     # Claimed before the parts are looked at: a racer that lost would otherwise find the
@@ -60,6 +62,7 @@ def complete_upload(
             _set_state(session, upload, UploadState.OPEN)
         raise
     stored, media_type = _assemble(session, storage, upload, parts)
+    keep_only_if_committed(session, storage, stored.key)
     try:
         request = writable_request(
             session, principal, upload.request_id, "complete_upload", "No such upload."

@@ -8,6 +8,7 @@ The rules live in the modules named here, one concern each:
 - ``presigned``: the plan of a presigned multipart upload, and its parts;
 - ``completion``: completing an upload into a document, or giving it up;
 - ``records`` and ``reads``: a document's row and audit, and reading documents;
+- ``cleanup``: a stored object kept only if the transaction recording it commits;
 - ``sweeper`` (not here: it runs outside requests): abandoned uploads aborted.
 
 Every storage call blocks; callers run the synchronous functions in worker threads.

@@ -4,7 +4,8 @@ presigned upload on a store without presigned URLs.
 The checks run first, then the transaction ends: the body may take minutes, and no
 transaction (on SQLite, the database's write lock) is held while it arrives. The bytes are
 hashed and stored as they come, never held whole; the write after them checks afresh that
-the caller may still write there.
+the caller may still write there. A stored document's object is kept only if the transaction
+recording it commits (``cleanup``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from functools import partial
 
-import anyio
 from anyio import to_thread
 from sqlalchemy.orm import Session
 from starlette.requests import ClientDisconnect
@@ -23,6 +23,7 @@ from starlette.requests import ClientDisconnect
 from app.auth.principal import Principal
 from app.core.errors import InvalidContent, UnsupportedMediaType
 from app.documents.access import writable_request
+from app.documents.cleanup import keep_only_if_committed
 from app.documents.content import sniff_or_refuse
 from app.documents.errors import ClientDisconnected, problem_for
 from app.documents.models import Document
@@ -56,15 +57,11 @@ async def receive_document(
     media_type = sniff_or_refuse(stream.head, stream.filename)
     key = new_object_key(asked.inspection_id)
     stored = await _store(storage, key, stream, media_type, max_bytes)
-    try:
-        return await to_thread.run_sync(
-            _publish, session, principal, request_id, stored, stream.filename, media_type
-        )
-    except BaseException:
-        # Nothing half-written stays: the row failed, so the object goes too.
-        with anyio.CancelScope(shield=True):
-            await to_thread.run_sync(storage.delete, key)
-        raise
+    # From here on the object stays only if the transaction that records it commits.
+    keep_only_if_committed(session, storage, stored.key)
+    return await to_thread.run_sync(
+        _publish, session, principal, request_id, stored, stream.filename, media_type
+    )
 
 
 async def _open_file(content_type: str | None, body: AsyncIterator[bytes]) -> FileStream:

@@ -20,6 +20,7 @@ from app.core.config import Settings, StorageKind
 from app.documents.models import Document, Upload, UploadState
 from app.main import create_app
 from tests.conftest import Reader
+from tests.documents.failing_commit import commits_of_documents_fail
 from tests.factories import PDF, Factory, World
 from tests.storage.fixtures import empty_bucket
 from tests.storage.seaweed import SeaweedS3
@@ -323,3 +324,33 @@ def test_active_content_is_refused_on_the_store_and_deleted_from_it(
     assert streamed.headers["content-security-policy"] == "sandbox"
     assert streamed.headers["x-content-type-options"] == "nosniff"
     assert streamed.headers["content-disposition"].startswith("attachment;")
+
+
+def _keys(seaweed_client: Any, bucket: str) -> set[str]:
+    listing = seaweed_client.list_objects_v2(Bucket=bucket)
+    return {item["Key"] for item in listing.get("Contents", [])}
+
+
+def test_a_streamed_upload_whose_commit_fails_leaves_no_object_in_the_store(
+    s3_client: TestClient, s3_app: FastAPI, world: World, seaweed_client: Any, db: Reader
+) -> None:
+    request_id = _request(s3_app, world)
+    bucket = s3_app.state.jtai.settings.s3_bucket
+    data = PDF + b"D" * (6 * 1024 * 1024)  # a multipart object in the store
+    with commits_of_documents_fail(s3_app.state.jtai.session_factory) as refused:
+        response = s3_client.post(
+            f"/v1/requests/{request_id}/documents",
+            files={"file": ("scan.pdf", data, "application/pdf")},
+            headers=world.agency.headers,
+        )
+    assert refused == ["document"]  # stored and flushed, then the commit failed
+    assert response.status_code == 500
+    assert db.all(select(Document)) == []
+    assert _keys(seaweed_client, bucket) == set()
+    kept = s3_client.post(
+        f"/v1/requests/{request_id}/documents",
+        files={"file": ("scan.pdf", data, "application/pdf")},
+        headers=world.agency.headers,
+    )
+    assert kept.status_code == 201
+    assert len(_keys(seaweed_client, bucket)) == 1
