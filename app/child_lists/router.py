@@ -36,7 +36,7 @@ from app.child_lists.schemas import (
 )
 from app.child_lists.templates import build_template
 from app.core.deps import DbSession, State
-from app.core.edge import Body, edge
+from app.core.edge import BodyKind, edge
 from app.core.errors import InvalidContent, ProblemItem, UnsupportedMediaType, error_responses
 from app.core.pagination import PageParams, page_params
 from app.core.preconditions import version_from_if_match
@@ -113,7 +113,7 @@ def _media_type(content_type: str | None) -> str:
     openapi_extra=LIST_BODY_DOC,
     summary="Push a new version of a child list (JSON, CSV or the Excel workbook)",
 )
-@edge(body=Body.LIST)
+@edge(body=BodyKind.LIST)
 async def push_list(
     list_key: str,
     request: Request,

@@ -26,7 +26,7 @@ _TRAITS = "__jtai_edge_traits__"
 _MATCH = "jtai.edge"
 
 
-class Body(StrEnum):
+class BodyKind(StrEnum):
     """What a route's body is: it decides the body's size limit and who reads it."""
 
     JSON = "json"  # decoded by FastAPI; the edge checks it first (NUL, nesting)
@@ -36,21 +36,21 @@ class Body(StrEnum):
     @property
     def read_raw(self) -> bool:
         """The endpoint reads the bytes itself, with checks of its own."""
-        return self is not Body.JSON
+        return self is not BodyKind.JSON
 
 
-def body_limits(settings: Settings) -> dict[Body, int]:
+def body_limits(settings: Settings) -> dict[BodyKind, int]:
     """The largest body of each kind, from the settings."""
     return {
-        Body.JSON: settings.max_body_bytes,
-        Body.LIST: settings.max_list_bytes,
-        Body.DOCUMENT: settings.max_upload_bytes,
+        BodyKind.JSON: settings.max_body_bytes,
+        BodyKind.LIST: settings.max_list_bytes,
+        BodyKind.DOCUMENT: settings.max_upload_bytes,
     }
 
 
 @dataclass(frozen=True)
 class RouteTraits:
-    body: Body = Body.JSON
+    body: BodyKind = BodyKind.JSON
     # The route's successful answer carries a secret (a client secret, an access token):
     # it is never stored for replay, and a retry with the same Idempotency-Key is told this.
     not_replayable: str | None = None
@@ -59,7 +59,7 @@ class RouteTraits:
 PLAIN = RouteTraits()
 
 
-def edge(*, body: Body = Body.JSON, not_replayable: str | None = None) -> Callable[[F], F]:
+def edge(*, body: BodyKind = BodyKind.JSON, not_replayable: str | None = None) -> Callable[[F], F]:
     """Declare what the route whose endpoint this decorates needs from the edge."""
     traits = RouteTraits(body=body, not_replayable=not_replayable)
 

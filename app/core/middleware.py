@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.edge import Body, edge_match
+from app.core.edge import BodyKind, edge_match
 from app.core.errors import send_problem
 from app.core.request_context import current_request_id, reset_request_id, set_request_id
 
@@ -90,7 +90,7 @@ class BodyLimitMiddleware:
     The limit is the one for the kind of body the request's route declares (``edge``).
     """
 
-    def __init__(self, app: ASGIApp, limits: Mapping[Body, int]) -> None:
+    def __init__(self, app: ASGIApp, limits: Mapping[BodyKind, int]) -> None:
         self.app = app
         self.limits = dict(limits)
 

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from app.auth.deps import authorize
 from app.auth.principal import Principal
 from app.core.deps import DbSession, State
-from app.core.edge import Body, edge
+from app.core.edge import BodyKind, edge
 from app.core.errors import error_responses
 from app.documents import service
 from app.documents.schemas import (
@@ -57,7 +57,7 @@ def _declared_length(request: Request) -> int | None:
     openapi_extra=MULTIPART_DOC,
     summary="Upload a document against a request (multipart field 'file', streamed)",
 )
-@edge(body=Body.DOCUMENT)
+@edge(body=BodyKind.DOCUMENT)
 async def upload_document(
     request_id: uuid.UUID,
     request: Request,
@@ -120,7 +120,7 @@ def create_upload(
     responses=error_responses(401, 403, 404, 409, 413, 422, 503),
     summary="Send one part of an upload through the API (stores without presigned URLs)",
 )
-@edge(body=Body.DOCUMENT)
+@edge(body=BodyKind.DOCUMENT)
 async def upload_part(
     upload_id: uuid.UUID,
     part_number: int,

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from app.auth.tokens import TokenClaims, TokenCodec
 from app.core.config import Settings
-from app.core.edge import Body, RouteTraits, edge, flat_routes, traits_of
+from app.core.edge import BodyKind, RouteTraits, edge, flat_routes, traits_of
 from app.core.errors import Problem, render_problem
 from app.core.http_server import HeaderLimitedHttpToolsProtocol
 from app.core.request_context import reset_request_id, set_request_id
@@ -121,9 +121,9 @@ def test_the_routes_that_declare_what_the_edge_needs(app: FastAPI) -> None:
         if traits_of(route) != RouteTraits()
     }
     assert {name: traits.body for name, traits in declared.items() if traits.body.read_raw} == {
-        "push_list": Body.LIST,
-        "upload_document": Body.DOCUMENT,
-        "upload_part": Body.DOCUMENT,
+        "push_list": BodyKind.LIST,
+        "upload_document": BodyKind.DOCUMENT,
+        "upload_part": BodyKind.DOCUMENT,
     }
     assert {name for name, traits in declared.items() if traits.not_replayable} == {
         "issue_token",
@@ -137,7 +137,7 @@ def _app_with_extra_routes(settings: Settings) -> FastAPI:
     app = create_app(settings)
 
     @app.put("/v1/extra/{thing}/raw")
-    @edge(body=Body.LIST)
+    @edge(body=BodyKind.LIST)
     async def extra_raw(thing: str, request: Request) -> dict[str, int]:
         return {"bytes": len(await request.body())}
 
