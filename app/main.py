@@ -19,6 +19,7 @@ from app.auth.tokens import TokenCodec
 from app.child_lists.isolated import HANDLER as LIST_READER_HANDLER
 from app.child_lists.isolated import IsolatedListReader
 from app.child_lists.router import router as child_lists_router
+from app.core.clock import Clock
 from app.core.config import Settings, get_settings
 from app.core.database import make_engine, make_session_factory, utcnow
 from app.core.errors import install_error_handlers
@@ -28,21 +29,23 @@ from app.core.middleware import BodyLimit, BodyLimitMiddleware, RequestContextMi
 from app.core.openapi import build_openapi, operation_id
 from app.core.sandbox import Sandbox, SandboxLimits
 from app.core.state import AppState
-from app.document_requests.router import router as document_requests_router
+from app.deadlines.working_days import load_calendar
+from app.document_requests.service import rederive_on_change
 from app.documents.router import router as documents_router
 from app.documents.sweeper import run_periodically
 from app.engagement.router import router as engagement_router
 from app.evaluations.router import router as evaluations_router
 from app.health.router import router as health_router
 from app.idempotency.middleware import IdempotencyMiddleware
+from app.inspections.context import InspectionContexts
 from app.inspections.router import router as inspections_router
 from app.meetings.router import router as meetings_router
 from app.organisations.router import router as organisations_router
 from app.schedule.router import router as schedule_router
-from app.schedule.working_days import load_calendar
 from app.selections.router import router as selections_router
 from app.storage import build_storage
-from app.themes.registry import BUILTIN_THEMES_DIR, load_themes
+from app.submissions.router import router as submissions_router
+from app.themes.registry import BUILTIN_THEMES_DIR, ThemeRegistry, load_themes
 from app.themes.router import router as themes_router
 from app.tracking.router import router as tracking_router
 
@@ -83,7 +86,7 @@ ROUTERS = (
     schedule_router,
     child_lists_router,
     selections_router,
-    document_requests_router,
+    submissions_router,
     documents_router,
     evaluations_router,
     tracking_router,
@@ -102,19 +105,30 @@ def build_state(settings: Settings) -> AppState:
         audience=settings.token_audience,
         ttl_seconds=settings.token_ttl_seconds,
     )
-    extra = [settings.extra_themes_dir] if settings.extra_themes_dir else []
-    theme_dirs = [BUILTIN_THEMES_DIR, *extra]
+    themes_from = theme_dirs(settings)
     storage = build_storage(settings)
     storage.ensure_bucket()
+    themes = load_themes(themes_from)
     return AppState(
         settings=settings,
         engine=engine,
         session_factory=make_session_factory(engine),
         tokens=tokens,
-        themes=load_themes(theme_dirs),
+        themes=themes,
         storage=storage,
-        list_reader=IsolatedListReader(_list_sandbox(settings, theme_dirs)),
+        list_reader=IsolatedListReader(_list_sandbox(settings, themes_from)),
+        contexts=inspection_contexts(settings, themes),
     )
+
+
+def theme_dirs(settings: Settings) -> list[Path]:
+    extra = [settings.extra_themes_dir] if settings.extra_themes_dir else []
+    return [BUILTIN_THEMES_DIR, *extra]
+
+
+def inspection_contexts(settings: Settings, themes: ThemeRegistry) -> InspectionContexts:
+    """How use cases see an inspection here; every change re-derives its document requests."""
+    return InspectionContexts(themes, Clock.from_settings(settings), (rederive_on_change,))
 
 
 def _list_sandbox(settings: Settings, theme_dirs: list[Path]) -> Sandbox:

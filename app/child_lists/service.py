@@ -13,6 +13,7 @@ import polars as pl
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.audit import chain as audit
 from app.auth.principal import Principal
 from app.child_lists import repository
 from app.child_lists.model import (
@@ -37,9 +38,10 @@ from app.core.errors import (
     UnsupportedMediaType,
 )
 from app.core.sandbox import SandboxBusy
+from app.deadlines.service import due_at_for
+from app.inspections.context import InspectionContext
 from app.inspections.models import Inspection, InspectionStatus
 from app.inspections.service import get_visible
-from app.schedule.service import Clock, due_at_for
 from app.selections.service import selected_children
 from app.themes.schema import ListSpec, Theme
 
@@ -62,17 +64,31 @@ def check_may_push(principal: Principal, spec: ListSpec) -> None:
         )
 
 
+def push_target(context: InspectionContext, list_key: str) -> ListSpec:
+    """The list a push goes to, if the caller's organisation provides it: checked before the
+    body is read."""
+    spec = list_spec(context.theme, list_key)
+    check_may_push(context.actor, spec)
+    return spec
+
+
 @dataclass(frozen=True)
 class Push:
-    inspection: Inspection
-    theme: Theme
+    context: InspectionContext
     spec: ListSpec
-    principal: Principal
     body: bytes
     media_type: str
     dry_run: bool
     if_match: int | None
     reader: ListReader
+
+    @property
+    def inspection(self) -> Inspection:
+        return self.context.inspection
+
+    @property
+    def principal(self) -> Principal:
+        return self.context.actor
 
 
 @dataclass(frozen=True)
@@ -93,9 +109,9 @@ def _check_precondition(session: Session, push: Push) -> int:
     return number + 1
 
 
-def _context(session: Session, push: Push, clock: Clock) -> IngestContext:
+def _ingest_context(session: Session, push: Push) -> IngestContext:
     return IngestContext(
-        today=utcnow().astimezone(clock.tz).date(),
+        today=utcnow().astimezone(push.context.clock.tz).date(),
         selections=selected_children(session, push.inspection.id),
     )
 
@@ -103,7 +119,7 @@ def _context(session: Session, push: Push, clock: Clock) -> IngestContext:
 def read_push(push: Push, context: IngestContext) -> IngestResult:
     """Parse and check the body (in a sandboxed worker): no database work."""
     try:
-        return push.reader(push.body, push.media_type, push.spec, push.theme, context)
+        return push.reader(push.body, push.media_type, push.spec, push.context.theme, context)
     except SandboxBusy:
         raise readers_busy() from None
     except UnsupportedMediaTypeError as exc:
@@ -133,19 +149,42 @@ def _check_still_writable(session: Session, push: Push) -> None:
         )
 
 
-def push_list(session: Session, push: Push, clock: Clock) -> PushOutcome:
-    """Check, read and store one push. Reading may take a minute, so the transaction that
-    checked the precondition ends before it (no connection held, and on SQLite no lock),
-    and the store re-checks everything in a new one."""
+def push_list(session: Session, push: Push) -> PushOutcome:
+    """Check, read, store and audit one push. Reading may take a minute, so the transaction
+    that checked the precondition ends before it (no connection held, and on SQLite no
+    lock), and the store re-checks everything in a new one."""
+    check_may_push(push.principal, push.spec)
     _check_precondition(session, push)
-    context = _context(session, push, clock)
+    ingest_context = _ingest_context(session, push)
     session.commit()
-    result = read_push(push, context)
+    result = read_push(push, ingest_context)
     if push.dry_run or not result.accepted:
         return PushOutcome(result, None)
     _check_still_writable(session, push)
+    version = _store(session, push, result)
+    audit.record(
+        session,
+        push.principal,
+        "list.pushed",
+        "list",
+        push.spec.key,
+        inspection_id=push.inspection.id,
+        detail={
+            "version": version.number,
+            "rows": version.row_count,
+            "sha256": version.body_sha256,
+            "late": version.late,
+        },
+    )
+    return PushOutcome(result, version)
+
+
+def _store(session: Session, push: Push, result: IngestResult) -> ListVersion:
     number = _check_precondition(session, push)
-    due_at = due_at_for(session, push.inspection, push.theme, push.spec.milestone, clock)
+    context = push.context
+    due_at = due_at_for(
+        session, context.inspection, context.theme, push.spec.milestone, context.clock
+    )
     now = utcnow()
     version = ListVersion(
         inspection_id=push.inspection.id,
@@ -174,7 +213,7 @@ def push_list(session: Session, push: Push, clock: Clock) -> PushOutcome:
     repository.insert_frame(
         session, version, result.frame, result.row_numbers, push.spec.child_id_field
     )
-    return PushOutcome(result, version)
+    return version
 
 
 def require_version(
@@ -276,10 +315,10 @@ class ChildView:
     lists: dict[str, tuple[ListVersion, list[repository.StoredRow]]]
 
 
-def child_view(
-    session: Session, inspection: Inspection, principal: Principal, child_id: str
-) -> ChildView:
-    """One child across every list; agencies see only children the lead has selected."""
+def child_view(session: Session, context: InspectionContext, child_id: str) -> ChildView:
+    """One child across every list; agencies see only children the lead has selected.
+    Every look is audited with the child, for the child's access log."""
+    inspection, principal = context.inspection, context.actor
     selections = selected_children(session, inspection.id)
     chosen = sorted(key for key, ids in selections.items() if child_id in ids)
     if principal.is_agency and not chosen:
@@ -292,4 +331,81 @@ def child_view(
         found.setdefault(version.list_key, (version, []))[1].append(row)
     if not found and not chosen:
         raise NotFound("No list of this inspection names that child.")
+    audit.record(
+        session,
+        principal,
+        "child.viewed",
+        "child",
+        child_id,
+        inspection_id=inspection.id,
+        child_id=child_id,
+        detail={"lists": sorted(found)},
+    )
     return ChildView(child_id, chosen, found)
+
+
+@dataclass(frozen=True)
+class ListPageResult:
+    spec: ListSpec
+    version: ListVersion
+    rows: list[repository.StoredRow]
+    total: int
+
+
+def read_page(
+    session: Session,
+    context: InspectionContext,
+    list_key: str,
+    number: int | None,
+    query: RowQuery,
+    *,
+    limit: int,
+    offset: int,
+) -> ListPageResult:
+    """A page of a list version's rows, filtered and sorted; the read is audited."""
+    spec = list_spec(context.theme, list_key)
+    version = require_version(session, context.inspection, spec, number)
+    rows, total = page(session, version, spec, query, limit, offset)
+    audit.record(
+        session,
+        context.principal,
+        "list.read",
+        "list",
+        list_key,
+        inspection_id=context.inspection.id,
+        detail={"version": version.number, "rows": len(rows)},
+    )
+    return ListPageResult(spec, version, rows, total)
+
+
+@dataclass(frozen=True)
+class ListExport:
+    spec: ListSpec
+    version: ListVersion
+    rows: list[dict[str, Any]]
+
+
+def export_list(
+    session: Session, context: InspectionContext, list_key: str, number: int | None
+) -> ListExport:
+    """Every row of a list version, for a download; the export is audited."""
+    spec = list_spec(context.theme, list_key)
+    version = require_version(session, context.inspection, spec, number)
+    audit.record(
+        session,
+        context.principal,
+        "list.exported",
+        "list",
+        list_key,
+        inspection_id=context.inspection.id,
+        detail={"version": version.number, "rows": version.row_count},
+    )
+    return ListExport(spec, version, list(all_rows(session, version)))
+
+
+def list_history(session: Session, context: InspectionContext, list_key: str) -> list[ListVersion]:
+    """Every version of a list, newest first; an agency sees only lists it provides."""
+    spec = list_spec(context.theme, list_key)
+    if context.actor.is_agency:
+        check_may_push(context.actor, spec)
+    return list(repository.history(session, context.inspection.id, list_key))

@@ -87,9 +87,12 @@ def demo() -> None:
 def _print_demo(settings: Settings) -> None:
     from app.cli.demo import build_demo
     from app.cli.demo_activity import play
+    from app.main import inspection_contexts, theme_dirs
+    from app.themes.registry import load_themes
 
+    contexts = inspection_contexts(settings, load_themes(theme_dirs(settings)))
     with _session(settings) as session:
-        world = build_demo(session, settings)
+        world = build_demo(session, contexts)
     if world.pop("new"):
         # Lists, a selection, documents and an evaluation, made through the API itself.
         play(settings, world)

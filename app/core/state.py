@@ -11,6 +11,7 @@ from starlette.requests import Request
 from app.auth.tokens import TokenCodec
 from app.child_lists.isolated import IsolatedListReader
 from app.core.config import Settings
+from app.inspections.context import InspectionContexts
 from app.storage import Storage
 from app.themes.registry import ThemeRegistry
 
@@ -24,6 +25,7 @@ class AppState:
     themes: ThemeRegistry
     storage: Storage
     list_reader: IsolatedListReader
+    contexts: InspectionContexts
 
 
 def state_of(request: Request) -> AppState:

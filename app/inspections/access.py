@@ -11,9 +11,10 @@ from fastapi import Depends, Request
 from app.auth.deps import authorize
 from app.auth.policy import Relation, rule_for
 from app.auth.principal import Principal
-from app.core.deps import DbSession
+from app.core.deps import DbSession, State
 from app.core.errors import Conflict, Forbidden
 from app.inspections import service
+from app.inspections.context import InspectionContext
 from app.inspections.models import Inspection, InspectionStatus
 
 
@@ -67,3 +68,15 @@ def authorize_inspection(operation: str) -> Any:
 
     load.__policy_operation__ = operation  # type: ignore[attr-defined]
     return Depends(load)
+
+
+def inspection_context(operation: str) -> Any:
+    """``authorize_inspection``, then the context a use case about that inspection needs."""
+    authorized = authorize_inspection(operation)
+
+    # async: it only assembles what is loaded already, a worker-thread hop would be waste.
+    async def build(state: State, access: InspectionAccess = authorized) -> InspectionContext:
+        return state.contexts.for_inspection(access.principal, access.inspection)
+
+    build.__policy_operation__ = operation  # type: ignore[attr-defined]
+    return Depends(build)

@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from app.core.clock import END_OF_DAY
+
 LONDON = ZoneInfo("Europe/London")
-END_OF_DAY = time(23, 59, 59)
 _SATURDAY = 5
 
 

@@ -1,5 +1,5 @@
-"""Read-only questions about requests that the schedule asks (kept apart from the service,
-which itself needs the schedule for due times)."""
+"""Read-only questions the live schedule asks of requests and documents: when each was
+first answered, when CQC first asked."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.child_lists.repository import as_utc
+from app.core.database import as_utc
 from app.document_requests.models import DocumentRequest, RequestKind
 from app.documents.models import Document
 

@@ -1,23 +1,22 @@
-"""The live schedule of an inspection: due times in working days, states from the data."""
+"""The live schedule of an inspection: each milestone's due time and its state, read from
+what every domain holds (lists pushed, documents sent, evaluations written, ...)."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.core.config import Settings
+from app.core.clock import Clock
 from app.core.database import utcnow
-from app.core.errors import InvalidContent, NotFound, ProblemItem
+from app.deadlines.models import MilestoneOverride
+from app.deadlines.service import default_due_at
 from app.inspections.models import Inspection
-from app.schedule.models import MilestoneOverride
 from app.schedule.satisfaction import CheckContext, Evidence, check_for
-from app.schedule.working_days import END_OF_DAY, milestone_due_at
 from app.themes.schema import Milestone, Theme
 
 
@@ -44,32 +43,6 @@ class MilestoneStatus:
     met_at: datetime | None
     conditions: list[ConditionStatus]
     override: MilestoneOverride | None
-
-
-@dataclass(frozen=True)
-class Clock:
-    """The schedule's time zone and what "end of day" means for this deployment."""
-
-    tz: ZoneInfo
-    end_of_day: time
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Clock:
-        end = END_OF_DAY
-        if settings.office_hours_end:
-            hours, minutes = settings.office_hours_end.split(":")
-            end = time(int(hours), int(minutes))
-        return cls(ZoneInfo(settings.timezone), end)
-
-
-def default_due_at(inspection: Inspection, milestone: Milestone, clock: Clock) -> datetime:
-    return milestone_due_at(
-        inspection.notification_at,
-        milestone.working_days,
-        milestone.due_time(),
-        tz=clock.tz,
-        end_of_day=clock.end_of_day,
-    )
 
 
 def _overrides(session: Session, inspection_id: uuid.UUID) -> dict[str, MilestoneOverride]:
@@ -130,49 +103,3 @@ def schedule_for(
             )
         )
     return statuses
-
-
-def due_at_for(
-    session: Session, inspection: Inspection, theme: Theme, key: str, clock: Clock
-) -> datetime | None:
-    """When a milestone is due now (moved or not); None if the theme has no such milestone."""
-    milestone = theme.get_milestone(key)
-    if milestone is None:
-        return None
-    override = session.get(MilestoneOverride, (inspection.id, key))
-    return override.due_at if override else default_due_at(inspection, milestone, clock)
-
-
-def move_milestone(
-    session: Session,
-    inspection: Inspection,
-    theme: Theme,
-    key: str,
-    due_at: datetime,
-    reason: str,
-    client_id: uuid.UUID,
-) -> tuple[MilestoneOverride, datetime | None]:
-    """Set a milestone's due time; answers the override and the due time it replaced."""
-    if theme.get_milestone(key) is None:
-        raise NotFound(f"The theme '{theme.key}' has no milestone '{key}'.")
-    if due_at < inspection.notification_at:
-        raise InvalidContent(
-            "A milestone cannot fall before the notification.",
-            code="due_before_notification",
-            errors=[
-                ProblemItem(
-                    field="body.due_at",
-                    code="due_before_notification",
-                    message="due_at must not be before the inspection's notification_at",
-                )
-            ],
-        )
-    override = session.get(MilestoneOverride, (inspection.id, key))
-    previous = override.due_at if override else None
-    if override is None:
-        override = MilestoneOverride(inspection_id=inspection.id, milestone_key=key)
-        session.add(override)
-    override.due_at, override.reason = due_at, reason
-    override.set_by_client_id, override.set_at = client_id, utcnow()
-    session.flush()
-    return override, previous
