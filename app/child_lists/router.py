@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
-from app.child_lists import service
+from app.child_lists import reading, service
 from app.child_lists.exports import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
@@ -164,7 +164,7 @@ def _version_number(if_match: str | None) -> int | None:
     return int(text)
 
 
-def _row_query(request: Request, sort: str, descending: bool) -> service.RowQuery:
+def _row_query(request: Request, sort: str, descending: bool) -> reading.RowQuery:
     reserved = {"limit", "offset", "sort", "descending", "version"}
     equals: dict[str, str] = {}
     date_from: dict[str, date] = {}
@@ -186,7 +186,7 @@ def _row_query(request: Request, sort: str, descending: bool) -> service.RowQuer
             raise InvalidContent(
                 f"'{name}' needs an ISO date (yyyy-mm-dd).", code="invalid_filter", errors=[problem]
             ) from None
-    return service.RowQuery(equals, date_from, date_to, sort, descending)
+    return reading.RowQuery(equals, date_from, date_to, sort, descending)
 
 
 ACCEPT_DOC = (
@@ -224,10 +224,10 @@ def read_list(
 ) -> Any:
     accept = request.headers.get("accept", "")
     if CSV_MEDIA_TYPE in accept or XLSX_MEDIA_TYPE in accept:
-        export = service.export_list(session, context, list_key, version)
+        export = reading.export_list(session, context, list_key, version)
         return _download(context, export, xlsx=XLSX_MEDIA_TYPE in accept)
     query = _row_query(request, sort, descending)
-    found = service.read_page(
+    found = reading.read_page(
         session, context, list_key, version, query, limit=paging.limit, offset=paging.offset
     )
     following = paging.offset + len(found.rows)
@@ -244,7 +244,7 @@ def read_list(
     return Response(page.model_dump_json(), media_type="application/json")
 
 
-def _download(context: InspectionContext, export: service.ListExport, *, xlsx: bool) -> Response:
+def _download(context: InspectionContext, export: reading.ListExport, *, xlsx: bool) -> Response:
     formatter = RowFormatter(context.theme, export.spec)
     filename = f"{export.spec.key}-v{export.version.number}"
     if xlsx:
@@ -291,7 +291,7 @@ def list_versions(
 ) -> list[ListVersionWithReport]:
     return [
         ListVersionWithReport.model_validate(version)
-        for version in service.list_history(session, context, list_key)
+        for version in reading.list_history(session, context, list_key)
     ]
 
 
@@ -327,7 +327,7 @@ def get_child(
     session: DbSession,
     context: InspectionContext = inspection_context("get_child"),
 ) -> ChildRead:
-    view = service.child_view(session, context, child_id)
+    view = reading.child_view(session, context, child_id)
     return ChildRead(
         child_id=child_id,
         selections=view.selections,
