@@ -15,11 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
-from app.client.api import ApiClient, RetryPolicy, idempotency_key
-from app.client.downloads import download, safe_name
-from app.client.progress import progress_bars
-from app.client.session import CachedToken, Credentials, TokenCache
-from app.client.uploads import (
+from jtai_client.api import ApiClient, RetryPolicy, idempotency_key
+from jtai_client.downloads import download, safe_name
+from jtai_client.progress import progress_bars
+from jtai_client.session import CachedToken, Credentials, TokenCache
+from jtai_client.uploads import (
     LocalFile,
     Planned,
     Uploader,

@@ -16,9 +16,9 @@ from typing import Any, BinaryIO
 
 import httpx
 
-from app.client.api import ApiClient, ApiError, Body, idempotency_key, iter_file
-from app.client.progress import Bar, Bars
-from app.client.session import ClientConfigError, write_private
+from jtai_client.api import ApiClient, ApiError, Body, idempotency_key, iter_file
+from jtai_client.progress import Bar, Bars
+from jtai_client.session import ClientConfigError, write_private
 
 MiB = 1024 * 1024
 LARGE_FILE_BYTES = 16 * MiB

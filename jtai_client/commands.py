@@ -18,17 +18,17 @@ from typing import Annotated, Any
 import httpx
 import typer
 
-from app.client.api import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, ApiClient, ApiError, RetryPolicy
-from app.client.downloads import VerificationFailed, download
-from app.client.progress import echo, print_table, progress_bars
-from app.client.session import (
+from jtai_client.api import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, ApiClient, ApiError, RetryPolicy
+from jtai_client.downloads import VerificationFailed, download
+from jtai_client.progress import echo, print_table, progress_bars
+from jtai_client.session import (
     DEFAULT_BASE_URL,
     ClientConfigError,
     TokenCache,
     default_token_path,
     load_credentials,
 )
-from app.client.uploads import (
+from jtai_client.uploads import (
     LARGE_FILE_BYTES,
     Matcher,
     Outcome,

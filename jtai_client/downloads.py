@@ -13,8 +13,8 @@ from urllib.parse import urljoin
 
 import httpx
 
-from app.client.api import ApiClient, is_relative
-from app.client.progress import Bar, Bars
+from jtai_client.api import ApiClient, is_relative
+from jtai_client.progress import Bar, Bars
 
 REDIRECTS = (301, 302, 303, 307, 308)
 CHUNK = 1 << 20

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from app.client.session import CachedToken, Credentials, NotLoggedIn, TokenCache
+from jtai_client.session import CachedToken, Credentials, NotLoggedIn, TokenCache
 
 T = TypeVar("T")
 
