@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 
-from jtai_client.api import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, ApiClient, ApiError, RetryPolicy
+from jtai_client.api import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, ApiError, ExchangeClient, RetryPolicy
 from jtai_client.downloads import VerificationFailed, download
 from jtai_client.progress import echo, print_table, progress_bars
 from jtai_client.session import (
@@ -98,13 +98,13 @@ def _warn(message: str) -> None:
     echo(message, err=True)
 
 
-def _open(ctx: typer.Context, connection: Connection) -> ApiClient:
+def _open(ctx: typer.Context, connection: Connection) -> ExchangeClient:
     deps = _deps(ctx)
     credentials = load_credentials(connection.credentials_file, os.environ)
     cache = TokenCache(connection.token_file or default_token_path())
     cached = cache.load()
     base_url = connection.base_url or (cached.base_url if cached else DEFAULT_BASE_URL)
-    return ApiClient(
+    return ExchangeClient(
         base_url,
         deps.http,
         credentials=credentials,

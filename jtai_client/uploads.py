@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 
 import httpx
 
-from jtai_client.api import ApiClient, ApiError, Body, idempotency_key, iter_file
+from jtai_client.api import ApiError, Body, ExchangeClient, idempotency_key, iter_file
 from jtai_client.progress import Bar, Bars
 from jtai_client.session import ClientConfigError, write_private
 
@@ -132,7 +132,7 @@ def child_request(name: str, by_child: dict[str, str]) -> str | None:
 class Matcher:
     """Manifest first, then the child id in the name (requests fetched once, only if needed)."""
 
-    api: ApiClient
+    api: ExchangeClient
     inspection_id: str
     manifest: dict[str, str]
     _requests: list[dict[str, Any]] | None = field(default=None, init=False)
@@ -276,7 +276,7 @@ class _Counted:
         return self._handle.fileno()
 
 
-def send_small(api: ApiClient, item: Planned, entry: FileState, bar: Bar) -> dict[str, Any]:
+def send_small(api: ExchangeClient, item: Planned, entry: FileState, bar: Bar) -> dict[str, Any]:
     @contextmanager
     def body() -> Iterator[Body]:
         with item.file.path.open("rb") as handle:
@@ -294,7 +294,7 @@ def send_small(api: ApiClient, item: Planned, entry: FileState, bar: Bar) -> dic
     return result
 
 
-def _start_upload(api: ApiClient, item: Planned, entry: FileState) -> None:
+def _start_upload(api: ExchangeClient, item: Planned, entry: FileState) -> None:
     response = api.request(
         "POST",
         f"/v1/requests/{item.request_id}/uploads",
@@ -345,7 +345,7 @@ class _PartsProgress:
 
 
 def _send_part(
-    api: ApiClient,
+    api: ExchangeClient,
     item: Planned,
     entry: FileState,
     number: int,
@@ -373,7 +373,7 @@ def _send_part(
     return _etag(response)
 
 
-def _complete(api: ApiClient, item: Planned, entry: FileState) -> dict[str, Any]:
+def _complete(api: ExchangeClient, item: Planned, entry: FileState) -> dict[str, Any]:
     assert entry.complete_url is not None
     parts = [
         {"part_number": int(number), "etag": etag}
@@ -392,7 +392,7 @@ def _complete(api: ApiClient, item: Planned, entry: FileState) -> dict[str, Any]
 
 
 def _send_parts(
-    api: ApiClient, item: Planned, entry: FileState, state: UploadState, bar: Bar
+    api: ExchangeClient, item: Planned, entry: FileState, state: UploadState, bar: Bar
 ) -> None:
     # Parts sent in an earlier run are skipped; the rest go PARTS_AT_ONCE at a time.
     todo = sorted(int(n) for n in entry.part_urls if n not in entry.etags)
@@ -466,7 +466,7 @@ def run_at_most(
 
 
 def send_large(
-    api: ApiClient, item: Planned, entry: FileState, state: UploadState, bar: Bar
+    api: ExchangeClient, item: Planned, entry: FileState, state: UploadState, bar: Bar
 ) -> dict[str, Any]:
     if entry.upload_id is None:
         _start_upload(api, item, entry)
@@ -487,7 +487,7 @@ def send_large(
 
 @dataclass
 class Uploader:
-    api: ApiClient
+    api: ExchangeClient
     state: UploadState
     bars: Bars
     large_file_bytes: int = LARGE_FILE_BYTES
