@@ -28,16 +28,15 @@ from jtai_client.session import (
     default_token_path,
     load_credentials,
 )
-from jtai_client.uploads import (
+from jtai_client.uploads.plan import (
     LARGE_FILE_BYTES,
     Matcher,
     Outcome,
-    Uploader,
-    UploadState,
-    default_state_path,
-    plan,
+    plan_uploads,
     read_manifest,
 )
+from jtai_client.uploads.state import UploadState, default_state_path
+from jtai_client.uploads.transfer import Uploader
 
 client_app = typer.Typer(
     help="Script bulk work against a JTAI Exchange: log in, push lists, upload, download.",
@@ -263,7 +262,7 @@ def upload(
         state_path = state or default_state_path(path)
         skip = {state_path.resolve(), *([manifest.resolve()] if manifest else [])}
         matcher = Matcher(api, inspection_id, read_manifest(manifest) if manifest else {})
-        planned, outcomes = plan(matcher, path, skip)
+        planned, outcomes = plan_uploads(matcher, path, skip)
         with progress_bars(progress) as bars:
             uploader = Uploader(
                 api, UploadState(state_path), bars, large_file_bytes, matcher.existing_document

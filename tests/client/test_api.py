@@ -19,16 +19,9 @@ from jtai_client.api import ExchangeClient, RetryPolicy, idempotency_key
 from jtai_client.downloads import download, safe_name
 from jtai_client.progress import progress_bars
 from jtai_client.session import CachedToken, Credentials, TokenCache
-from jtai_client.uploads import (
-    LocalFile,
-    Planned,
-    Uploader,
-    UploadState,
-    _PartsProgress,
-    case_file_requests,
-    child_request,
-    run_at_most,
-)
+from jtai_client.uploads.plan import LocalFile, Planned, case_file_requests, child_request
+from jtai_client.uploads.state import UploadState
+from jtai_client.uploads.transfer import Uploader, _PartsProgress, run_at_most
 
 API = "http://api.test"
 STORE = "http://store.test"
