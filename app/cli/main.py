@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 import typer
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.client.commands import client_app
 from app.core.config import ConfigurationError, Settings, load_settings
 from app.core.database import make_engine, make_session_factory, session_scope
 from app.core.migrations import upgrade_to_head
+from jtai_client.commands import client_app
 
 if TYPE_CHECKING:
     from app.storage import Storage

@@ -1,257 +1,28 @@
-"""Bulk upload: files matched to requests, small ones streamed, big ones in resumable parts."""
+"""Sending: small files streamed whole, big ones in parts several at a time, resumed.
+
+Each finished part and file is written to the state file at once. An upload from an earlier
+run that has since expired (its parts refused) starts again, once, under a new key.
+"""
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import json
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import httpx
 
-from app.client.api import ApiClient, ApiError, Body, idempotency_key, iter_file
-from app.client.progress import Bar, Bars
-from app.client.session import ClientConfigError, write_private
+from jtai_client.api import ApiError, Body, ExchangeClient, idempotency_key, iter_file
+from jtai_client.progress import Bar, Bars
+from jtai_client.uploads.plan import LARGE_FILE_BYTES, Outcome, Planned, part_span, sha256_of
+from jtai_client.uploads.state import FileState, UploadState
 
-MiB = 1024 * 1024
-LARGE_FILE_BYTES = 16 * MiB
 # Parts on their way at once: one TCP stream seldom fills a link with any latency in it, and
 # each part in flight costs only its socket buffers (parts are read from disk as they go).
 PARTS_AT_ONCE = 4
-STATE_FILE_NAME = ".jtai-upload-state.json"
-SEPARATORS = "_- ."
-HASH_CHUNK = 1 * MiB
-
-
-# Which files, for which requests -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LocalFile:
-    path: Path
-    label: str  # as shown: relative to the folder uploaded
-    size: int
-    mtime_ns: int
-
-    @classmethod
-    def at(cls, path: Path, root: Path) -> LocalFile:
-        info = path.stat()
-        label = path.relative_to(root).as_posix() if path != root else path.name
-        return cls(path, label, info.st_size, info.st_mtime_ns)
-
-    @property
-    def state_key(self) -> str:
-        # A changed file (size or time) is a new file: its old progress must not be reused.
-        return f"{self.path.resolve()}|{self.size}|{self.mtime_ns}"
-
-
-@dataclass(frozen=True)
-class Planned:
-    file: LocalFile
-    request_id: str
-
-
-@dataclass
-class Outcome:
-    file: str
-    request_id: str | None
-    result: str
-    document_id: str | None = None
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-def find_files(root: Path, skip: set[Path]) -> list[Path]:
-    """The file itself, or every non-hidden file under the folder, in a stable order."""
-    if root.is_file():
-        return [root]
-    found = []
-    for path in sorted(root.rglob("*")):
-        hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
-        if path.is_file() and not hidden and path.resolve() not in skip:
-            found.append(path)
-    return found
-
-
-def read_manifest(path: Path) -> dict[str, str]:
-    """``file,request_id`` rows: the file as written (relative to the folder, or a bare name)."""
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-    except OSError as exc:
-        raise ClientConfigError(f"cannot read manifest {path}: {exc}") from None
-    mapping: dict[str, str] = {}
-    for number, row in enumerate(rows, start=2):
-        name, request_id = (row.get("file") or "").strip(), (row.get("request_id") or "").strip()
-        try:
-            uuid.UUID(request_id)
-        except ValueError:
-            raise ClientConfigError(
-                f"manifest {path} row {number}: needs columns file,request_id with a request id"
-            ) from None
-        mapping[name.replace("\\", "/")] = request_id
-    return mapping
-
-
-def case_file_requests(requests: list[dict[str, Any]], organisation_id: str) -> dict[str, str]:
-    """Child id (case-folded) to the open case-file request addressed to the caller."""
-    return {
-        str(r["child_id"]).casefold(): str(r["id"])
-        for r in requests
-        if r.get("kind") == "case_file"
-        and r.get("child_id")
-        and r.get("state") != "withdrawn"
-        and r.get("addressee_organisation_id") == organisation_id
-    }
-
-
-def child_request(name: str, by_child: dict[str, str]) -> str | None:
-    """``C1001_plan.pdf`` names child C1001; the longest child id that prefixes it wins."""
-    folded = name.casefold()
-    matches = [
-        child
-        for child in by_child
-        if folded.startswith(child)
-        and len(folded) > len(child)
-        and folded[len(child)] in SEPARATORS
-    ]
-    return by_child[max(matches, key=len)] if matches else None
-
-
-@dataclass
-class Matcher:
-    """Manifest first, then the child id in the name (requests fetched once, only if needed)."""
-
-    api: ApiClient
-    inspection_id: str
-    manifest: dict[str, str]
-    _requests: list[dict[str, Any]] | None = field(default=None, init=False)
-    _by_child: dict[str, str] | None = field(default=None, init=False)
-
-    def request_for(self, file: LocalFile) -> str | None:
-        for name in (file.label, file.path.name):
-            if name in self.manifest:
-                return self.manifest[name]
-        return child_request(file.path.name, self.by_child())
-
-    def requests(self) -> list[dict[str, Any]]:
-        if self._requests is None:
-            self._requests = self.api.requests_of(self.inspection_id)
-        return self._requests
-
-    def by_child(self) -> dict[str, str]:
-        if self._by_child is None:
-            organisation = str(self.api.me()["organisation"]["id"])
-            self._by_child = case_file_requests(self.requests(), organisation)
-        return self._by_child
-
-    def existing_document(self, request_id: str, sha256: str) -> str | None:
-        """A document with these bytes already sent against the request (by any earlier run)."""
-        for request in self.requests():
-            if str(request.get("id")) == request_id:
-                for document in request.get("documents") or []:
-                    if document.get("sha256") == sha256:
-                        return str(document["id"])
-        return None
-
-
-def plan(matcher: Matcher, root: Path, skip: set[Path]) -> tuple[list[Planned], list[Outcome]]:
-    """Each file with its request; files without one and manifest rows without a file fail."""
-    planned: list[Planned] = []
-    failed: list[Outcome] = []
-    seen: set[str] = set()
-    base = root if root.is_dir() else root.parent
-    for path in find_files(root, skip):
-        file = LocalFile.at(path, base)
-        seen.update({file.label, path.name})
-        request_id = matcher.request_for(file)
-        if request_id is None:
-            failed.append(Outcome(file.label, None, "no request", error="no matching request"))
-        else:
-            planned.append(Planned(file, request_id))
-    if root.is_dir():
-        for name, request_id in matcher.manifest.items():
-            if name not in seen:
-                failed.append(Outcome(name, request_id, "missing", error="file not found"))
-    return planned, failed
-
-
-# Resume state ----------------------------------------------------------------------------
-
-
-@dataclass
-class FileState:
-    request_id: str
-    sha256: str
-    generation: int = 0  # bumped when an upload has to start again (expired, refused)
-    upload_id: str | None = None
-    part_size: int | None = None
-    part_urls: dict[str, str] = field(default_factory=dict)
-    complete_url: str | None = None
-    etags: dict[str, str] = field(default_factory=dict)
-    document_id: str | None = None
-
-    def restart(self) -> None:
-        self.generation += 1
-        self.upload_id, self.part_size, self.complete_url = None, None, None
-        self.part_urls, self.etags = {}, {}
-
-
-class UploadState:
-    """Completed parts and files, saved after each step so a re-run picks up where it stopped."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.files: dict[str, FileState] = {}
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            self.files = {key: FileState(**value) for key, value in data["files"].items()}
-        except FileNotFoundError:
-            pass
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ClientConfigError(f"unreadable upload state {path}: {exc}") from None
-
-    def get(self, key: str) -> FileState | None:
-        return self.files.get(key)
-
-    def put(self, key: str, entry: FileState) -> None:
-        self.files[key] = entry
-        self.save()
-
-    def save(self) -> None:
-        # Private: presigned part URLs in here are credentials for a while.
-        write_private(
-            self.path,
-            {"version": 1, "files": {key: asdict(value) for key, value in self.files.items()}},
-        )
-
-
-def default_state_path(root: Path) -> Path:
-    return (root if root.is_dir() else root.parent) / STATE_FILE_NAME
-
-
-# Sending ---------------------------------------------------------------------------------
-
-
-def sha256_of(path: Path, on_position: Callable[[int], None]) -> str:
-    digest = hashlib.sha256()
-    done = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(HASH_CHUNK):
-            digest.update(chunk)
-            done += len(chunk)
-            on_position(done)
-    return digest.hexdigest()
 
 
 class _Counted:
@@ -276,7 +47,7 @@ class _Counted:
         return self._handle.fileno()
 
 
-def send_small(api: ApiClient, item: Planned, entry: FileState, bar: Bar) -> dict[str, Any]:
+def send_small(api: ExchangeClient, item: Planned, entry: FileState, bar: Bar) -> dict[str, Any]:
     @contextmanager
     def body() -> Iterator[Body]:
         with item.file.path.open("rb") as handle:
@@ -294,7 +65,7 @@ def send_small(api: ApiClient, item: Planned, entry: FileState, bar: Bar) -> dic
     return result
 
 
-def _start_upload(api: ApiClient, item: Planned, entry: FileState) -> None:
+def _start_upload(api: ExchangeClient, item: Planned, entry: FileState) -> None:
     response = api.request(
         "POST",
         f"/v1/requests/{item.request_id}/uploads",
@@ -319,10 +90,9 @@ def _etag(response: Any) -> str:
 
 
 def _part_span(item: Planned, entry: FileState, number: int) -> tuple[int, int]:
-    """(offset, length) of a part in the file."""
+    """(offset, length) of a part in the file, cut as the exchange said when it started."""
     assert entry.part_size is not None
-    offset = (number - 1) * entry.part_size
-    return offset, min(entry.part_size, item.file.size - offset)
+    return part_span(item.file.size, entry.part_size, number)
 
 
 class _PartsProgress:
@@ -345,7 +115,7 @@ class _PartsProgress:
 
 
 def _send_part(
-    api: ApiClient,
+    api: ExchangeClient,
     item: Planned,
     entry: FileState,
     number: int,
@@ -373,7 +143,7 @@ def _send_part(
     return _etag(response)
 
 
-def _complete(api: ApiClient, item: Planned, entry: FileState) -> dict[str, Any]:
+def _complete(api: ExchangeClient, item: Planned, entry: FileState) -> dict[str, Any]:
     assert entry.complete_url is not None
     parts = [
         {"part_number": int(number), "etag": etag}
@@ -392,7 +162,7 @@ def _complete(api: ApiClient, item: Planned, entry: FileState) -> dict[str, Any]
 
 
 def _send_parts(
-    api: ApiClient, item: Planned, entry: FileState, state: UploadState, bar: Bar
+    api: ExchangeClient, item: Planned, entry: FileState, state: UploadState, bar: Bar
 ) -> None:
     # Parts sent in an earlier run are skipped; the rest go PARTS_AT_ONCE at a time.
     todo = sorted(int(n) for n in entry.part_urls if n not in entry.etags)
@@ -466,7 +236,7 @@ def run_at_most(
 
 
 def send_large(
-    api: ApiClient, item: Planned, entry: FileState, state: UploadState, bar: Bar
+    api: ExchangeClient, item: Planned, entry: FileState, state: UploadState, bar: Bar
 ) -> dict[str, Any]:
     if entry.upload_id is None:
         _start_upload(api, item, entry)
@@ -487,7 +257,7 @@ def send_large(
 
 @dataclass
 class Uploader:
-    api: ApiClient
+    api: ExchangeClient
     state: UploadState
     bars: Bars
     large_file_bytes: int = LARGE_FILE_BYTES

@@ -18,26 +18,25 @@ from typing import Annotated, Any
 import httpx
 import typer
 
-from app.client.api import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, ApiClient, ApiError, RetryPolicy
-from app.client.downloads import VerificationFailed, download
-from app.client.progress import echo, print_table, progress_bars
-from app.client.session import (
+from jtai_client.api import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, ApiError, ExchangeClient, RetryPolicy
+from jtai_client.downloads import VerificationFailed, download
+from jtai_client.progress import echo, print_table, progress_bars
+from jtai_client.session import (
     DEFAULT_BASE_URL,
     ClientConfigError,
     TokenCache,
     default_token_path,
     load_credentials,
 )
-from app.client.uploads import (
+from jtai_client.uploads.plan import (
     LARGE_FILE_BYTES,
     Matcher,
     Outcome,
-    Uploader,
-    UploadState,
-    default_state_path,
-    plan,
+    plan_uploads,
     read_manifest,
 )
+from jtai_client.uploads.state import UploadState, default_state_path
+from jtai_client.uploads.transfer import Uploader
 
 client_app = typer.Typer(
     help="Script bulk work against a JTAI Exchange: log in, push lists, upload, download.",
@@ -98,13 +97,13 @@ def _warn(message: str) -> None:
     echo(message, err=True)
 
 
-def _open(ctx: typer.Context, connection: Connection) -> ApiClient:
+def _open(ctx: typer.Context, connection: Connection) -> ExchangeClient:
     deps = _deps(ctx)
     credentials = load_credentials(connection.credentials_file, os.environ)
     cache = TokenCache(connection.token_file or default_token_path())
     cached = cache.load()
     base_url = connection.base_url or (cached.base_url if cached else DEFAULT_BASE_URL)
-    return ApiClient(
+    return ExchangeClient(
         base_url,
         deps.http,
         credentials=credentials,
@@ -263,7 +262,7 @@ def upload(
         state_path = state or default_state_path(path)
         skip = {state_path.resolve(), *([manifest.resolve()] if manifest else [])}
         matcher = Matcher(api, inspection_id, read_manifest(manifest) if manifest else {})
-        planned, outcomes = plan(matcher, path, skip)
+        planned, outcomes = plan_uploads(matcher, path, skip)
         with progress_bars(progress) as bars:
             uploader = Uploader(
                 api, UploadState(state_path), bars, large_file_bytes, matcher.existing_document

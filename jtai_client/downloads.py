@@ -13,8 +13,8 @@ from urllib.parse import urljoin
 
 import httpx
 
-from app.client.api import ApiClient, is_relative
-from app.client.progress import Bar, Bars
+from jtai_client.api import ExchangeClient, is_relative
+from jtai_client.progress import Bar, Bars
 
 REDIRECTS = (301, 302, 303, 307, 308)
 CHUNK = 1 << 20
@@ -52,7 +52,7 @@ def _next_url(response: httpx.Response) -> str:
     return location if is_relative(location) else urljoin(str(response.url), location)
 
 
-def _fetch_once(api: ApiClient, url: str, out: IO[bytes], bar: Bar, hops: int = 0) -> str:
+def _fetch_once(api: ExchangeClient, url: str, out: IO[bytes], bar: Bar, hops: int = 0) -> str:
     """Write the whole body from the start (a retry starts over); answer its SHA-256."""
     out.seek(0)
     out.truncate()
@@ -74,7 +74,7 @@ def _fetch_once(api: ApiClient, url: str, out: IO[bytes], bar: Bar, hops: int = 
     return digest.hexdigest()
 
 
-def download(api: ApiClient, document_id: str, output: Path | None, bars: Bars) -> Downloaded:
+def download(api: ExchangeClient, document_id: str, output: Path | None, bars: Bars) -> Downloaded:
     """Stream to a temporary file beside the target, verify, then rename into place."""
     metadata = api.document(document_id)
     target = target_path(output, str(metadata.get("filename") or ""), document_id)

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from app.client.session import CachedToken, Credentials, NotLoggedIn, TokenCache
+from jtai_client.session import CachedToken, Credentials, NotLoggedIn, TokenCache
 
 T = TypeVar("T")
 
@@ -121,8 +121,11 @@ class Body:
 BodyFactory = Callable[[], AbstractContextManager[Body]]
 
 
-class ApiClient:
-    """Calls the API with a bearer token it fetches, caches and renews as needed.
+class ExchangeClient:
+    """Calls the exchange's API with a bearer token it fetches, caches and renews as needed.
+
+    The caller's side of the exchange, run by agencies' and inspectors' scripts; not the
+    server's record of an OAuth client (``app.auth.models.ApiClient``).
 
     Pass ``http`` to use an existing ``httpx.Client`` (tests pass FastAPI's ``TestClient``).
     """
@@ -150,7 +153,7 @@ class ApiClient:
         # Parts go from several threads at once: one of them renews the token, not each.
         self._token_lock = threading.RLock()
 
-    def __enter__(self) -> ApiClient:
+    def __enter__(self) -> ExchangeClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
