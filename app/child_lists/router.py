@@ -20,6 +20,7 @@ from app.child_lists.exports import (
     csv_chunks,
     write_xlsx,
 )
+from app.child_lists.isolated import IsolatedListReader
 from app.child_lists.model import MEDIA_TYPES, IngestResult
 from app.child_lists.repository import StoredRow
 from app.child_lists.schemas import (
@@ -34,13 +35,15 @@ from app.child_lists.schemas import (
     ValidationReport,
 )
 from app.child_lists.templates import build_template
-from app.core.deps import DbSession, State
+from app.core.deps import DbSession, app_component
 from app.core.errors import InvalidContent, ProblemItem, UnsupportedMediaType, error_responses
 from app.core.pagination import PageParams, page_params
 from app.core.sandbox import SandboxBusy
 from app.inspections.access import inspection_context
 from app.inspections.context import InspectionContext
 from app.storage import download_headers
+
+ListReaderDep = Annotated[IsolatedListReader, Depends(app_component("list_reader"))]
 
 router = APIRouter(prefix="/v1/inspections/{inspection_id}", tags=["child lists"])
 
@@ -115,7 +118,7 @@ async def push_list(
     request: Request,
     response: Response,
     session: DbSession,
-    state: State,
+    reader: ListReaderDep,
     context: InspectionContext = inspection_context("push_list"),
     dry_run: Annotated[bool, Query(description="Validate only; store nothing")] = False,
     if_match: Annotated[str | None, Header(description="The version number pushed over")] = None,
@@ -125,7 +128,7 @@ async def push_list(
     try:
         # A free reader first, the body after: pushes waiting for one hold no body in memory
         # and no thread, and give up with 503 rather than queue without end.
-        async with state.list_reader.slot():
+        async with reader.slot():
             push = service.Push(
                 context,
                 spec,
@@ -133,7 +136,7 @@ async def push_list(
                 media_type,
                 dry_run,
                 _version_number(if_match),
-                state.list_reader,
+                reader,
             )
             # Parsing and storing are CPU and database work: off the event loop.
             outcome = await anyio.to_thread.run_sync(partial(service.push_list, session, push))

@@ -17,7 +17,7 @@ from starlette.requests import ClientDisconnect
 from app.audit import chain as audit
 from app.auth.deps import authorize
 from app.auth.principal import Principal
-from app.core.deps import DbSession, State
+from app.core.deps import AppSettings, DbSession
 from app.core.errors import InvalidContent, PayloadTooLarge, UnsupportedMediaType, error_responses
 from app.documents import service
 from app.documents.errors import TOO_LARGE, ClientDisconnected, problem_for
@@ -34,6 +34,7 @@ from app.documents.schemas import (
 )
 from app.documents.sniff import SNIFF_BYTES
 from app.storage import StorageError, download_headers
+from app.storage.deps import StorageDep
 
 logger = logging.getLogger("jtai.documents")
 router = APIRouter(prefix="/v1", tags=["documents"])
@@ -104,7 +105,8 @@ async def upload_document(
     request_id: uuid.UUID,
     request: Request,
     session: DbSession,
-    state: State,
+    storage: StorageDep,
+    settings: AppSettings,
     principal: Principal = authorize("upload_document"),
 ) -> DocumentRead:
     asked = await to_thread.run_sync(service.writable_request, session, principal, request_id)
@@ -123,9 +125,9 @@ async def upload_document(
     media_type = service.sniff_or_refuse(stream.head, stream.filename)
     key = service.new_object_key(asked.inspection_id)
     put = partial(
-        state.storage.put_stream,
+        storage.put_stream,
         key,
-        max_bytes=state.settings.max_upload_bytes,
+        max_bytes=settings.max_upload_bytes,
         content_type=media_type,
     )
     try:
@@ -146,7 +148,7 @@ async def upload_document(
     except BaseException:
         # Nothing half-written stays: the row failed, so the object goes too.
         with anyio.CancelScope(shield=True):
-            await to_thread.run_sync(state.storage.delete, key)
+            await to_thread.run_sync(storage.delete, key)
         raise
     _audit_document(session, principal, "document.uploaded", document)
     return DocumentRead.model_validate(document)
@@ -163,15 +165,16 @@ def create_upload(
     request_id: uuid.UUID,
     body: UploadCreate,
     session: DbSession,
-    state: State,
+    storage: StorageDep,
+    settings: AppSettings,
     principal: Principal = authorize("create_upload"),
 ) -> UploadRead:
     asked = service.writable_request(session, principal, request_id)
-    if body.size > state.settings.max_upload_bytes:
+    if body.size > settings.max_upload_bytes:
         raise PayloadTooLarge(TOO_LARGE, code="file_too_large")
     wanted = service.NewUpload(body.filename, body.size, body.sha256)
     upload = service.create_upload(
-        session, state.storage, asked, principal, wanted, state.settings.upload_ttl_seconds
+        session, storage, asked, principal, wanted, settings.upload_ttl_seconds
     )
     parts_expire_at = service.part_urls_expire_at(upload)
     return UploadRead(
@@ -181,7 +184,7 @@ def create_upload(
             UploadPart(
                 part_number=n,
                 size=service.planned_part_size(upload, n),
-                url=service.part_url(state.storage, upload, n),
+                url=service.part_url(storage, upload, n),
                 expires_at=parts_expire_at,
             )
             for n in range(1, service.part_count(upload) + 1)
@@ -202,7 +205,8 @@ async def upload_part(
     part_number: int,
     request: Request,
     session: DbSession,
-    state: State,
+    storage: StorageDep,
+    settings: AppSettings,
     principal: Principal = authorize("upload_part"),
 ) -> PartStored:
     part = await to_thread.run_sync(
@@ -214,7 +218,7 @@ async def upload_part(
         _declared_length(request),
     )
     await _end_transaction(session)
-    store = partial(service.store_part, state.storage, part)
+    store = partial(service.store_part, storage, part)
     with _answered_as_problems("part upload"):
         etag = await consume_in_thread(b"", request.stream().__aiter__(), store)
     return PartStored(part_number=part_number, etag=etag)
@@ -231,11 +235,12 @@ def complete_upload(
     upload_id: uuid.UUID,
     body: UploadComplete,
     session: DbSession,
-    state: State,
+    storage: StorageDep,
+    settings: AppSettings,
     principal: Principal = authorize("complete_upload"),
 ) -> DocumentRead:
     parts = [(part.part_number, part.etag) for part in body.parts]
-    document = service.complete_upload(session, state.storage, principal, upload_id, parts)
+    document = service.complete_upload(session, storage, principal, upload_id, parts)
     _audit_document(session, principal, "document.uploaded", document)
     return DocumentRead.model_validate(document)
 
@@ -250,10 +255,11 @@ def complete_upload(
 def abort_upload(
     upload_id: uuid.UUID,
     session: DbSession,
-    state: State,
+    storage: StorageDep,
+    settings: AppSettings,
     principal: Principal = authorize("abort_upload"),
 ) -> Response:
-    service.abort_upload(session, state.storage, principal, upload_id)
+    service.abort_upload(session, storage, principal, upload_id)
     return Response(status_code=204)
 
 
@@ -289,16 +295,17 @@ def get_document(
 def download_document(
     document_id: uuid.UUID,
     session: DbSession,
-    state: State,
+    storage: StorageDep,
+    settings: AppSettings,
     principal: Principal = authorize("download_document"),
     redirect: Annotated[bool, Query(description="Answer 307 to a presigned URL")] = False,
 ) -> Any:
     document = service.get_document(session, principal, document_id)
     _audit_document(session, principal, "document.downloaded", document)
-    if redirect and (url := service.download_url(state.storage, document)):
+    if redirect and (url := service.download_url(storage, document)):
         return RedirectResponse(url, status_code=307)
     return StreamingResponse(
-        state.storage.open_stream(document.object_key),
+        storage.open_stream(document.object_key),
         media_type=document.media_type,
         headers={**download_headers(document.filename), "Content-Length": str(document.size)},
     )

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
 from app.auth.deps import authorize
 from app.auth.policy import Relation, rule_for
 from app.auth.principal import Principal
-from app.core.deps import DbSession, State
+from app.core.deps import DbSession, app_component
 from app.core.errors import Conflict, Forbidden
 from app.inspections import service
-from app.inspections.context import InspectionContext
+from app.inspections.context import InspectionContext, InspectionContexts
 from app.inspections.models import Inspection, InspectionStatus
+
+Contexts = Annotated[InspectionContexts, Depends(app_component("contexts"))]
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,8 @@ def inspection_context(operation: str) -> Any:
     authorized = authorize_inspection(operation)
 
     # async: it only assembles what is loaded already, a worker-thread hop would be waste.
-    async def build(state: State, access: InspectionAccess = authorized) -> InspectionContext:
-        return state.contexts.for_inspection(access.principal, access.inspection)
+    async def build(contexts: Contexts, access: InspectionAccess = authorized) -> InspectionContext:
+        return contexts.for_inspection(access.principal, access.inspection)
 
     build.__policy_operation__ = operation  # type: ignore[attr-defined]
     return Depends(build)

@@ -9,11 +9,16 @@ from sqlalchemy.orm import Session
 
 from app.auth.deps import authorize
 from app.auth.principal import Principal
-from app.core.deps import DbSession, State
+from app.core.deps import DbSession
 from app.core.errors import error_responses
 from app.core.pagination import Page, PageParams, page_params
 from app.inspections import service
-from app.inspections.access import InspectionAccess, authorize_inspection, inspection_context
+from app.inspections.access import (
+    Contexts,
+    InspectionAccess,
+    authorize_inspection,
+    inspection_context,
+)
 from app.inspections.context import InspectionContext
 from app.inspections.models import Inspection
 from app.inspections.schemas import (
@@ -63,13 +68,13 @@ def _read_models(session: Session, inspections: Sequence[Inspection]) -> list[In
 def create_inspection(
     body: InspectionCreate,
     session: DbSession,
-    state: State,
+    contexts: Contexts,
     principal: Principal = authorize("create_inspection"),
 ) -> InspectionRead:
     request = service.NewInspection(
         body.area_name, body.local_authority_id, body.theme, body.notification_at
     )
-    context = service.open_inspection(session, state.contexts, principal, request)
+    context = service.open_inspection(session, contexts, principal, request)
     return _read_models(session, [context.inspection])[0]
 
 
