@@ -33,7 +33,7 @@ from app.child_lists.model import (
 )
 from app.core.sandbox import Header, Sandbox, SandboxFailed
 from app.themes.registry import load_themes
-from app.themes.schema import ListSpec, Theme
+from app.themes.schema.theme import ListSpec, Theme
 
 logger = logging.getLogger("jtai.child_lists")
 

@@ -17,7 +17,7 @@ import polars as pl
 from app.child_lists.checks import Check, list_problem, raw
 from app.child_lists.model import IngestContext, Problem
 from app.child_lists.parsing import ROW
-from app.themes.schema import (
+from app.themes.schema.theme import (
     AgeMatchesBirthDate,
     AllOrNone,
     BlankUnless,

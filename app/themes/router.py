@@ -8,7 +8,7 @@ from app.auth.principal import Principal
 from app.core.deps import State
 from app.core.errors import NotFound, error_responses
 from app.themes.registry import UnknownThemeError
-from app.themes.schema import Source, Theme
+from app.themes.schema.theme import Source, Theme
 
 router = APIRouter(prefix="/v1/themes", tags=["themes"])
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from app.themes.registry import builtin_themes
-from app.themes.schema import ListSpec, Theme
+from app.themes.schema.theme import ListSpec, Theme
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from typing import Any
 import openpyxl
 
 from app.child_lists.ingest import IngestContext, IngestResult, Limits, Problem, ingest
-from app.themes.schema import ListSpec, Theme
+from app.themes.schema.theme import ListSpec, Theme
 
 JSON = "application/json"
 CSV = "text/csv"

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from app.child_lists.ingest import UnsupportedMediaTypeError
-from app.themes.schema import ListSpec, Theme
+from app.themes.schema.theme import ListSpec, Theme
 from tests.child_lists.helpers import (
     CSV,
     JSON,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.themes.schema import ListSpec, Theme
+from app.themes.schema.theme import ListSpec, Theme
 from tests.child_lists.helpers import (
     CSV,
     JSON,

@@ -14,7 +14,7 @@ from app.themes.registry import (
     load_theme_file,
     load_themes,
 )
-from app.themes.schema import Code, FieldSpec, ListSpec, Milestone, Theme, match_key
+from app.themes.schema.theme import Code, FieldSpec, ListSpec, Milestone, Theme, match_key
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
