@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.child_lists.model import Problem
-from app.themes.schema.theme import ListSpec, match_key
+from app.themes.schema.base import match_key
+from app.themes.schema.lists import ListSpec
 
 _YES_NO_SUFFIX = re.compile(r"\(\s*y\s*/\s*n\s*\)")
 _NOT_ALNUM = re.compile(r"[\W_]+")

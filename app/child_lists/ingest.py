@@ -31,7 +31,8 @@ from app.child_lists.model import (
 from app.child_lists.normalise import normalise
 from app.child_lists.parsing import ROW, join_body, media_kind, read_table
 from app.child_lists.validation import Rules, compile_rules
-from app.themes.schema.theme import ListSpec, Theme
+from app.themes.schema.lists import ListSpec
+from app.themes.schema.theme import Theme
 
 __all__ = [
     "DEFAULT_LIMITS",

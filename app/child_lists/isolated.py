@@ -33,7 +33,8 @@ from app.child_lists.model import (
 )
 from app.core.sandbox import Header, Sandbox, SandboxFailed
 from app.themes.registry import load_themes
-from app.themes.schema.theme import ListSpec, Theme
+from app.themes.schema.lists import ListSpec
+from app.themes.schema.theme import Theme
 
 logger = logging.getLogger("jtai.child_lists")
 

@@ -37,7 +37,8 @@ from app.inspections.context import InspectionContext
 from app.inspections.models import Inspection, InspectionStatus
 from app.inspections.service import get_visible
 from app.selections.service import selected_children
-from app.themes.schema.theme import ListSpec, Theme
+from app.themes.schema.lists import ListSpec
+from app.themes.schema.theme import Theme
 
 MAX_WARNINGS_KEPT = 1000
 

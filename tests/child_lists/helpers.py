@@ -12,7 +12,8 @@ from typing import Any
 import openpyxl
 
 from app.child_lists.ingest import IngestContext, IngestResult, Limits, Problem, ingest
-from app.themes.schema.theme import ListSpec, Theme
+from app.themes.schema.lists import ListSpec
+from app.themes.schema.theme import Theme
 
 JSON = "application/json"
 CSV = "text/csv"

@@ -9,7 +9,8 @@ import openpyxl
 import pytest
 
 from app.child_lists.ingest import UnsupportedMediaTypeError
-from app.themes.schema.theme import ListSpec, Theme
+from app.themes.schema.lists import ListSpec
+from app.themes.schema.theme import Theme
 from tests.child_lists.helpers import (
     CSV,
     JSON,

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from app.child_lists.headings import HeadingMatcher
-from app.themes.schema.theme import ListSpec, Theme
+from app.themes.schema.lists import ListSpec
+from app.themes.schema.theme import Theme
 from tests.child_lists.helpers import CSV, XLSX, cin_row, grid, run, to_csv, to_xlsx
 
 _DA_CIN = {
