@@ -16,8 +16,8 @@ from app.audit.router import router as audit_router
 from app.auth.keys import load_signing_key
 from app.auth.router import router as auth_router
 from app.auth.tokens import TokenCodec
-from app.child_lists.isolated import HANDLER as LIST_READER_HANDLER
-from app.child_lists.isolated import IsolatedListReader
+from app.child_lists.parsing.isolated import HANDLER as LIST_READER_HANDLER
+from app.child_lists.parsing.isolated import IsolatedListReader
 from app.child_lists.router import router as child_lists_router
 from app.core.clock import Clock
 from app.core.config import Settings, get_settings

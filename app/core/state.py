@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 
 from app.auth.tokens import TokenCodec
-from app.child_lists.isolated import IsolatedListReader
+from app.child_lists.parsing.isolated import IsolatedListReader
 from app.core.config import Settings
 from app.inspections.context import InspectionContexts
 from app.storage import Storage

@@ -19,8 +19,8 @@ from typing import Any
 
 import polars as pl
 
-from app.child_lists.ingest import ingest
-from app.child_lists.model import (
+from app.child_lists.parsing.ingest import ingest
+from app.child_lists.parsing.types import (
     DEFAULT_LIMITS,
     BodyTooLargeError,
     IngestContext,
@@ -38,7 +38,7 @@ from app.themes.schema.theme import Theme
 
 logger = logging.getLogger("jtai.child_lists")
 
-HANDLER = "app.child_lists.isolated:make_handler"
+HANDLER = "app.child_lists.parsing.isolated:make_handler"
 _ROW_NUMBERS = "#row_numbers"
 _ERRORS: dict[str, type[IngestError]] = {
     cls.__name__: cls for cls in (UnsupportedMediaTypeError, BodyTooLargeError, UnreadableFileError)

@@ -14,9 +14,9 @@ from typing import assert_never
 
 import polars as pl
 
-from app.child_lists.checks import Check, list_problem, raw
-from app.child_lists.model import IngestContext, Problem
-from app.child_lists.parsing import ROW
+from app.child_lists.parsing.checks import Check, list_problem, raw
+from app.child_lists.parsing.tables import ROW
+from app.child_lists.parsing.types import IngestContext, Problem
 from app.themes.schema.lists import ListSpec
 from app.themes.schema.rules import (
     AgeMatchesBirthDate,

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.child_lists.model import Problem
+from app.child_lists.parsing.types import Problem
 from app.themes.schema.base import match_key
 from app.themes.schema.lists import ListSpec
 
