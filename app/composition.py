@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.keys import load_signing_key
 from app.auth.tokens import TokenCodec
-from app.child_lists.isolated import HANDLER as LIST_READER_HANDLER
-from app.child_lists.isolated import IsolatedListReader
+from app.child_lists.parsing.isolated import HANDLER as LIST_READER_HANDLER
+from app.child_lists.parsing.isolated import IsolatedListReader
 from app.core.clock import Clock
 from app.core.config import Settings
 from app.core.database import make_engine, make_session_factory

@@ -20,7 +20,7 @@ from app.core.errors import InvalidContent, NotFound, ProblemItem
 from app.inspections.context import InspectionContext
 from app.inspections.models import Inspection
 from app.selections.service import selected_children
-from app.themes.schema import ListSpec
+from app.themes.schema.lists import ListSpec
 
 
 def require_version(

@@ -20,8 +20,8 @@ from app.child_lists.exports import (
     csv_chunks,
     write_xlsx,
 )
-from app.child_lists.isolated import IsolatedListReader
-from app.child_lists.model import MEDIA_TYPES, IngestResult
+from app.child_lists.parsing.isolated import IsolatedListReader
+from app.child_lists.parsing.types import MEDIA_TYPES, IngestResult
 from app.child_lists.repository import StoredRow
 from app.child_lists.schemas import (
     ChildListRows,

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from app.audit import chain as audit
 from app.auth.principal import Principal
 from app.child_lists import repository
-from app.child_lists.model import (
+from app.child_lists.models import ListVersion
+from app.child_lists.parsing.types import (
     BodyTooLargeError,
     IngestContext,
     IngestError,
@@ -19,7 +20,6 @@ from app.child_lists.model import (
     ListReader,
     UnsupportedMediaTypeError,
 )
-from app.child_lists.models import ListVersion
 from app.core.database import utcnow
 from app.core.errors import (
     Conflict,
@@ -37,7 +37,8 @@ from app.inspections.context import InspectionContext
 from app.inspections.models import Inspection, InspectionStatus
 from app.inspections.service import get_visible
 from app.selections.service import selected_children
-from app.themes.schema import ListSpec, Theme
+from app.themes.schema.lists import ListSpec
+from app.themes.schema.theme import Theme
 
 MAX_WARNINGS_KEPT = 1000
 

@@ -15,7 +15,8 @@ from app.deadlines.models import MilestoneOverride
 from app.deadlines.working_days import milestone_due_at
 from app.inspections.context import Change, InspectionContext
 from app.inspections.models import Inspection
-from app.themes.schema import Milestone, Theme
+from app.themes.schema.schedule import Milestone
+from app.themes.schema.theme import Theme
 
 
 def default_due_at(inspection: Inspection, milestone: Milestone, clock: Clock) -> datetime:

@@ -22,7 +22,7 @@ from app.inspections.service import may_see_agency_object
 from app.organisations.kinds import AGENCY_KINDS, OrganisationKind
 from app.organisations.models import Organisation
 from app.selections.service import tracked_children
-from app.themes.schema import Theme
+from app.themes.schema.theme import Theme
 
 REQUEST_NAMESPACE = uuid.UUID("6f1c2b4e-8a0d-4c7e-9b39-2d6f0a51c3e7")
 

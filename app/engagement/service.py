@@ -18,7 +18,7 @@ from app.engagement.models import Engagement
 from app.engagement.schemas import EngagementWrite
 from app.inspections.context import InspectionContext
 from app.selections.service import require_tracked_child
-from app.themes.schema import Theme
+from app.themes.schema.theme import Theme
 
 # What engagement records satisfy; the theme's milestone for it names who is responsible.
 ENGAGEMENT_CONDITION = "engagement_for_tracked_children"

@@ -24,7 +24,7 @@ from app.inspections.models import Inspection, InspectionParticipant
 from app.organisations.kinds import AGENCY_KINDS
 from app.organisations.models import Organisation
 from app.selections.service import require_tracked_child
-from app.themes.schema import Theme
+from app.themes.schema.theme import Theme
 
 JOINT = "joint"
 KINDS = frozenset({JOINT, *(kind.value for kind in AGENCY_KINDS)})

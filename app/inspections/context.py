@@ -18,7 +18,7 @@ from app.auth.principal import Principal
 from app.core.clock import Clock
 from app.inspections.models import Inspection
 from app.themes.registry import ThemeRegistry
-from app.themes.schema import Theme
+from app.themes.schema.theme import Theme
 
 
 class Change(StrEnum):

@@ -18,7 +18,7 @@ from app.inspections.context import InspectionContext
 from app.inspections.models import Inspection, InspectionParticipant
 from app.meetings.models import Meeting
 from app.meetings.schemas import MeetingWarning, MeetingWrite
-from app.themes.schema import Theme
+from app.themes.schema.theme import Theme
 
 
 def check_may_write(principal: Principal, inspection: Inspection) -> None:

@@ -17,7 +17,8 @@ from app.deadlines.models import MilestoneOverride
 from app.deadlines.service import default_due_at
 from app.inspections.models import Inspection
 from app.schedule.satisfaction import CheckContext, Evidence, check_for
-from app.themes.schema import Milestone, Theme
+from app.themes.schema.schedule import Milestone
+from app.themes.schema.theme import Theme
 
 
 class MilestoneState(StrEnum):

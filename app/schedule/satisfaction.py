@@ -22,7 +22,8 @@ from app.inspections.models import Inspection
 from app.meetings.service import recorded
 from app.schedule.repository import first_answers, first_cqc_request
 from app.selections.service import get_selection, tracked_children
-from app.themes.schema import EvaluationsForTrackedChildren, SatisfiedBy, Theme
+from app.themes.schema.schedule import EvaluationsForTrackedChildren, SatisfiedBy
+from app.themes.schema.theme import Theme
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,9 @@ from app.core.errors import InvalidContent, NotFound, ProblemItem
 from app.inspections.context import Change, InspectionContext
 from app.inspections.models import Inspection
 from app.selections.models import Selection
-from app.themes.schema import Condition, Eligibility, SelectionSpec, Theme
+from app.themes.schema.rules import Condition
+from app.themes.schema.selections import Eligibility, SelectionSpec
+from app.themes.schema.theme import Theme
 
 
 def selection_spec(theme: Theme, key: str) -> SelectionSpec:

@@ -10,7 +10,7 @@ from app.auth.principal import Principal
 from app.core.deps import app_component
 from app.core.errors import NotFound, error_responses
 from app.themes.registry import ThemeRegistry, UnknownThemeError
-from app.themes.schema import Source, Theme
+from app.themes.schema.theme import Source, Theme
 
 Themes = Annotated[ThemeRegistry, Depends(app_component("themes"))]
 

@@ -19,7 +19,7 @@ from app.core.preconditions import check_version
 from app.inspections.context import InspectionContext
 from app.organisations.models import Organisation
 from app.selections.service import require_tracked_child
-from app.themes.schema import Theme
+from app.themes.schema.theme import Theme
 from app.tracking.models import TrackingRecord
 from app.tracking.schemas import TrackingWrite
 

@@ -22,7 +22,7 @@ import polars as pl
 from defusedxml import ElementTree
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-from app.child_lists.model import BodyTooLargeError, Limits, UnreadableFileError
+from app.child_lists.parsing.types import BodyTooLargeError, Limits, UnreadableFileError
 
 Cell = int | float | str | bool | time | date | datetime | timedelta
 

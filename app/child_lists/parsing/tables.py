@@ -18,9 +18,9 @@ from typing import Any
 
 import polars as pl
 
-from app.child_lists import xlsx
-from app.child_lists.headings import HeadingMatcher, heading_row_index
-from app.child_lists.model import (
+from app.child_lists.parsing import xlsx
+from app.child_lists.parsing.headings import HeadingMatcher, heading_row_index
+from app.child_lists.parsing.types import (
     CSV,
     JSON,
     MEDIA_TYPES,

@@ -15,11 +15,13 @@ from datetime import date
 
 import polars as pl
 
-from app.child_lists.checks import Check, raw
-from app.child_lists.headings import Column
-from app.child_lists.model import Limits
-from app.child_lists.parsing import ROW, RawTable, column_name
-from app.themes.schema import Code, FieldSpec, ListSpec, Theme, match_key
+from app.child_lists.parsing.checks import Check, raw
+from app.child_lists.parsing.headings import Column
+from app.child_lists.parsing.tables import ROW, RawTable, column_name
+from app.child_lists.parsing.types import Limits
+from app.themes.schema.base import match_key
+from app.themes.schema.lists import Code, FieldSpec, ListSpec
+from app.themes.schema.theme import Theme
 
 # People type codes with or without the workbook's letter, and letters move between editions.
 _WORKBOOK_PREFIX = re.compile(r"^[a-z]{1,2}\)\s*")

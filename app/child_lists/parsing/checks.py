@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from app.child_lists.model import Problem, Severity
-from app.child_lists.parsing import ROW
+from app.child_lists.parsing.tables import ROW
+from app.child_lists.parsing.types import Problem, Severity
 
 # One row per problem; ROW is null for problems with the whole list or a whole column.
 PROBLEM_SCHEMA: dict[str, type[pl.DataType]] = {

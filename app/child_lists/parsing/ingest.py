@@ -1,6 +1,6 @@
 """``ingest``: one push of a child list, from body bytes to normalised rows and a report.
 
-The public face of the package (the names below are re-exported for callers). Pure: no HTTP,
+The parser's entry point; what it takes and gives back is defined in ``types``. Pure: no HTTP,
 no database. The caller maps ``UnsupportedMediaTypeError`` to 415, ``BodyTooLargeError`` to 413
 and ``UnreadableFileError`` to 422 (all are ``IngestError`` with a ``code``), stores ``frame``
 (or ``rows``) when ``accepted``, and returns the report either way.
@@ -13,41 +13,21 @@ from typing import NamedTuple
 
 import polars as pl
 
-from app.child_lists.checks import VALUE_CHARS, Found, problem_frame, run_checks
-from app.child_lists.headings import HeadingMatch, HeadingMatcher, match_headings
-from app.child_lists.model import (
+from app.child_lists.parsing.checks import VALUE_CHARS, Found, problem_frame, run_checks
+from app.child_lists.parsing.headings import HeadingMatch, HeadingMatcher, match_headings
+from app.child_lists.parsing.normalise import normalise
+from app.child_lists.parsing.tables import ROW, join_body, media_kind, read_table
+from app.child_lists.parsing.types import (
     DEFAULT_LIMITS,
-    MEDIA_TYPES,
-    BodyTooLargeError,
     IngestContext,
-    IngestError,
     IngestResult,
     Limits,
     Problem,
     Severity,
-    UnreadableFileError,
-    UnsupportedMediaTypeError,
 )
-from app.child_lists.normalise import normalise
-from app.child_lists.parsing import ROW, join_body, media_kind, read_table
-from app.child_lists.validation import Rules, compile_rules
-from app.themes.schema import ListSpec, Theme
-
-__all__ = [
-    "DEFAULT_LIMITS",
-    "SUPPORTED_MEDIA_TYPES",
-    "BodyTooLargeError",
-    "IngestContext",
-    "IngestError",
-    "IngestResult",
-    "Limits",
-    "Problem",
-    "UnreadableFileError",
-    "UnsupportedMediaTypeError",
-    "ingest",
-]
-
-SUPPORTED_MEDIA_TYPES = MEDIA_TYPES
+from app.child_lists.parsing.validation import Rules, compile_rules
+from app.themes.schema.lists import ListSpec
+from app.themes.schema.theme import Theme
 
 
 def ingest(

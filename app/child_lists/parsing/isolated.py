@@ -19,8 +19,8 @@ from typing import Any
 
 import polars as pl
 
-from app.child_lists.ingest import ingest
-from app.child_lists.model import (
+from app.child_lists.parsing.ingest import ingest
+from app.child_lists.parsing.types import (
     DEFAULT_LIMITS,
     BodyTooLargeError,
     IngestContext,
@@ -33,11 +33,12 @@ from app.child_lists.model import (
 )
 from app.core.sandbox import Header, Sandbox, SandboxFailed
 from app.themes.registry import load_themes
-from app.themes.schema import ListSpec, Theme
+from app.themes.schema.lists import ListSpec
+from app.themes.schema.theme import Theme
 
 logger = logging.getLogger("jtai.child_lists")
 
-HANDLER = "app.child_lists.isolated:make_handler"
+HANDLER = "app.child_lists.parsing.isolated:make_handler"
 _ROW_NUMBERS = "#row_numbers"
 _ERRORS: dict[str, type[IngestError]] = {
     cls.__name__: cls for cls in (UnsupportedMediaTypeError, BodyTooLargeError, UnreadableFileError)

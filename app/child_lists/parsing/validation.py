@@ -1,6 +1,6 @@
 """A list's declared rules, compiled to checks over the normalised frame.
 
-Each rule kind of ``app.themes.schema`` has one compiler here; what a list checks comes only
+Each rule kind of ``app.themes.schema.rules`` has one compiler here; what a list checks comes only
 from its spec. Row rules become masks (``Check``); rules about the list as a whole (row counts,
 a selection's coverage) are decided here and come back as problems without a row.
 """
@@ -14,10 +14,11 @@ from typing import assert_never
 
 import polars as pl
 
-from app.child_lists.checks import Check, list_problem, raw
-from app.child_lists.model import IngestContext, Problem
-from app.child_lists.parsing import ROW
-from app.themes.schema import (
+from app.child_lists.parsing.checks import Check, list_problem, raw
+from app.child_lists.parsing.tables import ROW
+from app.child_lists.parsing.types import IngestContext, Problem
+from app.themes.schema.lists import ListSpec
+from app.themes.schema.rules import (
     AgeMatchesBirthDate,
     AllOrNone,
     BlankUnless,
@@ -26,7 +27,6 @@ from app.themes.schema import (
     Condition,
     CoversSelection,
     DateOrder,
-    ListSpec,
     NotInFuture,
     OlderThan,
     OnlyForAges,

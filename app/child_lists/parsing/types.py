@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Literal, Protocol
 import polars as pl
 
 if TYPE_CHECKING:
-    from app.themes.schema import ListSpec, Theme
+    from app.themes.schema.lists import ListSpec
+    from app.themes.schema.theme import Theme
 
 Severity = Literal["error", "warning"]
 Value = str | int | date | None

@@ -12,8 +12,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.child_lists.model import Problem
-from app.themes.schema import ListSpec, match_key
+from app.child_lists.parsing.types import Problem
+from app.themes.schema.base import match_key
+from app.themes.schema.lists import ListSpec
 
 _YES_NO_SUFFIX = re.compile(r"\(\s*y\s*/\s*n\s*\)")
 _NOT_ALNUM = re.compile(r"[\W_]+")
