@@ -8,6 +8,7 @@ RUN groupadd --system jtai && useradd --system --gid jtai --home /srv/jtai jtai 
 WORKDIR /srv/jtai
 COPY pyproject.toml README.md alembic.ini ./
 COPY app ./app
+COPY jtai_client ./jtai_client
 COPY migrations ./migrations
 RUN pip install -e .
 USER jtai

@@ -4,44 +4,36 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import anyio
 from fastapi import FastAPI
 
 from app.audit import chain as _audit_chain  # noqa: F401  (registers the commit hook)
 from app.audit.router import router as audit_router
-from app.auth.keys import load_signing_key
 from app.auth.router import router as auth_router
-from app.auth.tokens import TokenCodec
-from app.child_lists.isolated import HANDLER as LIST_READER_HANDLER
-from app.child_lists.isolated import IsolatedListReader
 from app.child_lists.router import router as child_lists_router
+from app.composition import AppState, build_state
 from app.core.config import Settings, get_settings
-from app.core.database import make_engine, make_session_factory, utcnow
+from app.core.database import utcnow
 from app.core.edge import RouteMatchMiddleware, body_limits
 from app.core.errors import install_error_handlers
 from app.core.input_guard import InputGuardMiddleware
 from app.core.logging import configure_logging
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.openapi import build_openapi, operation_id
-from app.core.sandbox import Sandbox, SandboxLimits
-from app.core.state import AppState
-from app.document_requests.router import router as document_requests_router
+from app.deadlines.working_days import load_calendar
 from app.documents.router import router as documents_router
-from app.documents.sweeper import run_periodically
 from app.engagement.router import router as engagement_router
 from app.evaluations.router import router as evaluations_router
 from app.health.router import router as health_router
 from app.idempotency.middleware import IdempotencyMiddleware
 from app.inspections.router import router as inspections_router
+from app.jobs.runner import run_periodically
 from app.meetings.router import router as meetings_router
 from app.organisations.router import router as organisations_router
 from app.schedule.router import router as schedule_router
-from app.schedule.working_days import load_calendar
 from app.selections.router import router as selections_router
-from app.storage import build_storage
-from app.themes.registry import BUILTIN_THEMES_DIR, load_themes
+from app.submissions.router import router as submissions_router
 from app.themes.router import router as themes_router
 from app.tracking.router import router as tracking_router
 
@@ -82,7 +74,7 @@ ROUTERS = (
     schedule_router,
     child_lists_router,
     selections_router,
-    document_requests_router,
+    submissions_router,
     documents_router,
     evaluations_router,
     tracking_router,
@@ -91,41 +83,6 @@ ROUTERS = (
     audit_router,
     health_router,
 )
-
-
-def build_state(settings: Settings) -> AppState:
-    engine = make_engine(settings.resolved_database_url)
-    tokens = TokenCodec(
-        key=load_signing_key(settings),
-        issuer=settings.token_issuer,
-        audience=settings.token_audience,
-        ttl_seconds=settings.token_ttl_seconds,
-    )
-    extra = [settings.extra_themes_dir] if settings.extra_themes_dir else []
-    theme_dirs = [BUILTIN_THEMES_DIR, *extra]
-    storage = build_storage(settings)
-    storage.ensure_bucket()
-    return AppState(
-        settings=settings,
-        engine=engine,
-        session_factory=make_session_factory(engine),
-        tokens=tokens,
-        themes=load_themes(theme_dirs),
-        storage=storage,
-        list_reader=IsolatedListReader(_list_sandbox(settings, theme_dirs)),
-    )
-
-
-def _list_sandbox(settings: Settings, theme_dirs: list[Path]) -> Sandbox:
-    limits = SandboxLimits(
-        memory_bytes=settings.parse_memory_bytes,
-        cpu_seconds=settings.parse_cpu_seconds,
-        wall_seconds=settings.parse_wall_seconds,
-        wait_seconds=settings.parse_wait_seconds,
-    )
-    return Sandbox(
-        LIST_READER_HANDLER, [str(d) for d in theme_dirs], settings.parse_workers, limits
-    )
 
 
 @asynccontextmanager

@@ -4,6 +4,7 @@ from app.audit.models import AuditAnchor, AuditEvent, AuditHead
 from app.auth.models import ApiClient
 from app.child_lists.models import ListBlock, ListVersion
 from app.core.database import Base
+from app.deadlines.models import MilestoneOverride
 from app.document_requests.models import DocumentRequest
 from app.documents.models import Document, Upload
 from app.engagement.models import Engagement
@@ -13,7 +14,6 @@ from app.inspections.models import Inspection, InspectionParticipant
 from app.meetings.models import Meeting
 from app.organisations.models import Organisation
 from app.retention.models import PurgeTombstone
-from app.schedule.models import MilestoneOverride
 from app.selections.models import Selection
 from app.tracking.models import TrackingRecord
 

@@ -9,6 +9,7 @@ scripts/bootstrap.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
+.venv/bin/lint-imports --no-cache
 .venv/bin/python scripts/export_openapi.py --check
 
 .venv/bin/pytest --db sqlite "$@"

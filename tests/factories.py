@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
 from fastapi import FastAPI
+from sqlalchemy.orm import Session
 
 from app.auth import service as auth_service
+from app.auth.principal import Principal
 from app.auth.roles import Role, scopes_for
 from app.auth.secrets import credential_generation
 from app.child_lists import repository
 from app.child_lists.models import ListVersion
 from app.core.database import session_scope
 from app.document_requests.models import DocumentRequest, RequestKind
-from app.document_requests.service import rederive_requests
 from app.documents.service import (
     NewUpload,
     create_upload,
@@ -27,18 +28,29 @@ from app.documents.service import (
 )
 from app.engagement.models import Engagement
 from app.engagement.schemas import EngagementWrite
-from app.engagement.service import save_engagement
+from app.engagement.service import write_engagement
 from app.evaluations.schemas import EvaluationWrite
-from app.evaluations.service import NewEvaluation, save_evaluation
+from app.evaluations.service import write_evaluation
 from app.inspections import service as inspections
+from app.inspections.context import InspectionContext
 from app.inspections.models import Inspection
 from app.meetings.schemas import MeetingWrite
 from app.meetings.service import create_meeting
 from app.organisations.kinds import OrganisationKind
 from app.organisations.service import create_organisation, get_organisation
-from app.selections.service import save_selection
+from app.selections.service import record_selection
 
 LONDON = ZoneInfo("Europe/London")
+# Who "the lead" is for a selection made in an inspection that has no lead yet.
+_STAND_IN = Principal(
+    client_id=uuid.UUID(int=1),
+    client_name="test lead",
+    organisation_id=uuid.UUID(int=2),
+    organisation_name="Ofsted",
+    organisation_kind=OrganisationKind.OFSTED,
+    roles=frozenset({Role.LEAD_INSPECTOR}),
+    scopes=frozenset(),
+)
 PDF = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
 
@@ -76,7 +88,7 @@ class Factory:
     def organisation(self, kind: OrganisationKind, name: str | None = None) -> uuid.UUID:
         with session_scope(self.state.session_factory) as session:
             label = name or f"{kind.value} {uuid.uuid4().hex[:6]}"
-            return create_organisation(session, label, kind).id
+            return create_organisation(session, None, label, kind).id
 
     def actor(
         self, kind: OrganisationKind, roles: list[Role], organisation_id: uuid.UUID | None = None
@@ -101,18 +113,23 @@ class Factory:
         lead_client_id: uuid.UUID | None = None,
     ) -> uuid.UUID:
         when = notification_at or datetime(2027, 3, 22, 9, 0, tzinfo=LONDON)
+        request = inspections.NewInspection("Testshire", local_authority_id, theme, when)
         with session_scope(self.state.session_factory) as session:
-            inspection = inspections.create_inspection(
-                session,
-                inspections.NewInspection("Testshire", local_authority_id, theme, when),
-                self.state.themes.keys(),
-            )
+            context = inspections.open_inspection(session, self.state.contexts, None, request)
             for organisation_id in participants or []:
-                inspections.add_participant(session, inspection, organisation_id)
+                inspections.add_participant(session, context, organisation_id)
             if lead_client_id is not None:
-                inspections.set_lead(session, inspection, lead_client_id)
-            rederive_requests(session, inspection, self.state)  # as the API does on each change
-            return inspection.id
+                inspections.set_lead(session, context, lead_client_id)
+            return context.inspection.id
+
+    def _context(
+        self, session: Session, inspection_id: uuid.UUID, actor: Actor | None = None
+    ) -> InspectionContext:
+        """The context the API would give the actor (None: the platform itself)."""
+        inspection = session.get(Inspection, inspection_id)
+        assert inspection is not None
+        principal = auth_service.principal_for_client(session, actor.client_id) if actor else None
+        return self.state.contexts.for_inspection(principal, inspection)
 
     def world(self, theme: str = "mental-health", notification_at: datetime | None = None) -> World:
         operator = self.actor(OrganisationKind.PLATFORM, [Role.OPERATOR])
@@ -145,10 +162,8 @@ class Factory:
 
     def add_participant(self, inspection_id: uuid.UUID, organisation_id: uuid.UUID) -> None:
         with session_scope(self.state.session_factory) as session:
-            inspection = session.get(Inspection, inspection_id)
-            assert inspection is not None
-            inspections.add_participant(session, inspection, organisation_id)
-            rederive_requests(session, inspection, self.state)
+            context = self._context(session, inspection_id)
+            inspections.add_participant(session, context, organisation_id)
 
     def stored_list(
         self,
@@ -182,12 +197,14 @@ class Factory:
             return version.id
 
     def selection(self, inspection_id: uuid.UUID, key: str, child_ids: list[str]) -> None:
-        """A selection as if the lead made it (no list checks), for tests of what reads it."""
+        """A selection as if the lead made it, without the list checks (for tests of what
+        reads it): stored, its requests derived and audited as the API's would be."""
         with session_scope(self.state.session_factory) as session:
-            inspection = session.get(Inspection, inspection_id)
-            assert inspection is not None
-            save_selection(session, inspection, key, child_ids, uuid.uuid4())
-            rederive_requests(session, inspection, self.state)
+            context = self._context(session, inspection_id)
+            lead = context.inspection.lead_client_id
+            principal = auth_service.principal_for_client(session, lead) if lead else _STAND_IN
+            acting = replace(context, principal=principal)
+            record_selection(session, acting, key, child_ids)
 
     def actor_in(self, world: World, kind: str) -> Actor:
         """An agency client of the given kind taking part in the world's inspection."""
@@ -246,9 +263,8 @@ class Factory:
                 answers=dict.fromkeys(questions, "Seen and answered."),
                 contributing_organisation_ids=[actor.organisation_id] if kind == "joint" else [],
             )
-            principal = auth_service.principal_for_client(session, actor.client_id)
-            new = NewEvaluation(inspection, child_id, kind, principal, body, None, None)
-            return save_evaluation(session, new).id
+            context = self._context(session, inspection_id, actor)
+            return write_evaluation(session, context, child_id, kind, body, None).id
 
     def meeting(self, actor: Actor, inspection_id: uuid.UUID, **fields: Any) -> uuid.UUID:
         """A meeting as if the local authority's actor recorded it."""
@@ -263,16 +279,14 @@ class Factory:
             | fields
         )
         with session_scope(self.state.session_factory) as session:
-            inspection = session.get(Inspection, inspection_id)
-            assert inspection is not None
-            principal = auth_service.principal_for_client(session, actor.client_id)
-            return create_meeting(session, inspection, body, principal).id
+            context = self._context(session, inspection_id, actor)
+            return create_meeting(session, context, body).id
 
     def engagement(self, actor: Actor, inspection_id: uuid.UUID, child_id: str) -> None:
         """An engagement record of a tracked child, confirmed in writing now."""
         body = EngagementWrite(child_agreed=True, confirmed_in_writing_at=datetime.now(LONDON))
         with session_scope(self.state.session_factory) as session:
-            principal = auth_service.principal_for_client(session, actor.client_id)
+            context = self._context(session, inspection_id, actor)
             current = session.get(Engagement, (inspection_id, child_id))
             based_on = current.version if current is not None else None  # as a careful client
-            save_engagement(session, inspection_id, child_id, principal, body, based_on)
+            write_engagement(session, context, child_id, body, based_on)

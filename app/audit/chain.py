@@ -12,18 +12,27 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, bindparam, event, insert, update
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent, AuditHead
-from app.auth.principal import Principal
 from app.core.database import utcnow
 from app.core.request_context import current_request_id
 
 GENESIS_HASH = "0" * 64
 _PENDING_KEY = "jtai_pending_audit"
+
+
+class Actor(Protocol):
+    """Who did it: an authenticated client (a Principal) of an organisation."""
+
+    @property
+    def client_id(self) -> uuid.UUID: ...
+
+    @property
+    def organisation_id(self) -> uuid.UUID: ...
 
 
 @dataclass(frozen=True)
@@ -42,7 +51,7 @@ class AuditEntry:
 
 def record(
     session: Session,
-    principal: Principal | None,
+    principal: Actor | None,
     action: str,
     object_type: str,
     object_id: object | None = None,

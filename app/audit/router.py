@@ -10,6 +10,7 @@ from app.audit import service
 from app.audit.schemas import AuditEventRead, AuditPage, AuditVerification
 from app.auth.deps import authorize
 from app.auth.principal import Principal
+from app.child_lists.access_log import child_access_log
 from app.core.deps import DbSession
 from app.core.errors import error_responses
 from app.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -65,7 +66,7 @@ def get_child_access_log(
     after_seq: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
 ) -> AuditPage:
-    rows = service.child_access_log(
+    rows = child_access_log(
         session, access.inspection.id, child_id, after_seq=after_seq, limit=limit
     )
     items = [AuditEventRead.model_validate(row) for row in rows]

@@ -7,13 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.audit.chain import GENESIS_HASH, compute_hash
 from app.audit.models import AuditAnchor, AuditEvent, AuditHead
-from app.child_lists.models import ListVersion
-from app.child_lists.repository import versions_naming_child
 from app.core.database import utcnow
 
 VERIFY_BATCH = 1000
@@ -126,29 +124,3 @@ def take_anchor(session: Session) -> AuditAnchor:
     session.add(anchor)
     session.flush()
     return anchor
-
-
-def child_access_log(
-    session: Session, inspection_id: uuid.UUID, child_id: str, *, after_seq: int, limit: int
-) -> Sequence[AuditEvent]:
-    """Who has seen (or may have seen) a child's data: reads naming the child, and reads or
-    exports of whole lists the child is on, which showed the child's row to the reader."""
-    lists_with_child = (
-        select(ListVersion.list_key)
-        .where(ListVersion.id.in_(versions_naming_child(inspection_id, child_id)))
-        .distinct()
-    )
-    query = (
-        select(AuditEvent)
-        .where(
-            AuditEvent.inspection_id == inspection_id,
-            AuditEvent.seq > after_seq,
-            or_(
-                AuditEvent.child_id == child_id,
-                (AuditEvent.object_type == "list") & AuditEvent.object_id.in_(lists_with_child),
-            ),
-        )
-        .order_by(AuditEvent.seq)
-        .limit(limit)
-    )
-    return session.execute(query).scalars().all()

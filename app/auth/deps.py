@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request, Security
+from fastapi import Depends, Request, Security
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2, SecurityScopes
 
@@ -15,11 +15,13 @@ from app.auth.bearer import bearer_token, token_claims
 from app.auth.policy import rule_for
 from app.auth.principal import Principal
 from app.auth.roles import SCOPE_DESCRIPTIONS
-from app.auth.tokens import InvalidToken
-from app.core.deps import DbSession, State
+from app.auth.tokens import InvalidToken, TokenCodec
+from app.core.deps import DbSession, app_component
 from app.core.errors import Forbidden, NotFound, Unauthenticated
 
 logger = logging.getLogger("jtai.auth")
+
+Tokens = Annotated[TokenCodec, Depends(app_component("tokens"))]
 
 oauth2_scheme = OAuth2(
     flows=OAuthFlows(
@@ -46,12 +48,12 @@ def _bearer_token(authorization: str | None) -> str:
 def authenticate(
     request: Request,
     session: DbSession,
-    state: State,
+    tokens: Tokens,
     authorization: str | None = Security(oauth2_scheme),
 ) -> Principal:
     token = _bearer_token(authorization)
     try:
-        claims = token_claims(request.scope, state.tokens, token)
+        claims = token_claims(request.scope, tokens, token)
         principal = service.principal_for_token(session, claims)
     except InvalidToken as exc:
         logger.info("token refused", extra={"reason": str(exc)})

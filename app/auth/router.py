@@ -9,11 +9,11 @@ from fastapi import APIRouter, Form, Header
 from fastapi.responses import JSONResponse
 
 from app.auth import service
-from app.auth.deps import authorize
+from app.auth.deps import Tokens, authorize
 from app.auth.keys import jwks_document
 from app.auth.principal import Principal
 from app.auth.schemas import Jwks, MeRead, OrganisationSummary, TokenResponse
-from app.core.deps import DbSession, State
+from app.core.deps import DbSession
 from app.core.edge import edge
 from app.core.errors import AppError, error_responses
 
@@ -79,7 +79,7 @@ def _credentials(
 )
 def issue_token(
     session: DbSession,
-    state: State,
+    tokens: Tokens,
     grant_type: Annotated[str | None, Form()] = None,
     client_id: Annotated[str | None, Form()] = None,
     client_secret: Annotated[str | None, Form()] = None,
@@ -104,12 +104,10 @@ def issue_token(
         if not asked <= set(granted):
             raise OAuthError("invalid_scope", "A requested scope is not granted to this client.")
         granted = sorted(asked)
-    token = state.tokens.issue(
+    token = tokens.issue(
         principal.client_id, granted, credential_generation=authenticated.credential_generation
     )
-    body = TokenResponse(
-        access_token=token, expires_in=state.tokens.ttl_seconds, scope=" ".join(granted)
-    )
+    body = TokenResponse(access_token=token, expires_in=tokens.ttl_seconds, scope=" ".join(granted))
     return JSONResponse(
         body.model_dump(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"}
     )
@@ -141,5 +139,5 @@ def read_me(principal: Principal = authorize("read_me")) -> MeRead:
     summary="Public keys that verify access tokens",
     openapi_extra={"security": []},
 )
-def read_jwks(state: State) -> Jwks:
-    return Jwks.model_validate(jwks_document([state.tokens.key]))
+def read_jwks(tokens: Tokens) -> Jwks:
+    return Jwks.model_validate(jwks_document([tokens.key]))

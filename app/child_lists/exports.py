@@ -18,7 +18,8 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from app.themes.schema import FieldSpec, ListSpec, Theme
+from app.themes.schema.lists import FieldSpec, ListSpec
+from app.themes.schema.theme import Theme
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")

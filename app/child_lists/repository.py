@@ -6,7 +6,7 @@ import io
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, defer
 
 from app.child_lists.models import ListBlock, ListVersion
-from app.core.database import position_in
+from app.core.database import aware, position_in
 
 
 def current_versions(
@@ -58,17 +58,7 @@ def first_pushes(session: Session, inspection_id: uuid.UUID) -> dict[str, dateti
         .where(ListVersion.inspection_id == inspection_id)
         .group_by(ListVersion.list_key)
     ).all()
-    return {key: _aware(moment) for key, moment in rows}
-
-
-def as_utc(moment: datetime | str | None) -> datetime | None:
-    return None if moment is None else _aware(moment)
-
-
-def _aware(moment: datetime | str) -> datetime:
-    # An aggregate loses the column's type on SQLite, which hands back text or naive values.
-    parsed = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return {key: aware(moment) for key, moment in rows}
 
 
 # Every read of a list starts here: built once, so SQLAlchemy neither rebuilds nor re-keys it.

@@ -12,8 +12,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
-from app.audit import chain as audit
-from app.child_lists import repository, service
+from app.child_lists import reading, service
 from app.child_lists.exports import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
@@ -21,7 +20,8 @@ from app.child_lists.exports import (
     csv_chunks,
     write_xlsx,
 )
-from app.child_lists.model import MEDIA_TYPES, IngestResult
+from app.child_lists.parsing.isolated import IsolatedListReader
+from app.child_lists.parsing.types import MEDIA_TYPES, IngestResult
 from app.child_lists.repository import StoredRow
 from app.child_lists.schemas import (
     ChildListRows,
@@ -35,15 +35,17 @@ from app.child_lists.schemas import (
     ValidationReport,
 )
 from app.child_lists.templates import build_template
-from app.core.deps import DbSession, State
+from app.core.deps import DbSession, app_component
 from app.core.edge import BodyKind, edge
 from app.core.errors import InvalidContent, ProblemItem, UnsupportedMediaType, error_responses
 from app.core.pagination import PageParams, page_params
 from app.core.preconditions import version_from_if_match
 from app.core.sandbox import SandboxBusy
-from app.inspections.access import InspectionAccess, authorize_inspection
-from app.schedule.service import Clock
+from app.inspections.access import inspection_context
+from app.inspections.context import InspectionContext
 from app.storage import download_headers
+
+ListReaderDep = Annotated[IsolatedListReader, Depends(app_component("list_reader"))]
 
 router = APIRouter(prefix="/v1/inspections/{inspection_id}", tags=["child lists"])
 
@@ -119,36 +121,28 @@ async def push_list(
     request: Request,
     response: Response,
     session: DbSession,
-    state: State,
-    access: InspectionAccess = authorize_inspection("push_list"),
+    reader: ListReaderDep,
+    context: InspectionContext = inspection_context("push_list"),
     dry_run: Annotated[bool, Query(description="Validate only; store nothing")] = False,
     if_match: Annotated[str | None, Header(description="The version number pushed over")] = None,
 ) -> PushResult:
-    inspection = access.inspection
-    theme = state.themes.get(inspection.theme)
-    spec = service.list_spec(theme, list_key)
-    service.check_may_push(access.principal, spec)
+    spec = service.push_target(context, list_key)
     media_type = _media_type(request.headers.get("content-type"))
-    clock = Clock.from_settings(state.settings)
     try:
         # A free reader first, the body after: pushes waiting for one hold no body in memory
         # and no thread, and give up with 503 rather than queue without end.
-        async with state.list_reader.slot():
+        async with reader.slot():
             push = service.Push(
-                inspection,
-                theme,
+                context,
                 spec,
-                access.principal,
                 await request.body(),
                 media_type,
                 dry_run,
                 version_from_if_match(if_match),
-                state.list_reader,
+                reader,
             )
             # Parsing and storing are CPU and database work: off the event loop.
-            outcome = await anyio.to_thread.run_sync(
-                partial(service.push_list, session, push, clock)
-            )
+            outcome = await anyio.to_thread.run_sync(partial(service.push_list, session, push))
     except SandboxBusy:
         raise service.readers_busy() from None
     if not outcome.result.accepted:
@@ -156,20 +150,6 @@ async def push_list(
     if outcome.version is None:
         response.status_code = 200
         return PushResult(version=None, report=_report(outcome.result, stored=False))
-    audit.record(
-        session,
-        access.principal,
-        "list.pushed",
-        "list",
-        list_key,
-        inspection_id=inspection.id,
-        detail={
-            "version": outcome.version.number,
-            "rows": outcome.version.row_count,
-            "sha256": outcome.version.body_sha256,
-            "late": outcome.version.late,
-        },
-    )
     response.headers["ETag"] = f'"{outcome.version.number}"'
     return PushResult(
         version=ListVersionRead.model_validate(outcome.version),
@@ -177,7 +157,7 @@ async def push_list(
     )
 
 
-def _row_query(request: Request, sort: str, descending: bool) -> service.RowQuery:
+def _row_query(request: Request, sort: str, descending: bool) -> reading.RowQuery:
     reserved = {"limit", "offset", "sort", "descending", "version"}
     equals: dict[str, str] = {}
     date_from: dict[str, date] = {}
@@ -199,7 +179,7 @@ def _row_query(request: Request, sort: str, descending: bool) -> service.RowQuer
             raise InvalidContent(
                 f"'{name}' needs an ISO date (yyyy-mm-dd).", code="invalid_filter", errors=[problem]
             ) from None
-    return service.RowQuery(equals, date_from, date_to, sort, descending)
+    return reading.RowQuery(equals, date_from, date_to, sort, descending)
 
 
 ACCEPT_DOC = (
@@ -225,9 +205,8 @@ def read_list(
     list_key: str,
     request: Request,
     session: DbSession,
-    state: State,
     paging: Annotated[PageParams, Depends(page_params)],
-    access: InspectionAccess = authorize_inspection("read_list"),
+    context: InspectionContext = inspection_context("read_list"),
     version: Annotated[
         int | None, Query(ge=1, le=2**31 - 1, description="A version number")
     ] = None,
@@ -236,55 +215,39 @@ def read_list(
     ),
     descending: bool = False,
 ) -> Any:
-    inspection = access.inspection
-    theme = state.themes.get(inspection.theme)
-    spec = service.list_spec(theme, list_key)
-    found = service.require_version(session, inspection, spec, version)
     accept = request.headers.get("accept", "")
-    audit_detail = {"version": found.number}
     if CSV_MEDIA_TYPE in accept or XLSX_MEDIA_TYPE in accept:
-        audit.record(
-            session,
-            access.principal,
-            "list.exported",
-            "list",
-            list_key,
-            inspection_id=inspection.id,
-            detail=audit_detail | {"rows": found.row_count},
-        )
-        rows = list(service.all_rows(session, found))
-        formatter = RowFormatter(theme, spec)
-        filename = f"{list_key}-v{found.number}"
-        if XLSX_MEDIA_TYPE in accept:
-            return _xlsx_download(formatter, rows, spec.workbook_sheet or list_key, filename)
-        return StreamingResponse(
-            csv_chunks(formatter, rows),
-            media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
-            headers=download_headers(f"{filename}.csv"),
-        )
+        export = reading.export_list(session, context, list_key, version)
+        return _download(context, export, xlsx=XLSX_MEDIA_TYPE in accept)
     query = _row_query(request, sort, descending)
-    items, total = service.page(session, found, spec, query, paging.limit, paging.offset)
-    audit.record(
-        session,
-        access.principal,
-        "list.read",
-        "list",
-        list_key,
-        inspection_id=inspection.id,
-        detail=audit_detail | {"rows": len(items)},
+    found = reading.read_page(
+        session, context, list_key, version, query, limit=paging.limit, offset=paging.offset
     )
-    following = paging.offset + len(items)
+    following = paging.offset + len(found.rows)
     page = ListPage.model_construct(
         list_key=list_key,
-        version=ListVersionRead.model_validate(found),
-        items=[_row(r) for r in items],
+        version=ListVersionRead.model_validate(found.version),
+        items=[_row(r) for r in found.rows],
         limit=paging.limit,
         offset=paging.offset,
-        total=total,
-        next_offset=following if following < total else None,
+        total=found.total,
+        next_offset=following if following < found.total else None,
     )
     # The rows were validated when pushed: serialise straight to bytes, the hot path of reads.
     return Response(page.model_dump_json(), media_type="application/json")
+
+
+def _download(context: InspectionContext, export: reading.ListExport, *, xlsx: bool) -> Response:
+    formatter = RowFormatter(context.theme, export.spec)
+    filename = f"{export.spec.key}-v{export.version.number}"
+    if xlsx:
+        sheet = export.spec.workbook_sheet or export.spec.key
+        return _xlsx_download(formatter, export.rows, sheet, filename)
+    return StreamingResponse(
+        csv_chunks(formatter, export.rows),
+        media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
+        headers=download_headers(f"{filename}.csv"),
+    )
 
 
 def _row(row: StoredRow) -> ListRowRead:
@@ -317,17 +280,11 @@ def _xlsx_download(
 def list_versions(
     list_key: str,
     session: DbSession,
-    state: State,
-    access: InspectionAccess = authorize_inspection("list_versions"),
+    context: InspectionContext = inspection_context("list_versions"),
 ) -> list[ListVersionWithReport]:
-    theme = state.themes.get(access.inspection.theme)
-    spec = service.list_spec(theme, list_key)
-    if access.principal.is_agency:
-        # An agency sees the history of the lists it provides, not of others.
-        service.check_may_push(access.principal, spec)
     return [
         ListVersionWithReport.model_validate(version)
-        for version in repository.history(session, access.inspection.id, list_key)
+        for version in reading.list_history(session, context, list_key)
     ]
 
 
@@ -342,13 +299,11 @@ def list_versions(
 )
 def get_list_template(
     list_key: str,
-    state: State,
-    access: InspectionAccess = authorize_inspection("get_list_template"),
+    context: InspectionContext = inspection_context("get_list_template"),
 ) -> Response:
-    theme = state.themes.get(access.inspection.theme)
-    spec = service.list_spec(theme, list_key)
+    spec = service.list_spec(context.theme, list_key)
     return Response(
-        build_template(theme, spec),
+        build_template(context.theme, spec),
         media_type=XLSX_MEDIA_TYPE,
         headers=download_headers(f"{list_key}-template.xlsx"),
     )
@@ -363,19 +318,9 @@ def get_list_template(
 def get_child(
     child_id: str,
     session: DbSession,
-    access: InspectionAccess = authorize_inspection("get_child"),
+    context: InspectionContext = inspection_context("get_child"),
 ) -> ChildRead:
-    view = service.child_view(session, access.inspection, access.principal, child_id)
-    audit.record(
-        session,
-        access.principal,
-        "child.viewed",
-        "child",
-        child_id,
-        inspection_id=access.inspection.id,
-        child_id=child_id,
-        detail={"lists": sorted(view.lists)},
-    )
+    view = reading.child_view(session, context, child_id)
     return ChildRead(
         child_id=child_id,
         selections=view.selections,

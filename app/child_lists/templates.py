@@ -14,7 +14,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from app.themes.schema import FieldSpec, ListSpec, Theme
+from app.themes.schema.lists import FieldSpec, ListSpec
+from app.themes.schema.theme import Theme
 
 DATA_ROWS = 5000  # drop-downs and formats reach this far down the sheet
 TYPE_WORDS = {

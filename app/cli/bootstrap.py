@@ -5,12 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit import chain as audit
-from app.auth import service as auth_service
 from app.auth.roles import Role
 from app.organisations.kinds import OrganisationKind
 from app.organisations.models import Organisation
-from app.organisations.service import create_organisation
+from app.organisations.service import create_organisation, issue_client
 
 PLATFORM_NAME = "JTAI Exchange platform"
 
@@ -22,22 +20,10 @@ def platform_organisation(session: Session) -> Organisation:
         .order_by(Organisation.created_at)
         .limit(1)
     ).scalar_one_or_none()
-    return existing or create_organisation(session, PLATFORM_NAME, OrganisationKind.PLATFORM)
+    return existing or create_organisation(session, None, PLATFORM_NAME, OrganisationKind.PLATFORM)
 
 
 def create_operator_client(session: Session, name: str) -> dict[str, str]:
     organisation = platform_organisation(session)
-    issued = auth_service.create_client(session, organisation, name, [Role.OPERATOR])
-    audit.record(
-        session,
-        None,
-        "client.created",
-        "client",
-        issued.client.id,
-        detail={
-            "organisation_id": str(organisation.id),
-            "roles": issued.client.roles,
-            "via": "cli",
-        },
-    )
+    issued = issue_client(session, None, organisation, name, [Role.OPERATOR])
     return {"client_id": str(issued.client.id), "client_secret": issued.secret}

@@ -14,17 +14,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit import chain as audit
-from app.auth import service as auth_service
 from app.auth.models import ApiClient
 from app.auth.roles import Role
 from app.cli.bootstrap import platform_organisation
-from app.core.config import Settings
 from app.inspections import service as inspections
+from app.inspections.context import InspectionContexts
 from app.inspections.models import Inspection
 from app.organisations.kinds import OrganisationKind
 from app.organisations.models import Organisation
-from app.organisations.service import create_organisation
+from app.organisations.service import create_organisation, issue_client, rotate_secret_of
 
 AREA = "Demoshire"
 ORGANISATIONS: list[tuple[str, OrganisationKind]] = [
@@ -59,7 +57,7 @@ def _organisation(session: Session, name: str, kind: OrganisationKind) -> Organi
     found = session.execute(
         select(Organisation).where(Organisation.name == name, Organisation.kind == kind)
     ).scalar_one_or_none()
-    return found or create_organisation(session, name, kind)
+    return found or create_organisation(session, None, name, kind)
 
 
 def _client(
@@ -72,9 +70,9 @@ def _client(
         )
     ).scalar_one_or_none()
     if existing is None:
-        issued = auth_service.create_client(session, organisation, client_name, roles)
+        issued = issue_client(session, None, organisation, client_name, roles)
     else:
-        issued = auth_service.rotate_secret(session, existing)
+        issued = rotate_secret_of(session, None, existing)
     return {"client_id": str(issued.client.id), "client_secret": issued.secret}
 
 
@@ -85,6 +83,7 @@ def _next_weekday(today: date, weekday: int) -> datetime:
 
 def _inspection(
     session: Session,
+    contexts: InspectionContexts,
     theme: str,
     authority: Organisation,
     participants: list[Organisation],
@@ -98,27 +97,16 @@ def _inspection(
     if found is not None:
         return found, False
     notification = _next_weekday(date.today(), THEME_START_WEEKDAY.get(theme, 0))
-    inspection = inspections.create_inspection(
-        session,
-        inspections.NewInspection(f"{AREA} ({theme})", authority.id, theme, notification),
-        [theme],
-    )
+    request = inspections.NewInspection(f"{AREA} ({theme})", authority.id, theme, notification)
+    # The same use cases as the API's, so the inspection gets everything the API would give it.
+    context = inspections.open_inspection(session, contexts, None, request)
     for organisation in participants:
-        inspections.add_participant(session, inspection, organisation.id)
-    inspections.set_lead(session, inspection, uuid.UUID(lead))
-    audit.record(
-        session,
-        None,
-        "inspection.created",
-        "inspection",
-        inspection.id,
-        inspection_id=inspection.id,
-        detail={"via": "demo"},
-    )
-    return inspection, True
+        inspections.add_participant(session, context, organisation.id)
+    inspections.set_lead(session, context, uuid.UUID(lead))
+    return context.inspection, True
 
 
-def build_demo(session: Session, settings: Settings) -> dict[str, Any]:
+def build_demo(session: Session, contexts: InspectionContexts) -> dict[str, Any]:
     platform = platform_organisation(session)
     organisations = {name: _organisation(session, name, kind) for name, kind in ORGANISATIONS}
     organisations[platform.name] = platform
@@ -130,7 +118,7 @@ def build_demo(session: Session, settings: Settings) -> dict[str, Any]:
     others = [o for o in organisations.values() if o.kind not in {OrganisationKind.PLATFORM}]
     lead = credentials["lead_inspector"]["client_id"]
     made = {
-        theme: _inspection(session, theme, authority, others, lead)
+        theme: _inspection(session, contexts, theme, authority, others, lead)
         for theme in ("mental-health", "domestic-abuse")
     }
     return {

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 import typer
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.client.commands import client_app
 from app.core.config import ConfigurationError, Settings, load_settings
 from app.core.database import make_engine, make_session_factory, session_scope
 from app.core.migrations import upgrade_to_head
+from jtai_client.commands import client_app
 
 if TYPE_CHECKING:
     from app.storage import Storage
@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 cli = typer.Typer(help="JTAI Exchange: serve the API and administer it.", no_args_is_help=True)
 admin = typer.Typer(help="Operator commands run on the server.", no_args_is_help=True)
 audit_cli = typer.Typer(help="The audit chain.", no_args_is_help=True)
+jobs_cli = typer.Typer(help="Background work the service also runs itself.", no_args_is_help=True)
 cli.add_typer(admin, name="admin")
+cli.add_typer(jobs_cli, name="jobs")
 cli.add_typer(audit_cli, name="audit")
 cli.add_typer(client_app, name="client")
 
@@ -87,9 +89,12 @@ def demo() -> None:
 def _print_demo(settings: Settings) -> None:
     from app.cli.demo import build_demo
     from app.cli.demo_activity import play
+    from app.composition import inspection_contexts, theme_dirs
+    from app.themes.registry import load_themes
 
+    contexts = inspection_contexts(settings, load_themes(theme_dirs(settings)))
     with _session(settings) as session:
-        world = build_demo(session, settings)
+        world = build_demo(session, contexts)
     if world.pop("new"):
         # Lists, a selection, documents and an evaluation, made through the API itself.
         play(settings, world)
@@ -111,7 +116,7 @@ def create_operator(
 @admin.command("sweep-uploads")
 def sweep_uploads() -> None:
     """Abort uploads abandoned for longer than JTAI_UPLOAD_TTL_SECONDS (run it from cron)."""
-    from app.documents.sweeper import sweep
+    from app.jobs.runner import sweep
     from app.storage import build_storage
 
     settings = _settings()
@@ -184,6 +189,29 @@ def purge_expired() -> None:
     purged = [tombstone_json(tombstone) for tombstone in outcome.purged]
     typer.echo(json.dumps({"purged": purged, "failed": outcome.failed}, indent=2))
     if outcome.failed:
+        raise typer.Exit(1)
+
+
+@jobs_cli.command("run")
+def run_jobs(
+    every: float = typer.Option(
+        0, "--every", min=0, help="Seconds between runs; 0 runs every job once and exits"
+    ),
+) -> None:
+    """Sweep abandoned uploads, expire idempotency records and, with JTAI_RETENTION_DAYS,
+    purge expired inspections: once (print a JSON report), or in a loop as the service does."""
+    import anyio
+
+    from app.jobs.runner import run_once, run_periodically
+
+    settings = _settings()
+    with _purge_context(settings) as (factory, storage):
+        args = (factory, storage, settings.upload_ttl_seconds)
+        if every > 0:
+            anyio.run(run_periodically, *args, every, settings.retention_days)
+        report = run_once(*args, settings.retention_days)
+    typer.echo(json.dumps(report.as_json()))
+    if report.failed:
         raise typer.Exit(1)
 
 

@@ -151,3 +151,13 @@ def _strpos(element: position_in, compiler: SQLCompiler, **kw: Any) -> str:
 def _instr(element: position_in, compiler: SQLCompiler, **kw: Any) -> str:
     text, part = element.clauses
     return f"instr({compiler.process(text, **kw)}, {compiler.process(part, **kw)})"
+
+
+def as_utc(moment: datetime | str | None) -> datetime | None:
+    return None if moment is None else aware(moment)
+
+
+def aware(moment: datetime | str) -> datetime:
+    # An aggregate loses the column's type on SQLite, which hands back text or naive values.
+    parsed = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any
 
 import anyio
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from app.core.state import AppState, app_state, state_of
+from app.core.config import Settings
 
 
 async def _request_session(request: Request) -> AsyncIterator[Session]:
@@ -20,7 +20,7 @@ async def _request_session(request: Request) -> AsyncIterator[Session]:
     and each hop is a queue that lengthens the slowest requests under load. The commit,
     which does I/O, runs in a worker thread.
     """
-    session = state_of(request).session_factory()
+    session = request.app.state.jtai.session_factory()
     try:
         yield session
     except BaseException:
@@ -57,4 +57,21 @@ def _roll_back_and_close(session: Session) -> None:
 
 
 DbSession = Annotated[Session, Depends(_request_session, scope="function")]
-State = Annotated[AppState, Depends(app_state)]
+
+
+def app_component(name: str) -> Callable[[Request], Awaitable[Any]]:
+    """A dependency answering one part of what the composition root built at start-up.
+
+    Each domain declares the parts it needs (tokens, storage, contexts, ...) with their own
+    types, so nothing below the composition root depends on the whole of it.
+    """
+
+    # async: it only reads an attribute; a sync dependency would cost a worker-thread hop.
+    async def component(request: Request) -> Any:
+        return getattr(request.app.state.jtai, name)
+
+    component.__name__ = f"app_{name}"
+    return component
+
+
+AppSettings = Annotated[Settings, Depends(app_component("settings"))]

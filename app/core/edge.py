@@ -94,9 +94,9 @@ UNMATCHED = EdgeMatch(None)
 def flat_routes(routes: Sequence[BaseRoute]) -> list[Any]:
     """Every route the app serves, in the order the router tries them.
 
-    FastAPI from 0.160 keeps an included router as one entry that matches lazily (and says
-    nothing of which of its routes matched); ``iter_route_contexts`` lists their routes with
-    the paths they are served at. Earlier releases copied the routes in, flat already.
+    Recent FastAPI releases keep an included router as one entry that matches lazily (and
+    says nothing of which of its routes matched); ``iter_route_contexts`` lists its routes
+    with the paths they are served at. Earlier releases copied the routes in, flat already.
     """
     try:
         from fastapi.routing import iter_route_contexts
@@ -134,7 +134,8 @@ class RouteMatchMiddleware:
         self._routes_of: list[BaseRoute] | None = None
 
     def _flat(self) -> list[Any]:
-        # Listed again only when the app's own list changes (a route added to the app).
+        # Listed again only when the app's own list changes (a route or router added to the
+        # app); routes are added before the app serves, as its middleware is.
         routes = self.router.routes
         if not _same(self._routes_of, routes):
             self._routes_of = list(routes)

@@ -10,17 +10,19 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.audit import chain as audit
 from app.auth.principal import Principal
-from app.core.errors import InvalidContent, NotFound, ProblemItem
-from app.core.state import AppState
+from app.core.clock import Clock
+from app.core.errors import Forbidden, InvalidContent, NotFound, ProblemItem
+from app.deadlines.service import due_at_for
 from app.document_requests.models import DocumentRequest, RequestKind
+from app.inspections.context import Change, InspectionContext
 from app.inspections.models import Inspection, InspectionParticipant
 from app.inspections.service import may_see_agency_object
 from app.organisations.kinds import AGENCY_KINDS, OrganisationKind
 from app.organisations.models import Organisation
-from app.schedule.service import Clock, due_at_for
 from app.selections.service import tracked_children
-from app.themes.schema import Theme
+from app.themes.schema.theme import Theme
 
 REQUEST_NAMESPACE = uuid.UUID("6f1c2b4e-8a0d-4c7e-9b39-2d6f0a51c3e7")
 
@@ -113,11 +115,11 @@ def _information_requests(theme: Theme, agencies: Sequence[Organisation]) -> lis
     return wanted
 
 
-def rederive_requests(session: Session, inspection: Inspection, state: AppState) -> None:
-    """Called in the transaction of every change the derived requests depend on: the tracked
-    children, the participants, the schedule (their due times). Reads never write them."""
-    theme = state.themes.get(inspection.theme)
-    refresh_requests(session, inspection, theme, Clock.from_settings(state.settings))
+def rederive_on_change(session: Session, context: InspectionContext, change: Change) -> None:
+    """Listens to every change the derived requests depend on (the tracked children, the
+    participants, the schedule for their due times), in that change's transaction. Reads
+    never write them."""
+    refresh_requests(session, context.inspection, context.theme, context.clock)
 
 
 def refresh_requests(session: Session, inspection: Inspection, theme: Theme, clock: Clock) -> None:
@@ -174,13 +176,16 @@ def visible_requests(
 
 def create_cqc_request(
     session: Session,
-    inspection: Inspection,
-    principal: Principal,
+    context: InspectionContext,
     addressee_id: uuid.UUID,
     title: str,
     child_id: str | None,
     due_at: datetime,
 ) -> DocumentRequest:
+    """CQC asks a health agency taking part for documents; audited."""
+    inspection, principal = context.inspection, context.actor
+    if principal.organisation_kind is not OrganisationKind.CQC:
+        raise Forbidden("Only CQC inspectors make these requests.", code="not_cqc")
     addressee = session.get(Organisation, addressee_id)
     participant = session.get(InspectionParticipant, (inspection.id, addressee_id))
     if addressee is None or addressee.kind is not OrganisationKind.HEALTH or participant is None:
@@ -204,6 +209,16 @@ def create_cqc_request(
     )
     session.add(request)
     session.flush()
+    audit.record(
+        session,
+        principal,
+        "request.created",
+        "request",
+        request.id,
+        inspection_id=inspection.id,
+        child_id=child_id,
+        detail={"organisation_id": str(addressee_id)},
+    )
     return request
 
 

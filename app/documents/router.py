@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 
 from app.auth.deps import authorize
 from app.auth.principal import Principal
-from app.core.deps import DbSession, State
+from app.core.deps import AppSettings, DbSession
 from app.core.edge import BodyKind, edge
 from app.core.errors import error_responses
 from app.documents import service
@@ -23,6 +23,7 @@ from app.documents.schemas import (
     UploadRead,
 )
 from app.storage import download_headers
+from app.storage.deps import StorageDep
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 
@@ -62,17 +63,18 @@ async def upload_document(
     request_id: uuid.UUID,
     request: Request,
     session: DbSession,
-    state: State,
+    storage: StorageDep,
+    settings: AppSettings,
     principal: Principal = authorize("upload_document"),
 ) -> DocumentRead:
     document = await service.receive_document(
         session,
-        state.storage,
+        storage,
         principal,
         request_id,
         request.headers.get("content-type"),
         request.stream(),
-        state.settings.max_upload_bytes,
+        settings.max_upload_bytes,
     )
     return DocumentRead.model_validate(document)
 
@@ -88,17 +90,18 @@ def create_upload(
     request_id: uuid.UUID,
     body: UploadCreate,
     session: DbSession,
-    state: State,
+    storage: StorageDep,
+    settings: AppSettings,
     principal: Principal = authorize("create_upload"),
 ) -> UploadRead:
     plan = service.start_upload(
         session,
-        state.storage,
+        storage,
         principal,
         request_id,
         service.NewUpload(body.filename, body.size, body.sha256),
-        max_bytes=state.settings.max_upload_bytes,
-        ttl_seconds=state.settings.upload_ttl_seconds,
+        max_bytes=settings.max_upload_bytes,
+        ttl_seconds=settings.upload_ttl_seconds,
     )
     return UploadRead(
         upload_id=plan.upload.id,
@@ -126,12 +129,12 @@ async def upload_part(
     part_number: int,
     request: Request,
     session: DbSession,
-    state: State,
+    storage: StorageDep,
     principal: Principal = authorize("upload_part"),
 ) -> PartStored:
     etag = await service.receive_part(
         session,
-        state.storage,
+        storage,
         principal,
         upload_id,
         part_number,
@@ -152,11 +155,11 @@ def complete_upload(
     upload_id: uuid.UUID,
     body: UploadComplete,
     session: DbSession,
-    state: State,
+    storage: StorageDep,
     principal: Principal = authorize("complete_upload"),
 ) -> DocumentRead:
     parts = [(part.part_number, part.etag) for part in body.parts]
-    document = service.complete_upload(session, state.storage, principal, upload_id, parts)
+    document = service.complete_upload(session, storage, principal, upload_id, parts)
     return DocumentRead.model_validate(document)
 
 
@@ -170,10 +173,10 @@ def complete_upload(
 def abort_upload(
     upload_id: uuid.UUID,
     session: DbSession,
-    state: State,
+    storage: StorageDep,
     principal: Principal = authorize("abort_upload"),
 ) -> Response:
-    service.abort_upload(session, state.storage, principal, upload_id)
+    service.abort_upload(session, storage, principal, upload_id)
     return Response(status_code=204)
 
 
@@ -208,11 +211,11 @@ def get_document(
 def download_document(
     document_id: uuid.UUID,
     session: DbSession,
-    state: State,
+    storage: StorageDep,
     principal: Principal = authorize("download_document"),
     redirect: Annotated[bool, Query(description="Answer 307 to a presigned URL")] = False,
 ) -> Any:
-    found = service.download(session, state.storage, principal, document_id, redirect)
+    found = service.download(session, storage, principal, document_id, redirect)
     if found.url is not None:
         return RedirectResponse(found.url, status_code=307)
     document = found.document

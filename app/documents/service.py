@@ -9,7 +9,7 @@ The rules live in the modules named here, one concern each:
 - ``completion``: completing an upload into a document, or giving it up;
 - ``records`` and ``reads``: a document's row and audit, and reading documents;
 - ``cleanup``: a stored object kept only if the transaction recording it commits;
-- ``sweeper`` (not here: it runs outside requests): abandoned uploads aborted.
+- ``sweeper``: abandoned uploads aborted (run by ``app.jobs``).
 
 Every storage call blocks; callers run the synchronous functions in worker threads.
 """
@@ -30,9 +30,12 @@ from app.documents.presigned import (
 from app.documents.reads import documents_for, download, get_document, read_metadata
 from app.documents.records import new_object_key, publish, record_document
 from app.documents.streamed import receive_document, receive_part
+from app.documents.sweeper import COMPLETION_GRACE, SweepResult, sweep_uploads
 
 __all__ = [
+    "COMPLETION_GRACE",
     "NewUpload",
+    "SweepResult",
     "UploadPlan",
     "abort_upload",
     "check_filename",
@@ -51,5 +54,6 @@ __all__ = [
     "record_document",
     "sniff_or_refuse",
     "start_upload",
+    "sweep_uploads",
     "writable_request",
 ]

@@ -2,14 +2,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from app.audit import chain as audit
-from app.core.deps import DbSession, State
+from app.core.deps import DbSession
 from app.core.errors import error_responses
 from app.core.preconditions import IfMatchOnChange, etag, etag_responses, version_from_if_match
 from app.engagement import service
 from app.engagement.schemas import EngagementRead, EngagementWrite
-from app.evaluations.service import require_tracked_child
-from app.inspections.access import InspectionAccess, authorize_inspection
+from app.inspections.access import inspection_context
+from app.inspections.context import InspectionContext
 
 router = APIRouter(
     prefix="/v1/inspections/{inspection_id}/children/{child_id}/engagement",
@@ -34,29 +33,11 @@ def put_engagement(
     body: EngagementWrite,
     response: Response,
     session: DbSession,
-    state: State,
     if_match: IfMatchOnChange = None,
-    access: InspectionAccess = authorize_inspection("put_engagement"),
+    context: InspectionContext = inspection_context("put_engagement"),
 ) -> EngagementRead:
-    inspection = access.inspection
-    require_tracked_child(session, inspection.id, child_id)
-    service.check_may_write(access.principal, state.themes.get(inspection.theme))
-    service.check_body(body)
-    engagement = service.save_engagement(
-        session, inspection.id, child_id, access.principal, body, version_from_if_match(if_match)
-    )
-    audit.record(
-        session,
-        access.principal,
-        "engagement.written",
-        "engagement",
-        child_id,
-        inspection_id=inspection.id,
-        child_id=child_id,
-        detail={
-            "version": engagement.version,
-            "confirmed": body.confirmed_in_writing_at is not None,
-        },
+    engagement = service.write_engagement(
+        session, context, child_id, body, version_from_if_match(if_match)
     )
     response.headers["ETag"] = etag(engagement.version)
     return EngagementRead.model_validate(engagement)
@@ -72,20 +53,8 @@ def get_engagement(
     child_id: str,
     response: Response,
     session: DbSession,
-    access: InspectionAccess = authorize_inspection("get_engagement"),
+    context: InspectionContext = inspection_context("get_engagement"),
 ) -> EngagementRead:
-    inspection = access.inspection
-    require_tracked_child(session, inspection.id, child_id)
-    engagement = service.get_engagement(session, inspection.id, child_id)
-    audit.record(
-        session,
-        access.principal,
-        "engagement.read",
-        "engagement",
-        child_id,
-        inspection_id=inspection.id,
-        child_id=child_id,
-        detail={"version": engagement.version},
-    )
+    engagement = service.read_engagement(session, context, child_id)
     response.headers["ETag"] = etag(engagement.version)
     return EngagementRead.model_validate(engagement)

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
-from app.evaluations.schemas import LongText
+from app.core.text import LongText
 
 
 class EngagementWrite(BaseModel):

@@ -9,13 +9,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.audit import chain as audit
 from app.auth.principal import Principal
 from app.core.database import utcnow
 from app.core.errors import Forbidden, InvalidContent, NotFound, PreconditionFailed, ProblemItem
 from app.core.preconditions import require_version
 from app.engagement.models import Engagement
 from app.engagement.schemas import EngagementWrite
-from app.themes.schema import Theme
+from app.inspections.context import InspectionContext
+from app.selections.service import require_tracked_child
+from app.themes.schema.theme import Theme
 
 # What engagement records satisfy; the theme's milestone for it names who is responsible.
 ENGAGEMENT_CONDITION = "engagement_for_tracked_children"
@@ -66,7 +69,54 @@ def get_engagement(session: Session, inspection_id: uuid.UUID, child_id: str) ->
     return engagement
 
 
-def save_engagement(
+def write_engagement(
+    session: Session,
+    context: InspectionContext,
+    child_id: str,
+    body: EngagementWrite,
+    if_match: int | None,
+) -> Engagement:
+    """Record a tracked child's engagement (by the theme's responsible organisations),
+    audited; 428/412 guard against lost updates."""
+    inspection, principal = context.inspection, context.actor
+    require_tracked_child(session, inspection.id, child_id)
+    check_may_write(principal, context.theme)
+    check_body(body)
+    engagement = _save(session, inspection.id, child_id, principal, body, if_match)
+    audit.record(
+        session,
+        principal,
+        "engagement.written",
+        "engagement",
+        child_id,
+        inspection_id=inspection.id,
+        child_id=child_id,
+        detail={
+            "version": engagement.version,
+            "confirmed": body.confirmed_in_writing_at is not None,
+        },
+    )
+    return engagement
+
+
+def read_engagement(session: Session, context: InspectionContext, child_id: str) -> Engagement:
+    """A tracked child's engagement record; the read is audited."""
+    require_tracked_child(session, context.inspection.id, child_id)
+    engagement = get_engagement(session, context.inspection.id, child_id)
+    audit.record(
+        session,
+        context.principal,
+        "engagement.read",
+        "engagement",
+        child_id,
+        inspection_id=context.inspection.id,
+        child_id=child_id,
+        detail={"version": engagement.version},
+    )
+    return engagement
+
+
+def _save(
     session: Session,
     inspection_id: uuid.UUID,
     child_id: str,

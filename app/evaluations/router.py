@@ -1,39 +1,22 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy.orm import Session
 
-from app.audit import chain as audit
-from app.core.deps import DbSession, State
+from app.core.deps import DbSession
 from app.core.errors import error_responses
 from app.core.preconditions import IfMatch, etag, version_from_if_match
 from app.evaluations import service
 from app.evaluations.schemas import EvaluationRead, EvaluationWrite
-from app.inspections.access import InspectionAccess, authorize_inspection
-from app.inspections.models import Inspection
-from app.schedule.service import Clock, due_at_for
-from app.themes.schema import Theme
+from app.inspections.access import inspection_context
+from app.inspections.context import InspectionContext
 
 router = APIRouter(
     prefix="/v1/inspections/{inspection_id}/children/{child_id}/evaluations",
     tags=["evaluations"],
 )
-
-
-def _due_at(
-    session: Session, inspection: Inspection, theme: Theme, state: State
-) -> datetime | None:
-    """The due time of the milestone the theme meets with evaluations (the late flag's bar)."""
-    milestone = theme.milestone_satisfied_by("evaluations_for_tracked_children")
-    if milestone is None:
-        return None
-    return due_at_for(
-        session, inspection, theme, milestone.key, Clock.from_settings(state.settings)
-    )
 
 
 @router.put(
@@ -48,35 +31,11 @@ def put_evaluation(
     body: EvaluationWrite,
     response: Response,
     session: DbSession,
-    state: State,
     if_match: IfMatch = None,
-    access: InspectionAccess = authorize_inspection("put_evaluation"),
+    context: InspectionContext = inspection_context("put_evaluation"),
 ) -> EvaluationRead:
-    inspection, principal = access.inspection, access.principal
-    service.require_kind(kind)
-    service.require_tracked_child(session, inspection.id, child_id)
-    service.check_may_write(principal, inspection, kind)
-    theme = state.themes.get(inspection.theme)
-    service.check_body(session, inspection, theme, kind, body)
-    new = service.NewEvaluation(
-        inspection,
-        child_id,
-        kind,
-        principal,
-        body,
-        version_from_if_match(if_match),
-        _due_at(session, inspection, theme, state),
-    )
-    row = service.save_evaluation(session, new)
-    audit.record(
-        session,
-        principal,
-        "evaluation.written",
-        "evaluation",
-        row.id,
-        inspection_id=inspection.id,
-        child_id=child_id,
-        detail={"kind": kind, "version": row.version, "late": row.late},
+    row = service.write_evaluation(
+        session, context, child_id, kind, body, version_from_if_match(if_match)
     )
     response.headers["ETag"] = etag(row.version)
     return EvaluationRead.model_validate(row)
@@ -100,24 +59,9 @@ def get_evaluation(
     version: Annotated[
         int | None, Query(ge=1, le=2**31 - 1, description="An earlier version")
     ] = None,
-    access: InspectionAccess = authorize_inspection("get_evaluation"),
+    context: InspectionContext = inspection_context("get_evaluation"),
 ) -> EvaluationRead:
-    inspection = access.inspection
-    service.require_kind(kind)
-    service.require_tracked_child(session, inspection.id, child_id)
-    row = service.find_evaluation(
-        session, access.principal, inspection.id, child_id, kind, organisation_id, version
-    )
-    audit.record(
-        session,
-        access.principal,
-        "evaluation.read",
-        "evaluation",
-        row.id,
-        inspection_id=inspection.id,
-        child_id=child_id,
-        detail={"kind": kind, "version": row.version},
-    )
+    row = service.read_evaluation(session, context, child_id, kind, organisation_id, version)
     response.headers["ETag"] = etag(row.version)
     return EvaluationRead.model_validate(row)
 
@@ -131,19 +75,7 @@ def get_evaluation(
 def list_evaluations(
     child_id: str,
     session: DbSession,
-    access: InspectionAccess = authorize_inspection("list_evaluations"),
+    context: InspectionContext = inspection_context("list_evaluations"),
 ) -> list[EvaluationRead]:
-    inspection = access.inspection
-    service.require_tracked_child(session, inspection.id, child_id)
-    rows = service.current_evaluations(session, access.principal, inspection.id, child_id)
-    audit.record(
-        session,
-        access.principal,
-        "evaluations.listed",
-        "child",
-        child_id,
-        inspection_id=inspection.id,
-        child_id=child_id,
-        detail={"evaluations": [f"{row.kind}:{row.version}" for row in rows]},
-    )
+    rows = service.list_child_evaluations(session, context, child_id)
     return [EvaluationRead.model_validate(row) for row in rows]

@@ -2,14 +2,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
-MAX_TEXT = 10_000
-
-Answer = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT)]
+from app.core.text import Answer, LongText
 
 
 class EvaluationWrite(BaseModel):

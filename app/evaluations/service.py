@@ -11,26 +11,23 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.audit import chain as audit
 from app.auth.principal import Principal
 from app.core.database import utcnow
 from app.core.errors import Conflict, Forbidden, InvalidContent, NotFound, ProblemItem
 from app.core.preconditions import check_version
+from app.deadlines.service import due_at_for
 from app.evaluations.models import Evaluation
 from app.evaluations.schemas import EvaluationWrite
+from app.inspections.context import InspectionContext
 from app.inspections.models import Inspection, InspectionParticipant
 from app.organisations.kinds import AGENCY_KINDS
 from app.organisations.models import Organisation
-from app.selections.service import tracked_children
-from app.themes.schema import Theme
+from app.selections.service import require_tracked_child
+from app.themes.schema.theme import Theme
 
 JOINT = "joint"
 KINDS = frozenset({JOINT, *(kind.value for kind in AGENCY_KINDS)})
-
-
-def require_tracked_child(session: Session, inspection_id: uuid.UUID, child_id: str) -> None:
-    """Evaluations, tracking and engagement exist only for the children the lead tracks."""
-    if child_id not in tracked_children(session, inspection_id):
-        raise NotFound("No such child among the tracked children.")
 
 
 def require_kind(kind: str) -> None:
@@ -134,7 +131,7 @@ def _current_version(
 
 
 @dataclass(frozen=True)
-class NewEvaluation:
+class _NewEvaluation:
     inspection: Inspection
     child_id: str
     kind: str
@@ -144,7 +141,46 @@ class NewEvaluation:
     due_at: datetime | None
 
 
-def save_evaluation(session: Session, new: NewEvaluation) -> Evaluation:
+def _due_at(session: Session, context: InspectionContext) -> datetime | None:
+    """The due time of the milestone the theme meets with evaluations (the late flag's bar)."""
+    milestone = context.theme.milestone_satisfied_by("evaluations_for_tracked_children")
+    if milestone is None:
+        return None
+    return due_at_for(session, context.inspection, context.theme, milestone.key, context.clock)
+
+
+def write_evaluation(
+    session: Session,
+    context: InspectionContext,
+    child_id: str,
+    kind: str,
+    body: EvaluationWrite,
+    if_match: int | None,
+) -> Evaluation:
+    """The next version of the joint or the caller's own evaluation of a tracked child."""
+    inspection, principal = context.inspection, context.actor
+    require_kind(kind)
+    require_tracked_child(session, inspection.id, child_id)
+    check_may_write(principal, inspection, kind)
+    check_body(session, inspection, context.theme, kind, body)
+    new = _NewEvaluation(
+        inspection, child_id, kind, principal, body, if_match, _due_at(session, context)
+    )
+    row = _save(session, new)
+    audit.record(
+        session,
+        principal,
+        "evaluation.written",
+        "evaluation",
+        row.id,
+        inspection_id=inspection.id,
+        child_id=child_id,
+        detail={"kind": kind, "version": row.version, "late": row.late},
+    )
+    return row
+
+
+def _save(session: Session, new: _NewEvaluation) -> Evaluation:
     """Add the next version; 412 when If-Match names one that is no longer current."""
     writer = _writer(new.principal, new.inspection, new.kind)
     current = _current_version(session, new.inspection.id, new.child_id, new.kind, writer)
@@ -195,7 +231,7 @@ def current_evaluations(
     return [row for row in latest.values() if _visible(principal, row)]
 
 
-def find_evaluation(
+def _find_evaluation(
     session: Session,
     principal: Principal,
     inspection_id: uuid.UUID,
@@ -231,6 +267,53 @@ def find_evaluation(
             ],
         )
     return next(iter(latest.values()))
+
+
+def read_evaluation(
+    session: Session,
+    context: InspectionContext,
+    child_id: str,
+    kind: str,
+    organisation_id: uuid.UUID | None,
+    version: int | None,
+) -> Evaluation:
+    """One evaluation of a tracked child the caller may read; every read is audited."""
+    require_kind(kind)
+    require_tracked_child(session, context.inspection.id, child_id)
+    principal = context.actor
+    row = _find_evaluation(
+        session, principal, context.inspection.id, child_id, kind, organisation_id, version
+    )
+    audit.record(
+        session,
+        principal,
+        "evaluation.read",
+        "evaluation",
+        row.id,
+        inspection_id=context.inspection.id,
+        child_id=child_id,
+        detail={"kind": kind, "version": row.version},
+    )
+    return row
+
+
+def list_child_evaluations(
+    session: Session, context: InspectionContext, child_id: str
+) -> list[Evaluation]:
+    """The current evaluations of a tracked child the caller may read; audited."""
+    require_tracked_child(session, context.inspection.id, child_id)
+    rows = current_evaluations(session, context.actor, context.inspection.id, child_id)
+    audit.record(
+        session,
+        context.principal,
+        "evaluations.listed",
+        "child",
+        child_id,
+        inspection_id=context.inspection.id,
+        child_id=child_id,
+        detail={"evaluations": [f"{row.kind}:{row.version}" for row in rows]},
+    )
+    return rows
 
 
 def first_evaluations(

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
-from app.core.deps import State
+from app.core.deps import app_component
+from app.storage.deps import StorageDep
+
+EngineDep = Annotated[Engine, Depends(app_component("engine"))]
 
 router = APIRouter(tags=["health"])
 logger = logging.getLogger("jtai.health")
@@ -34,16 +37,16 @@ def read_health() -> Health:
     responses={503: {"model": Readiness, "description": "A dependency is unreachable"}},
     summary="The database and the object store are reachable",
 )
-def read_readiness(state: State) -> JSONResponse:
-    checks = {"database": _database_ok(state), "storage": state.storage.ready()}
+def read_readiness(engine: EngineDep, storage: StorageDep) -> JSONResponse:
+    checks = {"database": _database_ok(engine), "storage": storage.ready()}
     ready = all(checks.values())
     body = Readiness(status="ready" if ready else "not_ready", checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
 
-def _database_ok(state: State) -> bool:
+def _database_ok(engine: Engine) -> bool:
     try:
-        with state.engine.connect() as connection:
+        with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception:
         logger.warning("database not reachable", exc_info=True)

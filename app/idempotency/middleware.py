@@ -42,9 +42,9 @@ from app.core.edge import edge_match
 from app.core.errors import send_problem
 from app.idempotency.fingerprint import BodyDigest
 from app.idempotency.models import IdempotencyRecord
+from app.idempotency.service import RETENTION
 
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
-RETENTION = timedelta(hours=24)
 ABANDONED = timedelta(minutes=15)  # an in-progress record older than this lost its process
 REPLAYED_HEADERS = ("content-type", "location", "etag")
 PENDING = ""  # the fingerprint of a first request until its body has passed

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends
 
 from app.auth.deps import authorize
 from app.auth.policy import Relation, rule_for
 from app.auth.principal import Principal
-from app.core.deps import DbSession
+from app.core.deps import DbSession, app_component
 from app.core.errors import Forbidden
 from app.inspections import service
 from app.inspections.closed import check_open
+from app.inspections.context import InspectionContext, InspectionContexts
 from app.inspections.models import Inspection
+
+Contexts = Annotated[InspectionContexts, Depends(app_component("contexts"))]
 
 
 @dataclass(frozen=True)
@@ -60,3 +63,15 @@ def authorize_inspection(operation: str) -> Any:
 
     load.__policy_operation__ = operation  # type: ignore[attr-defined]
     return Depends(load)
+
+
+def inspection_context(operation: str) -> Any:
+    """``authorize_inspection``, then the context a use case about that inspection needs."""
+    authorized = authorize_inspection(operation)
+
+    # async: it only assembles what is loaded already, a worker-thread hop would be waste.
+    async def build(contexts: Contexts, access: InspectionAccess = authorized) -> InspectionContext:
+        return contexts.for_inspection(access.principal, access.inspection)
+
+    build.__policy_operation__ = operation  # type: ignore[attr-defined]
+    return Depends(build)

@@ -7,15 +7,19 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy.orm import Session
 
-from app.audit import chain as audit
 from app.auth.deps import authorize
 from app.auth.principal import Principal
-from app.core.deps import DbSession, State
+from app.core.deps import DbSession
 from app.core.errors import error_responses
 from app.core.pagination import Page, PageParams, page_params
-from app.document_requests.service import rederive_requests
 from app.inspections import service
-from app.inspections.access import InspectionAccess, authorize_inspection
+from app.inspections.access import (
+    Contexts,
+    InspectionAccess,
+    authorize_inspection,
+    inspection_context,
+)
+from app.inspections.context import InspectionContext
 from app.inspections.models import Inspection
 from app.inspections.schemas import (
     InspectionCreate,
@@ -64,27 +68,14 @@ def _read_models(session: Session, inspections: Sequence[Inspection]) -> list[In
 def create_inspection(
     body: InspectionCreate,
     session: DbSession,
-    state: State,
+    contexts: Contexts,
     principal: Principal = authorize("create_inspection"),
 ) -> InspectionRead:
-    inspection = service.create_inspection(
-        session,
-        service.NewInspection(
-            body.area_name, body.local_authority_id, body.theme, body.notification_at
-        ),
-        state.themes.keys(),
+    request = service.NewInspection(
+        body.area_name, body.local_authority_id, body.theme, body.notification_at
     )
-    rederive_requests(session, inspection, state)
-    audit.record(
-        session,
-        principal,
-        "inspection.created",
-        "inspection",
-        inspection.id,
-        inspection_id=inspection.id,
-        detail={"theme": inspection.theme, "area_name": inspection.area_name},
-    )
-    return _read_models(session, [inspection])[0]
+    context = service.open_inspection(session, contexts, principal, request)
+    return _read_models(session, [context.inspection])[0]
 
 
 @router.get(
@@ -123,23 +114,10 @@ def get_inspection(
 def add_participant(
     organisation_id: uuid.UUID,
     session: DbSession,
-    state: State,
-    response: Response,
-    access: InspectionAccess = authorize_inspection("add_participant"),
+    context: InspectionContext = inspection_context("add_participant"),
 ) -> InspectionRead:
-    added = service.add_participant(session, access.inspection, organisation_id)
-    if added:
-        rederive_requests(session, access.inspection, state)
-        audit.record(
-            session,
-            access.principal,
-            "inspection.participant_added",
-            "organisation",
-            organisation_id,
-            inspection_id=access.inspection.id,
-        )
-    response.status_code = 200
-    return _read_models(session, [access.inspection])[0]
+    service.add_participant(session, context, organisation_id)
+    return _read_models(session, [context.inspection])[0]
 
 
 @router.delete(
@@ -152,19 +130,9 @@ def add_participant(
 def remove_participant(
     organisation_id: uuid.UUID,
     session: DbSession,
-    state: State,
-    access: InspectionAccess = authorize_inspection("remove_participant"),
+    context: InspectionContext = inspection_context("remove_participant"),
 ) -> Response:
-    service.remove_participant(session, access.inspection, organisation_id)
-    rederive_requests(session, access.inspection, state)
-    audit.record(
-        session,
-        access.principal,
-        "inspection.participant_removed",
-        "organisation",
-        organisation_id,
-        inspection_id=access.inspection.id,
-    )
+    service.remove_participant(session, context, organisation_id)
     return Response(status_code=204)
 
 
@@ -177,18 +145,10 @@ def remove_participant(
 def set_lead_inspector(
     body: LeadUpdate,
     session: DbSession,
-    access: InspectionAccess = authorize_inspection("set_lead_inspector"),
+    context: InspectionContext = inspection_context("set_lead_inspector"),
 ) -> InspectionRead:
-    service.set_lead(session, access.inspection, body.client_id)
-    audit.record(
-        session,
-        access.principal,
-        "inspection.lead_set",
-        "client",
-        body.client_id,
-        inspection_id=access.inspection.id,
-    )
-    return _read_models(session, [access.inspection])[0]
+    service.set_lead(session, context, body.client_id)
+    return _read_models(session, [context.inspection])[0]
 
 
 @router.put(
@@ -200,17 +160,7 @@ def set_lead_inspector(
 def update_inspection_status(
     body: StatusUpdate,
     session: DbSession,
-    access: InspectionAccess = authorize_inspection("update_inspection_status"),
+    context: InspectionContext = inspection_context("update_inspection_status"),
 ) -> InspectionRead:
-    previous = access.inspection.status
-    service.change_status(session, access.inspection, body.status)
-    audit.record(
-        session,
-        access.principal,
-        "inspection.status_changed",
-        "inspection",
-        access.inspection.id,
-        inspection_id=access.inspection.id,
-        detail={"from": previous.value, "to": body.status.value},
-    )
-    return _read_models(session, [access.inspection])[0]
+    service.change_status(session, context, body.status)
+    return _read_models(session, [context.inspection])[0]

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Uuid, and_, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
+from app.audit import chain as audit
 from app.auth.models import ApiClient
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.core.database import utcnow
 from app.core.errors import Conflict, InvalidContent, NotFound, ProblemItem
+from app.inspections.context import Change, InspectionContext, InspectionContexts
 from app.inspections.models import (
     STATUS_ORDER,
     Inspection,
@@ -39,11 +41,15 @@ class NewInspection:
     notification_at: datetime
 
 
-def create_inspection(
-    session: Session, request: NewInspection, known_themes: Collection[str]
-) -> Inspection:
-    if request.theme not in known_themes:
-        themes = ", ".join(sorted(known_themes))
+def open_inspection(
+    session: Session,
+    contexts: InspectionContexts,
+    principal: Principal | None,
+    request: NewInspection,
+) -> InspectionContext:
+    """Open an inspection of a local authority's area, which takes part from the start."""
+    if request.theme not in contexts.known_themes():
+        themes = ", ".join(sorted(contexts.known_themes()))
         raise _invalid("body.theme", "unknown_theme", f"theme must be one of: {themes}")
     authority = session.get(Organisation, request.local_authority_id)
     if authority is None or authority.kind is not OrganisationKind.LOCAL_AUTHORITY:
@@ -62,7 +68,18 @@ def create_inspection(
     session.flush()
     session.add(InspectionParticipant(inspection_id=inspection.id, organisation_id=authority.id))
     session.flush()
-    return inspection
+    context = contexts.for_inspection(principal, inspection)
+    context.changed(session, Change.OPENED)
+    audit.record(
+        session,
+        principal,
+        "inspection.created",
+        "inspection",
+        inspection.id,
+        inspection_id=inspection.id,
+        detail={"theme": inspection.theme, "area_name": inspection.area_name},
+    )
+    return context
 
 
 def _participates(principal: Principal) -> object:
@@ -129,7 +146,7 @@ def participants(
     return grouped
 
 
-def add_participant(session: Session, inspection: Inspection, organisation_id: uuid.UUID) -> bool:
+def _join(session: Session, inspection: Inspection, organisation_id: uuid.UUID) -> bool:
     """Idempotent; answers whether the organisation was newly added."""
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
@@ -147,9 +164,34 @@ def add_participant(session: Session, inspection: Inspection, organisation_id: u
     return True
 
 
-def remove_participant(
-    session: Session, inspection: Inspection, organisation_id: uuid.UUID
+def _participant_added(
+    session: Session, context: InspectionContext, organisation_id: uuid.UUID
 ) -> None:
+    context.changed(session, Change.PARTICIPANTS)
+    audit.record(
+        session,
+        context.principal,
+        "inspection.participant_added",
+        "organisation",
+        organisation_id,
+        inspection_id=context.inspection.id,
+    )
+
+
+def add_participant(
+    session: Session, context: InspectionContext, organisation_id: uuid.UUID
+) -> bool:
+    """Idempotent; answers whether the organisation was newly added (only then audited)."""
+    added = _join(session, context.inspection, organisation_id)
+    if added:
+        _participant_added(session, context, organisation_id)
+    return added
+
+
+def remove_participant(
+    session: Session, context: InspectionContext, organisation_id: uuid.UUID
+) -> None:
+    inspection = context.inspection
     participant = session.get(InspectionParticipant, (inspection.id, organisation_id))
     if participant is None:
         raise NotFound("That organisation does not take part in this inspection.")
@@ -162,9 +204,19 @@ def remove_participant(
         raise Conflict("Name another lead inspector first.", code="cannot_remove_lead_organisation")
     session.delete(participant)
     session.flush()
+    context.changed(session, Change.PARTICIPANTS)
+    audit.record(
+        session,
+        context.principal,
+        "inspection.participant_removed",
+        "organisation",
+        organisation_id,
+        inspection_id=inspection.id,
+    )
 
 
-def set_lead(session: Session, inspection: Inspection, client_id: uuid.UUID) -> ApiClient:
+def set_lead(session: Session, context: InspectionContext, client_id: uuid.UUID) -> ApiClient:
+    """Name the lead inspector; their inspectorate joins the inspection if it had not."""
     client = session.get(ApiClient, client_id)
     if client is None or client.disabled_at is not None:
         raise _invalid("body.client_id", "unknown_client", "client_id must name an active client")
@@ -174,15 +226,27 @@ def set_lead(session: Session, inspection: Inspection, client_id: uuid.UUID) -> 
             "not_a_lead_inspector",
             "the client does not hold the lead_inspector role",
         )
-    add_participant(session, inspection, client.organisation_id)
+    inspection = context.inspection
+    if _join(session, inspection, client.organisation_id):
+        _participant_added(session, context, client.organisation_id)
     inspection.lead_client_id = client.id
     inspection.version += 1
     session.flush()
+    audit.record(
+        session,
+        context.principal,
+        "inspection.lead_set",
+        "client",
+        client.id,
+        inspection_id=inspection.id,
+    )
     return client
 
 
-def change_status(session: Session, inspection: Inspection, target: InspectionStatus) -> None:
-    current = STATUS_ORDER.index(inspection.status)
+def change_status(session: Session, context: InspectionContext, target: InspectionStatus) -> None:
+    inspection = context.inspection
+    previous = inspection.status
+    current = STATUS_ORDER.index(previous)
     if STATUS_ORDER.index(target) != current + 1:
         raise Conflict(
             f"An inspection moves {' -> '.join(STATUS_ORDER)} one step at a time; "
@@ -193,6 +257,15 @@ def change_status(session: Session, inspection: Inspection, target: InspectionSt
     inspection.status_changed_at = utcnow()
     inspection.version += 1
     session.flush()
+    audit.record(
+        session,
+        context.principal,
+        "inspection.status_changed",
+        "inspection",
+        inspection.id,
+        inspection_id=inspection.id,
+        detail={"from": previous.value, "to": target.value},
+    )
 
 
 def may_see_agency_object(

@@ -3,14 +3,12 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Response
-from sqlalchemy.orm import Session
 
-from app.audit import chain as audit
-from app.auth.principal import Principal
-from app.core.deps import DbSession, State
+from app.core.deps import DbSession
 from app.core.errors import error_responses
 from app.core.preconditions import IfMatch, etag, version_from_if_match
-from app.inspections.access import InspectionAccess, authorize_inspection
+from app.inspections.access import inspection_context
+from app.inspections.context import InspectionContext
 from app.meetings import service
 from app.meetings.models import Meeting
 from app.meetings.schemas import MeetingRead, MeetingWrite
@@ -24,20 +22,6 @@ def _read(meeting: Meeting, others: list[Meeting]) -> MeetingRead:
     return read
 
 
-def _audit(
-    session: Session, principal: Principal, action: str, meeting: Meeting, **detail: object
-) -> None:
-    audit.record(
-        session,
-        principal,
-        action,
-        "meeting",
-        meeting.id,
-        inspection_id=meeting.inspection_id,
-        detail={"kind": meeting.kind, "child_ids": meeting.child_ids, **detail},
-    )
-
-
 @router.post(
     "",
     response_model=MeetingRead,
@@ -49,16 +33,11 @@ def create_meeting(
     body: MeetingWrite,
     response: Response,
     session: DbSession,
-    state: State,
-    access: InspectionAccess = authorize_inspection("create_meeting"),
+    context: InspectionContext = inspection_context("create_meeting"),
 ) -> MeetingRead:
-    inspection = access.inspection
-    service.check_may_write(access.principal, inspection)
-    service.check_meeting(session, inspection, state.themes.get(inspection.theme), body)
-    meeting = service.create_meeting(session, inspection, body, access.principal)
-    _audit(session, access.principal, "meeting.created", meeting)
+    meeting = service.create_meeting(session, context, body)
     response.headers["ETag"] = etag(meeting.version)
-    return _read(meeting, service.list_meetings(session, inspection.id))
+    return _read(meeting, service.list_meetings(session, context.inspection.id))
 
 
 @router.get(
@@ -69,18 +48,9 @@ def create_meeting(
 )
 def list_meetings(
     session: DbSession,
-    access: InspectionAccess = authorize_inspection("list_meetings"),
+    context: InspectionContext = inspection_context("list_meetings"),
 ) -> list[MeetingRead]:
-    meetings = service.list_meetings(session, access.inspection.id)
-    audit.record(
-        session,
-        access.principal,
-        "meetings.listed",
-        "inspection",
-        access.inspection.id,
-        inspection_id=access.inspection.id,
-        detail={"meetings": len(meetings)},
-    )
+    meetings = service.read_meetings(session, context)
     return [_read(meeting, meetings) for meeting in meetings]
 
 
@@ -95,19 +65,14 @@ def update_meeting(
     body: MeetingWrite,
     response: Response,
     session: DbSession,
-    state: State,
     if_match: IfMatch = None,
-    access: InspectionAccess = authorize_inspection("update_meeting"),
+    context: InspectionContext = inspection_context("update_meeting"),
 ) -> MeetingRead:
-    inspection = access.inspection
-    service.check_may_write(access.principal, inspection)
-    meeting = service.get_meeting(session, inspection.id, meeting_id)
-    service.check_meeting(session, inspection, state.themes.get(inspection.theme), body)
-    service.update_meeting(meeting, body, access.principal, version_from_if_match(if_match))
-    session.flush()
-    _audit(session, access.principal, "meeting.changed", meeting, version=meeting.version)
+    meeting = service.update_meeting(
+        session, context, meeting_id, body, version_from_if_match(if_match)
+    )
     response.headers["ETag"] = etag(meeting.version)
-    return _read(meeting, service.list_meetings(session, inspection.id))
+    return _read(meeting, service.list_meetings(session, context.inspection.id))
 
 
 @router.delete(
@@ -120,11 +85,7 @@ def update_meeting(
 def delete_meeting(
     meeting_id: uuid.UUID,
     session: DbSession,
-    access: InspectionAccess = authorize_inspection("delete_meeting"),
+    context: InspectionContext = inspection_context("delete_meeting"),
 ) -> Response:
-    service.check_may_write(access.principal, access.inspection)
-    meeting = service.get_meeting(session, access.inspection.id, meeting_id)
-    _audit(session, access.principal, "meeting.deleted", meeting)
-    session.delete(meeting)
-    session.flush()
+    service.delete_meeting(session, context, meeting_id)
     return Response(status_code=204)

@@ -9,14 +9,16 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.audit import chain as audit
 from app.auth.principal import Principal
 from app.core.database import utcnow
 from app.core.errors import Forbidden, InvalidContent, NotFound, ProblemItem
 from app.core.preconditions import check_version
+from app.inspections.context import InspectionContext
 from app.inspections.models import Inspection, InspectionParticipant
 from app.meetings.models import Meeting
 from app.meetings.schemas import MeetingWarning, MeetingWrite
-from app.themes.schema import Theme
+from app.themes.schema.theme import Theme
 
 
 def check_may_write(principal: Principal, inspection: Inspection) -> None:
@@ -76,13 +78,30 @@ def _apply(meeting: Meeting, body: MeetingWrite, principal: Principal) -> None:
     meeting.changed_at, meeting.changed_by_client_id = utcnow(), principal.client_id
 
 
-def create_meeting(
-    session: Session, inspection: Inspection, body: MeetingWrite, principal: Principal
-) -> Meeting:
+def _audit(
+    session: Session, context: InspectionContext, action: str, meeting: Meeting, **detail: object
+) -> None:
+    audit.record(
+        session,
+        context.principal,
+        action,
+        "meeting",
+        meeting.id,
+        inspection_id=meeting.inspection_id,
+        detail={"kind": meeting.kind, "child_ids": meeting.child_ids, **detail},
+    )
+
+
+def create_meeting(session: Session, context: InspectionContext, body: MeetingWrite) -> Meeting:
+    """Record a meeting (the inspection's local authority), checked against the theme."""
+    inspection, principal = context.inspection, context.actor
+    check_may_write(principal, inspection)
+    check_meeting(session, inspection, context.theme, body)
     meeting = Meeting(inspection_id=inspection.id, version=1, created_at=utcnow())
     _apply(meeting, body, principal)
     session.add(meeting)
     session.flush()
+    _audit(session, context, "meeting.created", meeting)
     return meeting
 
 
@@ -94,11 +113,46 @@ def get_meeting(session: Session, inspection_id: uuid.UUID, meeting_id: uuid.UUI
 
 
 def update_meeting(
-    meeting: Meeting, body: MeetingWrite, principal: Principal, if_match: int | None
-) -> None:
+    session: Session,
+    context: InspectionContext,
+    meeting_id: uuid.UUID,
+    body: MeetingWrite,
+    if_match: int | None,
+) -> Meeting:
+    """Change a meeting; 412 when If-Match names a version that is no longer current."""
+    inspection, principal = context.inspection, context.actor
+    check_may_write(principal, inspection)
+    meeting = get_meeting(session, inspection.id, meeting_id)
+    check_meeting(session, inspection, context.theme, body)
     check_version(meeting.version, if_match, "meeting")
     _apply(meeting, body, principal)
     meeting.version += 1
+    session.flush()
+    _audit(session, context, "meeting.changed", meeting, version=meeting.version)
+    return meeting
+
+
+def delete_meeting(session: Session, context: InspectionContext, meeting_id: uuid.UUID) -> None:
+    check_may_write(context.actor, context.inspection)
+    meeting = get_meeting(session, context.inspection.id, meeting_id)
+    _audit(session, context, "meeting.deleted", meeting)
+    session.delete(meeting)
+    session.flush()
+
+
+def read_meetings(session: Session, context: InspectionContext) -> list[Meeting]:
+    """Every meeting of the inspection, earliest first; the read is audited."""
+    meetings = list_meetings(session, context.inspection.id)
+    audit.record(
+        session,
+        context.principal,
+        "meetings.listed",
+        "inspection",
+        context.inspection.id,
+        inspection_id=context.inspection.id,
+        detail={"meetings": len(meetings)},
+    )
+    return meetings
 
 
 def list_meetings(session: Session, inspection_id: uuid.UUID) -> list[Meeting]:

@@ -5,8 +5,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from app.audit import chain as audit
-from app.auth import service as auth_service
 from app.auth.deps import authorize
 from app.auth.principal import Principal
 from app.core.deps import DbSession
@@ -43,8 +41,7 @@ def create_organisation(
     session: DbSession,
     principal: Principal = authorize("create_organisation"),
 ) -> OrganisationRead:
-    organisation = service.create_organisation(session, body.name, body.kind)
-    audit.record(session, principal, "organisation.created", "organisation", organisation.id)
+    organisation = service.create_organisation(session, principal, body.name, body.kind)
     return OrganisationRead.model_validate(organisation)
 
 
@@ -95,15 +92,7 @@ def create_client(
     principal: Principal = authorize("create_client"),
 ) -> ClientCredentials:
     organisation = service.get_organisation(session, organisation_id)
-    issued = auth_service.create_client(session, organisation, body.name, body.roles)
-    audit.record(
-        session,
-        principal,
-        "client.created",
-        "client",
-        issued.client.id,
-        detail={"organisation_id": str(organisation.id), "roles": issued.client.roles},
-    )
+    issued = service.issue_client(session, principal, organisation, body.name, body.roles)
     return ClientCredentials(client_id=issued.client.id, client_secret=issued.secret)
 
 
@@ -133,8 +122,7 @@ def disable_client(
     session: DbSession,
     principal: Principal = authorize("disable_client"),
 ) -> ClientRead:
-    client = service.disable_client(session, auth_service.get_client(session, client_id))
-    audit.record(session, principal, "client.disabled", "client", client.id)
+    client = service.disable_client(session, principal, client_id)
     return ClientRead.model_validate(client)
 
 
@@ -150,6 +138,5 @@ def rotate_client_secret(
     session: DbSession,
     principal: Principal = authorize("rotate_client_secret"),
 ) -> ClientCredentials:
-    issued = auth_service.rotate_secret(session, auth_service.get_client(session, client_id))
-    audit.record(session, principal, "client.secret_rotated", "client", issued.client.id)
+    issued = service.rotate_client_secret(session, principal, client_id)
     return ClientCredentials(client_id=issued.client.id, client_secret=issued.secret)

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from app.schedule.service import MilestoneStatus
+from app.schedule.live import MilestoneStatus
 
 PRODUCT_ID = "-//JTAI Exchange//Inspection schedule//EN"
 

@@ -3,14 +3,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from sqlalchemy.orm import Session
 
-from app.audit import chain as audit
 from app.core.database import utcnow
-from app.core.deps import DbSession, State
+from app.core.deps import DbSession
 from app.core.errors import error_responses
-from app.document_requests.service import rederive_requests
-from app.inspections.access import InspectionAccess, authorize_inspection
-from app.inspections.models import Inspection
-from app.schedule import service
+from app.deadlines import service as deadlines
+from app.inspections.access import inspection_context
+from app.inspections.context import InspectionContext
+from app.schedule import live
 from app.schedule.ics import render_calendar
 from app.schedule.schemas import (
     ConditionRead,
@@ -20,12 +19,11 @@ from app.schedule.schemas import (
     ScheduleRead,
 )
 from app.storage import download_headers
-from app.themes.schema import Theme
 
 router = APIRouter(prefix="/v1/inspections/{inspection_id}", tags=["schedule"])
 
 
-def _read(status: service.MilestoneStatus) -> MilestoneRead:
+def _read(status: live.MilestoneStatus) -> MilestoneRead:
     milestone, override = status.milestone, status.override
     return MilestoneRead(
         key=milestone.key,
@@ -52,12 +50,8 @@ def _read(status: service.MilestoneStatus) -> MilestoneRead:
     )
 
 
-def _schedule(
-    session: Session, state: State, inspection: Inspection
-) -> tuple[Theme, list[service.MilestoneStatus]]:
-    theme = state.themes.get(inspection.theme)
-    clock = service.Clock.from_settings(state.settings)
-    return theme, service.schedule_for(session, inspection, theme, clock)
+def _schedule(session: Session, context: InspectionContext) -> list[live.MilestoneStatus]:
+    return live.schedule_for(session, context.inspection, context.theme, context.clock)
 
 
 @router.get(
@@ -68,15 +62,14 @@ def _schedule(
 )
 def get_schedule(
     session: DbSession,
-    state: State,
-    access: InspectionAccess = authorize_inspection("get_schedule"),
+    context: InspectionContext = inspection_context("get_schedule"),
 ) -> ScheduleRead:
-    theme, statuses = _schedule(session, state, access.inspection)
+    statuses = _schedule(session, context)
     return ScheduleRead(
-        inspection_id=access.inspection.id,
-        theme=theme.key,
-        notification_at=access.inspection.notification_at,
-        timezone=state.settings.timezone,
+        inspection_id=context.inspection.id,
+        theme=context.theme.key,
+        notification_at=context.inspection.notification_at,
+        timezone=context.clock.tz.key,
         milestones=[_read(status) for status in statuses],
     )
 
@@ -92,12 +85,11 @@ def get_schedule(
 )
 def get_schedule_calendar(
     session: DbSession,
-    state: State,
-    access: InspectionAccess = authorize_inspection("get_schedule_calendar"),
+    context: InspectionContext = inspection_context("get_schedule_calendar"),
 ) -> Response:
-    theme, statuses = _schedule(session, state, access.inspection)
-    name = f"JTAI {access.inspection.area_name}: {theme.title}"
-    body = render_calendar(access.inspection.id, name, statuses, utcnow())
+    statuses = _schedule(session, context)
+    name = f"JTAI {context.inspection.area_name}: {context.theme.title}"
+    body = render_calendar(context.inspection.id, name, statuses, utcnow())
     return Response(
         body, media_type="text/calendar; charset=utf-8", headers=download_headers("schedule.ics")
     )
@@ -113,32 +105,8 @@ def move_milestone(
     milestone_key: str,
     body: MilestoneUpdate,
     session: DbSession,
-    state: State,
-    access: InspectionAccess = authorize_inspection("move_milestone"),
+    context: InspectionContext = inspection_context("move_milestone"),
 ) -> MilestoneRead:
-    theme = state.themes.get(access.inspection.theme)
-    _, previous = service.move_milestone(
-        session,
-        access.inspection,
-        theme,
-        milestone_key,
-        body.due_at,
-        body.reason,
-        access.principal.client_id,
-    )
-    rederive_requests(session, access.inspection, state)  # their due times follow milestones
-    audit.record(
-        session,
-        access.principal,
-        "schedule.milestone_moved",
-        "milestone",
-        milestone_key,
-        inspection_id=access.inspection.id,
-        detail={
-            "due_at": body.due_at.isoformat(),
-            "previous_due_at": previous.isoformat() if previous else None,
-            "reason": body.reason,
-        },
-    )
-    _, statuses = _schedule(session, state, access.inspection)
+    deadlines.move_milestone(session, context, milestone_key, body.due_at, body.reason)
+    statuses = _schedule(session, context)
     return _read(next(s for s in statuses if s.milestone.key == milestone_key))

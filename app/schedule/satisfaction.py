@@ -14,15 +14,16 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.child_lists import repository
-from app.child_lists.repository import as_utc
+from app.core.database import as_utc
 from app.document_requests.models import RequestKind
-from app.document_requests.repository import first_answers, first_cqc_request
 from app.engagement.service import confirmations
 from app.evaluations.service import JOINT, first_evaluations
 from app.inspections.models import Inspection
 from app.meetings.service import recorded
+from app.schedule.repository import first_answers, first_cqc_request
 from app.selections.service import get_selection, tracked_children
-from app.themes.schema import EvaluationsForTrackedChildren, SatisfiedBy, Theme
+from app.themes.schema.schedule import EvaluationsForTrackedChildren, SatisfiedBy
+from app.themes.schema.theme import Theme
 
 
 @dataclass(frozen=True)

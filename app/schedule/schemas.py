@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from app.schedule.service import MilestoneState
+from app.schedule.live import MilestoneState
 
 
 class ConditionRead(BaseModel):

@@ -10,12 +10,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.audit import chain as audit
 from app.child_lists import repository
 from app.core.database import utcnow
 from app.core.errors import InvalidContent, NotFound, ProblemItem
+from app.inspections.context import Change, InspectionContext
 from app.inspections.models import Inspection
 from app.selections.models import Selection
-from app.themes.schema import Condition, Eligibility, SelectionSpec, Theme
+from app.themes.schema.rules import Condition
+from app.themes.schema.selections import Eligibility, SelectionSpec
+from app.themes.schema.theme import Theme
 
 
 def selection_spec(theme: Theme, key: str) -> SelectionSpec:
@@ -33,6 +37,12 @@ def tracked_children(session: Session, inspection_id: uuid.UUID) -> list[str]:
     """The children the lead tracks: what case files, evaluations and engagement are about."""
     selection = get_selection(session, inspection_id, "tracked")
     return list(selection.child_ids) if selection else []
+
+
+def require_tracked_child(session: Session, inspection_id: uuid.UUID, child_id: str) -> None:
+    """Evaluations, tracking and engagement exist only for the children the lead tracks."""
+    if child_id not in tracked_children(session, inspection_id):
+        raise NotFound("No such child among the tracked children.")
 
 
 def selected_children(session: Session, inspection_id: uuid.UUID) -> dict[str, frozenset[str]]:
@@ -169,14 +179,21 @@ def check_selection(
         )
 
 
-def save_selection(
-    session: Session,
-    inspection: Inspection,
-    key: str,
-    child_ids: Sequence[str],
-    client_id: uuid.UUID,
-) -> tuple[Selection, list[str]]:
-    """Store the selection; answers it and the children it replaced."""
+def choose_children(
+    session: Session, context: InspectionContext, key: str, child_ids: Sequence[str]
+) -> Selection:
+    """The lead's choice of children for a selection: checked against the theme's rules and
+    the lists, stored, the document requests re-derived, audited."""
+    spec = selection_spec(context.theme, key)
+    check_selection(session, context.inspection, spec, child_ids)
+    return record_selection(session, context, key, child_ids)
+
+
+def record_selection(
+    session: Session, context: InspectionContext, key: str, child_ids: Sequence[str]
+) -> Selection:
+    """Store a selection already checked, with everything that follows from it."""
+    inspection = context.inspection
     selection = get_selection(session, inspection.id, key)
     previous = list(selection.child_ids) if selection else []
     now = utcnow()
@@ -185,6 +202,28 @@ def save_selection(
         session.add(selection)
     selection.child_ids = list(child_ids)
     selection.version += 1
-    selection.changed_at, selection.changed_by_client_id = now, client_id
+    selection.changed_at, selection.changed_by_client_id = now, context.actor.client_id
     session.flush()
-    return selection, previous
+    context.changed(session, Change.TRACKED_CHILDREN)  # case files are asked for tracked children
+    audit.record(
+        session,
+        context.principal,
+        "selection.changed",
+        "selection",
+        key,
+        inspection_id=inspection.id,
+        detail={
+            "version": selection.version,
+            "added": sorted(set(child_ids) - set(previous)),
+            "removed": sorted(set(previous) - set(child_ids)),
+        },
+    )
+    return selection
+
+
+def read_selection(session: Session, context: InspectionContext, key: str) -> Selection:
+    selection_spec(context.theme, key)
+    selection = get_selection(session, context.inspection.id, key)
+    if selection is None:
+        raise NotFound(f"No '{key}' selection has been made yet.")
+    return selection

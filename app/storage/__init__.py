@@ -16,10 +16,9 @@ from app.storage.base import (
     StoredObject,
     StoredPart,
     UploadNotFound,
-    content_disposition,
-    download_headers,
     validate_key,
 )
+from app.storage.downloads import content_disposition, download_headers
 from app.storage.local import LocalStorage
 from app.storage.s3 import S3Storage
 

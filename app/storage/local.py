@@ -34,20 +34,19 @@ from app.storage.base import (
     EmptyObject,
     InvalidKey,
     InvalidParts,
-    Meter,
     NotSupported,
     ObjectNotFound,
     OpenUpload,
     StoredObject,
     StoredPart,
     UploadNotFound,
-    hash_stream,
     normalise_etag,
     require_aware,
     validate_key,
     validate_part_list,
     validate_part_number,
 )
+from app.storage.streams import Meter, hash_stream
 
 FILE_MODE = PRIVATE_FILE_MODE
 DIR_MODE = PRIVATE_DIR_MODE

@@ -8,11 +8,9 @@ all worker threads; sessions are not, which is why the clients are built once he
 from __future__ import annotations
 
 import base64
-import contextlib
 import itertools
 import logging
 import tempfile
-import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -20,35 +18,37 @@ from datetime import datetime, timedelta
 from typing import IO, TYPE_CHECKING, Any
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from botocore.response import StreamingBody
 
 from app.storage.base import (
     MAX_PART_BYTES,
-    READ_CHUNK_BYTES,
     Chunk,
     EmptyObject,
-    InvalidParts,
-    Meter,
     MiB,
     ObjectNotFound,
     OpenUpload,
-    PiecesReader,
     StorageError,
     StoredObject,
     StoredPart,
     UploadNotFound,
-    content_disposition,
-    hash_stream,
     normalise_etag,
     require_aware,
-    split_into_parts,
     validate_key,
     validate_part_list,
     validate_part_number,
     validate_part_size,
 )
+from app.storage.downloads import content_disposition
+from app.storage.s3_client import (
+    as_storage_errors,
+    client_config,
+    crc32_checksum,
+    error_code,
+    iter_body,
+    make_client,
+    probe_config,
+)
+from app.storage.streams import Meter, PiecesReader, hash_stream, split_into_parts
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -64,33 +64,8 @@ PARTS_IN_FLIGHT = 2
 # put_part spools a proxied part to disk past this size rather than holding it in memory.
 SPOOL_MEMORY_BYTES = 8 * MiB
 
-_NOT_FOUND = frozenset({"404", "NoSuchKey", "NotFound"})
-_NO_UPLOAD = frozenset({"NoSuchUpload"})
-_BAD_PARTS = frozenset({"InvalidPart", "InvalidPartOrder", "EntityTooSmall"})
 _NO_BUCKET = frozenset({"404", "NoSuchBucket", "NotFound"})
 _BUCKET_OURS = frozenset({"BucketAlreadyOwnedByYou", "BucketAlreadyExists"})
-
-
-def client_config() -> Config:
-    return Config(
-        max_pool_connections=64,
-        retries={"max_attempts": 3, "mode": "standard"},
-        connect_timeout=5,
-        read_timeout=60,
-        # Part bodies are not hashed into the signature: that is a SHA-256 pass over every byte
-        # on top of the one the exchange computes itself, and it was the largest cost of the
-        # streamed upload after the store's own. Over HTTPS (any real deployment) botocore
-        # already does this; the bodies stay covered by a CRC32 checksum header, which is signed.
-        s3={"addressing_style": "path", "payload_signing_enabled": False},
-        signature_version="s3v4",
-    )
-
-
-def probe_config() -> Config:
-    # Readiness probes time out within seconds; three retries of 5 s connects would outlast them.
-    return client_config().merge(
-        Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=2, read_timeout=5)
-    )
 
 
 class S3Storage:
@@ -114,13 +89,13 @@ class S3Storage:
         self.region = region
         self.part_bytes = part_bytes
         session = session or boto3.session.Session()
-        self._client: S3Client = _client(session, endpoint_url, region, client_config())
+        self._client: S3Client = make_client(session, endpoint_url, region, client_config())
         self._part_senders = ThreadPoolExecutor(thread_name_prefix="s3-parts")
-        self._probe: S3Client = _client(session, endpoint_url, region, probe_config())
+        self._probe: S3Client = make_client(session, endpoint_url, region, probe_config())
         # Presigned URLs embed the host they were signed for, so sign with the address clients
         # can reach (e.g. a public name in front of a private endpoint).
         public = public_endpoint_url or endpoint_url
-        self._presigner: S3Client = _client(session, public, region, client_config())
+        self._presigner: S3Client = make_client(session, public, region, client_config())
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -129,7 +104,7 @@ class S3Storage:
             self._client.head_bucket(Bucket=self.bucket)
             return
         except ClientError as exc:
-            if _code(exc) not in _NO_BUCKET:
+            if error_code(exc) not in _NO_BUCKET:
                 raise StorageError(f"bucket {self.bucket!r} is not usable: {exc}") from exc
         self._create_bucket()
 
@@ -161,14 +136,14 @@ class S3Storage:
 
     def open_stream(self, key: str) -> Iterator[bytes]:
         validate_key(key)
-        with _errors(key):
+        with as_storage_errors(key):
             body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"]
-        return _iter_body(body)
+        return iter_body(body)
 
     def head(self, key: str) -> int | None:
         validate_key(key)
         try:
-            with _errors(key):
+            with as_storage_errors(key):
                 return self._client.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
         except ObjectNotFound:
             return None
@@ -178,7 +153,7 @@ class S3Storage:
 
     def delete(self, key: str) -> None:
         validate_key(key)
-        with _errors(key):
+        with as_storage_errors(key):
             self._client.delete_object(Bucket=self.bucket, Key=key)
 
     def sha256_of(self, key: str) -> tuple[int, str]:
@@ -188,7 +163,7 @@ class S3Storage:
 
     def start_multipart(self, key: str, content_type: str) -> str:
         validate_key(key)
-        with _errors(key):
+        with as_storage_errors(key):
             created = self._client.create_multipart_upload(
                 Bucket=self.bucket, Key=key, ContentType=content_type
             )
@@ -224,7 +199,7 @@ class S3Storage:
         # UploadPart needs a length up front; spooling keeps a large part off the heap.
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES) as spool:
             size = _spool(chunks, spool, max_bytes)
-            with _errors(key):
+            with as_storage_errors(key):
                 uploaded = self._client.upload_part(
                     Bucket=self.bucket,
                     Key=key,
@@ -243,7 +218,7 @@ class S3Storage:
         listed: list[CompletedPartTypeDef] = [
             {"PartNumber": number, "ETag": etag} for number, etag in parts
         ]
-        with _errors(key):
+        with as_storage_errors(key):
             self._client.complete_multipart_upload(
                 Bucket=self.bucket,
                 Key=key,
@@ -254,7 +229,7 @@ class S3Storage:
     def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
         validate_key(key)
         found = []
-        with _errors(key):
+        with as_storage_errors(key):
             pages = self._client.get_paginator("list_parts").paginate(
                 Bucket=self.bucket, Key=key, UploadId=upload_id
             )
@@ -267,7 +242,7 @@ class S3Storage:
     def abort_multipart(self, key: str, upload_id: str) -> None:
         validate_key(key)
         try:
-            with _errors(key):
+            with as_storage_errors(key):
                 self._client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
         except UploadNotFound:
             return
@@ -275,7 +250,7 @@ class S3Storage:
     def list_open_multipart(self, older_than: datetime) -> list[OpenUpload]:
         require_aware(older_than)
         found = []
-        with _errors(self.bucket):
+        with as_storage_errors(self.bucket):
             pages = self._client.get_paginator("list_multipart_uploads").paginate(
                 Bucket=self.bucket
             )
@@ -310,11 +285,11 @@ class S3Storage:
             self._client.create_bucket(**kwargs)
         except ClientError as exc:
             # Another process created it between our HEAD and PUT: that is success.
-            if _code(exc) not in _BUCKET_OURS:
+            if error_code(exc) not in _BUCKET_OURS:
                 raise StorageError(f"cannot create bucket {self.bucket!r}: {exc}") from exc
 
     def _put_single(self, key: str, pieces: list[Chunk], content_type: str, sha256: bytes) -> None:
-        with _errors(key):
+        with as_storage_errors(key):
             self._client.put_object(
                 Bucket=self.bucket,
                 Key=key,
@@ -344,7 +319,7 @@ class S3Storage:
             raise
 
     def _upload_part(self, key: str, upload_id: str, number: int, pieces: list[Chunk]) -> str:
-        with _errors(key):
+        with as_storage_errors(key):
             uploaded = self._client.upload_part(
                 Bucket=self.bucket,
                 Key=key,
@@ -376,46 +351,6 @@ class S3Storage:
 _HTTP_METHODS = {"upload_part": "PUT", "get_object": "GET"}
 
 
-def _client(
-    session: boto3.session.Session, endpoint_url: str | None, region: str, config: Config
-) -> S3Client:
-    return session.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-@contextlib.contextmanager
-def _errors(key: str) -> Iterator[None]:
-    """Turn botocore errors into the storage layer's own, so callers need not know boto.
-
-    No message carries a multipart upload id, ours or one the store echoes back.
-    """
-    try:
-        yield
-    except ClientError as exc:
-        code = _code(exc)
-        if code in _NO_UPLOAD:
-            raise UploadNotFound(key) from exc
-        if code in _BAD_PARTS:
-            raise InvalidParts(f"the store refused the part list ({code})") from exc
-        if code in _NOT_FOUND:
-            raise ObjectNotFound(key) from exc
-        raise StorageError(f"object store refused the request for {key!r}: {exc}") from exc
-    except BotoCoreError as exc:
-        raise StorageError(f"object store unreachable for {key!r}: {exc}") from exc
-
-
-def _iter_body(body: StreamingBody) -> Iterator[bytes]:
-    try:
-        yield from body.iter_chunks(READ_CHUNK_BYTES)
-    except BotoCoreError as exc:
-        raise StorageError(f"object read failed: {exc}") from exc
-    finally:
-        body.close()
-
-
 def _spool(chunks: Iterable[Chunk], spool: IO[bytes], max_bytes: int) -> int:
     meter = Meter(max_bytes)
     for chunk in meter.feed(chunks):
@@ -424,11 +359,3 @@ def _spool(chunks: Iterable[Chunk], spool: IO[bytes], max_bytes: int) -> int:
         raise EmptyObject()
     spool.seek(0)
     return meter.size
-
-
-def crc32_checksum(pieces: Iterable[Chunk]) -> str:
-    """S3's ``x-amz-checksum-crc32`` value for these bytes: the CRC32, big-endian, base64."""
-    crc = 0
-    for piece in pieces:
-        crc = zlib.crc32(piece, crc)
-    return base64.b64encode(crc.to_bytes(4, "big")).decode("ascii")

@@ -17,7 +17,8 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from app.themes.schema import DISCRIMINATOR_TAGS, Theme, ThemeDataError
+from app.themes.schema.base import ThemeDataError
+from app.themes.schema.theme import DISCRIMINATOR_TAGS, Theme
 
 BUILTIN_THEMES_DIR = Path(__file__).parent / "data"
 THEME_FILE_SUFFIXES = (".yaml", ".yml")

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from app.auth.deps import authorize
 from app.auth.principal import Principal
-from app.core.deps import State
+from app.core.deps import app_component
 from app.core.errors import NotFound, error_responses
-from app.themes.registry import UnknownThemeError
-from app.themes.schema import Source, Theme
+from app.themes.registry import ThemeRegistry, UnknownThemeError
+from app.themes.schema.theme import Source, Theme
+
+Themes = Annotated[ThemeRegistry, Depends(app_component("themes"))]
 
 router = APIRouter(prefix="/v1/themes", tags=["themes"])
 
@@ -29,7 +33,7 @@ class ThemeSummary(BaseModel):
     summary="The deep-dive themes an inspection can have",
 )
 def list_themes(
-    state: State, principal: Principal = authorize("list_themes")
+    themes: Themes, principal: Principal = authorize("list_themes")
 ) -> list[ThemeSummary]:
     return [
         ThemeSummary(
@@ -40,7 +44,7 @@ def list_themes(
             lists=[spec.key for spec in theme.lists],
             milestones=[milestone.key for milestone in theme.milestones],
         )
-        for theme in state.themes.all()
+        for theme in themes.all()
     ]
 
 
@@ -50,8 +54,8 @@ def list_themes(
     responses=error_responses(401, 403, 404),
     summary="A theme whole: lists and fields, milestones, documents, items, questions, ESN",
 )
-def get_theme(theme: str, state: State, principal: Principal = authorize("get_theme")) -> Theme:
+def get_theme(theme: str, themes: Themes, principal: Principal = authorize("get_theme")) -> Theme:
     try:
-        return state.themes.get(theme)
+        return themes.get(theme)
     except UnknownThemeError:
         raise NotFound(f"No theme '{theme}'.") from None

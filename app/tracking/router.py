@@ -2,13 +2,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from app.audit import chain as audit
 from app.auth.models import ApiClient
-from app.core.deps import DbSession, State
+from app.core.deps import DbSession
 from app.core.errors import error_responses
 from app.core.preconditions import IfMatch, etag, version_from_if_match
-from app.evaluations.service import require_tracked_child
-from app.inspections.access import InspectionAccess, authorize_inspection
+from app.inspections.access import inspection_context
+from app.inspections.context import InspectionContext
 from app.organisations.models import Organisation
 from app.tracking import service
 from app.tracking.models import TrackingRecord
@@ -51,26 +50,11 @@ def put_tracking(
     body: TrackingWrite,
     response: Response,
     session: DbSession,
-    state: State,
     if_match: IfMatch = None,
-    access: InspectionAccess = authorize_inspection("put_tracking"),
+    context: InspectionContext = inspection_context("put_tracking"),
 ) -> TrackingRead:
-    inspection, principal = access.inspection, access.principal
-    require_tracked_child(session, inspection.id, child_id)
-    service.check_body(state.themes.get(inspection.theme), body)
-    record = service.save_record(
-        session, inspection.id, child_id, principal, body, version_from_if_match(if_match)
-    )
-    audit.record(
-        session,
-        principal,
-        "tracking.written",
-        "tracking_record",
-        record.id,
-        inspection_id=inspection.id,
-        child_id=child_id,
-        detail={"version": record.version},
-    )
+    principal = context.actor
+    record = service.write_record(session, context, child_id, body, version_from_if_match(if_match))
     response.headers["ETag"] = etag(record.version)
     author = Author(
         client_id=principal.client_id,
@@ -90,19 +74,7 @@ def put_tracking(
 def list_tracking(
     child_id: str,
     session: DbSession,
-    access: InspectionAccess = authorize_inspection("list_tracking"),
+    context: InspectionContext = inspection_context("list_tracking"),
 ) -> list[TrackingRead]:
-    inspection = access.inspection
-    require_tracked_child(session, inspection.id, child_id)
-    rows = service.current_records(session, inspection.id, child_id)
-    audit.record(
-        session,
-        access.principal,
-        "tracking.listed",
-        "child",
-        child_id,
-        inspection_id=inspection.id,
-        child_id=child_id,
-        detail={"records": [str(record.id) for record, _, _ in rows]},
-    )
+    rows = service.read_records(session, context, child_id)
     return [_read(record, _author(client, org)) for record, client, org in rows]

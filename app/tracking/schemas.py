@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
-from app.evaluations.schemas import MAX_TEXT, LongText
+from app.core.text import MAX_TEXT, LongText
 
 HeaderText = Annotated[str, StringConstraints(strict=True, max_length=MAX_TEXT)]
 

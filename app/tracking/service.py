@@ -10,13 +10,16 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.audit import chain as audit
 from app.auth.models import ApiClient
 from app.auth.principal import Principal
 from app.core.database import utcnow
 from app.core.errors import Conflict, InvalidContent, ProblemItem
 from app.core.preconditions import check_version
+from app.inspections.context import InspectionContext
 from app.organisations.models import Organisation
-from app.themes.schema import Theme
+from app.selections.service import require_tracked_child
+from app.themes.schema.theme import Theme
 from app.tracking.models import TrackingRecord
 from app.tracking.schemas import TrackingWrite
 
@@ -118,3 +121,48 @@ def current_records(
     for record, client, organisation in rows:
         latest[record.inspector_client_id] = (record, client, organisation)
     return sorted(latest.values(), key=lambda row: row[1].name)
+
+
+def write_record(
+    session: Session,
+    context: InspectionContext,
+    child_id: str,
+    body: TrackingWrite,
+    if_match: int | None,
+) -> TrackingRecord:
+    """The calling inspector's next Annex B record of a tracked child, checked and audited."""
+    inspection, principal = context.inspection, context.actor
+    require_tracked_child(session, inspection.id, child_id)
+    check_body(context.theme, body)
+    record = save_record(session, inspection.id, child_id, principal, body, if_match)
+    audit.record(
+        session,
+        principal,
+        "tracking.written",
+        "tracking_record",
+        record.id,
+        inspection_id=inspection.id,
+        child_id=child_id,
+        detail={"version": record.version},
+    )
+    return record
+
+
+def read_records(
+    session: Session, context: InspectionContext, child_id: str
+) -> list[tuple[TrackingRecord, ApiClient, Organisation]]:
+    """Every inspector's current record of a tracked child, with its author; audited."""
+    inspection = context.inspection
+    require_tracked_child(session, inspection.id, child_id)
+    rows = current_records(session, inspection.id, child_id)
+    audit.record(
+        session,
+        context.principal,
+        "tracking.listed",
+        "child",
+        child_id,
+        inspection_id=inspection.id,
+        child_id=child_id,
+        detail={"records": [str(record.id) for record, _, _ in rows]},
+    )
+    return rows

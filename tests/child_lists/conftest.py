@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from app.themes.registry import builtin_themes
-from app.themes.schema import ListSpec, Theme
+from app.themes.schema.lists import ListSpec
+from app.themes.schema.theme import Theme
 
 
 @pytest.fixture(scope="session")

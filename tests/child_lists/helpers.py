@@ -11,8 +11,10 @@ from typing import Any
 
 import openpyxl
 
-from app.child_lists.ingest import IngestContext, IngestResult, Limits, Problem, ingest
-from app.themes.schema import ListSpec, Theme
+from app.child_lists.parsing.ingest import ingest
+from app.child_lists.parsing.types import IngestContext, IngestResult, Limits, Problem
+from app.themes.schema.lists import ListSpec
+from app.themes.schema.theme import Theme
 
 JSON = "application/json"
 CSV = "text/csv"

@@ -8,8 +8,9 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 
-from app.child_lists.ingest import UnsupportedMediaTypeError
-from app.themes.schema import ListSpec, Theme
+from app.child_lists.parsing.types import UnsupportedMediaTypeError
+from app.themes.schema.lists import ListSpec
+from app.themes.schema.theme import Theme
 from tests.child_lists.helpers import (
     CSV,
     JSON,

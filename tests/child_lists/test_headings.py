@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from app.child_lists.headings import HeadingMatcher
-from app.themes.schema import ListSpec, Theme
+from app.child_lists.parsing.headings import HeadingMatcher
+from app.themes.schema.lists import ListSpec
+from app.themes.schema.theme import Theme
 from tests.child_lists.helpers import CSV, XLSX, cin_row, grid, run, to_csv, to_xlsx
 
 _DA_CIN = {

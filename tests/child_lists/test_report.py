@@ -6,8 +6,9 @@ from datetime import date
 
 import polars as pl
 
-from app.child_lists.ingest import Limits
-from app.themes.schema import ListSpec, Theme
+from app.child_lists.parsing.types import Limits
+from app.themes.schema.lists import ListSpec
+from app.themes.schema.theme import Theme
 from tests.child_lists.helpers import CSV, JSON, cin_row, grid, run, to_csv, to_json
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.themes.schema import ListSpec, Theme
+from app.themes.schema.lists import ListSpec
+from app.themes.schema.theme import Theme
 from tests.child_lists.helpers import (
     CSV,
     JSON,

@@ -8,8 +8,9 @@ import zipfile
 
 import pytest
 
-from app.child_lists.ingest import BodyTooLargeError, Limits, UnreadableFileError
-from app.themes.schema import ListSpec, Theme
+from app.child_lists.parsing.types import BodyTooLargeError, Limits, UnreadableFileError
+from app.themes.schema.lists import ListSpec
+from app.themes.schema.theme import Theme
 from tests.child_lists.helpers import CSV, JSON, XLSX, cin_row, grid, run, to_csv, to_json, to_xlsx
 
 

@@ -10,8 +10,8 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
-from app.child_lists.model import Limits, UnreadableFileError
-from app.child_lists.xlsx import SheetBounds, _letters_above, _numbers_above, check_zip
+from app.child_lists.parsing.types import Limits, UnreadableFileError
+from app.child_lists.parsing.xlsx import SheetBounds, _letters_above, _numbers_above, check_zip
 
 
 def _column_name(number: int) -> str:

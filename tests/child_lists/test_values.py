@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from app.child_lists.ingest import Limits
-from app.child_lists.model import Value
-from app.themes.schema import ListSpec, Theme
+from app.child_lists.parsing.types import Limits, Value
+from app.themes.schema.lists import ListSpec
+from app.themes.schema.theme import Theme
 from tests.child_lists.helpers import CSV, JSON, cin_row, grid, run, to_csv, to_json, with_code
 
 

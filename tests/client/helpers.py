@@ -10,7 +10,7 @@ import httpx
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from app.client.commands import ClientDeps, client_app
+from jtai_client.commands import ClientDeps, client_app
 from tests.factories import Actor
 
 BASE_URL = "http://testserver"

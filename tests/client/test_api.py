@@ -15,20 +15,13 @@ from typing import Any
 import httpx
 import pytest
 
-from app.client.api import ApiClient, RetryPolicy, idempotency_key
-from app.client.downloads import download, safe_name
-from app.client.progress import progress_bars
-from app.client.session import CachedToken, Credentials, TokenCache
-from app.client.uploads import (
-    LocalFile,
-    Planned,
-    Uploader,
-    UploadState,
-    _PartsProgress,
-    case_file_requests,
-    child_request,
-    run_at_most,
-)
+from jtai_client.api import ExchangeClient, RetryPolicy, idempotency_key
+from jtai_client.downloads import download, safe_name
+from jtai_client.progress import progress_bars
+from jtai_client.session import CachedToken, Credentials, TokenCache
+from jtai_client.uploads.plan import LocalFile, Planned, case_file_requests, child_request
+from jtai_client.uploads.state import UploadState
+from jtai_client.uploads.transfer import Uploader, _PartsProgress, run_at_most
 
 API = "http://api.test"
 STORE = "http://store.test"
@@ -97,15 +90,15 @@ def exchange() -> FakeExchange:
 
 
 @pytest.fixture
-def api(exchange: FakeExchange, tmp_path: Path) -> ApiClient:
+def api(exchange: FakeExchange, tmp_path: Path) -> ExchangeClient:
     cache = TokenCache(tmp_path / "token.json")
     cache.save(CachedToken(API, "c1", TOKEN, time.time() + 600))
     http = httpx.Client(transport=httpx.MockTransport(exchange))
-    return ApiClient(API, http, cache=cache, retry=RetryPolicy(sleep=lambda _: None))
+    return ExchangeClient(API, http, cache=cache, retry=RetryPolicy(sleep=lambda _: None))
 
 
 def test_presigned_parts_and_redirects_never_get_the_token(
-    api: ApiClient, exchange: FakeExchange, tmp_path: Path
+    api: ExchangeClient, exchange: FakeExchange, tmp_path: Path
 ) -> None:
     source = tmp_path / "scan.pdf"
     source.write_bytes(DATA)
@@ -139,7 +132,7 @@ def test_retries_stop_after_five_attempts(exchange: FakeExchange, tmp_path: Path
     http = httpx.Client(transport=httpx.MockTransport(down))
     cache = TokenCache(tmp_path / "token.json")
     cache.save(CachedToken(API, "c1", TOKEN, time.time() + 600))
-    api = ApiClient(API, http, cache=cache, retry=RetryPolicy(sleep=sleeps.append))
+    api = ExchangeClient(API, http, cache=cache, retry=RetryPolicy(sleep=sleeps.append))
     with pytest.raises(httpx.ConnectError):
         api.me()
     assert len(sleeps) == 4
@@ -239,7 +232,7 @@ def test_a_refused_token_is_renewed_once_for_all_threads(tmp_path: Path) -> None
 
     cache = TokenCache(tmp_path / "token.json")
     cache.save(CachedToken(API, "c1", "revoked", time.time() + 600))
-    api = ApiClient(
+    api = ExchangeClient(
         API,
         httpx.Client(transport=httpx.MockTransport(api_side)),
         credentials=Credentials("c1", "secret"),

@@ -9,7 +9,8 @@ from sqlalchemy import Engine, select, update
 
 from app.core.database import session_scope, utcnow
 from app.documents.models import Upload, UploadState
-from app.documents.sweeper import COMPLETION_GRACE, sweep
+from app.documents.service import COMPLETION_GRACE
+from app.jobs.runner import sweep
 from tests.conftest import Reader
 from tests.factories import Factory
 
@@ -18,6 +19,8 @@ def test_expired_and_orphaned_uploads_are_aborted(
     app: FastAPI, factory: Factory, engine: Engine, db: Reader
 ) -> None:
     state = app.state.jtai
+    # The store outlives each test's database: what earlier tests left open is swept first.
+    sweep(state.session_factory, state.storage, ttl_seconds=0)
     world = factory.world()
     request_id = factory.document_request(world.inspection_id, world.agency.organisation_id)
     expired = factory.upload(world.agency, request_id)

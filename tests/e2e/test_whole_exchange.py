@@ -23,7 +23,8 @@ from sqlalchemy import Engine
 from app.core.config import Settings, StorageKind
 from app.main import create_app
 from app.retention.service import purge_inspection
-from app.themes.schema import FieldSpec, ListSpec, Theme
+from app.themes.schema.lists import FieldSpec, ListSpec
+from app.themes.schema.theme import Theme
 from tests.factories import PDF
 from tests.lists_api.helpers import cin_row
 from tests.storage.fixtures import empty_bucket

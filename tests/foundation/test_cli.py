@@ -91,6 +91,11 @@ def test_demo_prints_working_credentials_and_can_run_again(cli_env: dict[str, st
         assert len(tracked) == 5
         requests = client.get(f"{base}/requests", headers=auth).json()
         assert any(r["documents"] for r in requests if r["kind"] == "case_file")
+        # Made by the same use cases as the API's, each inspection has its theme's requests
+        # (the domestic-abuse one once had none: the demo skipped the routers' follow-ups).
+        for theme, inspection_id in second["inspections"].items():
+            asked = client.get(f"/v1/inspections/{inspection_id}/requests", headers=auth).json()
+            assert any(r["kind"] == "information_item" for r in asked), theme
 
 
 def test_incoherent_configuration_is_one_line_naming_the_setting(cli_env: dict[str, str]) -> None:

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from app.cli.main import cli
 from app.core.database import session_scope
-from app.documents.sweeper import run_periodically
+from app.jobs.runner import run_periodically
 from app.retention.models import PurgeState, PurgeTombstone
 from app.retention.service import purge_inspection
 from app.storage import Storage
@@ -138,3 +138,19 @@ def test_the_sweeper_purges_when_retention_is_set(
     tombstone = _tombstone(session_factory, filled.inspection_id)
     assert tombstone.state is PurgeState.FINISHED
     assert tombstone.purged_by == "sweeper"
+
+
+def test_jobs_run_once_does_every_job_and_reports_it(
+    jtai: Any, factory: Factory, filled: Filled, session_factory: sessionmaker[Session]
+) -> None:
+    close(factory, filled.inspection_id, days_ago=8)
+    kept = jtai("jobs", "run")  # no retention set: nothing is purged, the sweep still runs
+    assert kept.exit_code == 0, kept.output
+    report = json.loads(kept.stdout)
+    assert report["purged_inspections"] == []
+    assert report["expired_uploads"] == 0
+    assert _tombstone(session_factory, filled.inspection_id) is None
+    purged = jtai("jobs", "run", JTAI_RETENTION_DAYS="7")
+    assert purged.exit_code == 0, purged.output
+    assert json.loads(purged.stdout)["purged_inspections"] == [str(filled.inspection_id)]
+    assert _tombstone(session_factory, filled.inspection_id).purged_by == "sweeper"

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.schedule.working_days import (
+from app.deadlines.working_days import (
     add_working_days,
     is_working_day,
     milestone_due_at,

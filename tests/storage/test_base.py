@@ -11,14 +11,12 @@ from app.storage.base import (
     Chunk,
     InvalidKey,
     InvalidParts,
-    Meter,
     ObjectTooLarge,
-    PiecesReader,
-    content_disposition,
-    split_into_parts,
     validate_key,
     validate_part_list,
 )
+from app.storage.downloads import content_disposition
+from app.storage.streams import Meter, PiecesReader, split_into_parts
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,8 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.compat import HTTPHeaders
 
 from app.storage.base import Chunk
-from app.storage.s3 import S3Storage, crc32_checksum
+from app.storage.s3 import S3Storage
+from app.storage.s3_client import crc32_checksum
 
 
 class _EmptyBody:

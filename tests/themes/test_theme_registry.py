@@ -14,7 +14,10 @@ from app.themes.registry import (
     load_theme_file,
     load_themes,
 )
-from app.themes.schema import Code, FieldSpec, ListSpec, Milestone, Theme, match_key
+from app.themes.schema.base import match_key
+from app.themes.schema.lists import Code, FieldSpec, ListSpec
+from app.themes.schema.schedule import Milestone
+from app.themes.schema.theme import Theme
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

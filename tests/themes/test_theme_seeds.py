@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from app.themes.registry import builtin_themes
-from app.themes.schema import Theme, match_key
+from app.themes.schema.base import match_key
+from app.themes.schema.theme import Theme
 
 SEEDS = Path(__file__).parents[2].parent / "shared" / "seeds"
 SEED_FILES = sorted(SEEDS.glob("*.txt")) if SEEDS.is_dir() else []

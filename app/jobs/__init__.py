@@ -1,0 +1,1 @@
+"""Background work: the upload sweep, idempotency expiry and the retention purge."""

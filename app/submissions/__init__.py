@@ -1,0 +1,1 @@
+"""Views over what has been asked and sent: requests with their documents, per agency."""
