@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Uuid, and_, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from app.audit import chain as audit
@@ -16,6 +15,7 @@ from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.core.database import utcnow
 from app.core.errors import Conflict, InvalidContent, NotFound, ProblemItem
+from app.inspections import repository
 from app.inspections.context import Change, InspectionContext, InspectionContexts
 from app.inspections.models import (
     STATUS_ORDER,
@@ -51,7 +51,7 @@ def open_inspection(
     if request.theme not in contexts.known_themes():
         themes = ", ".join(sorted(contexts.known_themes()))
         raise _invalid("body.theme", "unknown_theme", f"theme must be one of: {themes}")
-    authority = session.get(Organisation, request.local_authority_id)
+    authority = repository.organisation(session, request.local_authority_id)
     if authority is None or authority.kind is not OrganisationKind.LOCAL_AUTHORITY:
         raise _invalid(
             "body.local_authority_id",
@@ -82,35 +82,10 @@ def open_inspection(
     return context
 
 
-def _participates(principal: Principal) -> object:
-    return exists().where(
-        and_(
-            InspectionParticipant.inspection_id == Inspection.id,
-            InspectionParticipant.organisation_id == principal.organisation_id,
-        )
-    )
-
-
-# Built once: every request about an inspection starts with one of these two.
-_INSPECTION = select(Inspection).where(Inspection.id == bindparam("inspection_id", type_=Uuid()))
-_INSPECTION_IF_PARTICIPANT = _INSPECTION.where(
-    exists().where(
-        InspectionParticipant.inspection_id == Inspection.id,
-        InspectionParticipant.organisation_id == bindparam("organisation_id", type_=Uuid()),
-    )
-)
-
-
 def get_visible(session: Session, principal: Principal, inspection_id: uuid.UUID) -> Inspection:
     """The inspection if the caller may know it exists; otherwise 404, as if it did not."""
-    if principal.is_operator:
-        found = session.execute(_INSPECTION, {"inspection_id": inspection_id})
-    else:
-        found = session.execute(
-            _INSPECTION_IF_PARTICIPANT,
-            {"inspection_id": inspection_id, "organisation_id": principal.organisation_id},
-        )
-    inspection = found.scalar_one_or_none()
+    organisation_id = None if principal.is_operator else principal.organisation_id
+    inspection = repository.visible_inspection(session, inspection_id, organisation_id)
     if inspection is None:
         raise NotFound("No such inspection.")
     return inspection
@@ -119,36 +94,19 @@ def get_visible(session: Session, principal: Principal, inspection_id: uuid.UUID
 def list_visible(
     session: Session, principal: Principal, *, limit: int, offset: int
 ) -> tuple[Sequence[Inspection], int]:
-    query = select(Inspection)
-    if not principal.is_operator:
-        query = query.where(_participates(principal))  # type: ignore[arg-type]
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(
-        query.order_by(Inspection.notification_at.desc(), Inspection.id).limit(limit).offset(offset)
-    )
-    return rows.scalars().all(), int(total)
+    organisation_id = None if principal.is_operator else principal.organisation_id
+    return repository.page_of_inspections(session, organisation_id, limit=limit, offset=offset)
 
 
 def participants(
     session: Session, inspection_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[tuple[InspectionParticipant, Organisation]]]:
-    rows = session.execute(
-        select(InspectionParticipant, Organisation)
-        .join(Organisation, InspectionParticipant.organisation_id == Organisation.id)
-        .where(InspectionParticipant.inspection_id.in_(inspection_ids))
-        .order_by(InspectionParticipant.added_at, Organisation.name)
-    ).all()
-    grouped: dict[uuid.UUID, list[tuple[InspectionParticipant, Organisation]]] = {
-        inspection_id: [] for inspection_id in inspection_ids
-    }
-    for participant, organisation in rows:
-        grouped[participant.inspection_id].append((participant, organisation))
-    return grouped
+    return repository.participants(session, inspection_ids)
 
 
 def _join(session: Session, inspection: Inspection, organisation_id: uuid.UUID) -> bool:
     """Idempotent; answers whether the organisation was newly added."""
-    organisation = session.get(Organisation, organisation_id)
+    organisation = repository.organisation(session, organisation_id)
     if organisation is None:
         raise NotFound("No such organisation.")
     if organisation.kind is OrganisationKind.PLATFORM:
@@ -157,7 +115,7 @@ def _join(session: Session, inspection: Inspection, organisation_id: uuid.UUID) 
             "cannot_participate",
             "the platform operator does not take part in inspections",
         )
-    if session.get(InspectionParticipant, (inspection.id, organisation.id)) is not None:
+    if repository.participant(session, inspection.id, organisation.id) is not None:
         return False
     session.add(InspectionParticipant(inspection_id=inspection.id, organisation_id=organisation.id))
     session.flush()
@@ -192,14 +150,15 @@ def remove_participant(
     session: Session, context: InspectionContext, organisation_id: uuid.UUID
 ) -> None:
     inspection = context.inspection
-    participant = session.get(InspectionParticipant, (inspection.id, organisation_id))
+    participant = repository.participant(session, inspection.id, organisation_id)
     if participant is None:
         raise NotFound("That organisation does not take part in this inspection.")
     if organisation_id == inspection.local_authority_id:
         raise Conflict(
             "The inspected local authority always takes part.", code="cannot_remove_local_authority"
         )
-    lead = session.get(ApiClient, inspection.lead_client_id) if inspection.lead_client_id else None
+    lead_id = inspection.lead_client_id
+    lead = repository.client(session, lead_id) if lead_id else None
     if lead is not None and lead.organisation_id == organisation_id:
         raise Conflict("Name another lead inspector first.", code="cannot_remove_lead_organisation")
     session.delete(participant)
@@ -217,7 +176,7 @@ def remove_participant(
 
 def set_lead(session: Session, context: InspectionContext, client_id: uuid.UUID) -> ApiClient:
     """Name the lead inspector; their inspectorate joins the inspection if it had not."""
-    client = session.get(ApiClient, client_id)
+    client = repository.client(session, client_id)
     if client is None or client.disabled_at is not None:
         raise _invalid("body.client_id", "unknown_client", "client_id must name an active client")
     if Role.LEAD_INSPECTOR.value not in client.roles:
@@ -276,6 +235,5 @@ def may_see_agency_object(
     if principal.is_agency:
         return owner_id == principal.organisation_id
     if principal.is_inspector:
-        key = (inspection_id, principal.organisation_id)
-        return session.get(InspectionParticipant, key) is not None
+        return repository.participant(session, inspection_id, principal.organisation_id) is not None
     return False
