@@ -19,7 +19,7 @@ from app.child_lists.service import check_may_push, list_spec
 from app.core.errors import InvalidContent, NotFound, ProblemItem
 from app.inspections.context import InspectionContext
 from app.inspections.models import Inspection
-from app.selections.service import selected_children
+from app.selections.repository import selected_children
 from app.themes.schema.lists import ListSpec
 
 

@@ -37,7 +37,7 @@ from app.inspections.closed import check_open
 from app.inspections.context import InspectionContext
 from app.inspections.models import Inspection
 from app.inspections.service import get_visible
-from app.selections.service import selected_children
+from app.selections.repository import selected_children
 from app.themes.schema.lists import ListSpec
 from app.themes.schema.theme import Theme
 

@@ -21,7 +21,8 @@ from app.evaluations.service import JOINT, first_evaluations
 from app.inspections.models import Inspection
 from app.meetings.service import recorded
 from app.schedule.repository import first_answers, first_cqc_request
-from app.selections.service import get_selection, tracked_children
+from app.selections import repository as selections
+from app.selections.service import tracked_children
 from app.themes.schema.schedule import EvaluationsForTrackedChildren, SatisfiedBy
 from app.themes.schema.theme import Theme
 
@@ -65,7 +66,7 @@ def _lists_pushed(context: CheckContext, condition: SatisfiedBy) -> Evidence | N
 
 def _selection_made(context: CheckContext, condition: SatisfiedBy) -> Evidence | None:
     key = condition.selection_used()
-    selection = key and get_selection(context.session, context.inspection.id, key)
+    selection = key and selections.selection(context.session, context.inspection.id, key)
     if not selection:
         return None
     return Evidence(selection.first_made_at, f"{key} selection made")

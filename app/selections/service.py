@@ -7,15 +7,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import chain as audit
-from app.child_lists import repository
+from app.child_lists import repository as child_lists
 from app.core.database import utcnow
 from app.core.errors import InvalidContent, NotFound, ProblemItem
 from app.inspections.context import Change, InspectionContext
 from app.inspections.models import Inspection
+from app.selections import repository
 from app.selections.models import Selection
 from app.themes.schema.rules import Condition
 from app.themes.schema.selections import Eligibility, SelectionSpec
@@ -29,13 +29,9 @@ def selection_spec(theme: Theme, key: str) -> SelectionSpec:
     return spec
 
 
-def get_selection(session: Session, inspection_id: uuid.UUID, key: str) -> Selection | None:
-    return session.get(Selection, (inspection_id, key))
-
-
 def tracked_children(session: Session, inspection_id: uuid.UUID) -> list[str]:
     """The children the lead tracks: what case files, evaluations and engagement are about."""
-    selection = get_selection(session, inspection_id, "tracked")
+    selection = repository.selection(session, inspection_id, "tracked")
     return list(selection.child_ids) if selection else []
 
 
@@ -43,11 +39,6 @@ def require_tracked_child(session: Session, inspection_id: uuid.UUID, child_id: 
     """Evaluations, tracking and engagement exist only for the children the lead tracks."""
     if child_id not in tracked_children(session, inspection_id):
         raise NotFound("No such child among the tracked children.")
-
-
-def selected_children(session: Session, inspection_id: uuid.UUID) -> dict[str, frozenset[str]]:
-    rows = session.execute(select(Selection).where(Selection.inspection_id == inspection_id))
-    return {row.key: frozenset(row.child_ids) for row in rows.scalars()}
 
 
 def condition_holds(condition: Condition, data: Mapping[str, Any]) -> bool:
@@ -124,7 +115,7 @@ def _count_problem(spec: SelectionSpec, child_ids: Sequence[str]) -> ProblemItem
 def _from_selection_problems(
     session: Session, inspection: Inspection, source_key: str, child_ids: Sequence[str]
 ) -> list[_Problem]:
-    source = get_selection(session, inspection.id, source_key)
+    source = repository.selection(session, inspection.id, source_key)
     if source is None:
         raise InvalidContent(f"Make the '{source_key}' selection first.", code="selection_missing")
     chosen = set(source.child_ids)
@@ -138,9 +129,9 @@ def _from_selection_problems(
 def _from_lists_problems(
     session: Session, inspection: Inspection, eligibility: Eligibility, child_ids: Sequence[str]
 ) -> list[_Problem]:
-    versions = repository.current_versions(session, inspection.id, eligibility.from_lists)
+    versions = child_lists.current_versions(session, inspection.id, eligibility.from_lists)
     rows_by_child: dict[str, list[Mapping[str, Any]]] = {}
-    for row in repository.rows_of(session, list(versions.values()), child_ids):
+    for row in child_lists.rows_of(session, list(versions.values()), child_ids):
         rows_by_child.setdefault(row.child_id, []).append(row.data)
     lists = ", ".join(eligibility.from_lists)
     problems = []
@@ -194,7 +185,7 @@ def record_selection(
 ) -> Selection:
     """Store a selection already checked, with everything that follows from it."""
     inspection = context.inspection
-    selection = get_selection(session, inspection.id, key)
+    selection = repository.selection(session, inspection.id, key)
     previous = list(selection.child_ids) if selection else []
     now = utcnow()
     if selection is None:
@@ -223,7 +214,7 @@ def record_selection(
 
 def read_selection(session: Session, context: InspectionContext, key: str) -> Selection:
     selection_spec(context.theme, key)
-    selection = get_selection(session, context.inspection.id, key)
+    selection = repository.selection(session, context.inspection.id, key)
     if selection is None:
         raise NotFound(f"No '{key}' selection has been made yet.")
     return selection
