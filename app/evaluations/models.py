@@ -18,6 +18,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, UTCDateTime, new_id, utcnow
 
+# The kind of the partnership's joint evaluation; any other kind is an agency's own.
+JOINT = "joint"
+
 
 class Evaluation(Base):
     """One version of a joint or single-agency evaluation of a tracked child.

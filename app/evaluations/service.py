@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,16 +16,15 @@ from app.core.database import utcnow
 from app.core.errors import Conflict, Forbidden, InvalidContent, NotFound, ProblemItem
 from app.core.preconditions import check_version
 from app.deadlines.service import due_at_for
-from app.evaluations.models import Evaluation
+from app.evaluations import repository
+from app.evaluations.models import JOINT, Evaluation
 from app.evaluations.schemas import EvaluationWrite
 from app.inspections.context import InspectionContext
-from app.inspections.models import Inspection, InspectionParticipant
+from app.inspections.models import Inspection
 from app.organisations.kinds import AGENCY_KINDS
-from app.organisations.models import Organisation
 from app.selections.service import require_tracked_child
 from app.themes.schema.theme import Theme
 
-JOINT = "joint"
 KINDS = frozenset({JOINT, *(kind.value for kind in AGENCY_KINDS)})
 
 
@@ -63,14 +61,7 @@ def _contributor_problems(
     if not ids:
         message = "name each agency that contributed to the joint evaluation"
         return [ProblemItem(field=field, code="contributors_missing", message=message)]
-    agencies = set(
-        session.execute(
-            select(Organisation.id)
-            .join(InspectionParticipant, InspectionParticipant.organisation_id == Organisation.id)
-            .where(InspectionParticipant.inspection_id == inspection.id)
-            .where(Organisation.kind.in_(AGENCY_KINDS))
-        ).scalars()
-    )
+    agencies = repository.participating_agencies(session, inspection.id)
     return [
         ProblemItem(
             field=f"{field}.{index}",
@@ -114,20 +105,6 @@ def check_body(
 def _writer(principal: Principal, inspection: Inspection, kind: str) -> uuid.UUID:
     # The joint evaluation is the partnership's one record, whoever in the LA writes it.
     return inspection.local_authority_id if kind == JOINT else principal.organisation_id
-
-
-def _current_version(
-    session: Session, inspection_id: uuid.UUID, child_id: str, kind: str, writer: uuid.UUID
-) -> int:
-    number = session.execute(
-        select(func.max(Evaluation.version)).where(
-            Evaluation.inspection_id == inspection_id,
-            Evaluation.child_id == child_id,
-            Evaluation.kind == kind,
-            Evaluation.organisation_id == writer,
-        )
-    ).scalar_one_or_none()
-    return number or 0
 
 
 @dataclass(frozen=True)
@@ -183,7 +160,9 @@ def write_evaluation(
 def _save(session: Session, new: _NewEvaluation) -> Evaluation:
     """Add the next version; 412 when If-Match names one that is no longer current."""
     writer = _writer(new.principal, new.inspection, new.kind)
-    current = _current_version(session, new.inspection.id, new.child_id, new.kind, writer)
+    current = repository.current_version_number(
+        session, new.inspection.id, new.child_id, new.kind, writer
+    )
     check_version(current, new.if_match, f"{new.kind} evaluation")
     now = utcnow()
     row = Evaluation(
@@ -222,13 +201,8 @@ def current_evaluations(
     session: Session, principal: Principal, inspection_id: uuid.UUID, child_id: str
 ) -> list[Evaluation]:
     """The current version of every evaluation of the child the caller may read."""
-    rows = session.execute(
-        select(Evaluation)
-        .where(Evaluation.inspection_id == inspection_id, Evaluation.child_id == child_id)
-        .order_by(Evaluation.kind, Evaluation.organisation_id, Evaluation.version)
-    ).scalars()
-    latest = {(row.kind, row.organisation_id): row for row in rows}
-    return [row for row in latest.values() if _visible(principal, row)]
+    rows = repository.current_evaluations(session, inspection_id, child_id)
+    return [row for row in rows if _visible(principal, row)]
 
 
 def _find_evaluation(
@@ -241,16 +215,9 @@ def _find_evaluation(
     version: int | None,
 ) -> Evaluation:
     """One evaluation (current, or the version asked for); another agency's answers 404."""
-    query = select(Evaluation).where(
-        Evaluation.inspection_id == inspection_id,
-        Evaluation.child_id == child_id,
-        Evaluation.kind == kind,
+    rows = repository.versions_of_kind(
+        session, inspection_id, child_id, kind, organisation_id, version
     )
-    if organisation_id is not None:
-        query = query.where(Evaluation.organisation_id == organisation_id)
-    if version is not None:
-        query = query.where(Evaluation.version == version)
-    rows = list(session.execute(query.order_by(Evaluation.version)).scalars())
     latest = {row.organisation_id: row for row in rows if _visible(principal, row)}
     if not latest:
         raise NotFound(f"No {kind} evaluation of this child that the caller may read.")
@@ -314,14 +281,3 @@ def list_child_evaluations(
         detail={"evaluations": [f"{row.kind}:{row.version}" for row in rows]},
     )
     return rows
-
-
-def first_evaluations(
-    session: Session, inspection_id: uuid.UUID, kind: str | None = JOINT
-) -> dict[str, datetime]:
-    """child -> when its first evaluation of ``kind`` (None: any single-agency) was stored."""
-    query = select(Evaluation.child_id, func.min(Evaluation.created_at)).where(
-        Evaluation.inspection_id == inspection_id
-    )
-    query = query.where(Evaluation.kind == kind if kind else Evaluation.kind != JOINT)
-    return dict(session.execute(query.group_by(Evaluation.child_id)).tuples().all())

@@ -17,7 +17,8 @@ from app.child_lists import repository
 from app.core.database import as_utc
 from app.document_requests.models import RequestKind
 from app.engagement.service import confirmations
-from app.evaluations.service import JOINT, first_evaluations
+from app.evaluations.models import JOINT
+from app.evaluations.repository import first_evaluations
 from app.inspections.models import Inspection
 from app.meetings.service import recorded
 from app.schedule.repository import first_answers, first_cqc_request
