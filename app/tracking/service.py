@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +19,7 @@ from app.inspections.context import InspectionContext
 from app.organisations.models import Organisation
 from app.selections.service import require_tracked_child
 from app.themes.schema.theme import Theme
+from app.tracking import repository
 from app.tracking.models import TrackingRecord
 from app.tracking.schemas import TrackingWrite
 
@@ -77,13 +77,7 @@ def save_record(
     if_match: int | None,
 ) -> TrackingRecord:
     """The caller's next version: the record is keyed by the caller, never anyone else's."""
-    current = session.execute(
-        select(func.max(TrackingRecord.version)).where(
-            TrackingRecord.inspection_id == inspection_id,
-            TrackingRecord.child_id == child_id,
-            TrackingRecord.inspector_client_id == principal.client_id,
-        )
-    ).scalar_one_or_none()
+    current = repository.latest_version(session, inspection_id, child_id, principal.client_id)
     check_version(current or 0, if_match, "caller's tracking record")
     record = TrackingRecord(
         inspection_id=inspection_id,
@@ -104,23 +98,6 @@ def save_record(
             code="concurrent_write",
         ) from None
     return record
-
-
-def current_records(
-    session: Session, inspection_id: uuid.UUID, child_id: str
-) -> list[tuple[TrackingRecord, ApiClient, Organisation]]:
-    """The current version of every inspector's record of the child, with its author."""
-    rows = session.execute(
-        select(TrackingRecord, ApiClient, Organisation)
-        .join(ApiClient, ApiClient.id == TrackingRecord.inspector_client_id)
-        .join(Organisation, Organisation.id == TrackingRecord.organisation_id)
-        .where(TrackingRecord.inspection_id == inspection_id, TrackingRecord.child_id == child_id)
-        .order_by(TrackingRecord.version)
-    ).all()
-    latest: dict[uuid.UUID, tuple[TrackingRecord, ApiClient, Organisation]] = {}
-    for record, client, organisation in rows:
-        latest[record.inspector_client_id] = (record, client, organisation)
-    return sorted(latest.values(), key=lambda row: row[1].name)
 
 
 def write_record(
@@ -154,7 +131,7 @@ def read_records(
     """Every inspector's current record of a tracked child, with its author; audited."""
     inspection = context.inspection
     require_tracked_child(session, inspection.id, child_id)
-    rows = current_records(session, inspection.id, child_id)
+    rows = repository.current_records(session, inspection.id, child_id)
     audit.record(
         session,
         context.principal,
