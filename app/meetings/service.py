@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit import chain as audit
@@ -15,7 +13,8 @@ from app.core.database import utcnow
 from app.core.errors import Forbidden, InvalidContent, NotFound, ProblemItem
 from app.core.preconditions import check_version
 from app.inspections.context import InspectionContext
-from app.inspections.models import Inspection, InspectionParticipant
+from app.inspections.models import Inspection
+from app.meetings import repository
 from app.meetings.models import Meeting
 from app.meetings.schemas import MeetingWarning, MeetingWrite
 from app.themes.schema.theme import Theme
@@ -42,13 +41,7 @@ def _problems(
     if body.place is None and body.call_link is None:
         message = "give the place or the call link"
         yield ProblemItem(field="body.place", code="place_missing", message=message)
-    participants = set(
-        session.execute(
-            select(InspectionParticipant.organisation_id).where(
-                InspectionParticipant.inspection_id == inspection.id
-            )
-        ).scalars()
-    )
+    participants = repository.participant_ids(session, inspection.id)
     for index, organisation_id in enumerate(body.organisation_ids):
         if organisation_id not in participants:
             yield ProblemItem(
@@ -106,7 +99,7 @@ def create_meeting(session: Session, context: InspectionContext, body: MeetingWr
 
 
 def get_meeting(session: Session, inspection_id: uuid.UUID, meeting_id: uuid.UUID) -> Meeting:
-    meeting = session.get(Meeting, meeting_id)
+    meeting = repository.meeting(session, meeting_id)
     if meeting is None or meeting.inspection_id != inspection_id:
         raise NotFound("No such meeting in this inspection.")
     return meeting
@@ -156,13 +149,9 @@ def read_meetings(session: Session, context: InspectionContext) -> list[Meeting]
 
 
 def list_meetings(session: Session, inspection_id: uuid.UUID) -> list[Meeting]:
-    return list(
-        session.execute(
-            select(Meeting)
-            .where(Meeting.inspection_id == inspection_id)
-            .order_by(Meeting.starts_at, Meeting.id)
-        ).scalars()
-    )
+    """Every meeting of the inspection, earliest first, unaudited: what a meeting's overlap
+    warnings are worked out against."""
+    return repository.meetings_of(session, inspection_id)
 
 
 def overlaps(meeting: Meeting, others: list[Meeting]) -> list[MeetingWarning]:
@@ -184,13 +173,3 @@ def overlaps(meeting: Meeting, others: list[Meeting]) -> list[MeetingWarning]:
                     )
                 )
     return warnings
-
-
-def recorded(session: Session, inspection_id: uuid.UUID) -> tuple[int, datetime | None]:
-    """How many meetings are recorded, and when the first of them was."""
-    count, first = session.execute(
-        select(func.count(), func.min(Meeting.created_at)).where(
-            Meeting.inspection_id == inspection_id
-        )
-    ).one()
-    return int(count), first

@@ -20,7 +20,7 @@ from app.engagement.service import confirmations
 from app.evaluations.models import JOINT
 from app.evaluations.repository import first_evaluations
 from app.inspections.models import Inspection
-from app.meetings.service import recorded
+from app.meetings.repository import recorded
 from app.schedule.repository import first_answers, first_cqc_request
 from app.selections import repository as selections
 from app.selections.service import tracked_children
