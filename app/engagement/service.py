@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,6 +12,7 @@ from app.auth.principal import Principal
 from app.core.database import utcnow
 from app.core.errors import Forbidden, InvalidContent, NotFound, PreconditionFailed, ProblemItem
 from app.core.preconditions import require_version
+from app.engagement import repository
 from app.engagement.models import Engagement
 from app.engagement.schemas import EngagementWrite
 from app.inspections.context import InspectionContext
@@ -63,7 +62,7 @@ def check_body(body: EngagementWrite) -> None:
 
 
 def get_engagement(session: Session, inspection_id: uuid.UUID, child_id: str) -> Engagement:
-    engagement = session.get(Engagement, (inspection_id, child_id))
+    engagement = repository.engagement(session, inspection_id, child_id)
     if engagement is None:
         raise NotFound("No engagement has been recorded for this child yet.")
     return engagement
@@ -126,12 +125,7 @@ def _save(
 ) -> Engagement:
     # Locked as read (PostgreSQL), so two writers naming the same version are serialised and
     # the second finds it gone: one 200, the other 412, never a lost update.
-    engagement = session.execute(
-        select(Engagement)
-        .where(Engagement.inspection_id == inspection_id, Engagement.child_id == child_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    engagement = repository.locked_engagement(session, inspection_id, child_id)
     # Overwritten in place, so a change must name the version it is based on (428, 412).
     require_version(engagement.version if engagement else 0, if_match, "engagement record")
     now = utcnow()
@@ -160,14 +154,3 @@ def _save(
             code="version_mismatch",
         ) from None
     return engagement
-
-
-def confirmations(session: Session, inspection_id: uuid.UUID) -> dict[str, datetime]:
-    """child -> when its written confirmation was recorded, for children that have one."""
-    rows = session.execute(
-        select(Engagement.child_id, Engagement.confirmation_recorded_at).where(
-            Engagement.inspection_id == inspection_id,
-            Engagement.confirmation_recorded_at.is_not(None),
-        )
-    ).all()
-    return {child_id: recorded for child_id, recorded in rows if recorded is not None}

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.child_lists import repository
 from app.core.database import as_utc
 from app.document_requests.models import RequestKind
-from app.engagement.service import confirmations
+from app.engagement.repository import confirmations
 from app.evaluations.models import JOINT
 from app.evaluations.repository import first_evaluations
 from app.inspections.models import Inspection
