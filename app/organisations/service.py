@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit import chain as audit
@@ -16,6 +15,7 @@ from app.auth.roles import Role
 from app.auth.service import IssuedCredentials
 from app.core.errors import NotFound
 from app.idempotency.service import forget_client
+from app.organisations import repository
 from app.organisations.kinds import OrganisationKind
 from app.organisations.models import Organisation
 
@@ -32,7 +32,7 @@ def create_organisation(
 
 
 def get_organisation(session: Session, organisation_id: uuid.UUID) -> Organisation:
-    organisation = session.get(Organisation, organisation_id)
+    organisation = repository.organisation(session, organisation_id)
     if organisation is None:
         raise NotFound("No such organisation.")
     return organisation
@@ -41,23 +41,11 @@ def get_organisation(session: Session, organisation_id: uuid.UUID) -> Organisati
 def list_organisations(
     session: Session, *, kind: OrganisationKind | None, limit: int, offset: int
 ) -> tuple[Sequence[Organisation], int]:
-    query = select(Organisation)
-    if kind is not None:
-        query = query.where(Organisation.kind == kind)
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(
-        query.order_by(Organisation.created_at, Organisation.id).limit(limit).offset(offset)
-    )
-    return rows.scalars().all(), int(total)
+    return repository.page_of_organisations(session, kind, limit=limit, offset=offset)
 
 
 def list_clients(session: Session, organisation: Organisation) -> Sequence[ApiClient]:
-    query = (
-        select(ApiClient)
-        .where(ApiClient.organisation_id == organisation.id)
-        .order_by(ApiClient.created_at, ApiClient.id)
-    )
-    return session.execute(query).scalars().all()
+    return repository.clients_of(session, organisation.id)
 
 
 def issue_client(

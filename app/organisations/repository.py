@@ -1,0 +1,42 @@
+"""Reading organisations and their API clients; no rules here."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.auth.models import ApiClient
+from app.organisations.kinds import OrganisationKind
+from app.organisations.models import Organisation
+
+
+def organisation(session: Session, organisation_id: uuid.UUID) -> Organisation | None:
+    return session.get(Organisation, organisation_id)
+
+
+def page_of_organisations(
+    session: Session, kind: OrganisationKind | None, *, limit: int, offset: int
+) -> tuple[Sequence[Organisation], int]:
+    """A page of the organisations (of one kind, if named), oldest first, and how many there
+    are in all."""
+    query = select(Organisation)
+    if kind is not None:
+        query = query.where(Organisation.kind == kind)
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = session.execute(
+        query.order_by(Organisation.created_at, Organisation.id).limit(limit).offset(offset)
+    )
+    return rows.scalars().all(), int(total)
+
+
+def clients_of(session: Session, organisation_id: uuid.UUID) -> Sequence[ApiClient]:
+    """The organisation's API clients, oldest first."""
+    query = (
+        select(ApiClient)
+        .where(ApiClient.organisation_id == organisation_id)
+        .order_by(ApiClient.created_at, ApiClient.id)
+    )
+    return session.execute(query).scalars().all()
