@@ -84,9 +84,5 @@ def participant(
     return session.get(InspectionParticipant, (inspection_id, organisation_id))
 
 
-def organisation(session: Session, organisation_id: uuid.UUID) -> Organisation | None:
-    return session.get(Organisation, organisation_id)
-
-
 def client(session: Session, client_id: uuid.UUID) -> ApiClient | None:
     return session.get(ApiClient, client_id)

@@ -23,6 +23,7 @@ from app.inspections.models import (
     InspectionParticipant,
     InspectionStatus,
 )
+from app.organisations import repository as organisations
 from app.organisations.kinds import OrganisationKind
 from app.organisations.models import Organisation
 
@@ -51,7 +52,7 @@ def open_inspection(
     if request.theme not in contexts.known_themes():
         themes = ", ".join(sorted(contexts.known_themes()))
         raise _invalid("body.theme", "unknown_theme", f"theme must be one of: {themes}")
-    authority = repository.organisation(session, request.local_authority_id)
+    authority = organisations.organisation(session, request.local_authority_id)
     if authority is None or authority.kind is not OrganisationKind.LOCAL_AUTHORITY:
         raise _invalid(
             "body.local_authority_id",
@@ -106,7 +107,7 @@ def participants(
 
 def _join(session: Session, inspection: Inspection, organisation_id: uuid.UUID) -> bool:
     """Idempotent; answers whether the organisation was newly added."""
-    organisation = repository.organisation(session, organisation_id)
+    organisation = organisations.organisation(session, organisation_id)
     if organisation is None:
         raise NotFound("No such organisation.")
     if organisation.kind is OrganisationKind.PLATFORM:
