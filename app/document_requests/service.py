@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import chain as audit
@@ -15,11 +14,14 @@ from app.auth.principal import Principal
 from app.core.clock import Clock
 from app.core.errors import Forbidden, InvalidContent, NotFound, ProblemItem
 from app.deadlines.service import due_at_for
+from app.document_requests import repository
 from app.document_requests.models import DocumentRequest, RequestKind
+from app.inspections import repository as inspections
 from app.inspections.context import Change, InspectionContext
-from app.inspections.models import Inspection, InspectionParticipant
+from app.inspections.models import Inspection
 from app.inspections.service import may_see_agency_object
-from app.organisations.kinds import AGENCY_KINDS, OrganisationKind
+from app.organisations import repository as organisations
+from app.organisations.kinds import OrganisationKind
 from app.organisations.models import Organisation
 from app.selections.service import tracked_children
 from app.themes.schema.theme import Theme
@@ -53,16 +55,6 @@ class Wanted:
 def _milestone_for(theme: Theme, satisfied_kind: str) -> str | None:
     milestone = theme.milestone_satisfied_by(satisfied_kind)
     return milestone.key if milestone else None
-
-
-def _agencies(session: Session, inspection: Inspection) -> list[Organisation]:
-    rows = session.execute(
-        select(Organisation)
-        .join(InspectionParticipant, InspectionParticipant.organisation_id == Organisation.id)
-        .where(InspectionParticipant.inspection_id == inspection.id)
-        .order_by(Organisation.name)
-    ).scalars()
-    return [organisation for organisation in rows if organisation.kind in AGENCY_KINDS]
 
 
 def _case_file_requests(
@@ -124,18 +116,10 @@ def rederive_on_change(session: Session, context: InspectionContext, change: Cha
 
 def refresh_requests(session: Session, inspection: Inspection, theme: Theme, clock: Clock) -> None:
     """Bring the derived requests in line with the tracked children and the participants."""
-    agencies = _agencies(session, inspection)
+    agencies = repository.agencies_taking_part(session, inspection.id)
     wanted = _case_file_requests(theme, agencies, tracked_children(session, inspection.id))
     wanted += _information_requests(theme, agencies)
-    existing = {
-        row.id: row
-        for row in session.execute(
-            select(DocumentRequest).where(
-                DocumentRequest.inspection_id == inspection.id,
-                DocumentRequest.kind != RequestKind.CQC,
-            )
-        ).scalars()
-    }
+    existing = repository.derived_requests(session, inspection.id)
     due = {
         key: due_at_for(session, inspection, theme, key, clock)
         for key in {w.milestone_key for w in wanted if w.milestone_key}
@@ -160,18 +144,9 @@ def refresh_requests(session: Session, inspection: Inspection, theme: Theme, clo
 def visible_requests(
     session: Session, inspection: Inspection, principal: Principal
 ) -> Sequence[DocumentRequest]:
-    query = select(DocumentRequest).where(DocumentRequest.inspection_id == inspection.id)
-    if principal.is_agency:
-        query = query.where(DocumentRequest.addressee_organisation_id == principal.organisation_id)
-    return (
-        session.execute(
-            query.order_by(
-                DocumentRequest.kind, DocumentRequest.child_id, DocumentRequest.item_number
-            )
-        )
-        .scalars()
-        .all()
-    )
+    """Every request of the inspection; an agency's only those asked of it."""
+    addressee_id = principal.organisation_id if principal.is_agency else None
+    return repository.requests_of(session, inspection.id, addressee_id)
 
 
 def create_cqc_request(
@@ -186,8 +161,8 @@ def create_cqc_request(
     inspection, principal = context.inspection, context.actor
     if principal.organisation_kind is not OrganisationKind.CQC:
         raise Forbidden("Only CQC inspectors make these requests.", code="not_cqc")
-    addressee = session.get(Organisation, addressee_id)
-    participant = session.get(InspectionParticipant, (inspection.id, addressee_id))
+    addressee = organisations.organisation(session, addressee_id)
+    participant = inspections.participant(session, inspection.id, addressee_id)
     if addressee is None or addressee.kind is not OrganisationKind.HEALTH or participant is None:
         message = "addressee must be a health agency taking part in the inspection"
         raise InvalidContent(
@@ -224,7 +199,7 @@ def create_cqc_request(
 
 def get_request(session: Session, principal: Principal, request_id: uuid.UUID) -> DocumentRequest:
     """A request the caller may see: inspectors of its inspection, or the agency it asks."""
-    request = session.get(DocumentRequest, request_id)
+    request = repository.request(session, request_id)
     if request is None or not may_see_agency_object(
         session, principal, request.inspection_id, request.addressee_organisation_id
     ):
