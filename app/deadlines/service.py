@@ -11,6 +11,7 @@ from app.audit import chain as audit
 from app.core.clock import Clock
 from app.core.database import utcnow
 from app.core.errors import InvalidContent, NotFound, ProblemItem
+from app.deadlines import repository
 from app.deadlines.models import MilestoneOverride
 from app.deadlines.working_days import milestone_due_at
 from app.inspections.context import Change, InspectionContext
@@ -36,7 +37,7 @@ def due_at_for(
     milestone = theme.get_milestone(key)
     if milestone is None:
         return None
-    override = session.get(MilestoneOverride, (inspection.id, key))
+    override = repository.override(session, inspection.id, key)
     return override.due_at if override else default_due_at(inspection, milestone, clock)
 
 
@@ -60,7 +61,7 @@ def move_milestone(
                 )
             ],
         )
-    override = session.get(MilestoneOverride, (inspection.id, key))
+    override = repository.override(session, inspection.id, key)
     previous = override.due_at if override else None
     if override is None:
         override = MilestoneOverride(inspection_id=inspection.id, milestone_key=key)

@@ -3,16 +3,15 @@ what every domain holds (lists pushed, documents sent, evaluations written, ...)
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.clock import Clock
 from app.core.database import utcnow
+from app.deadlines import repository as deadlines
 from app.deadlines.models import MilestoneOverride
 from app.deadlines.service import default_due_at
 from app.inspections.models import Inspection
@@ -46,13 +45,6 @@ class MilestoneStatus:
     override: MilestoneOverride | None
 
 
-def _overrides(session: Session, inspection_id: uuid.UUID) -> dict[str, MilestoneOverride]:
-    rows = session.execute(
-        select(MilestoneOverride).where(MilestoneOverride.inspection_id == inspection_id)
-    ).scalars()
-    return {row.milestone_key: row for row in rows}
-
-
 def _state(due_at: datetime, met_at: datetime | None, now: datetime) -> MilestoneState:
     if met_at is not None:
         return MilestoneState.MET if met_at <= due_at else MilestoneState.LATE
@@ -81,7 +73,7 @@ def schedule_for(
     now: datetime | None = None,
 ) -> list[MilestoneStatus]:
     now = now or utcnow()
-    overrides = _overrides(session, inspection.id)
+    overrides = deadlines.overrides(session, inspection.id)
     statuses = []
     for milestone in sorted(theme.milestones, key=lambda m: m.order_key()):
         default = default_due_at(inspection, milestone, clock)
