@@ -2,57 +2,24 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from app.audit import repository
 from app.audit.chain import GENESIS_HASH, compute_hash
-from app.audit.models import AuditAnchor, AuditEvent, AuditHead
+from app.audit.models import AuditAnchor, AuditEvent
+from app.audit.repository import AuditFilter as AuditFilter  # what the router filters by
 from app.core.database import utcnow
 
 VERIFY_BATCH = 1000
 
 
-@dataclass(frozen=True)
-class AuditFilter:
-    inspection_id: uuid.UUID
-    action: str | None = None
-    client_id: uuid.UUID | None = None
-    object_type: str | None = None
-    object_id: str | None = None
-    child_id: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-
-def _filtered(criteria: AuditFilter) -> Select[tuple[AuditEvent]]:
-    query = select(AuditEvent).where(AuditEvent.inspection_id == criteria.inspection_id)
-    conditions = {
-        AuditEvent.action: criteria.action,
-        AuditEvent.client_id: criteria.client_id,
-        AuditEvent.object_type: criteria.object_type,
-        AuditEvent.object_id: criteria.object_id,
-        AuditEvent.child_id: criteria.child_id,
-    }
-    for column, value in conditions.items():
-        if value is not None:
-            query = query.where(column == value)
-    if criteria.since is not None:
-        query = query.where(AuditEvent.occurred_at >= criteria.since)
-    if criteria.until is not None:
-        query = query.where(AuditEvent.occurred_at < criteria.until)
-    return query
-
-
 def list_events(
     session: Session, criteria: AuditFilter, *, after_seq: int, limit: int
 ) -> Sequence[AuditEvent]:
-    query = _filtered(criteria).where(AuditEvent.seq > after_seq).order_by(AuditEvent.seq)
-    return session.execute(query.limit(limit)).scalars().all()
+    return repository.matching_events(session, criteria, after_seq=after_seq, limit=limit)
 
 
 @dataclass(frozen=True)
@@ -70,8 +37,8 @@ def verify_chain(session: Session) -> VerifyResult:
     result = _verify_links(session)
     if not result.valid:
         return result
-    for anchor in session.execute(select(AuditAnchor).order_by(AuditAnchor.seq)).scalars():
-        row = session.get(AuditEvent, anchor.seq)
+    for anchor in repository.anchors(session):
+        row = repository.event(session, anchor.seq)
         if row is None or row.hash != anchor.hash:
             problem = f"the anchor taken at {anchor.created_at.isoformat()} no longer matches"
             return VerifyResult(
@@ -84,16 +51,7 @@ def _verify_links(session: Session) -> VerifyResult:
     """Recompute every link in order; report the first row whose hash or link is wrong."""
     previous_hash, previous_seq, checked = GENESIS_HASH, 0, 0
     while True:
-        batch = (
-            session.execute(
-                select(AuditEvent)
-                .where(AuditEvent.seq > previous_seq)
-                .order_by(AuditEvent.seq)
-                .limit(VERIFY_BATCH)
-            )
-            .scalars()
-            .all()
-        )
+        batch = repository.events_after(session, previous_seq, VERIFY_BATCH)
         if not batch:
             return VerifyResult(True, checked, previous_seq, previous_hash)
         for row in batch:
@@ -117,7 +75,7 @@ def _link_problem(row: AuditEvent, previous_seq: int, previous_hash: str) -> str
 
 def take_anchor(session: Session) -> AuditAnchor:
     """Write the chain's current head down, to be kept outside the database as well."""
-    head = session.get(AuditHead, 1)
+    head = repository.head(session)
     anchor = AuditAnchor(
         seq=head.seq if head else 0, hash=head.hash if head else GENESIS_HASH, created_at=utcnow()
     )

@@ -1,0 +1,78 @@
+"""Reading the audit chain: events by filter or in order, its head and its anchors; the
+chain is written by chain.py alone."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from app.audit.models import AuditAnchor, AuditEvent, AuditHead
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    inspection_id: uuid.UUID
+    action: str | None = None
+    client_id: uuid.UUID | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    child_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _filtered(criteria: AuditFilter) -> Select[tuple[AuditEvent]]:
+    query = select(AuditEvent).where(AuditEvent.inspection_id == criteria.inspection_id)
+    conditions = {
+        AuditEvent.action: criteria.action,
+        AuditEvent.client_id: criteria.client_id,
+        AuditEvent.object_type: criteria.object_type,
+        AuditEvent.object_id: criteria.object_id,
+        AuditEvent.child_id: criteria.child_id,
+    }
+    for column, value in conditions.items():
+        if value is not None:
+            query = query.where(column == value)
+    if criteria.since is not None:
+        query = query.where(AuditEvent.occurred_at >= criteria.since)
+    if criteria.until is not None:
+        query = query.where(AuditEvent.occurred_at < criteria.until)
+    return query
+
+
+def matching_events(
+    session: Session, criteria: AuditFilter, *, after_seq: int, limit: int
+) -> Sequence[AuditEvent]:
+    """Up to ``limit`` events of the inspection that match, after ``after_seq``, in order."""
+    query = _filtered(criteria).where(AuditEvent.seq > after_seq).order_by(AuditEvent.seq)
+    return session.execute(query.limit(limit)).scalars().all()
+
+
+def events_after(session: Session, seq: int, limit: int) -> Sequence[AuditEvent]:
+    """The next ``limit`` events of the whole chain after ``seq``, in order."""
+    return (
+        session.execute(
+            select(AuditEvent).where(AuditEvent.seq > seq).order_by(AuditEvent.seq).limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def event(session: Session, seq: int) -> AuditEvent | None:
+    return session.get(AuditEvent, seq)
+
+
+def anchors(session: Session) -> Iterable[AuditAnchor]:
+    """Every anchor taken, oldest first."""
+    return session.execute(select(AuditAnchor).order_by(AuditAnchor.seq)).scalars()
+
+
+def head(session: Session) -> AuditHead | None:
+    """The chain's last link, None before the first event."""
+    return session.get(AuditHead, 1)
