@@ -22,25 +22,18 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Delete, delete, select, union
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import chain as audit
-from app.child_lists.models import ListBlock, ListVersion
 from app.core.database import session_scope, utcnow
-from app.document_requests.models import DocumentRequest
-from app.documents.models import Document, Upload, UploadState
-from app.engagement.models import Engagement
-from app.evaluations.models import Evaluation
+from app.documents.models import UploadState
 from app.idempotency.service import forget_subjects
 from app.inspections.models import Inspection, InspectionStatus
-from app.meetings.models import Meeting
+from app.retention import repository
 from app.retention.models import PurgeState, PurgeTombstone
-from app.selections.models import Selection
 from app.storage import Storage
-from app.tracking.models import TrackingRecord
 
 logger = logging.getLogger("jtai.retention")
 
@@ -96,7 +89,7 @@ def _begin(
 ) -> PurgeTombstone:
     with session_scope(session_factory) as session:
         inspection = _lock_inspection(session, inspection_id)
-        existing = session.get(PurgeTombstone, inspection_id)
+        existing = repository.tombstone(session, inspection_id)
         if existing is not None:
             return existing  # finished: nothing to do; started: continue where it stopped
         was_open = inspection.status is not InspectionStatus.CLOSED
@@ -125,9 +118,7 @@ def _begin(
 def _lock_inspection(session: Session, inspection_id: uuid.UUID) -> Inspection:
     # Concurrent purges of one inspection (several sweepers) queue here on PostgreSQL;
     # SQLite's BEGIN IMMEDIATE already serialises writers.
-    inspection = session.execute(
-        select(Inspection).where(Inspection.id == inspection_id).with_for_update()
-    ).scalar_one_or_none()
+    inspection = repository.locked_inspection(session, inspection_id)
     if inspection is None:
         raise InspectionNotFound(f"no inspection {inspection_id}")
     return inspection
@@ -151,14 +142,8 @@ def _close(session: Session, inspection: Inspection, actor: str) -> None:
 
 
 def _store_work(session: Session, inspection_id: uuid.UUID) -> StoreWork:
-    document_keys = session.execute(
-        select(Document.object_key).where(Document.inspection_id == inspection_id)
-    ).scalars()
-    uploads = session.execute(
-        select(Upload.object_key, Upload.store_upload_id, Upload.state).where(
-            Upload.inspection_id == inspection_id
-        )
-    ).all()
+    document_keys = repository.document_keys(session, inspection_id)
+    uploads = repository.uploads(session, inspection_id)
     # An open upload's object may already be assembled in the store (a crash between
     # completing and recording it), so its key is deleted as well as the upload aborted.
     return StoreWork(
@@ -187,34 +172,20 @@ def _finish(
 ) -> PurgeTombstone:
     with session_scope(session_factory) as session:
         _lock_inspection(session, inspection_id)
-        tombstone = session.get(PurgeTombstone, inspection_id)
+        tombstone = repository.tombstone(session, inspection_id)
         assert tombstone is not None  # committed by _begin and never deleted
         if tombstone.state is PurgeState.FINISHED:
             return tombstone  # a concurrent run finished it first
         # Whatever arrived since the store was cleared (a forced purge racing an upload)
         # goes too, while the inspection is locked and before its rows do.
         _clear_store(storage, _store_work(session, inspection_id), cleared)
-        tombstone.document_sha256s, tombstone.list_version_sha256s = _hashes(session, inspection_id)
+        hashes = repository.content_hashes(session, inspection_id)
+        tombstone.document_sha256s, tombstone.list_version_sha256s = hashes
         _forget_kept_answers(session, inspection_id)
-        tombstone.counts = _delete_rows(session, inspection_id)
+        tombstone.counts = repository.delete_child_data(session, inspection_id)
         tombstone.state, tombstone.finished_at = PurgeState.FINISHED, utcnow()
         _record_purged(session, tombstone)
         return tombstone
-
-
-def _hashes(session: Session, inspection_id: uuid.UUID) -> tuple[dict[str, str], dict[str, str]]:
-    documents = session.execute(
-        select(Document.id, Document.sha256).where(Document.inspection_id == inspection_id)
-    ).all()
-    versions = session.execute(
-        select(ListVersion.id, ListVersion.body_sha256).where(
-            ListVersion.inspection_id == inspection_id
-        )
-    ).all()
-    return (
-        {str(row_id): digest for row_id, digest in documents},
-        {str(row_id): digest for row_id, digest in versions},
-    )
 
 
 def _forget_kept_answers(session: Session, inspection_id: uuid.UUID) -> None:
@@ -222,49 +193,11 @@ def _forget_kept_answers(session: Session, inspection_id: uuid.UUID) -> None:
 
     Runs before the rows go, since the requests and uploads are how the answers are found.
     """
-    forgotten = forget_subjects(
-        session,
-        select(Inspection.id).where(Inspection.id == inspection_id),
-        select(DocumentRequest.id).where(DocumentRequest.inspection_id == inspection_id),
-        select(Upload.id).where(Upload.inspection_id == inspection_id),
-        select(Document.id).where(Document.inspection_id == inspection_id),
-    )
+    forgotten = forget_subjects(session, *repository.answer_subjects(inspection_id))
     logger.info(
         "kept idempotency answers purged",
         extra={"inspection_id": str(inspection_id), "records": forgotten},
     )
-
-
-def _row_deletes(inspection_id: uuid.UUID) -> list[tuple[str, Delete]]:
-    """Every table holding the inspection's child data, children before parents."""
-    versions = select(ListVersion.id).where(ListVersion.inspection_id == inspection_id)
-    return [
-        ("list_blocks", delete(ListBlock).where(ListBlock.version_id.in_(versions))),
-        ("list_versions", delete(ListVersion).where(ListVersion.inspection_id == inspection_id)),
-        ("selections", delete(Selection).where(Selection.inspection_id == inspection_id)),
-        ("evaluations", delete(Evaluation).where(Evaluation.inspection_id == inspection_id)),
-        (
-            "tracking_records",
-            delete(TrackingRecord).where(TrackingRecord.inspection_id == inspection_id),
-        ),
-        ("meetings", delete(Meeting).where(Meeting.inspection_id == inspection_id)),
-        ("engagements", delete(Engagement).where(Engagement.inspection_id == inspection_id)),
-        ("documents", delete(Document).where(Document.inspection_id == inspection_id)),
-        ("uploads", delete(Upload).where(Upload.inspection_id == inspection_id)),
-        (
-            "requests",
-            delete(DocumentRequest).where(DocumentRequest.inspection_id == inspection_id),
-        ),
-    ]
-
-
-def _delete_rows(session: Session, inspection_id: uuid.UUID) -> dict[str, int]:
-    counts = {}
-    for kind, statement in _row_deletes(inspection_id):
-        # No session sync: nothing purged is loaded, and list blocks can be many.
-        result = session.execute(statement.execution_options(synchronize_session=False))
-        counts[kind] = int(cast(CursorResult[Any], result).rowcount)
-    return counts
 
 
 def _record_purged(session: Session, tombstone: PurgeTombstone) -> None:
@@ -311,18 +244,7 @@ def expired_inspection_ids(
 ) -> list[uuid.UUID]:
     """Closed inspections past retention not yet purged, and any purge left half-way."""
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
-    finished = select(PurgeTombstone.inspection_id).where(
-        PurgeTombstone.state == PurgeState.FINISHED
-    )
-    due = select(Inspection.id).where(
-        Inspection.status == InspectionStatus.CLOSED,
-        Inspection.status_changed_at <= cutoff,
-        Inspection.id.not_in(finished),
-    )
-    unfinished = select(PurgeTombstone.inspection_id).where(
-        PurgeTombstone.state == PurgeState.STARTED
-    )
-    return sorted(session.execute(union(due, unfinished)).scalars())
+    return repository.purgeable_inspection_ids(session, cutoff)
 
 
 @dataclass
