@@ -28,6 +28,9 @@ from app.main import create_app
 from app.models import metadata
 from tests.factories import Factory
 
+# The workflow tests' exchange (tracked children, more agencies) is shared by several folders.
+pytest_plugins = ["tests.worlds"]
+
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
 

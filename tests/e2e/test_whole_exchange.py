@@ -25,7 +25,7 @@ from app.main import create_app
 from app.retention.service import purge_inspection
 from app.themes.schema import FieldSpec, ListSpec, Theme
 from tests.factories import PDF
-from tests.lists_api.helpers import cin_row
+from tests.list_rows import cin_row
 from tests.storage.fixtures import empty_bucket
 from tests.storage.seaweed import SeaweedS3
 

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import Actor
-from tests.workflow.conftest import Exchange
+from tests.worlds import Exchange
 
 
 def _summary(text: str, *esn: int) -> dict[str, Any]:

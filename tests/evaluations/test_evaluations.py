@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from tests.conftest import Reader
 from tests.factories import Actor, Factory
-from tests.workflow.conftest import PAST, TRACKED, Exchange, exchange, milestone
+from tests.worlds import PAST, TRACKED, Exchange, exchange, milestone
 
 QUESTIONS = [
     "referral_timely",

@@ -9,7 +9,7 @@ import pytest
 
 from app.core.sandbox import Sandbox, SandboxBusy, SandboxFailed, SandboxLimits
 
-HANDLER = "tests.foundation.sandbox_handlers:make"
+HANDLER = "tests.core.sandbox_handlers:make"
 GiB = 1024**3
 
 

@@ -22,7 +22,7 @@ from app.core.database import make_engine
 from app.core.migrations import upgrade_to_head
 from app.main import create_app
 from tests.factories import PDF, Factory
-from tests.lists_api.helpers import cin_row, push_json
+from tests.list_rows import cin_row, push_json
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -14,7 +14,7 @@ from app.audit.models import AuditEvent
 from app.audit.service import take_anchor, verify_chain
 from app.core.database import make_session_factory, session_scope
 from tests.factories import PDF, Factory, World
-from tests.lists_api.helpers import cin_row, push_json
+from tests.list_rows import cin_row, push_json
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.factories import Actor
-from tests.workflow.conftest import Exchange, milestone
+from tests.worlds import Exchange, milestone
 
 
 def _meeting(ex: Exchange, start: str = "10:00", end: str = "11:00", **fields: Any) -> Any:

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import Actor, Factory
-from tests.workflow.conftest import PAST, TRACKED, Exchange, exchange, milestone
+from tests.worlds import PAST, TRACKED, Exchange, exchange, milestone
 
 CONFIRMED = "2030-03-14T16:00:00+00:00"
 IF_MATCH_1 = {"If-Match": '"1"'}

@@ -18,7 +18,7 @@ from app.auth.policy import POLICY
 from app.auth.roles import Role
 from app.organisations.kinds import OrganisationKind
 from tests.factories import PDF, Factory, World
-from tests.lists_api.helpers import cin_row
+from tests.list_rows import cin_row
 
 ACTORS = ("operator", "lead", "inspector", "outside_inspector", "agency", "other_area_agency")
 ANONYMOUS = "anonymous"

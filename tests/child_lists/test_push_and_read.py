@@ -16,7 +16,7 @@ from app.audit.models import AuditEvent
 from app.child_lists.models import ListBlock
 from tests.conftest import Reader
 from tests.factories import Factory, World
-from tests.lists_api.helpers import birth_date, cin_row, cla_row, cp_row, push_json
+from tests.list_rows import birth_date, cin_row, cla_row, cp_row, push_json
 
 LONDON = ZoneInfo("Europe/London")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -21,7 +21,7 @@ from app.core.database import session_scope
 from app.inspections.models import Inspection, InspectionStatus
 from app.main import create_app
 from tests.factories import Factory, World
-from tests.lists_api.helpers import cin_row, push_json
+from tests.list_rows import cin_row, push_json
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LONDON = ZoneInfo("Europe/London")
