@@ -7,6 +7,7 @@ a fresh database on ``JTAI_TEST_POSTGRES_URL`` that is dropped afterwards.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ from app.core.database import make_engine
 from app.core.migrations import upgrade_to_head
 from app.main import create_app
 from app.models import metadata
+from app.storage import LocalStorage
 from tests.factories import Factory
 
 # The workflow tests' exchange (tracked children, more agencies) is shared by several folders.
@@ -162,12 +164,22 @@ def _wipe(engine: Engine) -> None:
         )
 
 
+def _empty_store(storage: LocalStorage) -> None:
+    for entry in storage.root.iterdir():
+        if entry.is_dir():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    storage.ensure_bucket()
+
+
 @pytest.fixture(autouse=True)
 def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Each test that touches the database starts from empty tables."""
+    """Each test that touches the database starts from empty tables and an empty store."""
     yield
     if "engine" in request.fixturenames:
         _wipe(request.getfixturevalue("engine"))
+        _empty_store(request.getfixturevalue("app").state.jtai.storage)
 
 
 class Reader:
