@@ -28,10 +28,8 @@ from app.core.migrations import upgrade_to_head
 from app.main import create_app
 from app.models import metadata
 from app.storage import LocalStorage
-from tests.factories import Factory
-
-# The workflow tests' exchange (tracked children, more agencies) is shared by several folders.
-pytest_plugins = ["tests.worlds"]
+from tests.factories import Factory, World
+from tests.worlds import FUTURE, Exchange
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
@@ -215,3 +213,24 @@ def fresh_engine(database_url: str) -> Iterator[Engine]:
     separate = make_engine(database_url)
     yield separate
     separate.dispose()
+
+
+@pytest.fixture
+def world(factory: Factory, request: pytest.FixtureRequest) -> World:
+    """The inspection a test acts on, with everyone the access matrix needs (see World).
+
+    Mental health, notified at FUTURE so that nothing is due yet. A test, class or module
+    that needs another asks with ``@pytest.mark.world(theme=..., notification_at=...)``.
+    """
+    options: dict[str, Any] = {"theme": "mental-health", "notification_at": FUTURE}
+    marker = request.node.get_closest_marker("world")
+    if marker is not None:
+        options |= marker.kwargs
+    return factory.world(options["theme"], options["notification_at"])
+
+
+@pytest.fixture
+def ex(factory: Factory, world: World) -> Exchange:
+    """The world with tracked children and health and police agencies taking part: what
+    evaluations, tracking, meetings and engagement are written about and by."""
+    return Exchange.around(factory, world)

@@ -1,4 +1,8 @@
-"""An inspection with tracked children and the agencies that evaluate them."""
+"""When the test world is set, and what the workflow adds to it: tracked children, more agencies.
+
+The ``world`` and ``ex`` fixtures (tests/conftest.py) build these; the types and times
+are here so that test modules can name them.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import Actor, Factory, World
@@ -25,23 +28,18 @@ class Exchange:
     health: Actor
     police: Actor
 
+    @classmethod
+    def around(cls, factory: Factory, world: World) -> Exchange:
+        """The world's inspection with TRACKED tracked, and a health and a police agency."""
+        factory.selection(world.inspection_id, "tracked", TRACKED)
+        return cls(world, factory.actor_in(world, "health"), factory.actor_in(world, "police"))
+
     @property
     def base(self) -> str:
         return f"/v1/inspections/{self.world.inspection_id}"
 
     def child(self, child_id: str = "C1") -> str:
         return f"{self.base}/children/{child_id}"
-
-
-def exchange(factory: Factory, theme: str = "mental-health", when: datetime = FUTURE) -> Exchange:
-    world = factory.world(theme, when)
-    factory.selection(world.inspection_id, "tracked", TRACKED)
-    return Exchange(world, factory.actor_in(world, "health"), factory.actor_in(world, "police"))
-
-
-@pytest.fixture
-def mh(factory: Factory) -> Exchange:
-    return exchange(factory)
 
 
 def milestone(client: TestClient, ex: Exchange, key: str) -> dict[str, Any]:

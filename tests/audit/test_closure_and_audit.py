@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, text
 
@@ -15,13 +11,6 @@ from app.audit.service import take_anchor, verify_chain
 from app.core.database import make_session_factory, session_scope
 from tests.factories import PDF, Factory, World
 from tests.list_rows import cin_row, push_json
-
-LONDON = ZoneInfo("Europe/London")
-
-
-@pytest.fixture
-def world(factory: Factory) -> World:
-    return factory.world("mental-health", datetime(2030, 3, 4, 9, 0, tzinfo=LONDON))
 
 
 def _close(client: TestClient, world: World) -> None:

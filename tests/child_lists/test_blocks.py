@@ -16,11 +16,6 @@ LIST = "children-in-need"
 ROWS = [{"child_id": f"C{n:02d}", "gender": "F" if n % 2 else "M"} for n in range(1, 11)]
 
 
-@pytest.fixture
-def world(factory: Factory) -> World:
-    return factory.world("mental-health")
-
-
 def _page(client: TestClient, world: World, **query: Any) -> dict[str, Any]:
     answer = client.get(
         f"/v1/inspections/{world.inspection_id}/lists/{LIST}",

@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
 
 from app.core.config import Settings
 from app.main import create_app
-from tests.factories import Factory, World
+from tests.factories import World
 from tests.list_rows import cin_row, push_json
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-LONDON = ZoneInfo("Europe/London")
-
-
-@pytest.fixture
-def world(factory: Factory) -> World:
-    return factory.world("mental-health", datetime(2030, 3, 4, 9, 0, tzinfo=LONDON))
 
 
 def _put(client: TestClient, world: World, content: bytes, media_type: str) -> Any:

@@ -8,9 +8,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -24,13 +22,7 @@ from tests.factories import Factory, World
 from tests.list_rows import cin_row, push_json
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-LONDON = ZoneInfo("Europe/London")
 MiB = 1024 * 1024
-
-
-@pytest.fixture
-def world(factory: Factory) -> World:
-    return factory.world("mental-health", datetime(2030, 3, 4, 9, 0, tzinfo=LONDON))
 
 
 def _put(client: TestClient, world: World, content: bytes, media_type: str, **params: Any) -> Any:

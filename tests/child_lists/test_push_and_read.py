@@ -7,7 +7,6 @@ import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
@@ -25,11 +24,6 @@ ROWS = {
     "child-protection": cp_row("P1"),
     "looked-after": cla_row("L1"),
 }
-
-
-@pytest.fixture
-def world(factory: Factory) -> World:
-    return factory.world("mental-health", datetime(2030, 3, 4, 9, 0, tzinfo=LONDON))
 
 
 def test_push_creates_versions_and_reads_them_back(client: TestClient, world: World) -> None:

@@ -3,9 +3,6 @@ cannot hold it; each of these was a 500 there) and JSON nested too deep (a Recur
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
@@ -15,13 +12,6 @@ from app.core.input_guard import MAX_JSON_DEPTH, inspect_json
 from app.document_requests.models import DocumentRequest
 from tests.conftest import Reader
 from tests.factories import Factory, World
-
-LONDON = ZoneInfo("Europe/London")
-
-
-@pytest.fixture
-def world(factory: Factory) -> World:
-    return factory.world(notification_at=datetime(2030, 3, 4, 9, 0, tzinfo=LONDON))
 
 
 def _named(response: Response) -> list[str]:

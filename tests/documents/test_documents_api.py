@@ -18,13 +18,6 @@ from app.documents.models import Document
 from tests.conftest import Reader
 from tests.factories import PDF, Factory, World
 
-LONDON = ZoneInfo("Europe/London")
-
-
-@pytest.fixture
-def world(factory: Factory) -> World:
-    return factory.world("mental-health", datetime(2030, 3, 4, 9, 0, tzinfo=LONDON))
-
 
 @pytest.fixture
 def request_id(factory: Factory, world: World) -> str:

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import anyio
 import pytest
@@ -27,13 +26,7 @@ from tests.conftest import Reader
 from tests.documents.asgi import BOUNDARY, drive, multipart_head, multipart_tail
 from tests.factories import PDF, Actor, Factory, World
 
-LONDON = ZoneInfo("Europe/London")
 MiB = 1024 * 1024
-
-
-@pytest.fixture
-def world(factory: Factory) -> World:
-    return factory.world("mental-health", datetime(2030, 3, 4, 9, 0, tzinfo=LONDON))
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import Actor, Factory
-from tests.worlds import PAST, TRACKED, Exchange, exchange, milestone
+from tests.worlds import FUTURE, PAST, TRACKED, Exchange, milestone
 
 CONFIRMED = "2030-03-14T16:00:00+00:00"
 IF_MATCH_1 = {"If-Match": '"1"'}
@@ -22,74 +22,74 @@ def _put(
     return client.put(f"{ex.child(child)}/engagement", json=body, headers=actor.headers | headers)
 
 
-def test_reason_is_required_when_someone_says_no(client: TestClient, mh: Exchange) -> None:
-    refused = _put(client, mh, {"child_agreed": True, "parent_agreed": False})
+def test_reason_is_required_when_someone_says_no(client: TestClient, ex: Exchange) -> None:
+    refused = _put(client, ex, {"child_agreed": True, "parent_agreed": False})
     assert refused.status_code == 422
     [problem] = refused.json()["errors"]
     assert problem["field"] == "body.reason_when_not"
     assert "parent_agreed" in problem["message"]
     body = {"child_agreed": True, "parent_agreed": False, "reason_when_not": "Parent declined."}
-    assert _put(client, mh, body).status_code == 200
+    assert _put(client, ex, body).status_code == 200
     # Not yet known (null) needs no reason.
-    assert _put(client, mh, {"carer_agreed": None}, **{"If-Match": '"1"'}).status_code == 200
+    assert _put(client, ex, {"carer_agreed": None}, **{"If-Match": '"1"'}).status_code == 200
 
 
-def test_versions_and_readers(client: TestClient, mh: Exchange) -> None:
-    first = _put(client, mh, {"child_agreed": True, "arrangements": "School, Tuesday 10:00"})
+def test_versions_and_readers(client: TestClient, ex: Exchange) -> None:
+    first = _put(client, ex, {"child_agreed": True, "arrangements": "School, Tuesday 10:00"})
     assert first.headers["ETag"] == '"1"'
-    assert _put(client, mh, {"child_agreed": True}, **{"If-Match": '"0"'}).status_code == 412
-    for reader in (mh.world.lead, mh.world.inspector, mh.police):
-        read = client.get(f"{mh.child()}/engagement", headers=reader.headers)
+    assert _put(client, ex, {"child_agreed": True}, **{"If-Match": '"0"'}).status_code == 412
+    for reader in (ex.world.lead, ex.world.inspector, ex.police):
+        read = client.get(f"{ex.child()}/engagement", headers=reader.headers)
         assert read.json()["arrangements"] == "School, Tuesday 10:00"
-    other = client.get(f"{mh.child('C2')}/engagement", headers=mh.world.lead.headers)
+    other = client.get(f"{ex.child('C2')}/engagement", headers=ex.world.lead.headers)
     assert other.status_code == 404
 
 
 @pytest.mark.parametrize("actor", ["lead", "inspector"])
-def test_inspectors_do_not_write_it(client: TestClient, mh: Exchange, actor: str) -> None:
-    caller = getattr(mh.world, actor)
+def test_inspectors_do_not_write_it(client: TestClient, ex: Exchange, actor: str) -> None:
+    caller = getattr(ex.world, actor)
     response = client.put(
-        f"{mh.child()}/engagement", json={"child_agreed": True}, headers=caller.headers
+        f"{ex.child()}/engagement", json={"child_agreed": True}, headers=caller.headers
     )
     assert response.status_code == 403
 
 
-def test_only_tracked_children(client: TestClient, mh: Exchange) -> None:
-    assert _put(client, mh, {"child_agreed": True}, child="C9").status_code == 404
+def test_only_tracked_children(client: TestClient, ex: Exchange) -> None:
+    assert _put(client, ex, {"child_agreed": True}, child="C9").status_code == 404
 
 
-def test_written_confirmation_for_all_meets_the_milestone(client: TestClient, mh: Exchange) -> None:
+def test_written_confirmation_for_all_meets_the_milestone(client: TestClient, ex: Exchange) -> None:
     for child in TRACKED:
-        assert _put(client, mh, {"child_agreed": True}, child=child).status_code == 200
-    assert milestone(client, mh, "engagement")["state"] == "pending"
+        assert _put(client, ex, {"child_agreed": True}, child=child).status_code == 200
+    assert milestone(client, ex, "engagement")["state"] == "pending"
     for child in TRACKED[:-1]:
         body = {"child_agreed": True, "confirmed_in_writing_at": CONFIRMED}
-        assert _put(client, mh, body, child=child, **{"If-Match": '"1"'}).status_code == 200
-    assert milestone(client, mh, "engagement")["state"] == "pending"
-    last = _put(client, mh, {"confirmed_in_writing_at": CONFIRMED}, TRACKED[-1], **IF_MATCH_1)
+        assert _put(client, ex, body, child=child, **{"If-Match": '"1"'}).status_code == 200
+    assert milestone(client, ex, "engagement")["state"] == "pending"
+    last = _put(client, ex, {"confirmed_in_writing_at": CONFIRMED}, TRACKED[-1], **IF_MATCH_1)
     assert last.status_code == 200
-    assert milestone(client, mh, "engagement")["state"] == "met"
+    assert milestone(client, ex, "engagement")["state"] == "met"
 
 
 def test_a_change_needs_if_match_and_a_blind_one_changes_nothing(
-    client: TestClient, mh: Exchange
+    client: TestClient, ex: Exchange
 ) -> None:
-    council = mh.world.agency  # the inspection's local authority
-    url = f"{mh.child()}/engagement"
+    council = ex.world.agency  # the inspection's local authority
+    url = f"{ex.child()}/engagement"
     written = client.put(url, json={"arrangements": "Home visit"}, headers=council.headers)
     assert written.status_code == 200
     assert written.headers["ETag"] == '"1"'
-    blind = _put(client, mh, {"arrangements": "Cancelled"})
+    blind = _put(client, ex, {"arrangements": "Cancelled"})
     assert blind.status_code == 428
     assert blind.json()["code"] == "precondition_required"
-    stale = _put(client, mh, {"arrangements": "Cancelled"}, **{"If-Match": '"0"'})
+    stale = _put(client, ex, {"arrangements": "Cancelled"}, **{"If-Match": '"0"'})
     assert stale.status_code == 412
     assert stale.json()["code"] == "version_mismatch"
-    read = client.get(url, headers=mh.world.lead.headers)
+    read = client.get(url, headers=ex.world.lead.headers)
     assert read.headers["ETag"] == '"1"'
     assert read.json()["arrangements"] == "Home visit"
     assert read.json()["changed_by_organisation_id"] == str(council.organisation_id)
-    based_on_it = _put(client, mh, {"arrangements": "Clinic"}, **{"If-Match": read.headers["ETag"]})
+    based_on_it = _put(client, ex, {"arrangements": "Clinic"}, **{"If-Match": read.headers["ETag"]})
     assert based_on_it.status_code == 200
     assert based_on_it.headers["ETag"] == '"2"'
     assert client.get(url, headers=council.headers).json()["arrangements"] == "Clinic"
@@ -108,7 +108,7 @@ def test_a_change_needs_if_match_and_a_blind_one_changes_nothing(
 def test_only_the_themes_responsible_organisations_write_it(
     client: TestClient, factory: Factory, theme: str, kind: str, status: int
 ) -> None:
-    ex = exchange(factory, theme)
+    ex = Exchange.around(factory, factory.world(theme, FUTURE))
     writer = factory.actor_in(ex.world, kind)
     url = f"{ex.child()}/engagement"
     response = client.put(url, json={"child_agreed": True}, headers=writer.headers)
@@ -120,22 +120,22 @@ def test_only_the_themes_responsible_organisations_write_it(
 
 
 def test_a_non_responsible_agency_cannot_overwrite_the_councils_record(
-    client: TestClient, factory: Factory, mh: Exchange
+    client: TestClient, factory: Factory, ex: Exchange
 ) -> None:
-    url = f"{mh.child()}/engagement"
-    client.put(url, json={"child_agreed": True}, headers=mh.world.agency.headers)
-    school = factory.actor_in(mh.world, "school")
+    url = f"{ex.child()}/engagement"
+    client.put(url, json={"child_agreed": True}, headers=ex.world.agency.headers)
+    school = factory.actor_in(ex.world, "school")
     response = client.put(
         url,
         json={"child_agreed": False, "reason_when_not": "x"},
         headers=school.headers | IF_MATCH_1,
     )
     assert response.status_code == 403
-    assert client.get(url, headers=mh.world.lead.headers).json()["child_agreed"] is True
+    assert client.get(url, headers=ex.world.lead.headers).json()["child_agreed"] is True
 
 
-def test_late_consent_turns_the_milestone_late(client: TestClient, factory: Factory) -> None:
-    ex = exchange(factory, "domestic-abuse", PAST)
+@pytest.mark.world(theme="domestic-abuse", notification_at=PAST)
+def test_late_consent_turns_the_milestone_late(client: TestClient, ex: Exchange) -> None:
     assert milestone(client, ex, "consent")["state"] == "overdue"
     for child in TRACKED:
         written = _put(client, ex, {"confirmed_in_writing_at": CONFIRMED}, child=child)
@@ -161,9 +161,9 @@ def _race(client: TestClient, url: str, actor: Actor, headers: dict[str, str]) -
     return sorted(statuses)
 
 
-def test_racing_writers_of_one_version_lose_nothing(client: TestClient, mh: Exchange) -> None:
-    url = f"{mh.child()}/engagement"
-    council = mh.world.agency
+def test_racing_writers_of_one_version_lose_nothing(client: TestClient, ex: Exchange) -> None:
+    url = f"{ex.child()}/engagement"
+    council = ex.world.agency
     first = _race(client, url, council, {})  # first records, all at once
     # A loser either met the other's insert (412) or, serialised after it, changed an
     # existing record without If-Match (428): never a 500, never two records.

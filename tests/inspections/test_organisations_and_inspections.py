@@ -12,11 +12,6 @@ from app.organisations.kinds import OrganisationKind
 from tests.factories import Factory, World
 
 
-@pytest.fixture
-def world(factory: Factory) -> World:
-    return factory.world()
-
-
 def _post(client: TestClient, world: World, path: str, body: dict[str, Any]) -> Any:
     return client.post(path, json=body, headers=world.operator.headers)
 
