@@ -6,6 +6,7 @@ import io
 import zipfile
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
 
@@ -41,6 +42,7 @@ def _bomb() -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.commits
 def test_oversize_list_is_413_while_streaming_and_the_service_lives(
     settings: Settings, world: World
 ) -> None:

@@ -107,6 +107,7 @@ def test_a_parser_that_dies_takes_only_its_worker(client: TestClient, world: Wor
     _still_serving(client, world)
 
 
+@pytest.mark.commits
 def test_a_worker_over_its_memory_limit_is_a_problem_not_a_dead_server(
     settings: Settings, world: World
 ) -> None:
@@ -126,6 +127,7 @@ def test_a_worker_over_its_memory_limit_is_a_problem_not_a_dead_server(
     tight.state.jtai.engine.dispose()
 
 
+@pytest.mark.commits
 def test_a_worker_over_its_time_is_killed(settings: Settings, world: World) -> None:
     hurried = create_app(settings.model_copy(update={"parse_wall_seconds": 0.001}))
     with TestClient(hurried) as client:
@@ -218,6 +220,7 @@ def test_a_push_costs_what_it_holds_not_what_it_declares(
     assert any(t > started for t in serving_meanwhile), "no other request was answered"
 
 
+@pytest.mark.commits
 def test_pushes_waiting_for_a_reader_give_up_with_503_and_others_are_served(
     settings: Settings, world: World
 ) -> None:
@@ -251,6 +254,7 @@ class _WatchingReader:
         return self.reader(*args)
 
 
+@pytest.mark.commits
 def test_no_database_connection_is_held_while_a_list_is_read(
     settings: Settings, world: World
 ) -> None:
@@ -264,6 +268,7 @@ def test_no_database_connection_is_held_while_a_list_is_read(
     app.state.jtai.engine.dispose()
 
 
+@pytest.mark.commits
 def test_a_push_stored_after_the_inspection_closed_while_it_was_read_is_409(
     settings: Settings, world: World, factory: Factory
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi.dependencies.models import Dependant
@@ -84,6 +85,7 @@ def test_operations_are_pleasant_for_generated_clients() -> None:
             assert "application/problem+json" in content, name
 
 
+@pytest.mark.commits
 def test_migrations_match_the_models(engine: Engine) -> None:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})

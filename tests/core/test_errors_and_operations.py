@@ -104,6 +104,7 @@ def test_request_id_is_echoed_or_minted(client: TestClient) -> None:
     assert minted.headers["x-request-id"] not in {"", "bad id with spaces"}
 
 
+@pytest.mark.commits
 def test_server_errors_hide_the_trace_and_log_it(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -148,6 +149,7 @@ def test_access_log_is_one_json_line_without_secrets(
     assert world.agency.token not in line
 
 
+@pytest.mark.commits
 def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")

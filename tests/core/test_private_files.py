@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
@@ -79,6 +80,7 @@ def _push_and_upload(client: TestClient, factory: Factory) -> None:
     assert part.status_code == 200, part.json()
 
 
+@pytest.mark.commits
 def test_everything_under_var_is_private_after_a_push_and_uploads(
     tmp_path: Path, db_kind: str, settings: Settings, engine: Engine
 ) -> None:

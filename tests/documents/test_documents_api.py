@@ -94,6 +94,7 @@ def test_path_traversal_names_never_shape_keys(
     assert "/" not in content.headers["content-disposition"].split("filename=")[1].split(";")[0]
 
 
+@pytest.mark.commits
 def test_oversize_upload_is_413_and_leaves_nothing(
     settings: Any, world: World, request_id: str, db: Reader, tmp_path: Any
 ) -> None:

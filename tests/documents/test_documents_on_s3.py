@@ -22,6 +22,8 @@ from tests.factories import PDF, Factory, World
 from tests.storage.fixtures import empty_bucket
 from tests.storage.seaweed import SeaweedS3
 
+pytestmark = pytest.mark.commits  # an app of its own, on S3, reads what the factory wrote
+
 
 @pytest.fixture(scope="module")
 def s3_app(

@@ -277,6 +277,7 @@ def test_every_step_of_an_upload_rechecks_access(
     assert db.all(select(Document)) == []
 
 
+@pytest.mark.commits
 def test_access_ending_during_a_streamed_upload_keeps_nothing(
     app: FastAPI, client: TestClient, factory: Factory, world: World, db: Reader, settings: Any
 ) -> None:
@@ -312,6 +313,7 @@ def test_access_ending_during_a_streamed_upload_keeps_nothing(
 # -- racing completions ----------------------------------------------------------------------
 
 
+@pytest.mark.commits
 def test_racing_completions_publish_one_document(
     client: TestClient, world: World, request_id: str, db: Reader, storage: Storage
 ) -> None:

@@ -29,6 +29,8 @@ from tests.list_rows import cin_row
 from tests.storage.fixtures import empty_bucket
 from tests.storage.seaweed import SeaweedS3
 
+pytestmark = pytest.mark.commits  # an app of its own, on S3, reads what the factory wrote
+
 AGENCIES = ["local_authority", "health", "police", "youth_offending", "probation"]
 
 

@@ -161,6 +161,7 @@ def _race(client: TestClient, url: str, actor: Actor, headers: dict[str, str]) -
     return sorted(statuses)
 
 
+@pytest.mark.commits
 def test_racing_writers_of_one_version_lose_nothing(client: TestClient, ex: Exchange) -> None:
     url = f"{ex.child()}/engagement"
     council = ex.world.agency

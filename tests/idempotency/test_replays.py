@@ -75,6 +75,7 @@ def test_uploads_are_not_stored_twice(client: TestClient, factory: Factory, db: 
     assert len(db.all(select(Document))) == 1
 
 
+@pytest.mark.commits
 def test_a_concurrent_duplicate_is_409(client: TestClient, factory: Factory) -> None:
     world = factory.world()
     headers = {**world.operator.headers, "Idempotency-Key": "slow"}

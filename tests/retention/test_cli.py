@@ -23,6 +23,8 @@ from app.storage import Storage
 from tests.factories import Factory
 from tests.retention.conftest import Filled, close, fill
 
+pytestmark = pytest.mark.commits  # the CLI opens engines of its own on the test database
+
 
 @pytest.fixture
 def jtai(database_url: str, var_dir: Path) -> Any:

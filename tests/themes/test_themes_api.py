@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -54,6 +55,7 @@ def test_unknown_theme_is_404(client: TestClient, factory: Factory) -> None:
     assert response.json()["code"] == "not_found"
 
 
+@pytest.mark.commits
 def test_a_third_theme_runs_from_a_file_alone(settings: Settings, engine: Engine) -> None:
     # `engine` makes the clean-up fixture empty the tables this test fills.
     app = create_app(settings.model_copy(update={"extra_themes_dir": FIXTURES}))
