@@ -33,6 +33,10 @@ from app.storage import LocalStorage, Storage
 from tests.factories import Factory, World
 from tests.worlds import FUTURE, Exchange
 
+# Registered here, not imported into each folder's conftest: a fixture imported into three
+# conftests is three fixtures, and the session-scoped SeaweedFS server started three times.
+pytest_plugins = ["tests.storage.fixtures"]
+
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
 
