@@ -9,20 +9,23 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import Result
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, Select, create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
+from typer.testing import CliRunner
 
 from app.audit.chain import GENESIS_HASH
 from app.auth.keys import generate_private_pem
+from app.cli.main import cli
 from app.core.config import Environment, Settings
 from app.core.database import make_engine
 from app.core.migrations import upgrade_to_head
@@ -176,10 +179,13 @@ def _empty_store(storage: Storage) -> None:
     storage.ensure_bucket()
 
 
+# Fixtures that open connections of their own: a test that uses one gets real commits.
+OWN_CONNECTIONS = frozenset({"fresh_engine", "jtai"})
+
+
 def _commits(request: pytest.FixtureRequest) -> bool:
-    return (
-        request.node.get_closest_marker("commits") is not None
-        or "fresh_engine" in request.fixturenames
+    return request.node.get_closest_marker("commits") is not None or not OWN_CONNECTIONS.isdisjoint(
+        request.fixturenames
     )
 
 
@@ -210,9 +216,9 @@ def _rolled_back(state: AppState) -> Iterator[None]:
 def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     """Each test that touches the database starts from empty tables and an empty store.
 
-    Most run inside a transaction that is rolled back. Those marked ``commits`` (or using
-    ``fresh_engine``) get real commits, for other connections, threads, apps or processes
-    to see, and DELETE empties the tables after them.
+    Most run inside a transaction that is rolled back. Those marked ``commits`` (or using a
+    fixture in OWN_CONNECTIONS) get real commits, for other connections, threads, apps or
+    processes to see, and DELETE empties the tables after them.
     """
     if "engine" not in request.fixturenames:
         yield
@@ -264,6 +270,22 @@ def fresh_engine(database_url: str) -> Iterator[Engine]:
     separate = make_engine(database_url)
     yield separate
     separate.dispose()
+
+
+@pytest.fixture
+def jtai(database_url: str, var_dir: Path, engine: Engine) -> Callable[..., Result]:
+    """The jtai command, run in-process on the test database and the app's store; keyword
+    arguments set environment variables (JTAI_RETENTION_DAYS is unset unless given)."""
+
+    def run(*args: str, **env: str) -> Result:
+        environment: dict[str, str | None] = {
+            "JTAI_DATABASE_URL": database_url,
+            "JTAI_VAR_DIR": str(var_dir),
+            "JTAI_RETENTION_DAYS": None,
+        }
+        return CliRunner().invoke(cli, list(args), env=environment | env)
+
+    return run
 
 
 @pytest.fixture
