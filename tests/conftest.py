@@ -210,6 +210,25 @@ def _rolled_back(state: AppState) -> Iterator[None]:
         state.session_factory = shared
         outer.rollback()
         connection.close()
+    _nothing_committed(state.engine)
+
+
+# Every write through the API moves the audit head; every world has organisations.
+_COMMITTED = text("SELECT (SELECT seq FROM audit_head), (SELECT count(*) FROM organisations)")
+
+
+def _nothing_committed(engine: Engine) -> None:
+    """A test that wrote through a connection of its own (another app, a thread racing, the
+    CLI) committed behind the rolled-back transaction: clean up, and say how to fix it."""
+    with engine.connect() as connection:
+        audited, organisations = connection.execute(_COMMITTED).one()
+    if audited or organisations:
+        _wipe(engine)
+        pytest.fail(
+            "the test committed outside its rolled-back transaction (another app, thread or "
+            "connection on the test database?): mark it @pytest.mark.commits",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(autouse=True)
