@@ -12,5 +12,16 @@ scripts/bootstrap.sh
 .venv/bin/lint-imports --no-cache
 .venv/bin/python scripts/export_openapi.py --check
 
-.venv/bin/pytest --db sqlite "$@"
-.venv/bin/pytest --db postgresql "$@"
+# Each run's wall time, in seconds, so that a suite growing slower is noticed.
+timings=()
+timed_pytest() {
+  local db=$1 started=$SECONDS status=0
+  shift
+  .venv/bin/pytest --db "$db" "$@" || status=$?
+  timings+=("pytest --db $db: $((SECONDS - started)) s wall time")
+  printf '%s\n' "${timings[@]}"
+  return "$status"
+}
+
+timed_pytest sqlite "$@"
+timed_pytest postgresql "$@"

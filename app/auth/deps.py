@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
@@ -84,7 +83,3 @@ def authorize(operation: str) -> Any:
 
     check_scope.__policy_operation__ = operation  # type: ignore[attr-defined]
     return Security(check_scope, scopes=[rule.scope.value])
-
-
-def policy_operation_of(dependency: Callable[..., Any]) -> str | None:
-    return getattr(dependency, "__policy_operation__", None)

@@ -112,9 +112,6 @@ POLICY: dict[str, Rule] = {
     "get_engagement": Rule(Scope.ENGAGEMENT_READ, Relation.PARTICIPANT, writes=False),
 }
 
-# Operations that need no token at all.
-PUBLIC_OPERATIONS = frozenset({"issue_token", "read_jwks", "read_health", "read_readiness"})
-
 
 def rule_for(operation: str) -> Rule:
     try:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from tests.client.helpers import Cli, wired
 from tests.factories import World
-from tests.lists_api.helpers import cin_row
+from tests.list_rows import cin_row
 
 
 def _csv(path: Path, rows: list[dict[str, Any]]) -> Path:

@@ -19,6 +19,7 @@ from tests.client.helpers import Cli, wired
 from tests.conftest import Reader
 from tests.factories import PDF, Factory, World
 
+pytestmark = pytest.mark.commits  # the client sends a file's parts side by side
 MiB = 1024 * 1024
 SMALL_LIMIT = ["--large-file-bytes", str(1 * MiB), "--no-progress"]
 

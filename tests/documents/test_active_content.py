@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import FastAPI
@@ -19,13 +17,7 @@ from app.documents.models import Document, Upload
 from tests.conftest import Reader
 from tests.factories import PDF, Factory, World
 
-LONDON = ZoneInfo("Europe/London")
 HTML = b"<html><body><script>fetch('/v1/me')</script></body></html>\n"
-
-
-@pytest.fixture
-def world(factory: Factory) -> World:
-    return factory.world("mental-health", datetime(2030, 3, 4, 9, 0, tzinfo=LONDON))
 
 
 @pytest.fixture

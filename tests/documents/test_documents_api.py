@@ -18,13 +18,6 @@ from app.documents.models import Document
 from tests.conftest import Reader
 from tests.factories import PDF, Factory, World
 
-LONDON = ZoneInfo("Europe/London")
-
-
-@pytest.fixture
-def world(factory: Factory) -> World:
-    return factory.world("mental-health", datetime(2030, 3, 4, 9, 0, tzinfo=LONDON))
-
 
 @pytest.fixture
 def request_id(factory: Factory, world: World) -> str:
@@ -101,6 +94,7 @@ def test_path_traversal_names_never_shape_keys(
     assert "/" not in content.headers["content-disposition"].split("filename=")[1].split(";")[0]
 
 
+@pytest.mark.commits
 def test_oversize_upload_is_413_and_leaves_nothing(
     settings: Any, world: World, request_id: str, db: Reader, tmp_path: Any
 ) -> None:

@@ -6,9 +6,7 @@ import hashlib
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -25,7 +23,7 @@ from tests.factories import PDF, Factory, World
 from tests.storage.fixtures import empty_bucket
 from tests.storage.seaweed import SeaweedS3
 
-LONDON = ZoneInfo("Europe/London")
+pytestmark = pytest.mark.commits  # an app of its own, on S3, reads what the factory wrote
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +52,6 @@ def s3_client(s3_app: FastAPI, engine: Engine, seaweed_client: Any) -> Iterator[
     with TestClient(s3_app) as test_client:
         yield test_client
     empty_bucket(seaweed_client, s3_app.state.jtai.settings.s3_bucket)
-
-
-@pytest.fixture
-def world(s3_app: FastAPI) -> World:
-    return Factory(s3_app).world("mental-health", datetime(2030, 3, 4, 9, 0, tzinfo=LONDON))
 
 
 def _request(s3_app: FastAPI, world: World) -> uuid.UUID:

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import anyio
 import pytest
@@ -27,13 +26,7 @@ from tests.conftest import Reader
 from tests.documents.asgi import BOUNDARY, drive, multipart_head, multipart_tail
 from tests.factories import PDF, Actor, Factory, World
 
-LONDON = ZoneInfo("Europe/London")
 MiB = 1024 * 1024
-
-
-@pytest.fixture
-def world(factory: Factory) -> World:
-    return factory.world("mental-health", datetime(2030, 3, 4, 9, 0, tzinfo=LONDON))
 
 
 @pytest.fixture
@@ -284,6 +277,7 @@ def test_every_step_of_an_upload_rechecks_access(
     assert db.all(select(Document)) == []
 
 
+@pytest.mark.commits
 def test_access_ending_during_a_streamed_upload_keeps_nothing(
     app: FastAPI, client: TestClient, factory: Factory, world: World, db: Reader, settings: Any
 ) -> None:
@@ -319,6 +313,7 @@ def test_access_ending_during_a_streamed_upload_keeps_nothing(
 # -- racing completions ----------------------------------------------------------------------
 
 
+@pytest.mark.commits
 def test_racing_completions_publish_one_document(
     client: TestClient, world: World, request_id: str, db: Reader, storage: Storage
 ) -> None:

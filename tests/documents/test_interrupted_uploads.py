@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -78,6 +79,7 @@ def test_a_dropped_connection_leaves_no_object_and_no_row(
     assert {p for p in objects.rglob("*") if p.is_file()} == before
 
 
+@pytest.mark.commits
 def test_concurrent_uploads_all_land_with_the_right_hashes(
     client: TestClient, factory: Factory, db: Reader
 ) -> None:

@@ -26,9 +26,11 @@ from app.retention.service import purge_inspection
 from app.themes.schema.lists import FieldSpec, ListSpec
 from app.themes.schema.theme import Theme
 from tests.factories import PDF
-from tests.lists_api.helpers import cin_row
+from tests.list_rows import cin_row
 from tests.storage.fixtures import empty_bucket
 from tests.storage.seaweed import SeaweedS3
+
+pytestmark = pytest.mark.commits  # an app of its own, on S3, reads what the factory wrote
 
 AGENCIES = ["local_authority", "health", "police", "youth_offending", "probation"]
 

@@ -97,8 +97,8 @@ def object_keys(factory: Factory, inspection_id: uuid.UUID) -> list[str]:
 
 
 @pytest.fixture
-def filled(factory: Factory, client: TestClient) -> Filled:
-    return fill(factory, client, factory.world())
+def filled(factory: Factory, client: TestClient, world: World) -> Filled:
+    return fill(factory, client, world)
 
 
 @pytest.fixture

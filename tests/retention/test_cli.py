@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
-from click.testing import Result
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
-from typer.testing import CliRunner
 
-from app.cli.main import cli
 from app.core.database import session_scope
 from app.jobs.runner import run_periodically
 from app.retention.models import PurgeState, PurgeTombstone
@@ -22,21 +18,6 @@ from app.retention.service import purge_inspection
 from app.storage import Storage
 from tests.factories import Factory
 from tests.retention.conftest import Filled, close, fill
-
-
-@pytest.fixture
-def jtai(database_url: str, var_dir: Path) -> Any:
-    """Runs the CLI in-process against the test database and the app's store."""
-
-    def run(*args: str, **env: str) -> Result:
-        environment: dict[str, str | None] = {
-            "JTAI_DATABASE_URL": database_url,
-            "JTAI_VAR_DIR": str(var_dir),
-            "JTAI_RETENTION_DAYS": None,  # unset unless the test sets it
-        }
-        return CliRunner().invoke(cli, list(args), env=environment | env)
-
-    return run
 
 
 def _tombstone(session_factory: sessionmaker[Session], inspection_id: uuid.UUID) -> Any:

@@ -209,6 +209,7 @@ def test_a_purged_inspection_still_reads_and_refuses_writes(
     assert write.status_code == 409
 
 
+@pytest.mark.commits
 def test_concurrent_purges_of_one_inspection_purge_it_once(
     factory: Factory, filled: Filled, session_factory: Sessions, storage: Storage
 ) -> None:

@@ -22,8 +22,8 @@ def _child(child_id: str, age: int, concern: str = "Y", **extra: Any) -> dict[st
 
 
 @pytest.fixture
-def mh(factory: Factory) -> World:
-    world = factory.world("mental-health", datetime(2030, 3, 4, 9, 0, tzinfo=LONDON))
+def mh(factory: Factory, world: World) -> World:
+    """The world, with lists of children in and out of the mental-health scope."""
     factory.stored_list(
         world.inspection_id,
         "children-in-need",

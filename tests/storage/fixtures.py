@@ -1,7 +1,6 @@
 """Storage fixtures other test folders can reuse.
 
-Import them into a folder's ``conftest.py`` (``from tests.storage.fixtures import ...``) or list
-``"tests.storage.fixtures"`` in the top-level ``pytest_plugins``.
+The root conftest lists this module in ``pytest_plugins``, so every folder has them.
 
 One server and one bucket serve the whole run (a new bucket costs SeaweedFS a volume, and a new
 boto3 client ~0.1 s); ``s3_storage`` empties the bucket after every test instead.

@@ -1,0 +1,104 @@
+"""The sandbox: work on hostile bytes in worker processes whose death is the request's alone."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from app.core.sandbox import Sandbox, SandboxBusy, SandboxFailed, SandboxLimits
+
+HANDLER = "tests.core.sandbox_handlers:make"
+GiB = 1024**3
+
+
+def _sandbox(workers: int = 1, **limits: float) -> Sandbox:
+    chosen = {"memory_bytes": GiB, "cpu_seconds": 5, "wall_seconds": 20, "wait_seconds": 20}
+    chosen.update(limits)
+    return Sandbox(HANDLER, ["an-argument"], workers, SandboxLimits(**chosen))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    pool = _sandbox()
+    yield pool
+    pool.close()
+
+
+def test_a_task_runs_in_a_worker_that_stays(sandbox: Sandbox) -> None:
+    first, body = sandbox.run({"do": "echo"}, b"abc")
+    second, _ = sandbox.run({"do": "echo"}, b"")
+    assert body == b"cba"
+    assert first["args"] == ["an-argument"]
+    assert first["pid"] == second["pid"]
+
+
+def test_a_worker_that_aborts_fails_its_task_and_is_replaced(sandbox: Sandbox) -> None:
+    before, _ = sandbox.run({"do": "echo"}, b"")
+    with pytest.raises(SandboxFailed, match="memory"):
+        sandbox.run({"do": "abort"}, b"")
+    after, _ = sandbox.run({"do": "echo"}, b"")
+    assert after["pid"] != before["pid"]
+
+
+def test_memory_beyond_the_limit_is_refused_in_the_worker(sandbox: Sandbox) -> None:
+    answer, _ = sandbox.run({"do": "allocate", "bytes": 2 * GiB}, b"")
+    assert answer == {"status": "failed", "reason": "it needed more memory than allowed"}
+    assert "pid" in sandbox.run({"do": "echo"}, b"")[0]
+
+
+def test_cpu_time_is_limited_per_task() -> None:
+    pool = _sandbox(cpu_seconds=1)
+    try:
+        for _ in range(3):  # the limit moves with each task rather than adding up
+            assert "pid" in pool.run({"do": "echo"}, b"")[0]
+        with pytest.raises(SandboxFailed, match="processor time"):
+            pool.run({"do": "spin"}, b"")
+    finally:
+        pool.close()
+
+
+def test_wall_time_is_limited_from_outside() -> None:
+    pool = _sandbox(wall_seconds=0.5)
+    try:
+        with pytest.raises(SandboxFailed, match="longer than the time allowed"):
+            pool.run({"do": "sleep", "seconds": 30}, b"")
+        assert "pid" in pool.run({"do": "echo"}, b"")[0]
+    finally:
+        pool.close()
+
+
+def test_a_bug_in_the_handler_is_reported_and_the_worker_stays(sandbox: Sandbox) -> None:
+    before, _ = sandbox.run({"do": "echo"}, b"")
+    answer, _ = sandbox.run({"do": "fail"}, b"")
+    assert answer["status"] == "failed"
+    assert "ValueError: a bug" in answer["trace"]
+    assert sandbox.run({"do": "echo"}, b"")[0]["pid"] == before["pid"]
+
+
+def test_tasks_wait_for_a_free_worker_then_give_up() -> None:
+    pool = _sandbox(wait_seconds=0.2)
+    busy = threading.Thread(target=pool.run, args=({"do": "sleep", "seconds": 3}, b""))
+    try:
+        busy.start()
+        while pool._idle.qsize():  # the sleeper has taken the only worker
+            threading.Event().wait(0.01)
+        with pytest.raises(SandboxBusy):
+            pool.run({"do": "echo"}, b"")
+    finally:
+        busy.join()
+        pool.close()
+
+
+def test_a_large_payload_crosses_both_ways(sandbox: Sandbox) -> None:
+    payload = bytes(range(256)) * (64 * 1024)  # 16 MiB, more than a pipe holds
+    _, body = sandbox.run({"do": "echo"}, payload)
+    assert body == payload[::-1]
+
+
+def test_a_closed_pool_starts_new_workers_when_used_again(sandbox: Sandbox) -> None:
+    before, _ = sandbox.run({"do": "echo"}, b"")
+    sandbox.close()
+    after, _ = sandbox.run({"do": "echo"}, b"")
+    assert after["pid"] != before["pid"]
