@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app.core.state import AppState
 from click.testing import Result
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -27,6 +26,7 @@ from typer.testing import CliRunner
 from app.audit.chain import GENESIS_HASH
 from app.auth.keys import generate_private_pem
 from app.cli.main import cli
+from app.composition import AppState
 from app.core.config import Environment, Settings
 from app.core.database import make_engine
 from app.core.migrations import upgrade_to_head

@@ -16,12 +16,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.auth.policy import POLICY, PUBLIC_OPERATIONS
+from app.auth.policy import POLICY
 from app.auth.roles import Role
 from app.core.database import session_scope
 from app.core.edge import flat_routes
 from app.inspections.models import Inspection, InspectionStatus
 from app.organisations.kinds import OrganisationKind
+from tests.core.test_contract import PUBLIC_OPERATIONS
 from tests.factories import PDF, Factory, World
 from tests.list_rows import cin_row
 

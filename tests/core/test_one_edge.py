@@ -20,7 +20,7 @@ from app.core.http_server import HeaderLimitedHttpToolsProtocol
 from app.core.request_context import reset_request_id, set_request_id
 from app.main import create_app
 from tests.factories import Factory, World
-from tests.lists_api.helpers import cin_row
+from tests.list_rows import cin_row
 
 
 @pytest.fixture
