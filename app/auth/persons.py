@@ -9,9 +9,9 @@ organisation for display, and a disabled row locks the person out.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Row, Uuid, bindparam, select, update
+from sqlalchemy import Row, Uuid, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -49,7 +49,8 @@ def principal_for_person(session: Session, claims: PersonClaims) -> Principal:
     """The person as a principal; ``InvalidToken`` (logged, never shown) if they may not act."""
     found = _lookup(session, claims)
     if found is None:
-        raise InvalidToken(f"the issuer maps the person to no organisation here: {claims.issuer}")
+        mapped = f"{claims.issuer} maps to organisation {claims.organisation_id}"
+        raise InvalidToken(f"{mapped}, which does not exist")
     if found.organisation_disabled_at is not None:
         raise InvalidToken("organisation disabled")
     misfits = sorted(role.value for role in claims.roles if not role_fits_kind(role, found.kind))
@@ -100,9 +101,10 @@ def _register(session: Session, claims: PersonClaims, principal: Principal) -> N
             subject=claims.subject,
         )
         .on_conflict_do_nothing()
+        .returning(ApiClient.id)
     )
-    inserted = cast(CursorResult[Any], session.execute(statement)).rowcount
-    if inserted == 1:
+    # A row back only if this insert made it (rowcount is not reliable here on PostgreSQL).
+    if session.execute(statement).first() is not None:
         audit.record(
             session,
             principal,
