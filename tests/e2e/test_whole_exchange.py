@@ -154,6 +154,8 @@ class Exchange:
         for actor in [*self.agencies.values(), self.cqc]:
             _put(api, self.operator, f"{self.base}/participants/{actor.organisation_id}", None)
         _put(api, self.operator, f"{self.base}/lead", {"client_id": self.lead.client_id})
+        # The lead names CQC's inspector to the team: only team members read the inspection.
+        _put(api, self.lead, f"{self.base}/team/{self.cqc.client_id}", None)
 
     def move_all_but_the_first_lists(self) -> str:
         """Notified 60 days ago: the lead agrees later dates for everything but the first lists."""
