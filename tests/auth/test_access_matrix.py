@@ -663,3 +663,11 @@ def test_the_closed_rule_follows_the_policy_entry_not_the_http_method(
         call.method, path, files=call.files, headers=getattr(world, actor_name).headers
     )
     assert response.status_code == closed_status, response.text
+
+
+def test_the_readme_access_table_is_the_matrix() -> None:
+    from tests.auth.access_table import readme_table, render
+
+    assert readme_table() == render(), (
+        "README's access table is stale: .venv/bin/python -m tests.auth.access_table"
+    )
