@@ -19,7 +19,8 @@ from typing import Any
 from app.audit.models import AuditEvent
 
 # Detail keys whose text never holds child data: kinds, statuses, names of organisations'
-# lists and themes. Anything else that is text is withheld from the operator.
+# lists and themes. Anything else that is text is withheld from the operator, free text
+# (a milestone's reason for moving, say) above all: anyone may have named a child in it.
 SAFE_TEXT_KEYS = frozenset(
     {
         "area_name",
@@ -30,7 +31,6 @@ SAFE_TEXT_KEYS = frozenset(
         "media_type",
         "milestone",
         "organisation_id",
-        "reason",
         "status",
         "theme",
         "to",
