@@ -105,7 +105,8 @@ def _inspection(
     # The same use cases as the API's, so the inspection gets everything the API would give it.
     context = inspections.open_inspection(session, contexts, None, request)
     for organisation in participants:
-        inspections.add_participant(session, context, organisation.id)
+        if context.theme.out_of_scope_reason(organisation.kind.value) is None:
+            inspections.add_participant(session, context, organisation.id)
     inspections.set_lead(session, context, uuid.UUID(lead))
     return context.inspection, True
 

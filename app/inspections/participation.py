@@ -15,6 +15,11 @@ from app.organisations import repository as organisations
 from app.organisations.kinds import OrganisationKind
 
 
+def _refused(code: str, message: str) -> InvalidContent:
+    problem = ProblemItem(field="path.organisation_id", code=code, message=message)
+    return InvalidContent(message, code=code, errors=[problem])
+
+
 def join(session: Session, context: InspectionContext, organisation_id: uuid.UUID) -> bool:
     """Idempotent; answers whether the organisation was newly added (only then audited, and
     only then are those who derive from the participants told)."""
@@ -22,15 +27,14 @@ def join(session: Session, context: InspectionContext, organisation_id: uuid.UUI
     if organisation is None:
         raise NotFound("No such organisation.")
     if organisation.kind is OrganisationKind.PLATFORM:
-        message = "the platform operator does not take part in inspections"
-        raise InvalidContent(
-            message,
-            code="cannot_participate",
-            errors=[
-                ProblemItem(
-                    field="path.organisation_id", code="cannot_participate", message=message
-                )
-            ],
+        raise _refused(
+            "cannot_participate", "the platform operator does not take part in inspections"
+        )
+    reason = context.theme.out_of_scope_reason(organisation.kind.value)
+    if reason is not None:
+        raise _refused(
+            "out_of_theme_scope",
+            f"a {organisation.kind.value} organisation does not take part in this theme: {reason}",
         )
     inspection = context.inspection
     if repository.participant(session, inspection.id, organisation.id) is not None:

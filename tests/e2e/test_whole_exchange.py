@@ -133,7 +133,9 @@ class Exchange:
         self.api, self.theme = api, theme
         self.operator = _operator(api, s3_app)
         self.agencies = {
-            kind: _organisation(api, self.operator, kind, ["agency"]) for kind in AGENCIES
+            kind: _organisation(api, self.operator, kind, ["agency"])
+            for kind in AGENCIES
+            if theme.out_of_scope_reason(kind) is None  # probation, in mental health
         }
         self.lead = _organisation(api, self.operator, "ofsted", ["lead_inspector", "inspector"])
         self.cqc = _organisation(api, self.operator, "cqc", ["inspector"])
