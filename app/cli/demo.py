@@ -25,6 +25,7 @@ from app.organisations.models import Organisation
 from app.organisations.service import create_organisation, issue_client, rotate_secret_of
 
 AREA = "Demoshire"
+DEMO_TEAM = ("ofsted_inspector", "cqc_inspector", "police_inspector", "probation_inspector")
 ORGANISATIONS: list[tuple[str, OrganisationKind]] = [
     ("Demoshire County Council", OrganisationKind.LOCAL_AUTHORITY),
     ("Demoshire Integrated Care Board", OrganisationKind.HEALTH),
@@ -88,6 +89,7 @@ def _inspection(
     authority: Organisation,
     participants: list[Organisation],
     lead: str,
+    team: list[uuid.UUID],
 ) -> tuple[Inspection, bool]:
     found = session.execute(
         select(Inspection).where(
@@ -97,11 +99,14 @@ def _inspection(
     if found is not None:
         return found, False
     notification = _next_weekday(date.today(), THEME_START_WEEKDAY.get(theme, 0))
-    request = inspections.NewInspection(f"{AREA} ({theme})", authority.id, theme, notification)
+    request = inspections.NewInspection(
+        f"{AREA} ({theme})", authority.id, theme, notification, tuple(team)
+    )
     # The same use cases as the API's, so the inspection gets everything the API would give it.
     context = inspections.open_inspection(session, contexts, None, request)
     for organisation in participants:
-        inspections.add_participant(session, context, organisation.id)
+        if context.theme.out_of_scope_reason(organisation.kind.value) is None:
+            inspections.add_participant(session, context, organisation.id)
     inspections.set_lead(session, context, uuid.UUID(lead))
     return context.inspection, True
 
@@ -117,8 +122,10 @@ def build_demo(session: Session, contexts: InspectionContexts) -> dict[str, Any]
     authority = organisations["Demoshire County Council"]
     others = [o for o in organisations.values() if o.kind not in {OrganisationKind.PLATFORM}]
     lead = credentials["lead_inspector"]["client_id"]
+    # Every demo inspector is on both teams; another inspector of theirs would see neither.
+    team = [uuid.UUID(credentials[key]["client_id"]) for key in DEMO_TEAM]
     made = {
-        theme: _inspection(session, contexts, theme, authority, others, lead)
+        theme: _inspection(session, contexts, theme, authority, others, lead, team)
         for theme in ("mental-health", "domestic-abuse")
     }
     return {

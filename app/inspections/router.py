@@ -12,7 +12,7 @@ from app.auth.principal import Principal
 from app.core.deps import DbSession
 from app.core.errors import error_responses
 from app.core.pagination import Page, PageParams, page_params
-from app.inspections import service
+from app.inspections import service, team
 from app.inspections.access import (
     Contexts,
     InspectionAccess,
@@ -27,6 +27,7 @@ from app.inspections.schemas import (
     LeadUpdate,
     ParticipantRead,
     StatusUpdate,
+    TeamMemberRead,
 )
 
 router = APIRouter(prefix="/v1/inspections", tags=["inspections"])
@@ -72,7 +73,7 @@ def create_inspection(
     principal: Principal = authorize("create_inspection"),
 ) -> InspectionRead:
     request = service.NewInspection(
-        body.area_name, body.local_authority_id, body.theme, body.notification_at
+        body.area_name, body.local_authority_id, body.theme, body.notification_at, body.team
     )
     context = service.open_inspection(session, contexts, principal, request)
     return _read_models(session, [context.inspection])[0]
@@ -164,3 +165,72 @@ def update_inspection_status(
 ) -> InspectionRead:
     service.change_status(session, context, body.status)
     return _read_models(session, [context.inspection])[0]
+
+
+def _team_member_read(member: team.TeamMember) -> TeamMemberRead:
+    return TeamMemberRead(
+        principal_id=member.principal_id,
+        name=member.name,
+        organisation_id=member.organisation_id,
+        organisation_name=member.organisation_name,
+        organisation_kind=member.organisation_kind,
+        roles=list(member.roles),
+        is_lead=member.is_lead,
+        added_at=member.added_at,
+    )
+
+
+@router.get(
+    "/{inspection_id}/team",
+    response_model=list[TeamMemberRead],
+    responses=error_responses(401, 403, 404),
+    summary="List the inspectors on the inspection's team",
+)
+def list_team(
+    session: DbSession, context: InspectionContext = inspection_context("list_team")
+) -> list[TeamMemberRead]:
+    return [_team_member_read(member) for member in team.read_team(session, context)]
+
+
+@router.get(
+    "/{inspection_id}/team/{principal_id}",
+    response_model=TeamMemberRead,
+    responses=error_responses(401, 403, 404),
+    summary="Get one member of the inspection's team",
+)
+def get_team_member(
+    principal_id: uuid.UUID,
+    session: DbSession,
+    context: InspectionContext = inspection_context("get_team_member"),
+) -> TeamMemberRead:
+    return _team_member_read(team.read_team_member(session, context, principal_id))
+
+
+@router.put(
+    "/{inspection_id}/team/{principal_id}",
+    response_model=TeamMemberRead,
+    responses=error_responses(401, 403, 404, 409, 422),
+    summary="Name an inspector to the inspection's team (lead inspector or operator)",
+)
+def add_team_member(
+    principal_id: uuid.UUID,
+    session: DbSession,
+    context: InspectionContext = inspection_context("add_team_member"),
+) -> TeamMemberRead:
+    return _team_member_read(team.add_team_member(session, context, principal_id))
+
+
+@router.delete(
+    "/{inspection_id}/team/{principal_id}",
+    status_code=204,
+    response_class=Response,
+    responses=error_responses(401, 403, 404, 409),
+    summary="Take an inspector off the inspection's team (lead inspector or operator)",
+)
+def remove_team_member(
+    principal_id: uuid.UUID,
+    session: DbSession,
+    context: InspectionContext = inspection_context("remove_team_member"),
+) -> Response:
+    team.remove_team_member(session, context, principal_id)
+    return Response(status_code=204)

@@ -150,3 +150,21 @@ def test_absurd_offsets_are_422_not_500(client: TestClient, world: World, offset
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "query.offset"
+
+
+@pytest.mark.parametrize(("theme", "status"), [("mental-health", 422), ("domestic-abuse", 200)])
+def test_probation_takes_part_only_where_the_theme_has_it_in_scope(
+    client: TestClient, factory: Factory, theme: str, status: int
+) -> None:
+    """Mental health para 22: probation services are out of scope and are not notified."""
+    world = factory.world(theme)
+    probation = factory.organisation(OrganisationKind.PROBATION)
+    response = client.put(
+        f"/v1/inspections/{world.inspection_id}/participants/{probation}",
+        headers=world.operator.headers,
+    )
+    assert response.status_code == status
+    if status == 422:
+        problem = response.json()
+        assert problem["code"] == "out_of_theme_scope"
+        assert "para 22" in problem["errors"][0]["message"]

@@ -14,6 +14,7 @@ from typing import get_args
 from pydantic import Field, model_validator
 
 from app.themes.schema.base import (
+    AgencyKind,
     CodelistName,
     Key,
     Text,
@@ -56,6 +57,9 @@ class Theme(ThemeModel):
     source: Source
     description: Text
     scope: Text
+    # Agencies the deep dive leaves out, each with the guidance's reason: they do not take part
+    # in an inspection on this theme.
+    out_of_scope: dict[AgencyKind, Text] = Field(default_factory=dict)
     codelists: dict[CodelistName, tuple[Code, ...]]
     lists: tuple[ListSpec, ...] = Field(min_length=1)
     selections: dict[Key, SelectionSpec]
@@ -67,6 +71,13 @@ class Theme(ThemeModel):
     framework_esn_range: EsnRange
     tracking: Tracking
     evaluation: EvaluationSpec
+
+    def out_of_scope_reason(self, organisation_kind: str) -> str | None:
+        """Why an organisation of this kind takes no part in the theme's inspections, if not."""
+        return next(
+            (reason for kind, reason in self.out_of_scope.items() if kind == organisation_kind),
+            None,
+        )
 
     def get_list(self, key: str) -> ListSpec | None:
         return next((spec for spec in self.lists if spec.key == key), None)
