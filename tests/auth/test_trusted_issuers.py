@@ -41,7 +41,7 @@ from tests.auth.identity_provider import (
     unsigned,
 )
 from tests.conftest import Reader
-from tests.factories import World
+from tests.factories import Factory, World
 from tests.list_rows import cin_row
 
 URL_ISSUER = "https://idp.cqc.example/realms/inspectors"
@@ -154,26 +154,54 @@ def _me(client: TestClient, headers: dict[str, str]) -> Any:
     return client.get("/v1/me", headers=headers)
 
 
-def test_a_person_reads_the_inspection_and_is_audited_by_a_stable_id(
-    client: TestClient, people: People, world: World, factory: Any, db: Reader
+def _team(world: World, principal: uuid.UUID) -> str:
+    return f"/v1/inspections/{world.inspection_id}/team/{principal}"
+
+
+def test_a_person_on_the_team_reads_the_inspection_and_is_audited_by_a_stable_id(
+    client: TestClient, people: People, world: World, factory: Factory, db: Reader
 ) -> None:
     alice = person_id(URL_ISSUER, ALICE)
-    inspection = f"/v1/inspections/{world.inspection_id}"
-    read = client.get(inspection, headers=people.headers())
-    assert read.status_code == 200, read.json()
     me = _me(client, people.headers()).json()
     assert me["client_id"] == str(alice)
     assert me["kind"] == "person"
     assert me["client_name"] == "Alice Inspector"
     assert me["organisation"]["id"] == str(world.inspector.organisation_id)
     assert me["roles"] == ["inspector"]
+    named = client.put(_team(world, alice), headers=world.lead.headers)
+    assert named.status_code == 200, named.json()
+    inspection = f"/v1/inspections/{world.inspection_id}"
+    read = client.get(inspection, headers=people.headers())
+    assert read.status_code == 200, read.json()
     factory.stored_list(world.inspection_id, "children-in-need", [cin_row("C1")])
     listed = client.get(f"{inspection}/lists/children-in-need", headers=people.headers())
     assert listed.status_code == 200
     actions = [e.action for e in db.all(select(AuditEvent).where(AuditEvent.client_id == alice))]
     assert actions == ["client.person_registered", "list.read"]
+    added = db.all(select(AuditEvent).where(AuditEvent.action == "inspection.team_member_added"))
+    assert added[-1].object_id == str(alice)
     rows = db.all(select(ApiClient).where(ApiClient.subject == ALICE))
     assert [(row.id, row.issuer, row.secret_hash) for row in rows] == [(alice, URL_ISSUER, None)]
+
+
+def test_a_person_of_the_same_organisation_off_the_team_gets_404(
+    client: TestClient, people: People, world: World, factory: Factory
+) -> None:
+    inspection = f"/v1/inspections/{world.inspection_id}"
+    factory.stored_list(world.inspection_id, "children-in-need", [cin_row("C1")])
+    paths = [inspection, f"{inspection}/lists/children-in-need", f"{inspection}/schedule"]
+    alice, bob = people.headers(), people.headers(sub="bob@cqc.example")
+    team_alice = _team(world, person_id(URL_ISSUER, ALICE))
+    # A person is a principal from their first request on: the lead can name them after it.
+    assert client.put(team_alice, headers=world.lead.headers).status_code == 404
+    assert _me(client, alice).status_code == 200
+    assert _me(client, bob).status_code == 200
+    assert client.put(team_alice, headers=world.lead.headers).status_code == 200
+    assert [client.get(path, headers=alice).status_code for path in paths] == [200] * 3
+    assert [client.get(path, headers=bob).status_code for path in paths] == [404] * 3
+    assert client.get("/v1/inspections", headers=bob).json()["items"] == []
+    assert client.delete(team_alice, headers=world.lead.headers).status_code == 204
+    assert [client.get(path, headers=alice).status_code for path in paths] == [404] * 3
 
 
 @pytest.mark.parametrize(
@@ -315,13 +343,13 @@ def test_client_listings_show_people_apart_from_systems(
         f"/v1/organisations/{world.inspector.organisation_id}/clients",
         headers=world.operator.headers,
     ).json()
-    by_kind = {entry["kind"]: entry for entry in listed}
-    person, system = by_kind["person"], by_kind["system"]
+    (person,) = [entry for entry in listed if entry["kind"] == "person"]
     assert person["client_id"] == str(person_id(URL_ISSUER, ALICE))
     assert (person["issuer"], person["subject"]) == (URL_ISSUER, ALICE)
     assert person["secret_rotated_at"] is None
-    assert system["client_id"] == str(world.inspector.client_id)
-    assert (system["issuer"], system["subject"]) == (None, None)
+    systems = {entry["client_id"]: entry for entry in listed if entry["kind"] == "system"}
+    system = systems[str(world.inspector.client_id)]
+    assert (system["issuer"], system["subject"], system["name"]) == (None, None, "test client")
 
 
 def test_the_row_follows_the_latest_token_and_changes_of_role_are_audited(
