@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -11,15 +12,21 @@ from app.audit.chain import GENESIS_HASH, compute_hash
 from app.audit.models import AuditAnchor, AuditEvent
 from app.audit.redaction import AuditView, whole, without_children
 from app.audit.repository import AuditFilter as AuditFilter  # what the router filters by
-from app.auth.principal import Principal
 from app.core.database import utcnow
 from app.core.errors import Forbidden
 
 VERIFY_BATCH = 1000
 
 
+class Reader(Protocol):
+    """Who reads the audit (a Principal: audit sits below auth, so it names only this)."""
+
+    @property
+    def is_operator(self) -> bool: ...
+
+
 def read_inspection_audit(
-    session: Session, reader: Principal, criteria: AuditFilter, *, after_seq: int, limit: int
+    session: Session, reader: Reader, criteria: AuditFilter, *, after_seq: int, limit: int
 ) -> list[AuditView]:
     """The inspection's audit rows as ``reader`` may see them: the operator without children.
 
