@@ -156,12 +156,19 @@ class TokenDecoder:
 
 
 def token_decoder(settings: Settings, own: TokenCodec) -> TokenDecoder:
-    """The decoder for these settings; JWKS files are read now, URLs on first use."""
-    verifiers = {
+    """The decoder for these settings: our tokens, and the trusted issuers'."""
+    return TokenDecoder(own, trusted_issuers(settings))
+
+
+def trusted_issuers(settings: Settings) -> dict[str, IssuerVerifier]:
+    """A verifier per trusted issuer; JWKS files are read now, URLs on first use.
+
+    ``ConfigurationError`` for an unreadable key file or a role we do not have.
+    """
+    return {
         entry.issuer: IssuerVerifier(entry, _keys(entry, index), _roles(entry, index))
         for index, entry in enumerate(settings.trusted_issuers)
     }
-    return TokenDecoder(own, verifiers)
 
 
 def _keys(entry: TrustedIssuer, index: int) -> KeySource:
