@@ -11,6 +11,7 @@ for, a ``kid`` among that issuer's keys and a key that fits the algorithm, no ``
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Mapping
@@ -31,6 +32,8 @@ from app.core.trusted_issuers import TrustedIssuer
 LEEWAY_SECONDS = 30
 MAX_SUBJECT_LENGTH = 255
 MAX_NAME_LENGTH = 200
+# Stored and shown: no control characters (PostgreSQL refuses NUL in text outright).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -91,11 +94,13 @@ class IssuerVerifier:
         subject = claims["sub"]
         if not isinstance(subject, str) or not 0 < len(subject) <= MAX_SUBJECT_LENGTH:
             raise InvalidToken("malformed subject")
+        if _CONTROL.search(subject):
+            raise InvalidToken("control characters in the subject")
         issued_at, expires_at = _instant(claims, "iat"), _instant(claims, "exp")
         if issued_at.timestamp() > time.time() + LEEWAY_SECONDS:
             raise InvalidToken("issued in the future")
         name = claims.get(self.entry.name_claim)
-        name = name.strip() if isinstance(name, str) else ""
+        name = _CONTROL.sub("", name).strip() if isinstance(name, str) else ""
         return PersonClaims(
             principal_id=person_id(self.entry.issuer, subject),
             issuer=self.entry.issuer,

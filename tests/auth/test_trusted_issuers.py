@@ -253,6 +253,9 @@ def _hostile(people: People, our_issuer: str) -> dict[str, str]:
         "no exp": people.token(exp=None),
         "no iat": people.token(iat=None),
         "no sub": people.token(sub=None),
+        "sub not text": people.token(sub=12345),
+        "sub with a NUL": people.token(sub="alice\x00"),
+        "sub too long": people.token(sub="a" * 256),
         "no aud": people.token(aud=None),
         "expired": people.token(iat=now - 1000, exp=now - 100),
         "issued in the future": people.token(iat=now + 3600, exp=now + 7200),
@@ -333,6 +336,14 @@ def test_a_disabled_organisation_locks_its_people_out(
         assert organisation is not None
         organisation.disabled_at = utcnow()
     assert _me(client, people.headers()).status_code == 401
+
+
+def test_a_name_is_kept_without_control_characters(client: TestClient, people: People) -> None:
+    me = _me(client, people.headers(name="Alice\x00 \x1b[31mInspector\n"))
+    assert me.status_code == 200
+    assert me.json()["client_name"] == "Alice [31mInspector"
+    unnamed = _me(client, people.headers(sub="carol", name=["not", "text"]))
+    assert unnamed.json()["client_name"] == "carol"
 
 
 def test_client_listings_show_people_apart_from_systems(
