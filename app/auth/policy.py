@@ -108,8 +108,8 @@ POLICY: dict[str, Rule] = {
     # exist (DESIGN.md section 4: agencies never see inspector tracking records).
     "put_tracking": Rule(Scope.TRACKING_WRITE, Relation.PARTICIPANT, conceal=True, writes=True),
     "list_tracking": Rule(Scope.TRACKING_READ, Relation.PARTICIPANT, conceal=True, writes=False),
-    # meetings: written by the inspection's local authority (checked in the service), read
-    # by every participant
+    # meetings: recorded by the agencies the theme's meetings milestone names, changed by the
+    # recorder or the local authority (checked in the service), read by every participant
     "create_meeting": Rule(Scope.MEETINGS_WRITE, Relation.PARTICIPANT, writes=True),
     "list_meetings": Rule(Scope.MEETINGS_READ, Relation.PARTICIPANT, writes=False),
     "update_meeting": Rule(Scope.MEETINGS_WRITE, Relation.PARTICIPANT, writes=True),

@@ -50,7 +50,6 @@ CLIENTS: list[tuple[str, str, list[Role]]] = [
     ("youth_offending", "Demoshire Youth Offending Service", [Role.AGENCY]),
     ("probation", "Demoshire Probation Delivery Unit", [Role.AGENCY]),
 ]
-THEME_START_WEEKDAY = {"mental-health": 0, "domestic-abuse": 1}  # Monday / Tuesday notification
 LONDON = ZoneInfo("Europe/London")
 
 
@@ -98,7 +97,7 @@ def _inspection(
     ).scalar_one_or_none()
     if found is not None:
         return found, False
-    notification = _next_weekday(date.today(), THEME_START_WEEKDAY.get(theme, 0))
+    notification = _next_weekday(date.today(), contexts.theme(theme).notification.weekday_index)
     request = inspections.NewInspection(
         f"{AREA} ({theme})", authority.id, theme, notification, tuple(team)
     )

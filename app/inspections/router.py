@@ -19,11 +19,12 @@ from app.inspections.access import (
     authorize_inspection,
     inspection_context,
 )
-from app.inspections.context import InspectionContext
+from app.inspections.context import InspectionContext, InspectionContexts
 from app.inspections.models import Inspection
 from app.inspections.schemas import (
     InspectionCreate,
     InspectionRead,
+    InspectionWarningRead,
     LeadUpdate,
     ParticipantRead,
     StatusUpdate,
@@ -33,7 +34,9 @@ from app.inspections.schemas import (
 router = APIRouter(prefix="/v1/inspections", tags=["inspections"])
 
 
-def _read_models(session: Session, inspections: Sequence[Inspection]) -> list[InspectionRead]:
+def _read_models(
+    session: Session, contexts: InspectionContexts, inspections: Sequence[Inspection]
+) -> list[InspectionRead]:
     grouped = service.participants(session, [inspection.id for inspection in inspections])
     return [
         InspectionRead(
@@ -53,6 +56,10 @@ def _read_models(session: Session, inspections: Sequence[Inspection]) -> list[In
                     added_at=participant.added_at,
                 )
                 for participant, organisation in grouped[inspection.id]
+            ],
+            warnings=[
+                InspectionWarningRead(code=warning.code, message=warning.message)
+                for warning in service.warnings_for(contexts, inspection)
             ],
         )
         for inspection in inspections
@@ -76,7 +83,7 @@ def create_inspection(
         body.area_name, body.local_authority_id, body.theme, body.notification_at, body.team
     )
     context = service.open_inspection(session, contexts, principal, request)
-    return _read_models(session, [context.inspection])[0]
+    return _read_models(session, contexts, [context.inspection])[0]
 
 
 @router.get(
@@ -87,11 +94,12 @@ def create_inspection(
 )
 def list_inspections(
     session: DbSession,
+    contexts: Contexts,
     paging: Annotated[PageParams, Depends(page_params)],
     principal: Principal = authorize("list_inspections"),
 ) -> Page[InspectionRead]:
     rows, total = service.list_visible(session, principal, limit=paging.limit, offset=paging.offset)
-    return Page.build(_read_models(session, rows), paging, total)
+    return Page.build(_read_models(session, contexts, rows), paging, total)
 
 
 @router.get(
@@ -101,9 +109,11 @@ def list_inspections(
     summary="Get an inspection",
 )
 def get_inspection(
-    session: DbSession, access: InspectionAccess = authorize_inspection("get_inspection")
+    session: DbSession,
+    contexts: Contexts,
+    access: InspectionAccess = authorize_inspection("get_inspection"),
 ) -> InspectionRead:
-    return _read_models(session, [access.inspection])[0]
+    return _read_models(session, contexts, [access.inspection])[0]
 
 
 @router.put(
@@ -115,10 +125,11 @@ def get_inspection(
 def add_participant(
     organisation_id: uuid.UUID,
     session: DbSession,
+    contexts: Contexts,
     context: InspectionContext = inspection_context("add_participant"),
 ) -> InspectionRead:
     service.add_participant(session, context, organisation_id)
-    return _read_models(session, [context.inspection])[0]
+    return _read_models(session, contexts, [context.inspection])[0]
 
 
 @router.delete(
@@ -146,10 +157,11 @@ def remove_participant(
 def set_lead_inspector(
     body: LeadUpdate,
     session: DbSession,
+    contexts: Contexts,
     context: InspectionContext = inspection_context("set_lead_inspector"),
 ) -> InspectionRead:
     service.set_lead(session, context, body.client_id)
-    return _read_models(session, [context.inspection])[0]
+    return _read_models(session, contexts, [context.inspection])[0]
 
 
 @router.put(
@@ -161,10 +173,11 @@ def set_lead_inspector(
 def update_inspection_status(
     body: StatusUpdate,
     session: DbSession,
+    contexts: Contexts,
     context: InspectionContext = inspection_context("update_inspection_status"),
 ) -> InspectionRead:
     service.change_status(session, context, body.status)
-    return _read_models(session, [context.inspection])[0]
+    return _read_models(session, contexts, [context.inspection])[0]
 
 
 def _team_member_read(member: team.TeamMember) -> TeamMemberRead:

@@ -36,6 +36,11 @@ class ParticipantRead(BaseModel):
     added_at: datetime
 
 
+class InspectionWarningRead(BaseModel):
+    code: str = Field(examples=["notification_day_not_theme_day"])
+    message: str
+
+
 class InspectionRead(BaseModel):
     id: uuid.UUID
     area_name: str
@@ -46,6 +51,9 @@ class InspectionRead(BaseModel):
     lead_client_id: uuid.UUID | None
     created_at: datetime
     participants: list[ParticipantRead]
+    warnings: list[InspectionWarningRead] = Field(
+        description="Where the inspection departs from its theme's guidance (not errors)"
+    )
 
 
 class LeadUpdate(BaseModel):

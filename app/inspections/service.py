@@ -100,6 +100,29 @@ def viewer(principal: Principal) -> Viewer:
     return Viewer(principal.organisation_id)
 
 
+@dataclass(frozen=True)
+class InspectionWarning:
+    """Something about the inspection that departs from its theme's guidance, but may be right."""
+
+    code: str
+    message: str
+
+
+def warnings_for(contexts: InspectionContexts, inspection: Inspection) -> list[InspectionWarning]:
+    """The guidance notifies areas on a set weekday (D0, which its deadlines count from); a
+    notification on another day is allowed, a bank holiday may move it, but it is said."""
+    theme = contexts.theme(inspection.theme)
+    notified = inspection.notification_at.astimezone(contexts.clock.tz)
+    expected = theme.notification
+    if notified.weekday() == expected.weekday_index:
+        return []
+    message = (
+        f"notified on a {notified:%A}; the '{theme.key}' guidance notifies areas on a "
+        f"{expected.weekday.capitalize()} ({expected.reference})"
+    )
+    return [InspectionWarning("notification_day_not_theme_day", message)]
+
+
 def get_visible(session: Session, principal: Principal, inspection_id: uuid.UUID) -> Inspection:
     """The inspection if the caller may know it exists; otherwise 404, as if it did not."""
     inspection = repository.visible_inspection(session, inspection_id, viewer(principal))

@@ -9,7 +9,7 @@ it from here, so a new theme is a new file and never a new branch in the code.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import get_args
+from typing import Literal, get_args
 
 from pydantic import Field, model_validator
 
@@ -45,6 +45,21 @@ class MeetingKind(ThemeModel):
     title: Text
 
 
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday"]
+WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)
+
+
+class Notification(ThemeModel):
+    """The day of the week the guidance notifies areas on (D0), and where it says so."""
+
+    weekday: Weekday
+    reference: Text
+
+    @property
+    def weekday_index(self) -> int:
+        return WEEKDAYS.index(self.weekday)
+
+
 class Source(ThemeModel):
     title: Text
     reference: Text
@@ -57,6 +72,7 @@ class Theme(ThemeModel):
     source: Source
     description: Text
     scope: Text
+    notification: Notification
     # Agencies the deep dive leaves out, each with the guidance's reason: they do not take part
     # in an inspection on this theme.
     out_of_scope: dict[AgencyKind, Text] = Field(default_factory=dict)
