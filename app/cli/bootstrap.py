@@ -25,5 +25,5 @@ def platform_organisation(session: Session) -> Organisation:
 
 def create_operator_client(session: Session, name: str) -> dict[str, str]:
     organisation = platform_organisation(session)
-    issued = issue_client(session, None, organisation, name, [Role.OPERATOR])
+    issued = issue_client(session, None, organisation.id, name, [Role.OPERATOR])
     return {"client_id": str(issued.client.id), "client_secret": issued.secret}

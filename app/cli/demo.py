@@ -22,7 +22,7 @@ from app.inspections.context import InspectionContexts
 from app.inspections.models import Inspection
 from app.organisations.kinds import OrganisationKind
 from app.organisations.models import Organisation
-from app.organisations.service import create_organisation, issue_client, rotate_secret_of
+from app.organisations.service import create_organisation, issue_client, rotate_client_secret
 
 AREA = "Demoshire"
 ORGANISATIONS: list[tuple[str, OrganisationKind]] = [
@@ -69,10 +69,11 @@ def _client(
             ApiClient.organisation_id == organisation.id, ApiClient.name == client_name
         )
     ).scalar_one_or_none()
+    # As the platform itself (actor None), which no organisation's administrator binds.
     if existing is None:
-        issued = issue_client(session, None, organisation, client_name, roles)
+        issued = issue_client(session, None, organisation.id, client_name, roles)
     else:
-        issued = rotate_secret_of(session, None, existing)
+        issued = rotate_client_secret(session, None, existing.id)
     return {"client_id": str(issued.client.id), "client_secret": issued.secret}
 
 

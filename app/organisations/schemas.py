@@ -2,11 +2,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.auth.roles import Role
 from app.organisations.kinds import OrganisationKind
+
+
+class CredentialAction(StrEnum):
+    CREATED = "client.created"
+    SECRET_ROTATED = "client.secret_rotated"  # noqa: S105  (an action, not a secret)
+    DISABLED = "client.disabled"
 
 
 class OrganisationCreate(BaseModel):
