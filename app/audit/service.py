@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,19 @@ def list_events(
     session: Session, criteria: AuditFilter, *, after_seq: int, limit: int
 ) -> Sequence[AuditEvent]:
     return repository.matching_events(session, criteria, after_seq=after_seq, limit=limit)
+
+
+def events_concerning_organisation(
+    session: Session,
+    organisation_id: uuid.UUID,
+    actions: Sequence[str],
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[AuditEvent], int]:
+    return repository.page_concerning_organisation(
+        session, organisation_id, actions, limit=limit, offset=offset
+    )
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,9 @@ POLICY: dict[str, Rule] = {
     "rotate_client_secret": Rule(
         Scope.CLIENTS_MANAGE, clients=OperatorReach.UNADMINISTERED, writes=True
     ),
+    "list_credential_events": Rule(
+        Scope.CLIENTS_MANAGE, clients=OperatorReach.ANYWHERE, writes=False
+    ),
     # inspections
     "create_inspection": Rule(Scope.INSPECTIONS_MANAGE, writes=True),
     "list_inspections": Rule(

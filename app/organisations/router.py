@@ -17,6 +17,7 @@ from app.organisations.schemas import (
     ClientCreate,
     ClientCredentials,
     ClientRead,
+    CredentialEventRead,
     OrganisationCreate,
     OrganisationRead,
 )
@@ -154,3 +155,25 @@ def rotate_client_secret(
 ) -> ClientCredentials:
     issued = service.rotate_client_secret(session, principal, client_id)
     return ClientCredentials(client_id=issued.client.id, client_secret=issued.secret)
+
+
+@router.get(
+    "/organisations/{organisation_id}/credential-events",
+    response_model=Page[CredentialEventRead],
+    responses=error_responses(401, 403, 404, 422),
+    summary="Every change to the organisation's credentials, and who made it; oldest first",
+    description=(
+        "Clients created, secrets rotated and clients disabled, whether by the "
+        "organisation's administrators or by the operator; never a secret."
+    ),
+)
+def list_credential_events(
+    organisation_id: uuid.UUID,
+    session: DbSession,
+    paging: Annotated[PageParams, Depends(page_params)],
+    principal: Principal = authorize("list_credential_events"),
+) -> Page[CredentialEventRead]:
+    rows, total = service.list_credential_events(
+        session, principal, organisation_id, limit=paging.limit, offset=paging.offset
+    )
+    return Page.build([CredentialEventRead.from_audit(row) for row in rows], paging, total)

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.audit import chain as audit
+from app.audit import service as audit_service
+from app.audit.models import AuditEvent
 from app.auth import service as auth_service
 from app.auth.models import ApiClient
 from app.auth.principal import Principal
@@ -20,6 +22,9 @@ from app.organisations import repository, standing
 from app.organisations.kinds import OrganisationKind
 from app.organisations.models import Organisation
 from app.organisations.schemas import CredentialAction
+
+# What is listed to an organisation's administrators: every change to its credentials.
+CREDENTIAL_EVENTS = tuple(action.value for action in CredentialAction)
 
 
 def create_organisation(
@@ -84,6 +89,23 @@ def rotate_client_secret(
     issued = auth_service.rotate_secret(session, client)
     _audit(session, actor, CredentialAction.SECRET_ROTATED, client)
     return issued
+
+
+def list_credential_events(
+    session: Session,
+    actor: Principal | None,
+    organisation_id: uuid.UUID,
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[AuditEvent], int]:
+    """The organisation's credential events, oldest first, whoever acted (the operator too)."""
+    organisation = standing.organisation_for(
+        session, actor, "list_credential_events", organisation_id
+    )
+    return audit_service.events_concerning_organisation(
+        session, organisation.id, CREDENTIAL_EVENTS, limit=limit, offset=offset
+    )
 
 
 def _audit(

@@ -180,6 +180,10 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
         Call("POST", lambda w, f: f"/v1/clients/{_spare_client(w, f)}/secret"),
         _ok_for({"org_admin": 200, "operator": 403}),
     ),
+    "list_credential_events": (
+        Call("GET", lambda w, f: f"/v1/organisations/{w.agency.organisation_id}/credential-events"),
+        _ok_for({"org_admin": 200, "operator": 200}),
+    ),
     "create_inspection": (
         Call(
             "POST",
