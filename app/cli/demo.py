@@ -1,5 +1,8 @@
 """A small demo world: one area, its agencies, the inspectorates and an inspection per theme.
 
+Every client is made as the platform itself (no actor), which the operator's limits do not
+bind, so the council and Ofsted can have their own administrators from the start.
+
 Running it again reuses the organisations and inspections and rotates the demo clients'
 secrets, because a secret is only ever shown when it is made.
 """
@@ -48,6 +51,10 @@ CLIENTS: list[tuple[str, str, list[Role]]] = [
     ("police", "Demoshire Police", [Role.AGENCY]),
     ("youth_offending", "Demoshire Youth Offending Service", [Role.AGENCY]),
     ("probation", "Demoshire Probation Delivery Unit", [Role.AGENCY]),
+    # The council's and Ofsted's own administrators: they manage those organisations'
+    # clients, and the operator no longer may (it may still disable one in an emergency).
+    ("local_authority_admin", "Demoshire County Council", [Role.ORG_ADMIN]),
+    ("ofsted_admin", "Ofsted", [Role.ORG_ADMIN]),
 ]
 THEME_START_WEEKDAY = {"mental-health": 0, "domestic-abuse": 1}  # Monday / Tuesday notification
 LONDON = ZoneInfo("Europe/London")
