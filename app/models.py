@@ -10,7 +10,7 @@ from app.documents.models import Document, Upload
 from app.engagement.models import Engagement
 from app.evaluations.models import Evaluation
 from app.idempotency.models import IdempotencyRecord
-from app.inspections.models import Inspection, InspectionParticipant
+from app.inspections.models import Inspection, InspectionParticipant, InspectionTeamMember
 from app.meetings.models import Meeting
 from app.organisations.models import Organisation
 from app.retention.models import PurgeTombstone
@@ -31,6 +31,7 @@ __all__ = [
     "IdempotencyRecord",
     "Inspection",
     "InspectionParticipant",
+    "InspectionTeamMember",
     "ListBlock",
     "ListVersion",
     "Meeting",

@@ -24,7 +24,7 @@ from app.documents.service import (
     NewUpload,
     create_upload,
     new_object_key,
-    record_document,
+    publish,
 )
 from app.engagement.models import Engagement
 from app.engagement.schemas import EngagementWrite
@@ -32,6 +32,7 @@ from app.engagement.service import write_engagement
 from app.evaluations.schemas import EvaluationWrite
 from app.evaluations.service import write_evaluation
 from app.inspections import service as inspections
+from app.inspections import team as inspections_team
 from app.inspections.context import InspectionContext
 from app.inspections.models import Inspection
 from app.meetings.schemas import MeetingWrite
@@ -74,8 +75,9 @@ class World:
     inspection_id: uuid.UUID
     operator: Actor
     lead: Actor
-    inspector: Actor
-    outside_inspector: Actor
+    inspector: Actor  # CQC's, on the inspection's team
+    off_team_inspector: Actor  # CQC's too, not on the team: sees nothing of the inspection
+    outside_inspector: Actor  # HMICFRS's, which does not take part
     agency: Actor
     other_area_agency: Actor
     other_inspection_id: uuid.UUID
@@ -114,9 +116,12 @@ class Factory:
         notification_at: datetime | None = None,
         participants: list[uuid.UUID] | None = None,
         lead_client_id: uuid.UUID | None = None,
+        team: list[uuid.UUID] | None = None,
     ) -> uuid.UUID:
         when = notification_at or datetime(2027, 3, 22, 9, 0, tzinfo=LONDON)
-        request = inspections.NewInspection("Testshire", local_authority_id, theme, when)
+        request = inspections.NewInspection(
+            "Testshire", local_authority_id, theme, when, tuple(team or ())
+        )
         with session_scope(self.state.session_factory) as session:
             context = inspections.open_inspection(session, self.state.contexts, None, request)
             for organisation_id in participants or []:
@@ -139,6 +144,7 @@ class Factory:
         ofsted = self.organisation(OrganisationKind.OFSTED)
         lead = self.actor(OrganisationKind.OFSTED, [Role.LEAD_INSPECTOR], ofsted)
         inspector = self.actor(OrganisationKind.CQC, [Role.INSPECTOR])
+        off_team = self.actor(OrganisationKind.CQC, [Role.INSPECTOR], inspector.organisation_id)
         outside = self.actor(OrganisationKind.HMICFRS, [Role.INSPECTOR])
         agency = self.actor(OrganisationKind.LOCAL_AUTHORITY, [Role.AGENCY])
         other_agency = self.actor(OrganisationKind.LOCAL_AUTHORITY, [Role.AGENCY])
@@ -148,9 +154,10 @@ class Factory:
             notification_at,
             participants=[inspector.organisation_id],
             lead_client_id=lead.client_id,
+            team=[inspector.client_id],
         )
         other_inspection = self.inspection(
-            other_agency.organisation_id, theme, participants=[outside.organisation_id]
+            other_agency.organisation_id, theme, team=[outside.client_id]
         )
         org_admin = self.actor(
             OrganisationKind.LOCAL_AUTHORITY, [Role.ORG_ADMIN], agency.organisation_id
@@ -160,6 +167,7 @@ class Factory:
             operator,
             lead,
             inspector,
+            off_team,
             outside,
             agency,
             other_agency,
@@ -236,7 +244,7 @@ class Factory:
             return request.id
 
     def document(self, actor: Actor, request_id: uuid.UUID, content: bytes = PDF) -> uuid.UUID:
-        """A document as if uploaded by the actor (bytes really stored)."""
+        """A document as if uploaded by the actor: bytes really stored, the upload audited."""
         with session_scope(self.state.session_factory) as session:
             request = session.get(DocumentRequest, request_id)
             assert request is not None
@@ -245,9 +253,7 @@ class Factory:
                 key, [content], max_bytes=1 << 30, content_type="application/pdf"
             )
             principal = auth_service.principal_for_client(session, actor.client_id)
-            return record_document(
-                session, request, principal, stored, "report.pdf", "application/pdf"
-            ).id
+            return publish(session, request, principal, stored, "report.pdf", "application/pdf").id
 
     def upload(self, actor: Actor, request_id: uuid.UUID) -> uuid.UUID:
         """An open presigned upload started by the actor."""
@@ -297,3 +303,9 @@ class Factory:
             current = session.get(Engagement, (inspection_id, child_id))
             based_on = current.version if current is not None else None  # as a careful client
             write_engagement(session, context, child_id, body, based_on)
+
+    def team_member(self, inspection_id: uuid.UUID, actor: Actor) -> None:
+        """Name ``actor`` to the inspection's team, as the operator would."""
+        with session_scope(self.state.session_factory) as session:
+            context = self._context(session, inspection_id)
+            inspections_team.add_team_member(session, context, actor.client_id)

@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditAnchor, AuditEvent, AuditHead
+from app.audit.redaction import CHILD_OBJECT_TYPES
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class AuditFilter:
     child_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    # An object ID searched for matches no row about a child (the operator's searches).
+    without_children: bool = False
 
 
 def _filtered(criteria: AuditFilter) -> Select[tuple[AuditEvent]]:
@@ -38,6 +41,10 @@ def _filtered(criteria: AuditFilter) -> Select[tuple[AuditEvent]]:
     for column, value in conditions.items():
         if value is not None:
             query = query.where(column == value)
+    if criteria.without_children and criteria.object_id is not None:
+        query = query.where(
+            AuditEvent.child_id.is_(None), AuditEvent.object_type.not_in(CHILD_OBJECT_TYPES)
+        )
     if criteria.since is not None:
         query = query.where(AuditEvent.occurred_at >= criteria.since)
     if criteria.until is not None:

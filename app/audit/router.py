@@ -24,6 +24,11 @@ router = APIRouter(prefix="/v1", tags=["audit"])
     response_model=AuditPage,
     responses=error_responses(401, 403, 404, 422),
     summary="Read the inspection's audit trail, oldest first",
+    description=(
+        "The lead inspector sees every row whole. The operator sees each row without child "
+        "identifiers, its detail reduced to counts and kinds and without hashes (`redacted`); "
+        "searching by `child_id` is refused to the operator (403 `child_data_not_available`)."
+    ),
 )
 def list_inspection_audit(
     session: DbSession,
@@ -48,8 +53,10 @@ def list_inspection_audit(
         since=since,
         until=until,
     )
-    rows = service.list_events(session, criteria, after_seq=after_seq, limit=limit)
-    items = [AuditEventRead.model_validate(row) for row in rows]
+    views = service.read_inspection_audit(
+        session, access.principal, criteria, after_seq=after_seq, limit=limit
+    )
+    items = [AuditEventRead.model_validate(view) for view in views]
     return AuditPage(items=items, next_after_seq=items[-1].seq if len(items) == limit else None)
 
 

@@ -21,8 +21,12 @@ class AuditEventRead(BaseModel):
     child_id: str | None
     request_id: str | None
     detail: dict[str, Any]
-    prev_hash: str
-    hash: str
+    prev_hash: str | None = Field(description="Null in a redacted row")
+    hash: str | None = Field(description="Null in a redacted row")
+    redacted: bool = Field(
+        default=False,
+        description="Child identifiers and row data were taken out (the operator's view)",
+    )
 
 
 class AuditPage(BaseModel):

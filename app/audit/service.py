@@ -4,23 +4,42 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
 from app.audit import repository
 from app.audit.chain import GENESIS_HASH, compute_hash
 from app.audit.models import AuditAnchor, AuditEvent
+from app.audit.redaction import AuditView, whole, without_children
 from app.audit.repository import AuditFilter as AuditFilter  # what the router filters by
+from app.auth.principal import Principal
 from app.core.database import utcnow
+from app.core.errors import Forbidden
 
 VERIFY_BATCH = 1000
 
 
-def list_events(
-    session: Session, criteria: AuditFilter, *, after_seq: int, limit: int
-) -> Sequence[AuditEvent]:
-    return repository.matching_events(session, criteria, after_seq=after_seq, limit=limit)
+def read_inspection_audit(
+    session: Session, reader: Principal, criteria: AuditFilter, *, after_seq: int, limit: int
+) -> list[AuditView]:
+    """The inspection's audit rows as ``reader`` may see them: the operator without children.
+
+    The operator may not look for a child (403): even a count of rows found would tell
+    whether the child is known. Its search by object ID skips the rows about a child, for
+    the same reason.
+    """
+    if not reader.is_operator:
+        rows = repository.matching_events(session, criteria, after_seq=after_seq, limit=limit)
+        return [whole(row) for row in rows]
+    if criteria.child_id is not None:
+        raise Forbidden(
+            "The operator cannot search the audit trail for a child.",
+            code="child_data_not_available",
+        )
+    blind = replace(criteria, without_children=True)
+    rows = repository.matching_events(session, blind, after_seq=after_seq, limit=limit)
+    return [without_children(row) for row in rows]
 
 
 def events_concerning_organisation(

@@ -18,7 +18,8 @@ from app.auth.roles import Scope
 class Relation(StrEnum):
     """How the caller must stand to the inspection named in the path."""
 
-    PARTICIPANT = "participant"  # operator, or an organisation taking part; else 404
+    # operator, an agency taking part, or an inspector on the team; else 404
+    PARTICIPANT = "participant"
     LEAD = "lead"  # the named lead inspector; other participants 403
     LEAD_OR_OPERATOR = "lead_or_operator"
 
@@ -80,6 +81,12 @@ POLICY: dict[str, Rule] = {
     "add_participant": Rule(Scope.INSPECTIONS_MANAGE, Relation.PARTICIPANT, writes=True),
     "remove_participant": Rule(Scope.INSPECTIONS_MANAGE, Relation.PARTICIPANT, writes=True),
     "set_lead_inspector": Rule(Scope.INSPECTIONS_MANAGE, Relation.PARTICIPANT, writes=True),
+    # the team: inspectors read an inspection only while on it; the lead or the operator
+    # names them (app/inspections/team.py)
+    "list_team": Rule(Scope.INSPECTIONS_READ, Relation.PARTICIPANT, writes=False),
+    "get_team_member": Rule(Scope.INSPECTIONS_READ, Relation.PARTICIPANT, writes=False),
+    "add_team_member": Rule(Scope.INSPECTIONS_LEAD, Relation.LEAD_OR_OPERATOR, writes=True),
+    "remove_team_member": Rule(Scope.INSPECTIONS_LEAD, Relation.LEAD_OR_OPERATOR, writes=True),
     "update_inspection_status": Rule(
         Scope.INSPECTIONS_LEAD, Relation.LEAD_OR_OPERATOR, writes=True
     ),
@@ -125,8 +132,8 @@ POLICY: dict[str, Rule] = {
     # exist (DESIGN.md section 4: agencies never see inspector tracking records).
     "put_tracking": Rule(Scope.TRACKING_WRITE, Relation.PARTICIPANT, conceal=True, writes=True),
     "list_tracking": Rule(Scope.TRACKING_READ, Relation.PARTICIPANT, conceal=True, writes=False),
-    # meetings: written by the inspection's local authority (checked in the service), read
-    # by every participant
+    # meetings: recorded by the agencies the theme's meetings milestone names, changed by the
+    # recorder or the local authority (checked in the service), read by every participant
     "create_meeting": Rule(Scope.MEETINGS_WRITE, Relation.PARTICIPANT, writes=True),
     "list_meetings": Rule(Scope.MEETINGS_READ, Relation.PARTICIPANT, writes=False),
     "update_meeting": Rule(Scope.MEETINGS_WRITE, Relation.PARTICIPANT, writes=True),

@@ -90,7 +90,7 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.TRACKING_READ: "Read inspectors' Annex B tracking records (inspectors only)",
     Scope.TRACKING_WRITE: "Write one's own Annex B tracking record (inspectors only)",
     Scope.MEETINGS_READ: "Read the multi-agency meetings of the fieldwork week",
-    Scope.MEETINGS_WRITE: "Record the multi-agency meetings (the local authority)",
+    Scope.MEETINGS_WRITE: "Record the multi-agency meetings (the agencies the theme names)",
     Scope.ENGAGEMENT_READ: "Read whether children, parents and carers agreed to meet",
     Scope.ENGAGEMENT_WRITE: "Record engagement and consent arrangements (agencies)",
 }

@@ -28,6 +28,7 @@ from app.organisations.models import Organisation
 from app.organisations.service import create_organisation, issue_client, rotate_client_secret
 
 AREA = "Demoshire"
+DEMO_TEAM = ("ofsted_inspector", "cqc_inspector", "police_inspector", "probation_inspector")
 ORGANISATIONS: list[tuple[str, OrganisationKind]] = [
     ("Demoshire County Council", OrganisationKind.LOCAL_AUTHORITY),
     ("Demoshire Integrated Care Board", OrganisationKind.HEALTH),
@@ -56,7 +57,6 @@ CLIENTS: list[tuple[str, str, list[Role]]] = [
     ("local_authority_admin", "Demoshire County Council", [Role.ORG_ADMIN]),
     ("ofsted_admin", "Ofsted", [Role.ORG_ADMIN]),
 ]
-THEME_START_WEEKDAY = {"mental-health": 0, "domestic-abuse": 1}  # Monday / Tuesday notification
 LONDON = ZoneInfo("Europe/London")
 
 
@@ -96,6 +96,7 @@ def _inspection(
     authority: Organisation,
     participants: list[Organisation],
     lead: str,
+    team: list[uuid.UUID],
 ) -> tuple[Inspection, bool]:
     found = session.execute(
         select(Inspection).where(
@@ -104,12 +105,15 @@ def _inspection(
     ).scalar_one_or_none()
     if found is not None:
         return found, False
-    notification = _next_weekday(date.today(), THEME_START_WEEKDAY.get(theme, 0))
-    request = inspections.NewInspection(f"{AREA} ({theme})", authority.id, theme, notification)
+    notification = _next_weekday(date.today(), contexts.theme(theme).notification.weekday_index)
+    request = inspections.NewInspection(
+        f"{AREA} ({theme})", authority.id, theme, notification, tuple(team)
+    )
     # The same use cases as the API's, so the inspection gets everything the API would give it.
     context = inspections.open_inspection(session, contexts, None, request)
     for organisation in participants:
-        inspections.add_participant(session, context, organisation.id)
+        if context.theme.out_of_scope_reason(organisation.kind.value) is None:
+            inspections.add_participant(session, context, organisation.id)
     inspections.set_lead(session, context, uuid.UUID(lead))
     return context.inspection, True
 
@@ -125,8 +129,10 @@ def build_demo(session: Session, contexts: InspectionContexts) -> dict[str, Any]
     authority = organisations["Demoshire County Council"]
     others = [o for o in organisations.values() if o.kind not in {OrganisationKind.PLATFORM}]
     lead = credentials["lead_inspector"]["client_id"]
+    # Every demo inspector is on both teams; another inspector of theirs would see neither.
+    team = [uuid.UUID(credentials[key]["client_id"]) for key in DEMO_TEAM]
     made = {
-        theme: _inspection(session, contexts, theme, authority, others, lead)
+        theme: _inspection(session, contexts, theme, authority, others, lead, team)
         for theme in ("mental-health", "domestic-abuse")
     }
     return {

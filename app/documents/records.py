@@ -21,6 +21,9 @@ def new_object_key(inspection_id: uuid.UUID) -> str:
 
 
 def audit_document(session: Session, principal: Principal, action: str, document: Document) -> None:
+    """Audit a look at or change to a document; one about a child (a case-file request's)
+    names the child, so that the child's access log shows who read it."""
+    request = session.get(DocumentRequest, document.request_id)
     audit.record(
         session,
         principal,
@@ -28,6 +31,7 @@ def audit_document(session: Session, principal: Principal, action: str, document
         "document",
         document.id,
         inspection_id=document.inspection_id,
+        child_id=request.child_id if request is not None else None,
         detail={"sha256": document.sha256, "size": document.size, "late": document.late},
     )
 
@@ -43,7 +47,7 @@ def _previous(
     ).scalar_one_or_none()
 
 
-def record_document(
+def _new_document(
     session: Session,
     request: DocumentRequest,
     principal: Principal,
@@ -81,6 +85,6 @@ def publish(
     media_type: str,
 ) -> Document:
     """Record a document whose bytes are stored and checked, and audit its upload."""
-    document = record_document(session, request, principal, stored, filename, media_type)
+    document = _new_document(session, request, principal, stored, filename, media_type)
     audit_document(session, principal, "document.uploaded", document)
     return document

@@ -28,7 +28,7 @@ from app.documents.presigned import (
     start_upload,
 )
 from app.documents.reads import documents_for, download, get_document, read_metadata
-from app.documents.records import new_object_key, publish, record_document
+from app.documents.records import new_object_key, publish
 from app.documents.streamed import receive_document, receive_part
 from app.documents.sweeper import COMPLETION_GRACE, SweepResult, sweep_uploads
 
@@ -51,7 +51,6 @@ __all__ = [
     "read_metadata",
     "receive_document",
     "receive_part",
-    "record_document",
     "sniff_or_refuse",
     "start_upload",
     "sweep_uploads",

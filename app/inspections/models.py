@@ -59,3 +59,18 @@ class InspectionParticipant(Base):
         ForeignKey("organisations.id", ondelete="RESTRICT"), primary_key=True, index=True
     )
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class InspectionTeamMember(Base):
+    """An inspector named to an inspection's team. Inspectors read an inspection only while
+    on its team (the lead always is): taking part is an organisation's, the team a person's."""
+
+    __tablename__ = "inspection_team_members"
+
+    inspection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True
+    )
+    principal_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("api_clients.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

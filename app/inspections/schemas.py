@@ -19,6 +19,14 @@ class InspectionCreate(BaseModel):
         description="When the area was notified (D0), ISO 8601 with offset",
         examples=["2027-03-22T09:00:00+00:00"],
     )
+    team: list[uuid.UUID] = Field(
+        default_factory=list,
+        max_length=50,
+        description=(
+            "Inspectors named to the team from the start (principal ids); their inspectorates "
+            "join the inspection. Only team members and the lead read an inspection."
+        ),
+    )
 
 
 class ParticipantRead(BaseModel):
@@ -26,6 +34,11 @@ class ParticipantRead(BaseModel):
     name: str
     kind: OrganisationKind
     added_at: datetime
+
+
+class InspectionWarningRead(BaseModel):
+    code: str = Field(examples=["notification_day_not_theme_day"])
+    message: str
 
 
 class InspectionRead(BaseModel):
@@ -38,6 +51,9 @@ class InspectionRead(BaseModel):
     lead_client_id: uuid.UUID | None
     created_at: datetime
     participants: list[ParticipantRead]
+    warnings: list[InspectionWarningRead] = Field(
+        description="Where the inspection departs from its theme's guidance (not errors)"
+    )
 
 
 class LeadUpdate(BaseModel):
@@ -50,3 +66,14 @@ class StatusUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: InspectionStatus
+
+
+class TeamMemberRead(BaseModel):
+    principal_id: uuid.UUID
+    name: str
+    organisation_id: uuid.UUID
+    organisation_name: str
+    organisation_kind: OrganisationKind
+    roles: list[str]
+    is_lead: bool = Field(description="The lead inspector is always on the team")
+    added_at: datetime

@@ -15,7 +15,7 @@ from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.core.database import utcnow
 from app.core.errors import Conflict, InvalidContent, NotFound, ProblemItem
-from app.inspections import repository
+from app.inspections import repository, team
 from app.inspections.context import Change, InspectionContext, InspectionContexts
 from app.inspections.models import (
     STATUS_ORDER,
@@ -23,6 +23,8 @@ from app.inspections.models import (
     InspectionParticipant,
     InspectionStatus,
 )
+from app.inspections.participation import join
+from app.inspections.repository import Viewer
 from app.organisations import repository as organisations
 from app.organisations.kinds import OrganisationKind
 from app.organisations.models import Organisation
@@ -40,6 +42,8 @@ class NewInspection:
     local_authority_id: uuid.UUID
     theme: str
     notification_at: datetime
+    # Inspectors named to the team from the start; their inspectorates join.
+    team: Sequence[uuid.UUID] = ()
 
 
 def open_inspection(
@@ -80,13 +84,48 @@ def open_inspection(
         inspection_id=inspection.id,
         detail={"theme": inspection.theme, "area_name": inspection.area_name},
     )
+    for index, principal_id in enumerate(request.team):
+        team.add_team_member(session, context, principal_id, field=f"body.team.{index}")
     return context
+
+
+def viewer(principal: Principal) -> Viewer:
+    """What the caller may see of inspections: the operator every one (never their child
+    data: its scopes see to that), an agency those its organisation takes part in, an
+    inspector those whose team it is on."""
+    if principal.is_operator:
+        return Viewer(None)
+    if principal.is_inspector:
+        return Viewer(principal.organisation_id, team_member=principal.client_id)
+    return Viewer(principal.organisation_id)
+
+
+@dataclass(frozen=True)
+class InspectionWarning:
+    """Something about the inspection that departs from its theme's guidance, but may be right."""
+
+    code: str
+    message: str
+
+
+def warnings_for(contexts: InspectionContexts, inspection: Inspection) -> list[InspectionWarning]:
+    """The guidance notifies areas on a set weekday (D0, which its deadlines count from); a
+    notification on another day is allowed, a bank holiday may move it, but it is said."""
+    theme = contexts.theme(inspection.theme)
+    notified = inspection.notification_at.astimezone(contexts.clock.tz)
+    expected = theme.notification
+    if notified.weekday() == expected.weekday_index:
+        return []
+    message = (
+        f"notified on a {notified:%A}; the '{theme.key}' guidance notifies areas on a "
+        f"{expected.weekday.capitalize()} ({expected.reference})"
+    )
+    return [InspectionWarning("notification_day_not_theme_day", message)]
 
 
 def get_visible(session: Session, principal: Principal, inspection_id: uuid.UUID) -> Inspection:
     """The inspection if the caller may know it exists; otherwise 404, as if it did not."""
-    organisation_id = None if principal.is_operator else principal.organisation_id
-    inspection = repository.visible_inspection(session, inspection_id, organisation_id)
+    inspection = repository.visible_inspection(session, inspection_id, viewer(principal))
     if inspection is None:
         raise NotFound("No such inspection.")
     return inspection
@@ -95,8 +134,7 @@ def get_visible(session: Session, principal: Principal, inspection_id: uuid.UUID
 def list_visible(
     session: Session, principal: Principal, *, limit: int, offset: int
 ) -> tuple[Sequence[Inspection], int]:
-    organisation_id = None if principal.is_operator else principal.organisation_id
-    return repository.page_of_inspections(session, organisation_id, limit=limit, offset=offset)
+    return repository.page_of_inspections(session, viewer(principal), limit=limit, offset=offset)
 
 
 def participants(
@@ -105,46 +143,11 @@ def participants(
     return repository.participants(session, inspection_ids)
 
 
-def _join(session: Session, inspection: Inspection, organisation_id: uuid.UUID) -> bool:
-    """Idempotent; answers whether the organisation was newly added."""
-    organisation = organisations.organisation(session, organisation_id)
-    if organisation is None:
-        raise NotFound("No such organisation.")
-    if organisation.kind is OrganisationKind.PLATFORM:
-        raise _invalid(
-            "path.organisation_id",
-            "cannot_participate",
-            "the platform operator does not take part in inspections",
-        )
-    if repository.participant(session, inspection.id, organisation.id) is not None:
-        return False
-    session.add(InspectionParticipant(inspection_id=inspection.id, organisation_id=organisation.id))
-    session.flush()
-    return True
-
-
-def _participant_added(
-    session: Session, context: InspectionContext, organisation_id: uuid.UUID
-) -> None:
-    context.changed(session, Change.PARTICIPANTS)
-    audit.record(
-        session,
-        context.principal,
-        "inspection.participant_added",
-        "organisation",
-        organisation_id,
-        inspection_id=context.inspection.id,
-    )
-
-
 def add_participant(
     session: Session, context: InspectionContext, organisation_id: uuid.UUID
 ) -> bool:
     """Idempotent; answers whether the organisation was newly added (only then audited)."""
-    added = _join(session, context.inspection, organisation_id)
-    if added:
-        _participant_added(session, context, organisation_id)
-    return added
+    return join(session, context, organisation_id)
 
 
 def remove_participant(
@@ -162,6 +165,8 @@ def remove_participant(
     lead = repository.client(session, lead_id) if lead_id else None
     if lead is not None and lead.organisation_id == organisation_id:
         raise Conflict("Name another lead inspector first.", code="cannot_remove_lead_organisation")
+    for member in repository.team_members_of(session, inspection.id, organisation_id):
+        team.take_off_team(session, context, member)
     session.delete(participant)
     session.flush()
     context.changed(session, Change.PARTICIPANTS)
@@ -187,8 +192,8 @@ def set_lead(session: Session, context: InspectionContext, client_id: uuid.UUID)
             "the client does not hold the lead_inspector role",
         )
     inspection = context.inspection
-    if _join(session, inspection, client.organisation_id):
-        _participant_added(session, context, client.organisation_id)
+    join(session, context, client.organisation_id)
+    team.put_on_team(session, context, client)
     inspection.lead_client_id = client.id
     inspection.version += 1
     session.flush()
@@ -232,9 +237,9 @@ def may_see_agency_object(
     session: Session, principal: Principal, inspection_id: uuid.UUID, owner_id: uuid.UUID
 ) -> bool:
     """An object one agency owns (a request to it, a document from it): that agency sees it,
-    and so do inspectors whose inspectorate takes part in its inspection; nobody else does."""
+    and so do the inspectors on its inspection's team; nobody else does."""
     if principal.is_agency:
         return owner_id == principal.organisation_id
     if principal.is_inspector:
-        return repository.participant(session, inspection_id, principal.organisation_id) is not None
+        return repository.visible_inspection(session, inspection_id, viewer(principal)) is not None
     return False

@@ -10,7 +10,7 @@ from app.core.database import Base, UTCDateTime, new_id, utcnow
 
 
 class Meeting(Base):
-    """A multi-agency meeting of the fieldwork week, as the local authority recorded it."""
+    """A multi-agency meeting of the fieldwork week, as one of the agencies recorded it."""
 
     __tablename__ = "meetings"
 
@@ -29,3 +29,7 @@ class Meeting(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     changed_by_client_id: Mapped[uuid.UUID] = mapped_column(Uuid())
+    # The agency that recorded it: it and the local authority may change it, nobody else.
+    recorded_by_organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT")
+    )

@@ -51,6 +51,9 @@ class MeetingRead(BaseModel):
     created_at: datetime
     changed_at: datetime
     changed_by_client_id: uuid.UUID
+    recorded_by_organisation_id: uuid.UUID = Field(
+        description="The agency that recorded the meeting; it and the local authority change it"
+    )
     warnings: list[MeetingWarning] = Field(
         default_factory=list,
         description="Overlaps with other meetings of the same organisation (not errors)",

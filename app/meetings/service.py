@@ -20,12 +20,31 @@ from app.meetings.schemas import MeetingWarning, MeetingWrite
 from app.themes.schema.theme import Theme
 
 
-def check_may_write(principal: Principal, inspection: Inspection) -> None:
-    # The guidance asks the local authority for the meetings of the fieldwork week.
-    if principal.organisation_id != inspection.local_authority_id:
+MEETINGS = "meetings_recorded"
+
+
+def check_may_record(principal: Principal, theme: Theme) -> None:
+    """The agencies the theme's meetings milestone names record the meetings (MH para 40 asks
+    "the local agencies"; DA para 22 the local authority)."""
+    milestone = theme.milestone_satisfied_by(MEETINGS)
+    responsible = milestone.responsible if milestone is not None else ("local_authority",)
+    if not principal.is_agency or principal.organisation_kind.value not in responsible:
         raise Forbidden(
-            "Only the inspection's local authority records its meetings.",
-            code="not_local_authority",
+            f"The meetings of this inspection are recorded by: {', '.join(responsible)}.",
+            code="not_responsible_for_meetings",
+        )
+
+
+def check_may_change(principal: Principal, inspection: Inspection, meeting: Meeting) -> None:
+    """A meeting is changed by the agency that recorded it, or by the local authority, which
+    coordinates the fieldwork week; another agency's meeting is not its to change."""
+    if principal.organisation_id not in (
+        meeting.recorded_by_organisation_id,
+        inspection.local_authority_id,
+    ):
+        raise Forbidden(
+            "Only the agency that recorded this meeting, or the local authority, may change it.",
+            code="not_meeting_recorder",
         )
 
 
@@ -86,11 +105,16 @@ def _audit(
 
 
 def create_meeting(session: Session, context: InspectionContext, body: MeetingWrite) -> Meeting:
-    """Record a meeting (the inspection's local authority), checked against the theme."""
+    """Record a meeting (an agency the theme names), checked against the theme."""
     inspection, principal = context.inspection, context.actor
-    check_may_write(principal, inspection)
+    check_may_record(principal, context.theme)
     check_meeting(session, inspection, context.theme, body)
-    meeting = Meeting(inspection_id=inspection.id, version=1, created_at=utcnow())
+    meeting = Meeting(
+        inspection_id=inspection.id,
+        version=1,
+        created_at=utcnow(),
+        recorded_by_organisation_id=principal.organisation_id,
+    )
     _apply(meeting, body, principal)
     session.add(meeting)
     session.flush()
@@ -114,8 +138,9 @@ def update_meeting(
 ) -> Meeting:
     """Change a meeting; 412 when If-Match names a version that is no longer current."""
     inspection, principal = context.inspection, context.actor
-    check_may_write(principal, inspection)
+    check_may_record(principal, context.theme)
     meeting = get_meeting(session, inspection.id, meeting_id)
+    check_may_change(principal, inspection, meeting)
     check_meeting(session, inspection, context.theme, body)
     check_version(meeting.version, if_match, "meeting")
     _apply(meeting, body, principal)
@@ -126,8 +151,9 @@ def update_meeting(
 
 
 def delete_meeting(session: Session, context: InspectionContext, meeting_id: uuid.UUID) -> None:
-    check_may_write(context.actor, context.inspection)
+    check_may_record(context.actor, context.theme)
     meeting = get_meeting(session, context.inspection.id, meeting_id)
+    check_may_change(context.actor, context.inspection, meeting)
     _audit(session, context, "meeting.deleted", meeting)
     session.delete(meeting)
     session.flush()

@@ -30,6 +30,7 @@ ACTORS = (
     "operator",
     "lead",
     "inspector",
+    "off_team_inspector",
     "outside_inspector",
     "agency",
     "other_area_agency",
@@ -70,6 +71,13 @@ def _spare_participant(world: World, factory: Factory) -> str:
 
 
 INSPECTION = "/v1/inspections/{}"
+
+
+def _spare_team_member(world: World, factory: Factory) -> str:
+    """A CQC inspector put on the team for this call (each caller takes off its own)."""
+    member = factory.actor(OrganisationKind.CQC, [Role.INSPECTOR], world.inspector.organisation_id)
+    factory.team_member(world.inspection_id, member)
+    return INSPECTION.format(world.inspection_id) + f"/team/{member.client_id}"
 
 
 def _stored_list(world: World, factory: Factory) -> str:
@@ -235,6 +243,37 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
         ),
         _ok_for({"operator": 200}),
     ),
+    "list_team": (
+        Call("GET", lambda w, f: INSPECTION.format(w.inspection_id) + "/team"),
+        _ok_for(
+            {"operator": 200, "lead": 200, "inspector": 200, "agency": 200},
+            default=404,
+        ),
+    ),
+    "get_team_member": (
+        Call(
+            "GET",
+            lambda w, f: INSPECTION.format(w.inspection_id) + f"/team/{w.inspector.client_id}",
+        ),
+        _ok_for(
+            {"operator": 200, "lead": 200, "inspector": 200, "agency": 200},
+            default=404,
+        ),
+    ),
+    "add_team_member": (
+        Call(
+            "PUT",
+            lambda w, f: (
+                INSPECTION.format(w.inspection_id) + f"/team/{w.off_team_inspector.client_id}"
+            ),
+        ),
+        # Naming one already on the team changes nothing: the operator's call after the lead's.
+        _ok_for({"lead": 200, "operator": 200}),
+    ),
+    "remove_team_member": (
+        Call("DELETE", _spare_team_member),
+        _ok_for({"lead": 204, "operator": 204}),
+    ),
     "update_inspection_status": (
         Call(
             "PUT",
@@ -303,7 +342,9 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
     ),
     "read_list": (
         Call("GET", lambda w, f: _stored_list(w, f)),
-        _ok_for({"lead": 200, "inspector": 200, "outside_inspector": 404}),
+        _ok_for(
+            {"lead": 200, "inspector": 200, "off_team_inspector": 404, "outside_inspector": 404}
+        ),
     ),
     "list_versions": (
         Call("GET", lambda w, f: _stored_list(w, f) + "/versions"),
@@ -341,7 +382,7 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
             },
         ),
         # world.inspector is CQC's; the lead is Ofsted's, so may not (403 not_cqc).
-        _ok_for({"inspector": 201, "outside_inspector": 404}),
+        _ok_for({"inspector": 201, "off_team_inspector": 404, "outside_inspector": 404}),
     ),
     "list_submissions": (
         Call("GET", lambda w, f: INSPECTION.format(w.inspection_id) + "/submissions"),
@@ -459,6 +500,7 @@ CALL_ORDER = (
     "lead",
     "operator",
     "inspector",
+    "off_team_inspector",
     "outside_inspector",
     "agency",
     "other_area_agency",
@@ -555,6 +597,8 @@ def test_list_shows_only_inspections_taken_part_in(client: TestClient, factory: 
     assert listed("agency") == {mine}
     assert listed("other_area_agency") == {theirs}
     assert listed("outside_inspector") == {theirs}
+    assert listed("inspector") == {mine}
+    assert listed("off_team_inspector") == set()
 
 
 # -- a closed inspection: every operation the policy says writes is refused there -------------
@@ -637,3 +681,11 @@ def test_the_closed_rule_follows_the_policy_entry_not_the_http_method(
         call.method, path, files=call.files, headers=getattr(world, actor_name).headers
     )
     assert response.status_code == closed_status, response.text
+
+
+def test_the_readme_access_table_is_the_matrix() -> None:
+    from tests.auth.access_table import readme_table, render
+
+    assert readme_table() == render(), (
+        "README's access table is stale: .venv/bin/python -m tests.auth.access_table"
+    )

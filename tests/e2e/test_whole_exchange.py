@@ -133,7 +133,9 @@ class Exchange:
         self.api, self.theme = api, theme
         self.operator = _operator(api, s3_app)
         self.agencies = {
-            kind: _organisation(api, self.operator, kind, ["agency"]) for kind in AGENCIES
+            kind: _organisation(api, self.operator, kind, ["agency"])
+            for kind in AGENCIES
+            if theme.out_of_scope_reason(kind) is None  # probation, in mental health
         }
         self.lead = _organisation(api, self.operator, "ofsted", ["lead_inspector", "inspector"])
         self.cqc = _organisation(api, self.operator, "cqc", ["inspector"])
@@ -154,6 +156,8 @@ class Exchange:
         for actor in [*self.agencies.values(), self.cqc]:
             _put(api, self.operator, f"{self.base}/participants/{actor.organisation_id}", None)
         _put(api, self.operator, f"{self.base}/lead", {"client_id": self.lead.client_id})
+        # The lead names CQC's inspector to the team: only team members read the inspection.
+        _put(api, self.lead, f"{self.base}/team/{self.cqc.client_id}", None)
 
     def move_all_but_the_first_lists(self) -> str:
         """Notified 60 days ago: the lead agrees later dates for everything but the first lists."""

@@ -100,8 +100,7 @@ def test_a_change_needs_if_match_and_a_blind_one_changes_nothing(
     [
         ("mental-health", "school", 403),
         ("mental-health", "other_agency", 403),
-        ("mental-health", "probation", 403),  # not responsible for 'engagement' here
-        ("domestic-abuse", "probation", 200),  # but responsible for 'consent' here
+        ("domestic-abuse", "probation", 200),  # responsible for 'consent' here
         ("domestic-abuse", "school", 403),
     ],
 )

@@ -152,3 +152,45 @@ def test_absurd_offsets_are_422_not_500(client: TestClient, world: World, offset
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "query.offset"
+
+
+@pytest.mark.parametrize(("theme", "status"), [("mental-health", 422), ("domestic-abuse", 200)])
+def test_probation_takes_part_only_where_the_theme_has_it_in_scope(
+    client: TestClient, factory: Factory, theme: str, status: int
+) -> None:
+    """Mental health para 22: probation services are out of scope and are not notified."""
+    world = factory.world(theme)
+    probation = factory.organisation(OrganisationKind.PROBATION)
+    response = client.put(
+        f"/v1/inspections/{world.inspection_id}/participants/{probation}",
+        headers=world.operator.headers,
+    )
+    assert response.status_code == status
+    if status == 422:
+        problem = response.json()
+        assert problem["code"] == "out_of_theme_scope"
+        assert "para 22" in problem["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("theme", "notified", "warned"),
+    [
+        ("mental-health", "2027-03-22T09:00:00+00:00", False),  # a Monday, para 29
+        ("mental-health", "2027-03-23T09:00:00+00:00", True),
+        ("domestic-abuse", "2027-03-23T09:00:00+00:00", False),  # a Tuesday, para 14
+        ("domestic-abuse", "2027-03-22T09:00:00+00:00", True),
+    ],
+)
+def test_a_notification_off_the_themes_day_is_opened_with_a_warning(
+    client: TestClient, world: World, theme: str, notified: str, warned: bool
+) -> None:
+    body = {
+        "area_name": "Elsewhere",
+        "local_authority_id": str(world.agency.organisation_id),
+        "theme": theme,
+        "notification_at": notified,
+    }
+    response = client.post("/v1/inspections", json=body, headers=world.operator.headers)
+    assert response.status_code == 201
+    codes = [warning["code"] for warning in response.json()["warnings"]]
+    assert codes == (["notification_day_not_theme_day"] if warned else [])

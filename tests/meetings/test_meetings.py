@@ -1,4 +1,4 @@
-"""Meetings of the fieldwork week: the local authority records them, everyone reads them."""
+"""Meetings of the fieldwork week: the agencies the theme names record them, everyone reads them."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.factories import Actor
-from tests.worlds import Exchange, milestone
+from tests.factories import Actor, Factory
+from tests.worlds import FUTURE, Exchange, milestone
 
 
 def _meeting(ex: Exchange, start: str = "10:00", end: str = "11:00", **fields: Any) -> Any:
@@ -47,11 +47,33 @@ def test_record_read_change_and_delete(client: TestClient, ex: Exchange) -> None
     assert client.delete(url, headers=ex.world.agency.headers).status_code == 404
 
 
-def test_only_the_local_authority_records(client: TestClient, ex: Exchange) -> None:
+def test_the_agencies_the_milestone_names_record_meetings(client: TestClient, ex: Exchange) -> None:
+    """Mental health para 40 asks "the local agencies": health records its own meeting, and
+    changes it; police may not change health's meeting; the council, which coordinates, may."""
+    created = _post(client, ex, _meeting(ex), ex.health)
+    assert created.status_code == 201, created.json()
+    assert created.json()["recorded_by_organisation_id"] == str(ex.health.organisation_id)
+    url = f"{ex.base}/meetings/{created.json()['id']}"
+    moved = _meeting(ex, start="12:00", end="13:00")
+    assert client.put(url, json=moved, headers=ex.health.headers).status_code == 200
+    by_police = client.put(url, json=moved, headers=ex.police.headers)
+    assert by_police.status_code == 403
+    assert by_police.json()["code"] == "not_meeting_recorder"
+    assert client.delete(url, headers=ex.police.headers).status_code == 403
+    assert client.delete(url, headers=ex.world.agency.headers).status_code == 204
+    # Inspectors record nothing.
+    assert _post(client, ex, _meeting(ex), ex.world.lead).status_code == 403
+
+
+def test_where_the_theme_names_only_the_council_others_may_not_record(
+    client: TestClient, factory: Factory
+) -> None:
+    """Domestic abuse para 22 asks the local authority alone."""
+    ex = Exchange.around(factory, factory.world("domestic-abuse", FUTURE))
     response = _post(client, ex, _meeting(ex), ex.health)
     assert response.status_code == 403
-    assert response.json()["code"] == "not_local_authority"
-    assert _post(client, ex, _meeting(ex), ex.world.lead).status_code == 403
+    assert response.json()["code"] == "not_responsible_for_meetings"
+    assert _post(client, ex, _meeting(ex)).status_code == 201
 
 
 def test_meeting_is_checked(client: TestClient, ex: Exchange) -> None:

@@ -9,11 +9,12 @@ it from here, so a new theme is a new file and never a new branch in the code.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import get_args
+from typing import Literal, get_args
 
 from pydantic import Field, model_validator
 
 from app.themes.schema.base import (
+    AgencyKind,
     CodelistName,
     Key,
     Text,
@@ -44,6 +45,21 @@ class MeetingKind(ThemeModel):
     title: Text
 
 
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday"]
+WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)
+
+
+class Notification(ThemeModel):
+    """The day of the week the guidance notifies areas on (D0), and where it says so."""
+
+    weekday: Weekday
+    reference: Text
+
+    @property
+    def weekday_index(self) -> int:
+        return WEEKDAYS.index(self.weekday)
+
+
 class Source(ThemeModel):
     title: Text
     reference: Text
@@ -56,6 +72,10 @@ class Theme(ThemeModel):
     source: Source
     description: Text
     scope: Text
+    notification: Notification
+    # Agencies the deep dive leaves out, each with the guidance's reason: they do not take part
+    # in an inspection on this theme.
+    out_of_scope: dict[AgencyKind, Text] = Field(default_factory=dict)
     codelists: dict[CodelistName, tuple[Code, ...]]
     lists: tuple[ListSpec, ...] = Field(min_length=1)
     selections: dict[Key, SelectionSpec]
@@ -67,6 +87,13 @@ class Theme(ThemeModel):
     framework_esn_range: EsnRange
     tracking: Tracking
     evaluation: EvaluationSpec
+
+    def out_of_scope_reason(self, organisation_kind: str) -> str | None:
+        """Why an organisation of this kind takes no part in the theme's inspections, if not."""
+        return next(
+            (reason for kind, reason in self.out_of_scope.items() if kind == organisation_kind),
+            None,
+        )
 
     def get_list(self, key: str) -> ListSpec | None:
         return next((spec for spec in self.lists if spec.key == key), None)
