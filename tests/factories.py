@@ -81,6 +81,9 @@ class World:
     agency: Actor
     other_area_agency: Actor
     other_inspection_id: uuid.UUID
+    # The local authority's own administrator (org_admin): it manages the council's clients,
+    # so the operator may no longer create or rotate them.
+    org_admin: Actor
 
 
 class Factory:
@@ -156,6 +159,9 @@ class Factory:
         other_inspection = self.inspection(
             other_agency.organisation_id, theme, team=[outside.client_id]
         )
+        org_admin = self.actor(
+            OrganisationKind.LOCAL_AUTHORITY, [Role.ORG_ADMIN], agency.organisation_id
+        )
         return World(
             inspection_id,
             operator,
@@ -166,6 +172,7 @@ class Factory:
             agency,
             other_agency,
             other_inspection,
+            org_admin,
         )
 
     def add_participant(self, inspection_id: uuid.UUID, organisation_id: uuid.UUID) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
@@ -38,6 +40,19 @@ def read_inspection_audit(
     blind = replace(criteria, without_children=True)
     rows = repository.matching_events(session, blind, after_seq=after_seq, limit=limit)
     return [without_children(row) for row in rows]
+
+
+def events_concerning_organisation(
+    session: Session,
+    organisation_id: uuid.UUID,
+    actions: Sequence[str],
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[AuditEvent], int]:
+    return repository.page_concerning_organisation(
+        session, organisation_id, actions, limit=limit, offset=offset
+    )
 
 
 @dataclass(frozen=True)
