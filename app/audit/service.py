@@ -13,7 +13,6 @@ from app.audit.chain import GENESIS_HASH, compute_hash
 from app.audit.models import AuditAnchor, AuditEvent
 from app.audit.redaction import AuditView, whole, without_children
 from app.audit.repository import AuditFilter as AuditFilter  # what the router filters by
-from app.auth.principal import Principal
 from app.core.database import utcnow
 from app.core.errors import Forbidden
 
@@ -21,15 +20,21 @@ VERIFY_BATCH = 1000
 
 
 def read_inspection_audit(
-    session: Session, reader: Principal, criteria: AuditFilter, *, after_seq: int, limit: int
+    session: Session,
+    criteria: AuditFilter,
+    *,
+    blind_to_children: bool,
+    after_seq: int,
+    limit: int,
 ) -> list[AuditView]:
-    """The inspection's audit rows as ``reader`` may see them: the operator without children.
+    """The inspection's audit rows as the reader may see them: the operator, blind to
+    children, sees them without any.
 
     The operator may not look for a child (403): even a count of rows found would tell
     whether the child is known. Its search by object ID skips the rows about a child, for
     the same reason.
     """
-    if not reader.is_operator:
+    if not blind_to_children:
         rows = repository.matching_events(session, criteria, after_seq=after_seq, limit=limit)
         return [whole(row) for row in rows]
     if criteria.child_id is not None:
