@@ -103,6 +103,7 @@ POLICY: dict[str, Rule] = {
     "push_list": Rule(Scope.LISTS_WRITE, Relation.PARTICIPANT, writes=True),
     "read_list": Rule(Scope.LISTS_READ, Relation.PARTICIPANT, writes=False),
     "list_versions": Rule(Scope.LIST_VERSIONS_READ, Relation.PARTICIPANT, writes=False),
+    "get_list_version": Rule(Scope.LIST_VERSIONS_READ, Relation.PARTICIPANT, writes=False),
     "get_list_template": Rule(Scope.THEMES_READ, Relation.PARTICIPANT, writes=False),
     "get_child": Rule(Scope.CHILDREN_READ, Relation.PARTICIPANT, writes=False),
     # requests, documents, submissions (requests and documents are found through the

@@ -350,6 +350,10 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
         Call("GET", lambda w, f: _stored_list(w, f) + "/versions"),
         _ok_for({"lead": 200, "inspector": 200, "agency": 200, "operator": 403}, default=404),
     ),
+    "get_list_version": (
+        Call("GET", lambda w, f: _stored_list(w, f) + "/versions/1"),
+        _ok_for({"lead": 200, "inspector": 200, "agency": 200, "operator": 403}, default=404),
+    ),
     "get_list_template": (
         Call(
             "GET",
