@@ -90,7 +90,13 @@ def test_demo_prints_working_credentials_and_can_run_again(jtai: Jtai, client: T
     # The demo leaves something to explore: a list, a tracked selection, documents.
     base = f"/v1/inspections/{second['inspections']['mental-health']}"
     auth = {"Authorization": f"Bearer {token}"}
-    assert client.get(f"{base}/lists/children-in-need", headers=auth).json()["total"] == 8
+    # Children in need merges the council's eight rows and health's two (one child in both).
+    merged = client.get(f"{base}/lists/children-in-need", headers=auth).json()
+    assert merged["total"] == 10
+    suppliers = {
+        i["supplier"]["organisation_name"] for i in merged["items"] if i["child_id"] == "DEMO001"
+    }
+    assert suppliers == {"Demoshire County Council", "Demoshire Integrated Care Board"}
     tracked = client.get(f"{base}/selections/tracked", headers=auth).json()["child_ids"]
     assert len(tracked) == 5
     requests = client.get(f"{base}/requests", headers=auth).json()
