@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -18,23 +19,22 @@ from app.core.errors import Forbidden
 VERIFY_BATCH = 1000
 
 
-class Reader(Protocol):
-    """Who reads the audit (a Principal: audit sits below auth, so it names only this)."""
-
-    @property
-    def is_operator(self) -> bool: ...
-
-
 def read_inspection_audit(
-    session: Session, reader: Reader, criteria: AuditFilter, *, after_seq: int, limit: int
+    session: Session,
+    criteria: AuditFilter,
+    *,
+    blind_to_children: bool,
+    after_seq: int,
+    limit: int,
 ) -> list[AuditView]:
-    """The inspection's audit rows as ``reader`` may see them: the operator without children.
+    """The inspection's audit rows as the reader may see them: the operator, blind to
+    children, sees them without any.
 
     The operator may not look for a child (403): even a count of rows found would tell
     whether the child is known. Its search by object ID skips the rows about a child, for
     the same reason.
     """
-    if not reader.is_operator:
+    if not blind_to_children:
         rows = repository.matching_events(session, criteria, after_seq=after_seq, limit=limit)
         return [whole(row) for row in rows]
     if criteria.child_id is not None:
@@ -45,6 +45,19 @@ def read_inspection_audit(
     blind = replace(criteria, without_children=True)
     rows = repository.matching_events(session, blind, after_seq=after_seq, limit=limit)
     return [without_children(row) for row in rows]
+
+
+def events_concerning_organisation(
+    session: Session,
+    organisation_id: uuid.UUID,
+    actions: Sequence[str],
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[AuditEvent], int]:
+    return repository.page_concerning_organisation(
+        session, organisation_id, actions, limit=limit, offset=offset
+    )
 
 
 @dataclass(frozen=True)

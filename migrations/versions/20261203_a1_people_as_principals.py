@@ -7,7 +7,7 @@ system (a secret, no issuer) or a person (issuer and subject, no secret). Existi
 all systems and stay as they are.
 
 Revision ID: 20261203a1
-Revises: 8c2e5b7d4a90
+Revises: b1
 Create Date: 2026-12-03 09:00:00
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import app.core.database
 
 revision: str = "20261203a1"
-down_revision: str | None = "8c2e5b7d4a90"
+down_revision: str | None = "b1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
