@@ -28,15 +28,18 @@ class OperatorReach(StrEnum):
     """For operations on an organisation's API clients: how far the operator may go.
 
     Each organisation's own administrators (``org_admin``) manage its clients, in their own
-    organisation only (another's clients and organisations answer 404); the operator, whose
-    credentials must never reach child data (DESIGN.md section 4), as far as this says.
-    Enforced in one place: ``app.organisations.standing``.
+    organisation only (another's clients and organisations answer 404). The operator, whose
+    credentials must never reach child data (DESIGN.md section 4), never holds a secret that
+    does: it makes operators on the platform and each organisation's first administrator, and
+    nothing else. Enforced in one place: ``app.organisations.standing``.
     """
 
-    ANYWHERE = "anywhere"  # e.g. an emergency disable
-    # Only where no active client holds ``org_admin`` (legacy organisations, a first
-    # administrator); else 403 ``organisation_has_administrator``.
-    UNADMINISTERED = "unadministered"
+    ANYWHERE = "anywhere"  # listing, an emergency disable
+    # Creating: the platform's own clients, or the first administrator of an organisation
+    # that has never had one; anything else 403.
+    FIRST_ADMINISTRATOR = "first_administrator"
+    # Rotating a secret: the platform's own clients only (a rotation hands the secret over).
+    PLATFORM = "platform"
 
 
 @dataclass(frozen=True)
@@ -63,12 +66,12 @@ POLICY: dict[str, Rule] = {
     "list_organisations": Rule(Scope.ORGANISATIONS_MANAGE, writes=False),
     "get_organisation": Rule(Scope.ORGANISATIONS_MANAGE, writes=False),
     # their clients: the organisation's administrators; the operator as far as it reaches
-    "create_client": Rule(Scope.CLIENTS_MANAGE, clients=OperatorReach.UNADMINISTERED, writes=True),
+    "create_client": Rule(
+        Scope.CLIENTS_MANAGE, clients=OperatorReach.FIRST_ADMINISTRATOR, writes=True
+    ),
     "list_clients": Rule(Scope.CLIENTS_MANAGE, clients=OperatorReach.ANYWHERE, writes=False),
     "disable_client": Rule(Scope.CLIENTS_MANAGE, clients=OperatorReach.ANYWHERE, writes=True),
-    "rotate_client_secret": Rule(
-        Scope.CLIENTS_MANAGE, clients=OperatorReach.UNADMINISTERED, writes=True
-    ),
+    "rotate_client_secret": Rule(Scope.CLIENTS_MANAGE, clients=OperatorReach.PLATFORM, writes=True),
     "list_credential_events": Rule(
         Scope.CLIENTS_MANAGE, clients=OperatorReach.ANYWHERE, writes=False
     ),

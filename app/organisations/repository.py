@@ -47,12 +47,10 @@ def client(session: Session, client_id: uuid.UUID) -> ApiClient | None:
     return session.get(ApiClient, client_id)
 
 
-def has_active_administrator(session: Session, organisation_id: uuid.UUID) -> bool:
-    """Whether a client of the organisation that is not disabled holds ``org_admin``."""
+def has_had_administrator(session: Session, organisation_id: uuid.UUID) -> bool:
+    """Whether a client of the organisation holds or held ``org_admin`` (disabled ones too)."""
     roles = session.execute(
-        select(ApiClient.roles).where(
-            ApiClient.organisation_id == organisation_id, ApiClient.disabled_at.is_(None)
-        )
+        select(ApiClient.roles).where(ApiClient.organisation_id == organisation_id)
     ).scalars()
     # Roles are a JSON list, asked the same way on every database; an organisation's
     # clients are few, and this is asked only when credentials change.

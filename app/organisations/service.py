@@ -66,7 +66,9 @@ def issue_client(
     roles: list[Role],
 ) -> IssuedCredentials:
     """A new API client of the organisation; its secret is in the answer and nowhere else."""
-    organisation = standing.organisation_for(session, actor, "create_client", organisation_id)
+    organisation = standing.organisation_for(
+        session, actor, "create_client", organisation_id, roles=roles
+    )
     issued = auth_service.create_client(session, organisation, name, roles)
     _audit(session, actor, CredentialAction.CREATED, issued.client, roles=issued.client.roles)
     return issued

@@ -173,9 +173,10 @@ def test_disabled_client_loses_token_and_access_at_once(
 def test_rotated_secret_ends_old_secret_and_tokens(
     client: TestClient, factory: Factory, agency: Actor
 ) -> None:
-    operator = factory.actor(OrganisationKind.PLATFORM, [Role.OPERATOR])
+    # The agency's own administrator rotates: the operator never holds its secrets.
+    admin = factory.actor(agency.kind, [Role.ORG_ADMIN], agency.organisation_id)
     old_token = _sign(client.app, _claims(client.app, agency, iat=int(time.time()) - 5))  # type: ignore[arg-type]
-    rotated = client.post(f"/v1/clients/{agency.client_id}/secret", headers=operator.headers)
+    rotated = client.post(f"/v1/clients/{agency.client_id}/secret", headers=admin.headers)
     assert rotated.status_code == 200
     new_secret = rotated.json()["client_secret"]
     assert new_secret != agency.secret
@@ -207,12 +208,13 @@ def test_a_token_from_the_same_second_as_a_rotation_ends_with_it(
     client: TestClient, factory: Factory, agency: Actor
 ) -> None:
     """Tokens carry whole seconds, so only the secret's generation can tell these apart."""
-    operator = factory.actor(OrganisationKind.PLATFORM, [Role.OPERATOR])
+    # The agency's own administrator rotates: the operator never holds its secrets.
+    admin = factory.actor(agency.kind, [Role.ORG_ADMIN], agency.organisation_id)
     client_id, secret = str(agency.client_id), agency.secret
     for attempt in range(10):
         old_token = _token(client, client_id, secret)
         assert _me(client, old_token).status_code == 200, attempt
-        rotated = client.post(f"/v1/clients/{client_id}/secret", headers=operator.headers)
+        rotated = client.post(f"/v1/clients/{client_id}/secret", headers=admin.headers)
         assert rotated.status_code == 200, attempt
         refused = _me(client, old_token)
         assert refused.status_code == 401, attempt

@@ -28,13 +28,16 @@ from app.audit.models import AuditEvent
 from app.auth.issuers import token_decoder
 from app.auth.models import ApiClient
 from app.auth.principal import person_id
+from app.auth.roles import Role
 from app.auth.service import principal_for_token
 from app.core.config import Settings
 from app.core.database import session_scope
 from app.idempotency.models import IdempotencyRecord
+from app.organisations.kinds import OrganisationKind
 from tests.auth.identity_provider import (
     IdpKey,
     JwksServer,
+    b64,
     jwks,
     person_claims,
     serving,
@@ -303,7 +306,7 @@ def test_roles_the_issuer_does_not_map_are_403_on_a_lead_operation(
 
 
 def test_a_person_can_be_disabled_and_never_holds_a_secret(
-    client: TestClient, people: People, world: World
+    client: TestClient, people: People, world: World, factory: Factory
 ) -> None:
     alice = str(person_id(URL_ISSUER, ALICE))
     assert _me(client, people.headers()).status_code == 200
@@ -317,10 +320,13 @@ def test_a_person_can_be_disabled_and_never_holds_a_secret(
         "/v1/auth/token", data={"grant_type": "client_credentials"}, auth=(alice, "x")
     )
     assert (basic.status_code, basic.json()["error"]) == (401, "invalid_client")
-    operator = world.operator.headers
-    rotated = client.post(f"/v1/clients/{alice}/secret", headers=operator)
+    cqc = world.inspector.organisation_id
+    admin = factory.actor(OrganisationKind.CQC, [Role.ORG_ADMIN], cqc).headers
+    rotated = client.post(f"/v1/clients/{alice}/secret", headers=admin)
     assert (rotated.status_code, rotated.json()["code"]) == (409, "person_has_no_secret")
-    assert client.post(f"/v1/clients/{alice}/disable", headers=operator).status_code == 200
+    # The operator may disable anyone, in an emergency.
+    disabled = client.post(f"/v1/clients/{alice}/disable", headers=world.operator.headers)
+    assert disabled.status_code == 200
     assert _me(client, people.headers()).status_code == 401
 
 
@@ -450,3 +456,52 @@ def test_two_first_requests_at_once_make_one_person(app: FastAPI, people: People
             select(AuditEvent.client_id).where(AuditEvent.action == "client.person_registered")
         )
         assert registered.scalars().all() == [claims.principal_id]
+
+
+def test_a_person_named_for_one_organisation_is_not_on_the_team_for_another(
+    client: TestClient, people: People, world: World, factory: Factory
+) -> None:
+    """The identity provider moves Alice from CQC to HMICFRS, which also takes part: her
+    place on the team was CQC's, and does not follow her."""
+    inspection = f"/v1/inspections/{world.inspection_id}"
+    assert _me(client, people.headers()).status_code == 200
+    named = client.put(_team(world, person_id(URL_ISSUER, ALICE)), headers=world.lead.headers)
+    assert named.status_code == 200
+    assert client.get(inspection, headers=people.headers()).status_code == 200
+    factory.add_participant(world.inspection_id, world.outside_inspector.organisation_id)
+    moved = people.headers(org="hmicfrs")
+    assert _me(client, moved).json()["organisation"]["id"] == str(
+        world.outside_inspector.organisation_id
+    )
+    assert client.get(inspection, headers=moved).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"[" * 3000 + b"]" * 3000, b'{"iss": ' + b"[" * 3000 + b"]" * 3000 + b"}", b"[]", b"7"],
+    ids=["nested-array", "nested-issuer", "array", "number"],
+)
+def test_an_unreadable_token_is_401_not_500(client: TestClient, payload: bytes) -> None:
+    """Unverified bytes: the JSON decoder's recursion limit must not become a 500."""
+    header = b64(json.dumps({"alg": "RS256", "kid": "k"}).encode())
+    token = f"{header}.{b64(payload)}.{b64(b'sig')}"
+    response = client.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    keyed = client.post(
+        "/v1/organisations",
+        json={"name": "x", "kind": "police"},
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "k-1"},
+    )
+    assert keyed.status_code == 401
+
+
+def test_a_far_future_expiry_is_401_not_500(client: TestClient, people: People) -> None:
+    response = _me(client, people.headers(exp=10**12))
+    assert response.status_code == 401
+
+
+def test_bidirectional_overrides_are_taken_out_of_a_persons_name(
+    client: TestClient, people: People
+) -> None:
+    me = _me(client, people.headers(name="Lead \u202e rotcepsnI")).json()
+    assert me["client_name"] == "Lead  rotcepsnI"

@@ -86,10 +86,15 @@ def _organisation(api: TestClient, operator: Actor, kind: str, roles: list[str])
         "/v1/organisations", json={"name": f"E2E {kind}", "kind": kind}, headers=operator.headers
     )
     organisation_id = made.json()["id"]
+    url = f"/v1/organisations/{organisation_id}/clients"
+    # The operator makes the organisation's first administrator, who makes its system: the
+    # operator never holds a secret that reads child data.
+    first_admin = api.post(
+        url, json={"name": f"{kind} admin", "roles": ["org_admin"]}, headers=operator.headers
+    ).json()
+    admin = Actor(api, {k: str(v) for k, v in first_admin.items()}, organisation_id)
     credentials = api.post(
-        f"/v1/organisations/{organisation_id}/clients",
-        json={"name": f"{kind} system", "roles": roles},
-        headers=operator.headers,
+        url, json={"name": f"{kind} system", "roles": roles}, headers=admin.headers
     ).json()
     return Actor(api, {k: str(v) for k, v in credentials.items()}, organisation_id)
 

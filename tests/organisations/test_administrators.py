@@ -162,9 +162,10 @@ def test_the_operator_creates_an_organisation_and_its_first_administrator(
     )
     organisation_id = uuid.UUID(made.json()["id"])
     url = _clients(organisation_id)
-    # No administrator yet: the operator may make clients there, as before (legacy, the demo).
-    legacy = client.post(url, json={"name": "records", "roles": ["agency"]}, headers=operator)
-    assert legacy.status_code == 201
+    # The operator never makes a client that reads child data, even where nobody else can.
+    refused = client.post(url, json={"name": "records", "roles": ["agency"]}, headers=operator)
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "operator_cannot_mint_access"
     first = client.post(
         url, json={"name": "police admin", "roles": ["org_admin"]}, headers=operator
     )
@@ -174,7 +175,7 @@ def test_the_operator_creates_an_organisation_and_its_first_administrator(
         client.post(url, json={"name": "late", "roles": ["agency"]}, headers=operator)
     )
     _refused_as_administered(
-        client.post(f"/v1/clients/{legacy.json()['client_id']}/secret", headers=operator)
+        client.post(f"/v1/clients/{first.json()['client_id']}/secret", headers=operator)
     )
     # The administrator takes its secret out of the operator's hands, and carries on.
     rotated = client.post(f"/v1/clients/{first.json()['client_id']}/secret", headers=admin)
@@ -190,20 +191,20 @@ def test_the_operator_creates_an_organisation_and_its_first_administrator(
     by_operator, by_admin = str(world.operator.client_id), first.json()["client_id"]
     assert seen == [
         ("client.created", True, by_operator),
-        ("client.created", True, by_operator),
         ("client.secret_rotated", False, by_admin),
         ("client.created", False, by_admin),
     ]
-    assert page["items"][1]["roles"] == ["org_admin"]
-    secrets = [legacy, first, rotated, made_by_admin]
+    assert page["items"][0]["roles"] == ["org_admin"]
+    secrets = [first, rotated, made_by_admin]
     assert not any(r.json()["client_secret"] in str(page) for r in secrets)
 
 
-def test_a_disabled_administrator_no_longer_binds_the_operator(
+def test_disabling_the_administrator_does_not_free_the_operator(
     client: TestClient, world: World
 ) -> None:
-    """Only an active administrator does: an organisation whose administrators are all
-    disabled is managed by the operator again (and the disable is listed to them)."""
+    """The operator may disable an administrator in an emergency, but not then appoint its
+    own: an organisation that has had an administrator gets a new one from its other
+    administrators, or from `jtai admin create-admin` on the server."""
     operator = world.operator.headers
     disabled = client.post(f"/v1/clients/{world.org_admin.client_id}/disable", headers=operator)
     assert disabled.status_code == 200
@@ -212,7 +213,41 @@ def test_a_disabled_administrator_no_longer_binds_the_operator(
         json={"name": "new admin", "roles": ["org_admin"]},
         headers=operator,
     )
-    assert replacement.status_code == 201
+    _refused_as_administered(replacement)
+    lead_takeover = client.post(f"/v1/clients/{world.agency.client_id}/secret", headers=operator)
+    _refused_as_administered(lead_takeover)
+
+
+def test_the_operator_neither_mints_nor_rotates_in_an_organisation_of_its_own_making(
+    client: TestClient, world: World
+) -> None:
+    """The attacker's pass: a shadow inspectorate, an inspector made there, named to a team."""
+    operator = world.operator.headers
+    shadow = client.post(
+        "/v1/organisations", json={"name": "Ofsted (shadow)", "kind": "ofsted"}, headers=operator
+    ).json()
+    minted = client.post(
+        _clients(uuid.UUID(shadow["id"])),
+        json={"name": "shadow", "roles": ["inspector", "lead_inspector"]},
+        headers=operator,
+    )
+    assert minted.status_code == 403
+    assert minted.json()["code"] == "operator_cannot_mint_access"
+    # Nor an existing agency's system without an administrator: rotating hands the secret over.
+    health = client.post(
+        "/v1/organisations", json={"name": "Health", "kind": "health"}, headers=operator
+    ).json()
+    assert (
+        client.post(
+            _clients(uuid.UUID(health["id"])),
+            json={"name": "h", "roles": ["agency"]},
+            headers=operator,
+        ).status_code
+        == 403
+    )
+    rotated = client.post(f"/v1/clients/{world.inspector.client_id}/secret", headers=operator)
+    assert rotated.status_code == 403
+    assert rotated.json()["code"] == "operator_cannot_mint_access"
 
 
 def test_the_operator_still_creates_operators(client: TestClient, world: World) -> None:
