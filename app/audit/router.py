@@ -98,7 +98,6 @@ def verify_audit_chain(
         valid=result.valid,
         events_checked=result.events_checked,
         head_seq=result.head_seq,
-        head_hash=result.head_hash,
         first_broken_seq=result.first_broken_seq,
         problem=result.problem,
     )

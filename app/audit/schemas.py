@@ -37,9 +37,12 @@ class AuditPage(BaseModel):
 
 
 class AuditVerification(BaseModel):
+    """The verdict on the chain. No hash is given: the operator, who asks, sees rows without
+    their child IDs, and a row's hash with the rest of it shown would give a short child ID back
+    to a guess. Anchors (`jtai audit anchor`, on the server) write the head's hash down."""
+
     valid: bool
     events_checked: int
     head_seq: int = Field(description="Last sequence number verified")
-    head_hash: str
     first_broken_seq: int | None = None
     problem: str | None = None

@@ -32,8 +32,10 @@ from app.core.trusted_issuers import TrustedIssuer
 LEEWAY_SECONDS = 30
 MAX_SUBJECT_LENGTH = 255
 MAX_NAME_LENGTH = 200
-# Stored and shown: no control characters (PostgreSQL refuses NUL in text outright).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Stored and shown in team lists and the audit trail: no control characters (PostgreSQL
+# refuses NUL in text outright), and no bidirectional embeddings, overrides or isolates, which
+# make a name read as another ("Lead \u202e rotcepsnI").
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,16 @@ def _instant(claims: Mapping[str, Any], name: str) -> datetime:
     value = claims[name]
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise InvalidToken(f"malformed {name!r}")
-    return datetime.fromtimestamp(int(value), UTC)
+    try:
+        return datetime.fromtimestamp(int(value), UTC)
+    except (ValueError, OverflowError, OSError):
+        # A year past 9999, or beyond the platform's time_t: no real token says that.
+        raise InvalidToken(f"{name!r} out of range") from None
+
+
+# Far above any real token (ours are under 1 KiB; an identity provider's a few KiB), far below
+# what costs anything to refuse.
+MAX_TOKEN_CHARS = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -147,11 +158,16 @@ class TokenDecoder:
     issuers: Mapping[str, IssuerVerifier]
 
     def decode(self, token: str) -> Claims:
+        if len(token) > MAX_TOKEN_CHARS:
+            raise InvalidToken("token too long")
         try:
             header = jwt.get_unverified_header(token)
-            issuer = jwt.get_unverified_claims(token).get("iss")
-        except JOSEError as exc:
-            raise InvalidToken(f"unreadable token: {exc}") from None
+            claims = jwt.get_unverified_claims(token)
+        # Unverified bytes: deep nesting raises RecursionError from the JSON decoder, and a
+        # payload that is JSON but not an object has no .get; all of it is a refused token.
+        except (JOSEError, RecursionError, ValueError, TypeError) as exc:
+            raise InvalidToken(f"unreadable token: {type(exc).__name__}") from None
+        issuer = claims.get("iss") if isinstance(claims, dict) else None
         if issuer == self.own.issuer:
             return self.own.decode(token)
         verifier = self.issuers.get(issuer) if isinstance(issuer, str) else None

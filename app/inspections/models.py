@@ -73,4 +73,9 @@ class InspectionTeamMember(Base):
     principal_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("api_clients.id", ondelete="RESTRICT"), primary_key=True, index=True
     )
+    # The organisation the member was named for: a person whose identity provider later says
+    # another organisation is not on the team for that one.
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT")
+    )
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -28,6 +28,7 @@ _INSPECTION_IF_ON_TEAM = _INSPECTION_IF_PARTICIPANT.where(
     exists().where(
         InspectionTeamMember.inspection_id == Inspection.id,
         InspectionTeamMember.principal_id == bindparam("principal_id", type_=Uuid()),
+        InspectionTeamMember.organisation_id == bindparam("organisation_id", type_=Uuid()),
     )
 )
 
@@ -74,6 +75,7 @@ def _visible_to(viewer: Viewer) -> list[object]:
                 and_(
                     InspectionTeamMember.inspection_id == Inspection.id,
                     InspectionTeamMember.principal_id == viewer.team_member,
+                    InspectionTeamMember.organisation_id == viewer.organisation_id,
                 )
             )
         )
@@ -159,11 +161,9 @@ def team_members_of(
     """The team members who act for one organisation (its inspectors)."""
     return (
         session.execute(
-            select(InspectionTeamMember)
-            .join(ApiClient, InspectionTeamMember.principal_id == ApiClient.id)
-            .where(
+            select(InspectionTeamMember).where(
                 InspectionTeamMember.inspection_id == inspection_id,
-                ApiClient.organisation_id == organisation_id,
+                InspectionTeamMember.organisation_id == organisation_id,
             )
         )
         .scalars()

@@ -122,7 +122,11 @@ def put_on_team(
     existing = repository.team_member(session, context.inspection.id, client.id)
     if existing is not None:
         return existing
-    member = InspectionTeamMember(inspection_id=context.inspection.id, principal_id=client.id)
+    member = InspectionTeamMember(
+        inspection_id=context.inspection.id,
+        principal_id=client.id,
+        organisation_id=client.organisation_id,
+    )
     session.add(member)
     session.flush()
     audit.record(

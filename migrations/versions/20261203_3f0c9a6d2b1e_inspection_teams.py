@@ -27,6 +27,7 @@ def upgrade() -> None:
         "inspection_team_members",
         sa.Column("inspection_id", sa.Uuid(), nullable=False),
         sa.Column("principal_id", sa.Uuid(), nullable=False),
+        sa.Column("organisation_id", sa.Uuid(), nullable=False),
         sa.Column("added_at", app.core.database.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["inspection_id"],
@@ -40,6 +41,12 @@ def upgrade() -> None:
             name=op.f("fk_inspection_team_members_principal_id_api_clients"),
             ondelete="RESTRICT",
         ),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_inspection_team_members_organisation_id_organisations"),
+            ondelete="RESTRICT",
+        ),
         sa.PrimaryKeyConstraint(
             "inspection_id", "principal_id", name=op.f("pk_inspection_team_members")
         ),
@@ -49,9 +56,11 @@ def upgrade() -> None:
             batch_op.f("ix_inspection_team_members_principal_id"), ["principal_id"], unique=False
         )
     op.execute(
-        "INSERT INTO inspection_team_members (inspection_id, principal_id, added_at) "
-        "SELECT id, lead_client_id, status_changed_at FROM inspections "
-        "WHERE lead_client_id IS NOT NULL"
+        "INSERT INTO inspection_team_members "
+        "(inspection_id, principal_id, organisation_id, added_at) "
+        "SELECT inspections.id, inspections.lead_client_id, api_clients.organisation_id, "
+        "inspections.status_changed_at FROM inspections "
+        "JOIN api_clients ON api_clients.id = inspections.lead_client_id"
     )
 
 
