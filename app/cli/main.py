@@ -62,9 +62,16 @@ def serve(
     """Apply migrations, then serve app.main:app."""
     import uvicorn
 
+    from app.auth.issuers import trusted_issuers
     from app.core.http_server import uvicorn_options
 
     settings = _settings()
+    try:
+        # Key files and role names now, in one line, rather than in each worker as it starts.
+        trusted_issuers(settings)
+    except ConfigurationError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from None
     upgrade_to_head(settings.resolved_database_url)
     if demo:
         _print_demo(settings)
@@ -110,6 +117,25 @@ def create_operator(
 
     with _session(_settings()) as session:
         credentials = create_operator_client(session, name)
+    typer.echo(json.dumps(credentials))
+
+
+@admin.command("create-admin")
+def create_admin(
+    organisation: uuid.UUID = typer.Option(..., "--organisation", help="Id of the organisation"),
+    name: str = typer.Option(..., "--name", help="Name of the administrator client"),
+) -> None:
+    """Create an administrator (org_admin) of an organisation, who manages its clients from
+    then on; print {"client_id", "client_secret"} once."""
+    from app.cli.bootstrap import create_admin_client
+    from app.core.errors import AppError
+
+    with _session(_settings()) as session:
+        try:
+            credentials = create_admin_client(session, organisation, name)
+        except AppError as exc:
+            typer.echo(f"refused: {exc.detail}", err=True)
+            raise typer.Exit(1) from None
     typer.echo(json.dumps(credentials))
 
 

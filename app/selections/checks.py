@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.child_lists import blocks as list_blocks
 from app.child_lists import repository as child_lists
 from app.selections import repository
 from app.themes.schema.rules import Condition
@@ -78,10 +79,11 @@ def source_lists(theme: Theme, spec: SelectionSpec) -> tuple[str, ...]:
 def rows_by_child(
     session: Session, inspection_id: uuid.UUID, list_keys: Sequence[str], child_ids: Sequence[str]
 ) -> dict[str, list[Mapping[str, Any]]]:
-    """Each chosen child's rows on the current versions of the lists named."""
-    versions = child_lists.current_versions(session, inspection_id, list_keys)
+    """Each chosen child's rows on the lists named: every supplier's current contribution, so
+    a child is on the lists if any of them names it."""
+    current = child_lists.current_contributions(session, inspection_id, list_keys)
     found: dict[str, list[Mapping[str, Any]]] = {}
-    for row in child_lists.rows_of(session, list(versions.values()), child_ids):
+    for row in list_blocks.rows_of(session, [c.version for c in current], child_ids):
         found.setdefault(row.child_id, []).append(row.data)
     return found
 

@@ -7,7 +7,7 @@ and the rules it overrode (rule, code, children, guidance paragraphs) are kept w
 Data: existing selections kept every rule, so they have no reason and override nothing.
 
 Revision ID: e1
-Revises: 8c2e5b7d4a90
+Revises: 20261203a1
 Create Date: 2026-12-03 12:00:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e1"
-down_revision: str | None = "8c2e5b7d4a90"
+down_revision: str | None = "20261203a1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
