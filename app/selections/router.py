@@ -17,6 +17,15 @@ router = APIRouter(prefix="/v1/inspections/{inspection_id}/selections", tags=["s
     response_model=SelectionRead,
     responses=error_responses(401, 403, 404, 422),
     summary="Choose the children of a selection (shortlist, tracked); lead inspector only",
+    description=(
+        "Each child is checked against the theme's selection rules. Rules that protect the "
+        "data (children distinct, on the inspection's lists) refuse the selection with 422 "
+        "`invalid_selection`, naming each child in `errors`. Rules the theme leaves to the "
+        "lead's judgement (counts, the age band, the scope, 'from the shortlist') refuse it "
+        "with 422 `needs_override` until `override_reason` is given; `warnings` names each "
+        "such rule with its `code`, the `child_ids` concerned and the guidance `paragraphs`. "
+        "With a reason the selection is stored with it and the rules overridden, and audited."
+    ),
 )
 def put_selection(
     selection_key: str,
@@ -24,7 +33,9 @@ def put_selection(
     session: DbSession,
     context: InspectionContext = inspection_context("put_selection"),
 ) -> SelectionRead:
-    selection = service.choose_children(session, context, selection_key, body.child_ids)
+    selection = service.choose_children(
+        session, context, selection_key, body.child_ids, body.override_reason
+    )
     return SelectionRead.model_validate(selection)
 
 

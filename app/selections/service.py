@@ -5,21 +5,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.audit import chain as audit
-from app.child_lists import blocks as list_blocks
-from app.child_lists import repository as child_lists
 from app.core.database import utcnow
 from app.core.errors import InvalidContent, NotFound, ProblemItem
 from app.inspections.context import Change, InspectionContext
-from app.inspections.models import Inspection
 from app.selections import repository
+from app.selections.checks import Finding, find_problems
 from app.selections.models import Selection
-from app.themes.schema.rules import Condition
-from app.themes.schema.selections import Eligibility, SelectionSpec
+from app.themes.schema.selections import SelectionSpec
 from app.themes.schema.theme import Theme
 
 
@@ -42,148 +40,119 @@ def require_tracked_child(session: Session, inspection_id: uuid.UUID, child_id: 
         raise NotFound("No such child among the tracked children.")
 
 
-def condition_holds(condition: Condition, data: Mapping[str, Any]) -> bool:
-    value = data.get(condition.field)
-    if condition.present is not None:
-        return (value not in (None, "")) is condition.present
-    if condition.equals is not None:
-        return value == condition.equals
-    if not isinstance(value, int):
-        return False
-    above = condition.at_least is None or value >= condition.at_least
-    below = condition.at_most is None or value <= condition.at_most
-    return above and below
-
-
 @dataclass(frozen=True)
-class _Problem:
-    child_id: str
-    index: int
-    code: str
-    message: str
+class SelectionView:
+    """A selection as its reader may see it: the lead's reasons are for inspectors only (a
+    reason may speak of a child from what other agencies supplied)."""
 
-    def item(self) -> ProblemItem:
-        return ProblemItem(
-            field=f"body.child_ids.{self.index}",
-            code=self.code,
-            message=self.message,
-            value=self.child_id[:100],
-        )
-
-
-def _in_age_range(eligibility: Eligibility, row: Mapping[str, Any]) -> bool:
-    age = row.get(eligibility.age_field)
-    if eligibility.min_age is None and eligibility.max_age is None:
-        return True
-    if not isinstance(age, int):
-        return False
-    low_ok = eligibility.min_age is None or age >= eligibility.min_age
-    return low_ok and (eligibility.max_age is None or age <= eligibility.max_age)
+    key: str
+    child_ids: list[str]
+    version: int
+    first_made_at: datetime
+    changed_at: datetime
+    changed_by_client_id: uuid.UUID
+    override_reason: str | None
+    overrides: list[dict[str, Any]]
 
 
-def _row_eligible(eligibility: Eligibility, row: Mapping[str, Any]) -> bool:
-    if not _in_age_range(eligibility, row):
-        return False
-    return not eligibility.any_of or any(condition_holds(c, row) for c in eligibility.any_of)
-
-
-def _why_not_eligible(
-    eligibility: Eligibility, rows: Sequence[Mapping[str, Any]]
-) -> tuple[str, str] | None:
-    """Why none of a child's rows brings them into scope, or None when one does."""
-    if any(_row_eligible(eligibility, row) for row in rows):
-        return None
-    if not any(_in_age_range(eligibility, row) for row in rows):
-        low, high = eligibility.min_age, eligibility.max_age
-        return "age_out_of_scope", f"the child's age on the lists is not within {low} to {high}"
-    wanted = " or ".join(f"{c.field} = {c.equals!r}" for c in eligibility.any_of)
-    return "not_in_scope", f"no list row of the child shows {wanted}"
-
-
-def _count_problem(spec: SelectionSpec, child_ids: Sequence[str]) -> ProblemItem | None:
-    if spec.minimum <= len(child_ids) <= spec.maximum:
-        return None
-    wanted = (
-        str(spec.minimum) if spec.minimum == spec.maximum else f"{spec.minimum} to {spec.maximum}"
-    )
-    return ProblemItem(
-        field="body.child_ids",
-        code="wrong_number_of_children",
-        message=f"choose {wanted} distinct children; {len(child_ids)} given",
+def _view(context: InspectionContext, selection: Selection) -> SelectionView:
+    inspector = context.principal is not None and context.principal.is_inspector
+    return SelectionView(
+        key=selection.key,
+        child_ids=list(selection.child_ids),
+        version=selection.version,
+        first_made_at=selection.first_made_at,
+        changed_at=selection.changed_at,
+        changed_by_client_id=selection.changed_by_client_id,
+        override_reason=selection.override_reason if inspector else None,
+        overrides=list(selection.overrides or []) if inspector else [],
     )
 
 
-def _from_selection_problems(
-    session: Session, inspection: Inspection, source_key: str, child_ids: Sequence[str]
-) -> list[_Problem]:
-    source = repository.selection(session, inspection.id, source_key)
-    if source is None:
-        raise InvalidContent(f"Make the '{source_key}' selection first.", code="selection_missing")
-    chosen = set(source.child_ids)
+def _departure(spec: SelectionSpec, finding: Finding) -> dict[str, Any]:
+    """A judgement rule broken, as the lead is shown it and as the selection records it."""
+    return {
+        "rule": finding.rule,
+        "code": finding.code,
+        "message": finding.message,
+        "child_ids": list(finding.child_ids),
+        "paragraphs": list(spec.rules.held(finding.rule).paragraphs),
+    }
+
+
+def _errors(finding: Finding) -> list[ProblemItem]:
+    if not finding.places:
+        return [ProblemItem(field="body.child_ids", code=finding.code, message=finding.message)]
     return [
-        _Problem(child, index, "not_in_selection", f"the child is not in the {source_key}")
-        for index, child in enumerate(child_ids)
-        if child not in chosen
+        ProblemItem(
+            field=f"body.child_ids.{index}",
+            code=finding.code,
+            message=finding.message,
+            value=child[:100],
+        )
+        for index, child in finding.places
     ]
 
 
-def _from_lists_problems(
-    session: Session, inspection: Inspection, eligibility: Eligibility, child_ids: Sequence[str]
-) -> list[_Problem]:
-    # Every supplier's current contribution: a child is on the lists if any of them names it.
-    current = child_lists.current_contributions(session, inspection.id, eligibility.from_lists)
-    rows_by_child: dict[str, list[Mapping[str, Any]]] = {}
-    for row in list_blocks.rows_of(session, [c.version for c in current], child_ids):
-        rows_by_child.setdefault(row.child_id, []).append(row.data)
-    lists = ", ".join(eligibility.from_lists)
-    problems = []
-    for index, child in enumerate(child_ids):
-        rows = rows_by_child.get(child)
-        if not rows:
-            problems.append(
-                _Problem(child, index, "not_on_lists", f"the child is on none of: {lists}")
-            )
-        elif reason := _why_not_eligible(eligibility, rows):
-            problems.append(_Problem(child, index, *reason))
-    return problems
-
-
 def check_selection(
-    session: Session, inspection: Inspection, spec: SelectionSpec, child_ids: Sequence[str]
-) -> None:
-    """Raise 422 naming every child (and the count) that breaks the theme's rules."""
-    problems: list[ProblemItem] = []
-    seen: set[str] = set()
-    for index, child in enumerate(child_ids):
-        if child in seen:
-            problems.append(_Problem(child, index, "duplicate_child", "chosen twice").item())
-        seen.add(child)
-    if count := _count_problem(spec, sorted(seen)):
-        problems.append(count)
-    eligibility = spec.eligibility
-    if eligibility.from_selection is not None:
-        found = _from_selection_problems(session, inspection, eligibility.from_selection, child_ids)
-    else:
-        found = _from_lists_problems(session, inspection, eligibility, child_ids)
-    problems.extend(problem.item() for problem in found)
-    if problems:
+    session: Session,
+    context: InspectionContext,
+    spec: SelectionSpec,
+    child_ids: Sequence[str],
+    override_reason: str | None,
+) -> list[dict[str, Any]]:
+    """The judgement rules the choice departs from, once the lead has given a reason for them.
+
+    422 ``invalid_selection`` names each child breaking a rule no reason lifts (and lists any
+    judgement rules broken too, in ``warnings``); 422 ``needs_override`` lists in ``warnings``
+    the judgement rules broken when no reason is given.
+    """
+    found = find_problems(session, context.inspection.id, context.theme, spec, child_ids)
+    hard = [f for f in found if spec.rules.held(f.rule).severity == "error"]
+    judged = [_departure(spec, f) for f in found if f not in hard]
+    if hard:
         raise InvalidContent(
-            "The selection breaks the theme's rules.", code="invalid_selection", errors=problems
+            "The selection breaks rules that protect the data; no reason overrides them.",
+            code="invalid_selection",
+            errors=[item for finding in hard for item in _errors(finding)],
+            extra={"warnings": judged} if judged else None,
         )
+    if judged and override_reason is None:
+        raise InvalidContent(
+            "The selection departs from the guidance where the lead may decide: confirm it "
+            "with an override_reason, or change it.",
+            code="needs_override",
+            extra={"warnings": judged},
+        )
+    return judged
 
 
 def choose_children(
-    session: Session, context: InspectionContext, key: str, child_ids: Sequence[str]
-) -> Selection:
+    session: Session,
+    context: InspectionContext,
+    key: str,
+    child_ids: Sequence[str],
+    override_reason: str | None = None,
+) -> SelectionView:
     """The lead's choice of children for a selection: checked against the theme's rules and
-    the lists, stored, the document requests re-derived, audited."""
+    the lists (a departure the theme leaves to judgement taken only with a reason), stored,
+    the document requests re-derived, audited."""
     spec = selection_spec(context.theme, key)
-    check_selection(session, context.inspection, spec, child_ids)
-    return record_selection(session, context, key, child_ids)
+    overrides = check_selection(session, context, spec, child_ids, override_reason)
+    selection = record_selection(
+        session, context, key, child_ids, override_reason=override_reason, overrides=overrides
+    )
+    return _view(context, selection)
 
 
 def record_selection(
-    session: Session, context: InspectionContext, key: str, child_ids: Sequence[str]
+    session: Session,
+    context: InspectionContext,
+    key: str,
+    child_ids: Sequence[str],
+    *,
+    override_reason: str | None = None,
+    overrides: Sequence[Mapping[str, Any]] = (),
 ) -> Selection:
     """Store a selection already checked, with everything that follows from it."""
     inspection = context.inspection
@@ -196,6 +165,8 @@ def record_selection(
     selection.child_ids = list(child_ids)
     selection.version += 1
     selection.changed_at, selection.changed_by_client_id = now, context.actor.client_id
+    selection.override_reason = override_reason
+    selection.overrides = [dict(departure) for departure in overrides]
     session.flush()
     context.changed(session, Change.TRACKED_CHILDREN)  # case files are asked for tracked children
     audit.record(
@@ -205,18 +176,26 @@ def record_selection(
         "selection",
         key,
         inspection_id=inspection.id,
-        detail={
-            "version": selection.version,
-            "added": sorted(set(child_ids) - set(previous)),
-            "removed": sorted(set(previous) - set(child_ids)),
-        },
+        detail=_audit_detail(selection, previous),
     )
     return selection
 
 
-def read_selection(session: Session, context: InspectionContext, key: str) -> Selection:
+def _audit_detail(selection: Selection, previous: Sequence[str]) -> dict[str, Any]:
+    detail: dict[str, Any] = {
+        "version": selection.version,
+        "added": sorted(set(selection.child_ids) - set(previous)),
+        "removed": sorted(set(previous) - set(selection.child_ids)),
+    }
+    if selection.override_reason is not None:
+        detail["override_reason"] = selection.override_reason
+        detail["overridden_rules"] = sorted({o["rule"] for o in selection.overrides})
+    return detail
+
+
+def read_selection(session: Session, context: InspectionContext, key: str) -> SelectionView:
     selection_spec(context.theme, key)
     selection = repository.selection(session, context.inspection.id, key)
     if selection is None:
         raise NotFound(f"No '{key}' selection has been made yet.")
-    return selection
+    return _view(context, selection)

@@ -119,6 +119,20 @@ def test_warnings_are_kept_and_do_not_block(client: TestClient, world: World) ->
     assert any(w["field"] == "mh_concern" for w in versions[0]["warnings"])
 
 
+def test_a_16_year_old_with_a_concern_is_accepted_with_a_warning(
+    client: TestClient, world: World
+) -> None:
+    # The flag is given, the eight follow-ups are not: they are asked only for ages 10 to 15.
+    row = cin_row("C16", age=16) | {"mh_concern": "Y", "mh_support_need": "N"}
+    response = push_json(client, world, "children-in-need", [row])
+    assert response.status_code == 201, response.json()
+    warnings = client.get(
+        f"/v1/inspections/{world.inspection_id}/lists/children-in-need/versions",
+        headers=world.lead.headers,
+    ).json()[0]["warnings"]
+    assert {w["code"] for w in warnings} == {"only_for_ages"}
+
+
 def test_only_the_responsible_organisations_push(client: TestClient, factory: Factory) -> None:
     world = factory.world("domestic-abuse", datetime(2030, 3, 5, 9, 0, tzinfo=LONDON))
     police = factory.actor_in(world, "police")

@@ -72,6 +72,24 @@ def test_follow_up_questions_required_when_there_is_a_concern(mh: Theme, cin: Li
     assert all("blank" in p.message for p in found)
 
 
+def test_a_flagged_16_year_old_needs_no_follow_ups_only_a_warning(mh: Theme, cin: ListSpec) -> None:
+    # Para 33 asks the two questions only for 10 to 15-year-olds, and para 34's follow-ups are
+    # for "these children": a 16-year-old's flag is a warning, not eight errors.
+    blank = dict.fromkeys(FOLLOW_UP)
+    old = cin_row(date_of_birth="01/01/2003", age_years="16", mh_concern="Y", **blank)
+    unknown_age = cin_row(child_id="C2", age_years=None, mh_concern="Y", **blank)
+    result = run(to_json([old, unknown_age]), JSON, cin, mh)
+
+    assert result.accepted is False  # the child of unknown age still owes the follow-ups
+    assert {(p.row, p.code) for p in result.problems} == {
+        (1, "only_for_ages"),
+        *((2, "required_when") for _ in FOLLOW_UP),
+    }
+    alone = run(to_json([old]), JSON, cin, mh)
+    assert alone.accepted
+    assert [(p.code, p.severity) for p in alone.problems] == [("only_for_ages", "warning")]
+
+
 def test_mental_health_questions_required_for_ages_10_to_15(mh: Theme, cin: ListSpec) -> None:
     young = cin_row(
         child_id="C2",

@@ -1,9 +1,10 @@
 """One inspection per theme, driven through the HTTP API as the real actors would drive it.
 
 It runs on the suite's database (SQLite or PostgreSQL) with documents in a real S3 store
-(SeaweedFS): notification, lists (one late), shortlist, tracked selection, requests answered
-with uploads, CQC's request, evaluations, tracking records, meetings, engagement, then the
-schedule (each milestone met or late), the audit chain verified, closure and purge.
+(SeaweedFS): notification, lists (one late), shortlist, tracked selection (one child chosen
+against a rule the guidance leaves to the lead, with the lead's reason), requests answered with
+uploads, CQC's request, evaluations, tracking records, meetings, engagement, then the schedule
+(each milestone met or late), the audit chain verified, closure and purge.
 """
 
 from __future__ import annotations
@@ -197,6 +198,17 @@ class Exchange:
     def select(self, key: str, ids: list[str]) -> None:
         _put(self.api, self.lead, f"{self.base}/selections/{key}", {"child_ids": ids})
 
+    def select_with_reason(self, key: str, ids: list[str], reason: str) -> list[str]:
+        """A choice the guidance leaves to the lead: refused without a reason, taken with it;
+        the rules overridden."""
+        url = f"{self.base}/selections/{key}"
+        refused = self.api.put(url, json={"child_ids": ids}, headers=self.lead.headers)
+        assert refused.json()["code"] == "needs_override", refused.json()
+        body = {"child_ids": ids, "override_reason": reason}
+        taken = _put(self.api, self.lead, url, body)
+        assert taken["override_reason"] == reason
+        return [override["rule"] for override in taken["overrides"]]
+
     def answer_requests(self) -> int:
         """Every agency sends a document for each request addressed to it (one presigned)."""
         sent = 0
@@ -300,7 +312,12 @@ class Exchange:
 
 def _push_mental_health_lists(exchange: Exchange) -> list[str]:
     tracked = [f"C{n}" for n in range(1, 6)]
-    exchange.push("children-in-need", [cin_row(child) for child in tracked])
+    # C5 is 16 with a concern flagged: asked only for 10 to 15, so a warning (and no
+    # follow-up questions owed); tracking C5 is the lead's call, made with a reason.
+    rows = [cin_row(child) for child in tracked[:4]]
+    rows.append(cin_row("C5", age=16, mh_concern="Y", mh_support_need="N"))
+    pushed = exchange.push("children-in-need", rows)
+    assert pushed["version"]["warning_count"] == 1
     # Lists 6-8 are compiled jointly: health names a child the council named too.
     exchange.push("children-in-need", [cin_row("C1", allocated_team="CAMHS")], by="health")
     exchange.push("children-in-need", [], by="youth_offending")
@@ -315,6 +332,10 @@ def _push_mental_health_lists(exchange: Exchange) -> list[str]:
         exchange.partners_contribute(key)
     for key in ("contacts", "referrals", "assessments", "section-47"):
         exchange.push(key, [])
+    overridden = exchange.select_with_reason(
+        "tracked", tracked, "C5 turned 16 in the spring; the CAMHS work began at 15."
+    )
+    assert overridden == ["age"]
     return tracked
 
 
@@ -334,7 +355,13 @@ def _push_domestic_abuse_lists(exchange: Exchange) -> list[str]:
     exchange.push("shortlist-information", exchange.rows("shortlist-information", shortlist))
     for key in ("contacts", "early-help", "referrals", "assessments", "section-47"):
         exchange.push(key, [])
-    return shortlist[:5]
+    # D21 is on the lists but not among the 20: tracking D21 too is the lead's call.
+    tracked = [*shortlist[:4], "D21"]
+    overridden = exchange.select_with_reason(
+        "tracked", tracked, "The local authority's call named D21's case for its police work."
+    )
+    assert overridden == ["from_selection"]
+    return tracked
 
 
 PUSHES = {"mental-health": _push_mental_health_lists, "domestic-abuse": _push_domestic_abuse_lists}
@@ -346,8 +373,7 @@ def test_the_whole_exchange(
 ) -> None:
     exchange = Exchange(api, s3_app, s3_app.state.jtai.themes.get(theme_key))
     first_lists = exchange.move_all_but_the_first_lists()
-    tracked = PUSHES[theme_key](exchange)
-    exchange.select("tracked", tracked)
+    tracked = PUSHES[theme_key](exchange)  # the lists, and the lead's choice (one overridden)
     assert exchange.answer_requests() > len(tracked)
     exchange.cqc_asks_health(tracked[0])
     exchange.evaluate(tracked)

@@ -78,14 +78,20 @@ def test_each_child_breaking_a_rule_is_named(client: TestClient, mh: World) -> N
         client, mh, "tracked", ["C1", "C2", "OLD", "CALM", "NOBODY", "C1", "C3", "C4", "C5"]
     )
     assert response.status_code == 422
-    problems = {(p.get("value"), p["code"]) for p in response.json()["errors"]}
-    assert ("OLD", "age_out_of_scope") in problems
-    assert ("CALM", "not_in_scope") in problems
-    assert ("NOBODY", "not_on_lists") in problems
-    assert ("C1", "duplicate_child") in problems
-    assert (None, "wrong_number_of_children") in problems
-    fields = [p["field"] for p in response.json()["errors"] if p.get("value") == "NOBODY"]
-    assert fields == ["body.child_ids.4"]
+    body = response.json()
+    assert body["code"] == "invalid_selection"  # a child on no list: no reason lifts it
+    errors = {(p.get("value"), p["code"], p["field"]) for p in body["errors"]}
+    assert errors == {
+        ("NOBODY", "not_on_lists", "body.child_ids.4"),
+        ("C1", "duplicate_child", "body.child_ids.5"),
+    }
+    # What the lead could override is named too, so one answer shows everything.
+    warnings = {(w["rule"], w["code"], tuple(w["child_ids"])) for w in body["warnings"]}
+    assert warnings == {
+        ("age", "age_out_of_scope", ("OLD",)),
+        ("scope", "not_in_scope", ("CALM",)),
+        ("count", "wrong_number_of_children", ()),
+    }
 
 
 def test_a_child_id_with_a_line_break_is_refused(client: TestClient, mh: World) -> None:
@@ -100,7 +106,10 @@ def test_tracked_needs_five_to_seven(client: TestClient, mh: World, count: int) 
     ids = [f"C{n}" for n in range(1, 9)][:count]
     response = _put(client, mh, "tracked", ids)
     assert response.status_code == 422
-    assert response.json()["errors"][0]["code"] == "wrong_number_of_children"
+    assert response.json()["code"] == "needs_override"
+    (warning,) = response.json()["warnings"]
+    assert (warning["rule"], warning["code"]) == ("count", "wrong_number_of_children")
+    assert warning["paragraphs"] == [3, 37]
 
 
 @pytest.mark.parametrize("actor", ["inspector", "agency", "operator"])
@@ -129,12 +138,12 @@ def test_domestic_abuse_shortlist_then_tracked(client: TestClient, factory: Fact
     factory.stored_list(world.inspection_id, "child-protection", rows[12:])
     early = _put(client, world, "tracked", ["D1", "D2", "D3", "D4", "D5"])
     assert early.status_code == 422
-    assert early.json()["code"] == "selection_missing"
+    assert [w["code"] for w in early.json()["warnings"]] == ["selection_missing"]
     wrong = _put(client, world, "shortlist", [f"D{n}" for n in range(1, 20)] + ["NO-DA"])
     assert wrong.status_code == 422
-    assert [p["value"] for p in wrong.json()["errors"]] == ["NO-DA"]
+    assert [w["child_ids"] for w in wrong.json()["warnings"]] == [["NO-DA"]]
     shortlist = _put(client, world, "shortlist", [f"D{n}" for n in range(1, 21)])
     assert shortlist.status_code == 200
     outside = _put(client, world, "tracked", ["D1", "D2", "D3", "D4", "D21"])
-    assert [p["code"] for p in outside.json()["errors"]] == ["not_in_selection"]
+    assert [w["code"] for w in outside.json()["warnings"]] == ["not_in_selection"]
     assert _put(client, world, "tracked", ["D1", "D2", "D3", "D4", "D5"]).status_code == 200

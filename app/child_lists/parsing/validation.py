@@ -157,7 +157,9 @@ def _only_for_ages(rule: OnlyForAges, rules: Rules) -> Check:
 
 
 def _required_when(rule: RequiredWhen, rules: Rules) -> Iterator[Check | Problem]:
-    when = _any(rule.when, rules)
+    # Every only_where condition holds, a blank field counting as holding (nothing shows not).
+    only_where = (_condition(c, rules).fill_null(True) for c in rule.only_where)
+    when = _any(rule.when, rules) & pl.all_horizontal(pl.lit(True), *only_where)
     for field in rule.fields:
         name = rules.names[field]
         if field in rules.present:

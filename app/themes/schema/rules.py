@@ -73,17 +73,20 @@ class OnlyForAges(_Rule):
 
 
 class RequiredWhen(_Rule):
-    """``fields`` must be given when any condition in ``when`` holds."""
+    """``fields`` must be given when any condition in ``when`` holds, on rows where every
+    condition in ``only_where`` holds too (a blank field there does not excuse the row: the
+    requirement is lifted only where the row shows it does not apply)."""
 
     kind: Literal["required_when"]
     fields: tuple[FieldKey, ...] = Field(min_length=1)
     when: tuple[Condition, ...] = Field(min_length=1)
+    only_where: tuple[Condition, ...] = ()
 
     def fields_used(self) -> tuple[str, ...]:
-        return (*self.fields, *(c.field for c in self.when))
+        return (*self.fields, *(c.field for c in self.conditions()))
 
     def conditions(self) -> tuple[Condition, ...]:
-        return self.when
+        return (*self.when, *self.only_where)
 
 
 class BlankWhen(_Rule):
