@@ -16,7 +16,7 @@ from app.auth import service as auth_service
 from app.auth.principal import Principal
 from app.auth.roles import Role, scopes_for
 from app.auth.secrets import credential_generation
-from app.child_lists import repository
+from app.child_lists import blocks, repository
 from app.child_lists.models import ListVersion
 from app.core.database import session_scope
 from app.document_requests.models import DocumentRequest, RequestKind
@@ -82,6 +82,9 @@ class World:
     agency: Actor
     other_area_agency: Actor
     other_inspection_id: uuid.UUID
+    # The local authority's own administrator (org_admin): it manages the council's clients,
+    # so the operator may no longer create or rotate them.
+    org_admin: Actor
 
 
 class Factory:
@@ -157,6 +160,9 @@ class Factory:
         other_inspection = self.inspection(
             other_agency.organisation_id, theme, team=[outside.client_id]
         )
+        org_admin = self.actor(
+            OrganisationKind.LOCAL_AUTHORITY, [Role.ORG_ADMIN], agency.organisation_id
+        )
         return World(
             inspection_id,
             operator,
@@ -167,6 +173,7 @@ class Factory:
             agency,
             other_agency,
             other_inspection,
+            org_admin,
         )
 
     def add_participant(self, inspection_id: uuid.UUID, organisation_id: uuid.UUID) -> None:
@@ -181,16 +188,21 @@ class Factory:
         rows: list[dict[str, Any]],
         organisation_id: uuid.UUID | None = None,
     ) -> uuid.UUID:
-        """A list version as if pushed, for tests of what reads lists (not of pushing)."""
+        """A list version as if pushed, for tests of what reads lists (not of pushing): the
+        next version of the organisation's contribution (by default the local authority's)."""
         frame = pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
         with session_scope(self.state.session_factory) as session:
-            number = 1 + len(repository.history(session, inspection_id, list_key))
+            if organisation_id is None:
+                inspection = session.get(Inspection, inspection_id)
+                assert inspection is not None
+                organisation_id = inspection.local_authority_id
+            latest = repository.latest_version(session, inspection_id, list_key, organisation_id)
             version = ListVersion(
                 inspection_id=inspection_id,
                 list_key=list_key,
-                number=number,
+                number=1 + (latest.number if latest is not None else 0),
                 client_id=uuid.uuid4(),
-                organisation_id=organisation_id or uuid.uuid4(),
+                organisation_id=organisation_id,
                 media_type="application/json",
                 body_sha256="0" * 64,
                 row_count=len(rows),
@@ -202,7 +214,7 @@ class Factory:
             )
             session.add(version)
             session.flush()
-            repository.insert_frame(session, version, frame, range(1, len(rows) + 1), "child_id")
+            blocks.insert_frame(session, version, frame, range(1, len(rows) + 1), "child_id")
             return version.id
 
     def selection(self, inspection_id: uuid.UUID, key: str, child_ids: list[str]) -> None:

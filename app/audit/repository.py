@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditAnchor, AuditEvent, AuditHead
@@ -58,6 +58,23 @@ def matching_events(
     """Up to ``limit`` events of the inspection that match, after ``after_seq``, in order."""
     query = _filtered(criteria).where(AuditEvent.seq > after_seq).order_by(AuditEvent.seq)
     return session.execute(query.limit(limit)).scalars().all()
+
+
+def page_concerning_organisation(
+    session: Session,
+    organisation_id: uuid.UUID,
+    actions: Sequence[str],
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[AuditEvent], int]:
+    """A page of the events of these actions whose detail names the organisation they concern
+    (``detail.organisation_id``, whoever acted), oldest first, and how many there are."""
+    concerned = AuditEvent.detail["organisation_id"].as_string() == str(organisation_id)
+    query = select(AuditEvent).where(AuditEvent.action.in_(actions), concerned)
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = session.execute(query.order_by(AuditEvent.seq).limit(limit).offset(offset))
+    return rows.scalars().all(), int(total)
 
 
 def events_after(session: Session, seq: int, limit: int) -> Sequence[AuditEvent]:

@@ -54,7 +54,11 @@ def list_inspection_audit(
         until=until,
     )
     views = service.read_inspection_audit(
-        session, access.principal, criteria, after_seq=after_seq, limit=limit
+        session,
+        criteria,
+        blind_to_children=access.principal.is_operator,
+        after_seq=after_seq,
+        limit=limit,
     )
     items = [AuditEventRead.model_validate(view) for view in views]
     return AuditPage(items=items, next_after_seq=items[-1].seq if len(items) == limit else None)

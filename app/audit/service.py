@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
@@ -11,7 +13,6 @@ from app.audit.chain import GENESIS_HASH, compute_hash
 from app.audit.models import AuditAnchor, AuditEvent
 from app.audit.redaction import AuditView, whole, without_children
 from app.audit.repository import AuditFilter as AuditFilter  # what the router filters by
-from app.auth.principal import Principal
 from app.core.database import utcnow
 from app.core.errors import Forbidden
 
@@ -19,15 +20,21 @@ VERIFY_BATCH = 1000
 
 
 def read_inspection_audit(
-    session: Session, reader: Principal, criteria: AuditFilter, *, after_seq: int, limit: int
+    session: Session,
+    criteria: AuditFilter,
+    *,
+    blind_to_children: bool,
+    after_seq: int,
+    limit: int,
 ) -> list[AuditView]:
-    """The inspection's audit rows as ``reader`` may see them: the operator without children.
+    """The inspection's audit rows as the reader may see them: the operator, blind to
+    children, sees them without any.
 
     The operator may not look for a child (403): even a count of rows found would tell
     whether the child is known. Its search by object ID skips the rows about a child, for
     the same reason.
     """
-    if not reader.is_operator:
+    if not blind_to_children:
         rows = repository.matching_events(session, criteria, after_seq=after_seq, limit=limit)
         return [whole(row) for row in rows]
     if criteria.child_id is not None:
@@ -38,6 +45,19 @@ def read_inspection_audit(
     blind = replace(criteria, without_children=True)
     rows = repository.matching_events(session, blind, after_seq=after_seq, limit=limit)
     return [without_children(row) for row in rows]
+
+
+def events_concerning_organisation(
+    session: Session,
+    organisation_id: uuid.UUID,
+    actions: Sequence[str],
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[AuditEvent], int]:
+    return repository.page_concerning_organisation(
+        session, organisation_id, actions, limit=limit, offset=offset
+    )
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 Each entry says which scope the caller's roles must grant (else 403), for operations on an
 inspection how the caller must relate to it (an inspection the caller does not take part in
-answers 404, exactly as if it did not exist: DESIGN.md section 4), and whether the operation
-writes, which a closed inspection refuses (``app.inspections.access.check_open``).
+answers 404, exactly as if it did not exist: DESIGN.md section 4), for operations on an
+organisation's clients how far the operator reaches (``OperatorReach``), and whether the
+operation writes, which a closed inspection refuses (``app.inspections.access.check_open``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,21 @@ class Relation(StrEnum):
     LEAD_OR_OPERATOR = "lead_or_operator"
 
 
+class OperatorReach(StrEnum):
+    """For operations on an organisation's API clients: how far the operator may go.
+
+    Each organisation's own administrators (``org_admin``) manage its clients, in their own
+    organisation only (another's clients and organisations answer 404); the operator, whose
+    credentials must never reach child data (DESIGN.md section 4), as far as this says.
+    Enforced in one place: ``app.organisations.standing``.
+    """
+
+    ANYWHERE = "anywhere"  # e.g. an emergency disable
+    # Only where no active client holds ``org_admin`` (legacy organisations, a first
+    # administrator); else 403 ``organisation_has_administrator``.
+    UNADMINISTERED = "unadministered"
+
+
 @dataclass(frozen=True)
 class Rule:
     scope: Scope
@@ -35,19 +51,27 @@ class Rule:
     # operation that writes is refused there (409 ``inspection_closed``); one that only reads
     # goes on. Said of every entry, never guessed from the HTTP method.
     writes: bool = field(kw_only=True)
+    # Set for operations on an organisation's clients (see OperatorReach).
+    clients: OperatorReach | None = field(default=None, kw_only=True)
 
 
 POLICY: dict[str, Rule] = {
     # auth
     "read_me": Rule(Scope.THEMES_READ, summary="any valid token", writes=False),
-    # organisations and clients: the operator only
+    # organisations: the operator only
     "create_organisation": Rule(Scope.ORGANISATIONS_MANAGE, writes=True),
     "list_organisations": Rule(Scope.ORGANISATIONS_MANAGE, writes=False),
     "get_organisation": Rule(Scope.ORGANISATIONS_MANAGE, writes=False),
-    "create_client": Rule(Scope.ORGANISATIONS_MANAGE, writes=True),
-    "list_clients": Rule(Scope.ORGANISATIONS_MANAGE, writes=False),
-    "disable_client": Rule(Scope.ORGANISATIONS_MANAGE, writes=True),
-    "rotate_client_secret": Rule(Scope.ORGANISATIONS_MANAGE, writes=True),
+    # their clients: the organisation's administrators; the operator as far as it reaches
+    "create_client": Rule(Scope.CLIENTS_MANAGE, clients=OperatorReach.UNADMINISTERED, writes=True),
+    "list_clients": Rule(Scope.CLIENTS_MANAGE, clients=OperatorReach.ANYWHERE, writes=False),
+    "disable_client": Rule(Scope.CLIENTS_MANAGE, clients=OperatorReach.ANYWHERE, writes=True),
+    "rotate_client_secret": Rule(
+        Scope.CLIENTS_MANAGE, clients=OperatorReach.UNADMINISTERED, writes=True
+    ),
+    "list_credential_events": Rule(
+        Scope.CLIENTS_MANAGE, clients=OperatorReach.ANYWHERE, writes=False
+    ),
     # inspections
     "create_inspection": Rule(Scope.INSPECTIONS_MANAGE, writes=True),
     "list_inspections": Rule(
@@ -79,6 +103,7 @@ POLICY: dict[str, Rule] = {
     "push_list": Rule(Scope.LISTS_WRITE, Relation.PARTICIPANT, writes=True),
     "read_list": Rule(Scope.LISTS_READ, Relation.PARTICIPANT, writes=False),
     "list_versions": Rule(Scope.LIST_VERSIONS_READ, Relation.PARTICIPANT, writes=False),
+    "get_list_version": Rule(Scope.LIST_VERSIONS_READ, Relation.PARTICIPANT, writes=False),
     "get_list_template": Rule(Scope.THEMES_READ, Relation.PARTICIPANT, writes=False),
     "get_child": Rule(Scope.CHILDREN_READ, Relation.PARTICIPANT, writes=False),
     # requests, documents, submissions (requests and documents are found through the

@@ -12,6 +12,8 @@ class Role(StrEnum):
     LEAD_INSPECTOR = "lead_inspector"
     INSPECTOR = "inspector"
     AGENCY = "agency"
+    # An organisation's own administrator: manages its clients, reads no inspection.
+    ORG_ADMIN = "org_admin"
 
 
 ROLE_ORGANISATION_KINDS: dict[Role, frozenset[OrganisationKind]] = {
@@ -20,6 +22,7 @@ ROLE_ORGANISATION_KINDS: dict[Role, frozenset[OrganisationKind]] = {
     Role.LEAD_INSPECTOR: frozenset({OrganisationKind.OFSTED}),
     Role.INSPECTOR: INSPECTORATE_KINDS,
     Role.AGENCY: AGENCY_KINDS,
+    Role.ORG_ADMIN: frozenset(OrganisationKind) - {OrganisationKind.PLATFORM},
 }
 
 
@@ -27,6 +30,7 @@ class Scope(StrEnum):
     """What a token may do at all; objects are still filtered by what the caller may see."""
 
     ORGANISATIONS_MANAGE = "organisations:manage"
+    CLIENTS_MANAGE = "clients:manage"
     INSPECTIONS_MANAGE = "inspections:manage"
     INSPECTIONS_READ = "inspections:read"
     INSPECTIONS_LEAD = "inspections:lead"
@@ -57,7 +61,11 @@ class Scope(StrEnum):
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
-    Scope.ORGANISATIONS_MANAGE: "Register organisations and their API clients (operator)",
+    Scope.ORGANISATIONS_MANAGE: "Register organisations (operator)",
+    Scope.CLIENTS_MANAGE: (
+        "Create, rotate and disable an organisation's API clients (its administrators; the "
+        "operator where it has none, and disables anywhere)"
+    ),
     Scope.INSPECTIONS_MANAGE: "Open inspections, add participants, name the lead (operator)",
     Scope.INSPECTIONS_READ: "Read the inspections the caller takes part in",
     Scope.INSPECTIONS_LEAD: "Act as the lead inspector of an inspection",
@@ -115,6 +123,7 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
         _EVERYONE
         | {
             Scope.ORGANISATIONS_MANAGE,
+            Scope.CLIENTS_MANAGE,
             Scope.INSPECTIONS_MANAGE,
             Scope.INSPECTIONS_READ,
             Scope.INSPECTIONS_LEAD,
@@ -146,6 +155,8 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             Scope.ENGAGEMENT_WRITE,
         }
     ),
+    # No scope that reads an inspection: an administrator manages credentials, not cases.
+    Role.ORG_ADMIN: frozenset(_EVERYONE | {Scope.CLIENTS_MANAGE}),
 }
 
 

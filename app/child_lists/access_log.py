@@ -9,8 +9,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
+from app.child_lists.blocks import versions_naming_child
 from app.child_lists.models import ListVersion
-from app.child_lists.repository import versions_naming_child
 
 
 def child_access_log(

@@ -1,5 +1,8 @@
 """Lists out as CSV or XLSX with the theme's headings, safe to open in a spreadsheet.
 
+Each row ends with its supplier, the name of the organisation whose contribution it is (a
+list compiled jointly has several), in a last column after the theme's own.
+
 Any text cell that a spreadsheet could read as a formula (starting =, +, -, @, tab or carriage
 return) is prefixed with a single quote, as the OWASP CSV-injection guidance advises; XLSX
 cells are always written as strings, never formulas.
@@ -24,6 +27,7 @@ from app.themes.schema.theme import Theme
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 CSV_MEDIA_TYPE = "text/csv"
+SUPPLIER_HEADING = "Supplier"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -31,6 +35,10 @@ def neutralise(text: str) -> str:
     if text.startswith(FORMULA_TRIGGERS) and not PLAIN_NUMBER.match(text):
         return "'" + text
     return text
+
+
+# A row's cells keyed by field, and the name of its supplier.
+ExportRow = tuple[Mapping[str, Any], str]
 
 
 def _code_labels(theme: Theme, spec: FieldSpec) -> dict[str, str]:
@@ -47,10 +55,12 @@ class RowFormatter:
         }
 
     def headings(self) -> list[str]:
-        return [field.heading for field in self.fields]
+        return [field.heading for field in self.fields] + [SUPPLIER_HEADING]
 
-    def cells(self, data: Mapping[str, Any]) -> list[str]:
-        return [neutralise(self._text(field, data.get(field.key))) for field in self.fields]
+    def cells(self, row: ExportRow) -> list[str]:
+        data, supplier = row
+        texts = [self._text(field, data.get(field.key)) for field in self.fields] + [supplier]
+        return [neutralise(text) for text in texts]
 
     def _text(self, field: FieldSpec, value: Any) -> str:
         if value is None:
@@ -63,14 +73,14 @@ class RowFormatter:
 
 
 def csv_chunks(
-    formatter: RowFormatter, rows: Iterable[Mapping[str, Any]], batch: int = 1000
+    formatter: RowFormatter, rows: Iterable[ExportRow], batch: int = 1000
 ) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")  # the BOM makes Excel read the file as UTF-8
     writer.writerow(formatter.headings())
-    for count, data in enumerate(rows, start=1):
-        writer.writerow(formatter.cells(data))
+    for count, row in enumerate(rows, start=1):
+        writer.writerow(formatter.cells(row))
         if count % batch == 0:
             yield _drain(buffer)
     yield _drain(buffer)
@@ -84,13 +94,13 @@ def _drain(buffer: io.StringIO) -> bytes:
 
 
 def write_xlsx(
-    formatter: RowFormatter, rows: Iterable[Mapping[str, Any]], sheet: str, target: Path
+    formatter: RowFormatter, rows: Iterable[ExportRow], sheet: str, target: Path
 ) -> None:
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(sheet)
     worksheet.append(formatter.headings())
-    for data in rows:
-        worksheet.append([_string_cell(worksheet, text) for text in formatter.cells(data)])
+    for row in rows:
+        worksheet.append([_string_cell(worksheet, text) for text in formatter.cells(row)])
     workbook.save(target)
 
 

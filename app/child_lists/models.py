@@ -21,10 +21,16 @@ from app.core.database import Base, UTCDateTime, new_id, utcnow
 
 
 class ListVersion(Base):
-    """One accepted push of a child list: immutable, numbered per inspection and list."""
+    """One accepted push of a child list: immutable, numbered per contribution.
+
+    A list may be compiled jointly (the theme names several responsible kinds of agency):
+    each organisation's pushes make up its own *contribution*, numbered 1, 2, 3... for that
+    inspection, list and organisation. The list as inspectors read it is the latest version of
+    every contribution, merged. ``organisation_id`` is who pushed, so the supplier of the rows.
+    """
 
     __tablename__ = "list_versions"
-    __table_args__ = (UniqueConstraint("inspection_id", "list_key", "number"),)
+    __table_args__ = (UniqueConstraint("inspection_id", "list_key", "organisation_id", "number"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     inspection_id: Mapped[uuid.UUID] = mapped_column(

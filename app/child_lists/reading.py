@@ -1,10 +1,18 @@
 """Reading child lists: pages with filters, whole-list exports, one child across lists, a
-list's history. Every read of child data is audited here, in the reader's transaction."""
+list's history. Every read of child data is audited here, in the reader's transaction.
+
+A list as inspectors read it is the current version of every organisation's contribution,
+merged: the suppliers one after the other (by name), each row carrying its supplier, so two
+suppliers naming the same child give two rows. ``supplier`` narrows a read to one of them
+(and then only that contribution's blocks are read); ``number`` reads an older version of
+one contribution. An agency sees only what it supplied itself.
+"""
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterator, Mapping
+import uuid
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -13,8 +21,9 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from app.audit import chain as audit
-from app.child_lists import repository
-from app.child_lists.models import ListVersion
+from app.child_lists import blocks, repository
+from app.child_lists.blocks import StoredRow
+from app.child_lists.repository import Contribution
 from app.child_lists.service import check_may_push, list_spec
 from app.core.errors import InvalidContent, NotFound, ProblemItem
 from app.inspections.context import InspectionContext
@@ -23,17 +32,43 @@ from app.selections.repository import selected_children
 from app.themes.schema.lists import ListSpec
 
 
-def require_version(
-    session: Session, inspection: Inspection, spec: ListSpec, number: int | None
-) -> ListVersion:
-    if number is None:
-        version = repository.latest_version(session, inspection.id, spec.key)
-    else:
-        version = repository.version_by_number(session, inspection.id, spec.key, number)
-    if version is None:
-        which = "any version" if number is None else f"version {number}"
-        raise NotFound(f"'{spec.key}' has no {which} yet.")
-    return version
+def _numbered(
+    session: Session,
+    inspection: Inspection,
+    spec: ListSpec,
+    number: int,
+    supplier: uuid.UUID | None,
+) -> Contribution:
+    """Version ``number`` of the supplier's contribution; without a supplier, of the one
+    contribution that has such a version (422 when several have)."""
+    found = repository.versions_numbered(session, inspection.id, spec.key, number, supplier)
+    if not found:
+        raise NotFound(f"'{spec.key}' has no version {number}.")
+    if len(found) > 1:
+        message = "several suppliers have this version number: name one"
+        raise InvalidContent(
+            f"Several organisations have a version {number} of '{spec.key}'; "
+            "name one with ?supplier=<organisation id>.",
+            code="supplier_required",
+            errors=[ProblemItem(field="query.supplier", code="supplier_required", message=message)],
+        )
+    return found[0]
+
+
+def _contributions(
+    session: Session,
+    inspection: Inspection,
+    spec: ListSpec,
+    number: int | None,
+    supplier: uuid.UUID | None,
+) -> list[Contribution]:
+    """What a read covers: every current contribution (or the supplier's), or one version."""
+    if number is not None:
+        return [_numbered(session, inspection, spec, number, supplier)]
+    found = repository.contributions(session, inspection.id, spec.key)
+    if not found:
+        raise NotFound(f"'{spec.key}' has no version yet.")
+    return [c for c in found if supplier is None or c.organisation_id == supplier]
 
 
 @dataclass(frozen=True)
@@ -45,22 +80,25 @@ class RowQuery:
     descending: bool
 
 
-def _column(spec: ListSpec, version: ListVersion, key: str) -> pl.Expr | None:
-    """A field's column in the version's blocks; None when the version was pushed without it."""
+def _column(spec: ListSpec, columns: Collection[str], key: str) -> pl.Expr | None:
+    """A field's column in the versions' blocks; None when they were pushed without it."""
     if key == "row_number":
-        return pl.col(repository.ROW)
+        return pl.col(blocks.ROW)
     if key == spec.child_id_field:
-        return pl.col(repository.CHILD)
-    return pl.col(key) if key in version.columns else None
+        return pl.col(blocks.CHILD)
+    return pl.col(key) if key in columns else None
 
 
-def _selection(spec: ListSpec, version: ListVersion, query: RowQuery) -> repository.RowSelection:
+def _selection(
+    spec: ListSpec, versions: list[Contribution], query: RowQuery
+) -> blocks.RowSelection:
     """Filters compare a field's value as JSON text would show it (dates ISO, "true"); sorting
     uses the typed value, so ages and dates sort as numbers and days, not as text."""
+    columns = {column for c in versions for column in c.version.columns}
 
     def compared(key: str, test: Callable[[Any, str], Any], value: str) -> pl.Expr:
-        column = _column(spec, version, key)
-        # A field this version was pushed without matches nothing, rather than failing.
+        column = _column(spec, columns, key)
+        # A field no version was pushed with matches nothing, rather than failing.
         return pl.lit(False) if column is None else test(column.cast(pl.String), value)
 
     conditions = [
@@ -68,10 +106,10 @@ def _selection(spec: ListSpec, version: ListVersion, query: RowQuery) -> reposit
         *(compared(key, operator.ge, day.isoformat()) for key, day in query.date_from.items()),
         *(compared(key, operator.le, day.isoformat()) for key, day in query.date_to.items()),
     ]
-    sort = _column(spec, version, query.sort)
+    sort = _column(spec, columns, query.sort)
     if query.sort == "row_number" and not query.descending:
-        sort = None  # file order is the stored order
-    return repository.RowSelection(conditions, sort, query.descending)
+        sort = None  # file order (supplier by supplier) is the stored order
+    return blocks.RowSelection(conditions, sort, query.descending)
 
 
 def check_query(spec: ListSpec, query: RowQuery) -> None:
@@ -96,46 +134,49 @@ def check_query(spec: ListSpec, query: RowQuery) -> None:
         )
 
 
-def page(
-    session: Session,
-    version: ListVersion,
-    spec: ListSpec,
-    query: RowQuery,
-    limit: int,
-    offset: int,
-) -> tuple[list[repository.StoredRow], int]:
-    check_query(spec, query)
-    return repository.page_of_rows(
-        session, version, _selection(spec, version, query), limit, offset
-    )
+@dataclass(frozen=True)
+class SuppliedRow:
+    """A row as read, with the contribution (supplier and version) it belongs to."""
+
+    row: StoredRow
+    contribution: Contribution
 
 
-def all_rows(session: Session, version: ListVersion) -> Iterator[dict[str, Any]]:
-    for row in repository.iter_rows(session, version):
-        yield row.data
+def _supplied(rows: list[StoredRow], versions: list[Contribution]) -> list[SuppliedRow]:
+    by_id = {c.version.id: c for c in versions}
+    return [SuppliedRow(row, by_id[row.version_id]) for row in rows]
+
+
+def _read_detail(versions: list[Contribution], rows: int) -> dict[str, Any]:
+    """What an audit record of a read says was read: each contribution's version, no data."""
+    read = [{"supplier": str(c.organisation_id), "version": c.version.number} for c in versions]
+    return {"versions": read, "rows": rows}
 
 
 @dataclass(frozen=True)
 class ChildView:
     child_id: str
     selections: list[str]
-    lists: dict[str, tuple[ListVersion, list[repository.StoredRow]]]
+    lists: dict[str, list[SuppliedRow]]
 
 
 def child_view(session: Session, context: InspectionContext, child_id: str) -> ChildView:
-    """One child across every list; agencies see only children the lead has selected.
-    Every look is audited with the child, for the child's access log."""
+    """One child across every list. An agency sees only children the lead has selected, and
+    of them only the rows it supplied itself. Every look is audited with the child, for the
+    child's access log."""
     inspection, principal = context.inspection, context.actor
     selections = selected_children(session, inspection.id)
     chosen = sorted(key for key, ids in selections.items() if child_id in ids)
     if principal.is_agency and not chosen:
         raise NotFound("No such child among the selected children.")
-    versions = repository.current_versions(session, inspection.id)
-    by_id = {version.id: version for version in versions.values()}
-    found: dict[str, tuple[ListVersion, list[repository.StoredRow]]] = {}
-    for row in repository.rows_of(session, list(by_id.values()), [child_id]):
-        version = by_id[row.version_id]
-        found.setdefault(version.list_key, (version, []))[1].append(row)
+    own = principal.organisation_id if principal.is_agency else None
+    versions = repository.current_contributions(session, inspection.id, organisation_id=own)
+    rows = blocks.rows_of(session, [c.version for c in versions], [child_id])
+    order = {c.version.id: index for index, c in enumerate(versions)}
+    rows.sort(key=lambda row: (order[row.version_id], row.row_number))
+    found: dict[str, list[SuppliedRow]] = {}
+    for supplied in _supplied(rows, versions):
+        found.setdefault(supplied.contribution.version.list_key, []).append(supplied)
     if not found and not chosen:
         raise NotFound("No list of this inspection names that child.")
     audit.record(
@@ -154,8 +195,8 @@ def child_view(session: Session, context: InspectionContext, child_id: str) -> C
 @dataclass(frozen=True)
 class ListPageResult:
     spec: ListSpec
-    version: ListVersion
-    rows: list[repository.StoredRow]
+    contributions: list[Contribution]
+    rows: list[SuppliedRow]
     total: int
 
 
@@ -164,15 +205,20 @@ def read_page(
     context: InspectionContext,
     list_key: str,
     number: int | None,
+    supplier: uuid.UUID | None,
     query: RowQuery,
     *,
     limit: int,
     offset: int,
 ) -> ListPageResult:
-    """A page of a list version's rows, filtered and sorted; the read is audited."""
+    """A page of the merged list (or of one supplier's contribution, or one version of it),
+    filtered and sorted; the read is audited."""
     spec = list_spec(context.theme, list_key)
-    version = require_version(session, context.inspection, spec, number)
-    rows, total = page(session, version, spec, query, limit, offset)
+    check_query(spec, query)
+    versions = _contributions(session, context.inspection, spec, number, supplier)
+    rows, total = blocks.page_of_rows(
+        session, [c.version for c in versions], _selection(spec, versions, query), limit, offset
+    )
     audit.record(
         session,
         context.principal,
@@ -180,24 +226,34 @@ def read_page(
         "list",
         list_key,
         inspection_id=context.inspection.id,
-        detail={"version": version.number, "rows": len(rows)},
+        detail=_read_detail(versions, len(rows)),
     )
-    return ListPageResult(spec, version, rows, total)
+    return ListPageResult(spec, versions, _supplied(rows, versions), total)
 
 
 @dataclass(frozen=True)
 class ListExport:
     spec: ListSpec
-    version: ListVersion
-    rows: list[dict[str, Any]]
+    contributions: list[Contribution]
+    rows: list[SuppliedRow]
 
 
 def export_list(
-    session: Session, context: InspectionContext, list_key: str, number: int | None
+    session: Session,
+    context: InspectionContext,
+    list_key: str,
+    number: int | None,
+    supplier: uuid.UUID | None,
 ) -> ListExport:
-    """Every row of a list version, for a download; the export is audited."""
+    """Every row of the merged list (or of what ``supplier`` and ``number`` name), supplier
+    by supplier in file order, for a download; the export is audited."""
     spec = list_spec(context.theme, list_key)
-    version = require_version(session, context.inspection, spec, number)
+    versions = _contributions(session, context.inspection, spec, number, supplier)
+    rows = [
+        SuppliedRow(row, contribution)
+        for contribution in versions
+        for row in blocks.iter_rows(session, contribution.version)
+    ]
     audit.record(
         session,
         context.principal,
@@ -205,14 +261,44 @@ def export_list(
         "list",
         list_key,
         inspection_id=context.inspection.id,
-        detail={"version": version.number, "rows": version.row_count},
+        detail=_read_detail(versions, len(rows)),
     )
-    return ListExport(spec, version, list(all_rows(session, version)))
+    return ListExport(spec, versions, rows)
 
 
-def list_history(session: Session, context: InspectionContext, list_key: str) -> list[ListVersion]:
-    """Every version of a list, newest first; an agency sees only lists it provides."""
+def _own_supplier(
+    context: InspectionContext, spec: ListSpec, supplier: uuid.UUID | None
+) -> uuid.UUID | None:
+    """Whose versions the caller may see: an agency only its own pushes (and only of lists
+    it provides); inspectors anyone's. None: every supplier's."""
+    principal = context.actor
+    if not principal.is_agency:
+        return supplier
+    check_may_push(principal, spec)
+    if supplier not in (None, principal.organisation_id):
+        raise NotFound("No versions of that supplier are yours to see.")
+    return principal.organisation_id
+
+
+def list_history(
+    session: Session, context: InspectionContext, list_key: str, supplier: uuid.UUID | None
+) -> list[Contribution]:
+    """Every version of a list, newest first, with its supplier: an agency sees only its own
+    pushes (their reports quote the rows pushed), inspectors every supplier's."""
     spec = list_spec(context.theme, list_key)
-    if context.actor.is_agency:
-        check_may_push(context.actor, spec)
-    return list(repository.history(session, context.inspection.id, list_key))
+    whose = _own_supplier(context, spec, supplier)
+    return repository.history(session, context.inspection.id, list_key, whose)
+
+
+def list_version(
+    session: Session,
+    context: InspectionContext,
+    list_key: str,
+    number: int,
+    supplier: uuid.UUID | None,
+) -> Contribution:
+    """One version with its report. For an agency the number is of its own contribution, so
+    another organisation's version is not found."""
+    spec = list_spec(context.theme, list_key)
+    whose = _own_supplier(context, spec, supplier)
+    return _numbered(session, context.inspection, spec, number, whose)

@@ -1,85 +1,132 @@
-"""Storing and reading list versions; no HTTP and no parsing here."""
+"""List versions and contributions: which versions there are, whose, and which are current.
+
+Their rows are stored and read in ``blocks``; no HTTP and no parsing here.
+"""
 
 from __future__ import annotations
 
-import io
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-import polars as pl
-from sqlalchemy import (
-    ColumnElement,
-    Integer,
-    Select,
-    String,
-    Uuid,
-    bindparam,
-    func,
-    insert,
-    or_,
-    select,
-)
-from sqlalchemy.orm import Session, defer
+from sqlalchemy import ColumnElement, Select, String, Uuid, bindparam, exists, func, select
+from sqlalchemy.orm import Session, aliased, defer
 
-from app.child_lists.models import ListBlock, ListVersion
-from app.core.database import aware, position_in
+from app.child_lists.models import ListVersion
+from app.core.database import aware
+from app.organisations.models import Organisation
 
 
-def current_versions(
-    session: Session, inspection_id: uuid.UUID, list_keys: Iterable[str] | None = None
-) -> dict[str, ListVersion]:
-    """The latest version of each list (of the given keys) that has been pushed."""
-    latest = (
-        select(ListVersion.list_key, func.max(ListVersion.number).label("number"))
-        .where(ListVersion.inspection_id == inspection_id)
-        .group_by(ListVersion.list_key)
+@dataclass(frozen=True)
+class Contribution:
+    """The current (or a chosen) version of one organisation's contribution to a list, with
+    the name of that organisation: the supplier of its rows."""
+
+    version: ListVersion
+    organisation_name: str | None
+
+    @property
+    def organisation_id(self) -> uuid.UUID:
+        return self.version.organisation_id
+
+
+def _in_supplier_order(found: Iterable[tuple[ListVersion, str | None]]) -> list[Contribution]:
+    """Suppliers by name (then id): an order a re-push does not change, so pages stay put."""
+    contributions = [Contribution(version, name) for version, name in found]
+    return sorted(contributions, key=lambda c: (c.organisation_name or "", str(c.organisation_id)))
+
+
+def _newer_of_same_contribution() -> ColumnElement[bool]:
+    newer = aliased(ListVersion)
+    return ~exists().where(
+        newer.inspection_id == ListVersion.inspection_id,
+        newer.list_key == ListVersion.list_key,
+        newer.organisation_id == ListVersion.organisation_id,
+        newer.number > ListVersion.number,
+    )
+
+
+def current_contributions(
+    session: Session,
+    inspection_id: uuid.UUID,
+    list_keys: Iterable[str] | None = None,
+    organisation_id: uuid.UUID | None = None,
+) -> list[Contribution]:
+    """The latest version of every organisation's contribution to each list (of the keys;
+    of one organisation), in supplier order."""
+    query = (
+        select(ListVersion, Organisation.name)
+        .options(defer(ListVersion.warnings))
+        .outerjoin(Organisation, Organisation.id == ListVersion.organisation_id)
+        .where(ListVersion.inspection_id == inspection_id, _newer_of_same_contribution())
     )
     if list_keys is not None:
-        latest = latest.where(ListVersion.list_key.in_(list(list_keys)))
-    subquery = latest.subquery()
-    rows = session.execute(
-        select(ListVersion).join(
-            subquery,
-            (ListVersion.list_key == subquery.c.list_key)
-            & (ListVersion.number == subquery.c.number)
-            & (ListVersion.inspection_id == inspection_id),
-        )
-    ).scalars()
-    return {version.list_key: version for version in rows}
+        query = query.where(ListVersion.list_key.in_(list(list_keys)))
+    if organisation_id is not None:
+        query = query.where(ListVersion.organisation_id == organisation_id)
+    return _in_supplier_order(session.execute(query).tuples())
 
 
-def first_pushes(session: Session, inspection_id: uuid.UUID) -> dict[str, datetime]:
-    """When each list was first accepted: what a list milestone is met by."""
+def first_pushes(
+    session: Session, inspection_id: uuid.UUID
+) -> dict[str, dict[uuid.UUID, datetime]]:
+    """When each organisation first contributed to each list: what list milestones are met by."""
     rows = session.execute(
-        select(ListVersion.list_key, func.min(ListVersion.created_at))
+        select(ListVersion.list_key, ListVersion.organisation_id, func.min(ListVersion.created_at))
         .where(ListVersion.inspection_id == inspection_id)
-        .group_by(ListVersion.list_key)
+        .group_by(ListVersion.list_key, ListVersion.organisation_id)
     ).all()
-    return {key: aware(moment) for key, moment in rows}
+    pushed: dict[str, dict[uuid.UUID, datetime]] = {}
+    for key, organisation_id, moment in rows:
+        pushed.setdefault(key, {})[organisation_id] = aware(moment)
+    return pushed
 
 
 # Every read of a list starts here: built once, so SQLAlchemy neither rebuilds nor re-keys it.
 # Parameters carry their types: a column typed by its foreign key may not be typed yet when
 # this module is imported.
 # The warnings (up to a thousand) are left unread until asked for: pages never show them.
+_CONTRIBUTIONS = (
+    select(ListVersion, Organisation.name)
+    .options(defer(ListVersion.warnings))
+    .outerjoin(Organisation, Organisation.id == ListVersion.organisation_id)
+    .where(
+        ListVersion.inspection_id == bindparam("inspection_id", type_=Uuid()),
+        ListVersion.list_key == bindparam("list_key", type_=String()),
+        _newer_of_same_contribution(),
+    )
+)
+
+
+def contributions(session: Session, inspection_id: uuid.UUID, list_key: str) -> list[Contribution]:
+    """The current version of every organisation's contribution to one list, in supplier
+    order: one statement, each contribution's latest version found by its unique index."""
+    found = session.execute(_CONTRIBUTIONS, {"inspection_id": inspection_id, "list_key": list_key})
+    return _in_supplier_order(found.tuples())
+
+
 _LATEST_VERSION = (
     select(ListVersion)
     .options(defer(ListVersion.warnings))
     .where(
         ListVersion.inspection_id == bindparam("inspection_id", type_=Uuid()),
         ListVersion.list_key == bindparam("list_key", type_=String()),
+        ListVersion.organisation_id == bindparam("organisation_id", type_=Uuid()),
     )
     .order_by(ListVersion.number.desc())
     .limit(1)
 )
 
 
-def latest_version(session: Session, inspection_id: uuid.UUID, list_key: str) -> ListVersion | None:
-    """The current version of one list: one index probe."""
-    found = session.execute(_LATEST_VERSION, {"inspection_id": inspection_id, "list_key": list_key})
+def latest_version(
+    session: Session, inspection_id: uuid.UUID, list_key: str, organisation_id: uuid.UUID
+) -> ListVersion | None:
+    """The current version of one organisation's contribution to a list: one index probe."""
+    found = session.execute(
+        _LATEST_VERSION,
+        {"inspection_id": inspection_id, "list_key": list_key, "organisation_id": organisation_id},
+    )
     return found.scalar_one_or_none()
 
 
@@ -98,206 +145,40 @@ def versions_by_organisation(
     return grouped
 
 
-def version_by_number(
-    session: Session, inspection_id: uuid.UUID, list_key: str, number: int
-) -> ListVersion | None:
-    return session.execute(
-        select(ListVersion).where(
-            ListVersion.inspection_id == inspection_id,
-            ListVersion.list_key == list_key,
-            ListVersion.number == number,
-        )
-    ).scalar_one_or_none()
-
-
-def history(session: Session, inspection_id: uuid.UUID, list_key: str) -> Sequence[ListVersion]:
-    return (
-        session.execute(
-            select(ListVersion)
-            .where(ListVersion.inspection_id == inspection_id, ListVersion.list_key == list_key)
-            .order_by(ListVersion.number.desc())
-        )
-        .scalars()
-        .all()
+def _versions_of(
+    inspection_id: uuid.UUID, list_key: str, organisation_id: uuid.UUID | None
+) -> Select[tuple[ListVersion, str]]:
+    # Outer joined: a name may be missing (None), whatever the column's type says.
+    query = (
+        select(ListVersion, Organisation.name)
+        .outerjoin(Organisation, Organisation.id == ListVersion.organisation_id)
+        .where(ListVersion.inspection_id == inspection_id, ListVersion.list_key == list_key)
     )
+    if organisation_id is not None:
+        query = query.where(ListVersion.organisation_id == organisation_id)
+    return query
 
 
-@dataclass(frozen=True)
-class StoredRow:
-    """A row as read back: its cells keyed by field again."""
-
-    version_id: uuid.UUID
-    row_number: int
-    child_id: str
-    data: dict[str, Any]
-
-
-BLOCK_ROWS = 1000
-# Columns every block carries besides the list's own fields.
-ROW, CHILD = "__row", "__child"
-
-
-def insert_frame(
+def versions_numbered(
     session: Session,
-    version: ListVersion,
-    frame: pl.DataFrame,
-    row_numbers: Sequence[int],
-    child_id_field: str,
-) -> None:
-    """Store a validated list as blocks of ``BLOCK_ROWS`` rows, encoded column-wise by polars."""
-    if frame.height == 0:
-        return
-    if list(frame.columns) != list(version.columns):
-        raise ValueError("the frame's columns are not the version's")
-    numbered = frame.select(
-        pl.Series(ROW, list(row_numbers), dtype=pl.Int64),
-        pl.col(child_id_field).cast(pl.String).alias(CHILD),
-        pl.all(),
-    )
-    session.execute(
-        insert(ListBlock),
-        [
-            _block(version.id, number, number * BLOCK_ROWS, block)
-            for number, block in enumerate(numbered.iter_slices(BLOCK_ROWS))
-        ],
-    )
+    inspection_id: uuid.UUID,
+    list_key: str,
+    number: int,
+    organisation_id: uuid.UUID | None = None,
+) -> list[Contribution]:
+    """The versions numbered so (one per contribution at most), of one supplier or of all."""
+    query = _versions_of(inspection_id, list_key, organisation_id)
+    found = session.execute(query.where(ListVersion.number == number))
+    return _in_supplier_order(found.tuples())
 
 
-def _block(
-    version_id: uuid.UUID, number: int, first_row: int, frame: pl.DataFrame
-) -> dict[str, Any]:
-    encoded = io.BytesIO()
-    frame.write_ipc(encoded, compression="lz4")
-    return {
-        "version_id": version_id,
-        "number": number,
-        "first_row": first_row,
-        "row_count": frame.height,
-        "child_ids": _framed(frame[CHILD].to_list()),
-        "data": encoded.getvalue(),
-    }
-
-
-def _framed(child_ids: Iterable[str]) -> str:
-    return "\n" + "".join(f"{child}\n" for child in child_ids)
-
-
-def _names_child(child_id: str) -> ColumnElement[bool]:
-    """True for blocks whose ``child_ids`` has this exact line (child IDs hold no line breaks)."""
-    return position_in(ListBlock.child_ids, f"\n{child_id}\n") > 0
-
-
-def versions_naming_child(inspection_id: uuid.UUID, child_id: str) -> Select[tuple[uuid.UUID]]:
-    """The ids of the inspection's list versions with a row for the child (for subqueries)."""
-    return (
-        select(ListBlock.version_id)
-        .join(ListVersion, ListVersion.id == ListBlock.version_id)
-        .where(ListVersion.inspection_id == inspection_id, _names_child(child_id))
-    )
-
-
-def _decode(data: bytes) -> pl.DataFrame:
-    return pl.read_ipc(io.BytesIO(data))
-
-
-def _frame_of(blobs: Iterable[bytes]) -> pl.DataFrame:
-    frames = [_decode(blob) for blob in blobs]
-    return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
-
-
-def _stored(version: ListVersion, frame: pl.DataFrame) -> list[StoredRow]:
-    """Rows as dicts with values as JSON would give them (dates as ISO text)."""
-    if frame.height == 0:
-        return []
-    shown = frame.with_columns(pl.col(pl.Date, pl.Datetime).cast(pl.String))
-    data = shown.select([c for c in version.columns if c in shown.columns]).to_dicts()
-    numbers, children = frame[ROW].to_list(), frame[CHILD].to_list()
-    return [
-        StoredRow(version.id, number, child, cells)
-        for number, child, cells in zip(numbers, children, data, strict=True)
-    ]
-
-
-# Every page read runs this: built once, with typed parameters (see _LATEST_VERSION).
-_BLOCKS_COVERING = (
-    select(ListBlock.first_row, ListBlock.data)
-    .where(
-        ListBlock.version_id == bindparam("version_id", type_=Uuid()),
-        ListBlock.first_row < bindparam("stop", type_=Integer()),
-        ListBlock.first_row + ListBlock.row_count > bindparam("start", type_=Integer()),
-    )
-    .order_by(ListBlock.number)
-)
-
-
-def _blocks_covering(
-    session: Session, version: ListVersion, start: int = 0, stop: int | None = None
-) -> tuple[int, list[bytes]]:
-    """The blocks holding rows ``start`` to ``stop - 1`` (all by default), in order, and the
-    index of their first row."""
-    stop = version.row_count if stop is None else stop
-    found = session.execute(
-        _BLOCKS_COVERING, {"version_id": version.id, "start": start, "stop": stop}
-    ).all()
-    return (found[0].first_row if found else start), [row.data for row in found]
-
-
-def rows_of(
+def history(
     session: Session,
-    versions: Sequence[ListVersion],
-    child_ids: Sequence[str] | None = None,
-) -> list[StoredRow]:
-    """Every row of the versions, or only the named children's (reading only their blocks)."""
-    by_id = {version.id: version for version in versions}
-    query = select(ListBlock.version_id, ListBlock.data).where(ListBlock.version_id.in_(by_id))
-    if child_ids is not None:
-        if not child_ids:
-            return []
-        query = query.where(or_(*(_names_child(child) for child in child_ids)))
-    found: dict[uuid.UUID, list[bytes]] = {}
-    for version_id, data in session.execute(query.order_by(ListBlock.version_id, ListBlock.number)):
-        found.setdefault(version_id, []).append(data)
-    rows: list[StoredRow] = []
-    for version_id, blobs in found.items():
-        frame = _frame_of(blobs)
-        if child_ids is not None:
-            frame = frame.filter(pl.col(CHILD).is_in(list(child_ids)))
-        rows += _stored(by_id[version_id], frame)
-    return rows
-
-
-def iter_rows(session: Session, version: ListVersion) -> Iterator[StoredRow]:
-    """Every row in file order, a block at a time (exports)."""
-    for blob in _blocks_covering(session, version)[1]:
-        yield from _stored(version, _decode(blob))
-
-
-@dataclass(frozen=True)
-class RowSelection:
-    """Which rows a page shows, as polars expressions over a version's columns."""
-
-    conditions: Sequence[pl.Expr] = ()
-    sort: pl.Expr | None = None
-    descending: bool = False
-
-
-def page_of_rows(
-    session: Session, version: ListVersion, selection: RowSelection, limit: int, offset: int
-) -> tuple[list[StoredRow], int]:
-    """A page of rows and how many match; in file order, only the blocks it covers are read."""
-    if not selection.conditions and selection.sort is None:
-        first_row, blobs = _blocks_covering(session, version, offset, offset + limit)
-        page = _frame_of(blobs).slice(offset - first_row, limit)
-        # Versions are immutable: the count stored with them needs no recounting.
-        return _stored(version, page), version.row_count
-    frame = _frame_of(_blocks_covering(session, version)[1])
-    if selection.conditions:
-        frame = frame.filter(*selection.conditions)
-    if selection.sort is not None:
-        # As SQL orders: missing values last going up, first going down; file order breaks ties.
-        frame = frame.sort(
-            [selection.sort, pl.col(ROW)],
-            descending=[selection.descending, False],
-            nulls_last=not selection.descending,
-        )
-    return _stored(version, frame.slice(offset, limit)), frame.height
+    inspection_id: uuid.UUID,
+    list_key: str,
+    organisation_id: uuid.UUID | None = None,
+) -> list[Contribution]:
+    """Every version of a list (or of one organisation's contribution to it), newest first."""
+    query = _versions_of(inspection_id, list_key, organisation_id)
+    found = session.execute(query.order_by(ListVersion.created_at.desc(), ListVersion.id))
+    return [Contribution(version, name) for version, name in found.tuples()]

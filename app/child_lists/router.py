@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import tempfile
+import uuid
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date
 from functools import partial
@@ -9,6 +11,7 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
@@ -16,23 +19,24 @@ from app.child_lists import reading, service
 from app.child_lists.exports import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
+    ExportRow,
     RowFormatter,
     csv_chunks,
     write_xlsx,
 )
 from app.child_lists.parsing.isolated import IsolatedListReader
 from app.child_lists.parsing.types import MEDIA_TYPES, IngestResult
-from app.child_lists.repository import StoredRow
+from app.child_lists.repository import Contribution
 from app.child_lists.schemas import (
     ChildListRows,
     ChildRead,
     ListPage,
     ListProblem,
-    ListRowRead,
     ListVersionRead,
     ListVersionWithReport,
     PushResult,
     ValidationReport,
+    rows_read,
 )
 from app.child_lists.templates import build_template
 from app.core.deps import DbSession, app_component
@@ -46,6 +50,10 @@ from app.inspections.context import InspectionContext
 from app.storage import download_headers
 
 ListReaderDep = Annotated[IsolatedListReader, Depends(app_component("list_reader"))]
+SupplierQuery = Annotated[
+    uuid.UUID | None,
+    Query(description="Only this supplier's rows or versions: an organisation id"),
+]
 
 router = APIRouter(prefix="/v1/inspections/{inspection_id}", tags=["child lists"])
 
@@ -113,7 +121,10 @@ def _media_type(content_type: str | None) -> str:
         **error_responses(401, 403, 404, 409, 412, 413, 415, 422, 503),
     },
     openapi_extra=LIST_BODY_DOC,
-    summary="Push a new version of a child list (JSON, CSV or the Excel workbook)",
+    summary="Push a new version of your contribution to a child list (JSON, CSV or Excel)",
+    description="A list compiled jointly has one contribution per responsible organisation: "
+    "a push replaces only the caller's organisation's contribution. Versions, and `If-Match`, "
+    "are per contribution.",
 )
 @edge(body=BodyKind.LIST)
 async def push_list(
@@ -151,14 +162,15 @@ async def push_list(
         response.status_code = 200
         return PushResult(version=None, report=_report(outcome.result, stored=False))
     response.headers["ETag"] = f'"{outcome.version.number}"'
+    pushed = Contribution(outcome.version, context.actor.organisation_name)
     return PushResult(
-        version=ListVersionRead.model_validate(outcome.version),
+        version=ListVersionRead.of(pushed),
         report=_report(outcome.result, stored=True),
     )
 
 
 def _row_query(request: Request, sort: str, descending: bool) -> reading.RowQuery:
-    reserved = {"limit", "offset", "sort", "descending", "version"}
+    reserved = {"limit", "offset", "sort", "descending", "version", "supplier"}
     equals: dict[str, str] = {}
     date_from: dict[str, date] = {}
     date_to: dict[str, date] = {}
@@ -183,8 +195,13 @@ def _row_query(request: Request, sort: str, descending: bool) -> reading.RowQuer
 
 
 ACCEPT_DOC = (
+    "The merged list: the current version of every supplier's contribution, each row with "
+    "its supplier (two suppliers naming a child give two rows). `?supplier=<organisation id>` "
+    "reads one supplier's; `?version=N` an older version of one contribution (with "
+    "`supplier` when several have a version N). "
     "Filters: `?<field>=<value>` for equality, `?<date field>_from=yyyy-mm-dd` and `_to` for "
-    "ranges. `Accept: text/csv` or the xlsx media type downloads the whole list."
+    "ranges. `Accept: text/csv` or the xlsx media type downloads the whole list, with a "
+    "last column naming each row's supplier."
 )
 
 
@@ -198,7 +215,7 @@ ACCEPT_DOC = (
         },
         **error_responses(401, 403, 404, 422),
     },
-    summary="Read the current (or an older) version of a list",
+    summary="Read a list: every supplier's current contribution, merged",
     description=ACCEPT_DOC,
 )
 def read_list(
@@ -210,6 +227,7 @@ def read_list(
     version: Annotated[
         int | None, Query(ge=1, le=2**31 - 1, description="A version number")
     ] = None,
+    supplier: SupplierQuery = None,
     sort: Annotated[str, Query(max_length=64, description="row_number or a field key")] = (
         "row_number"
     ),
@@ -217,17 +235,24 @@ def read_list(
 ) -> Any:
     accept = request.headers.get("accept", "")
     if CSV_MEDIA_TYPE in accept or XLSX_MEDIA_TYPE in accept:
-        export = reading.export_list(session, context, list_key, version)
+        export = reading.export_list(session, context, list_key, version, supplier)
         return _download(context, export, xlsx=XLSX_MEDIA_TYPE in accept)
     query = _row_query(request, sort, descending)
     found = reading.read_page(
-        session, context, list_key, version, query, limit=paging.limit, offset=paging.offset
+        session,
+        context,
+        list_key,
+        version,
+        supplier,
+        query,
+        limit=paging.limit,
+        offset=paging.offset,
     )
     following = paging.offset + len(found.rows)
     page = ListPage.model_construct(
         list_key=list_key,
-        version=ListVersionRead.model_validate(found.version),
-        items=[_row(r) for r in found.rows],
+        contributions=[ListVersionRead.of(c) for c in found.contributions],
+        items=rows_read(found.rows),
         limit=paging.limit,
         offset=paging.offset,
         total=found.total,
@@ -239,25 +264,22 @@ def read_list(
 
 def _download(context: InspectionContext, export: reading.ListExport, *, xlsx: bool) -> Response:
     formatter = RowFormatter(context.theme, export.spec)
-    filename = f"{export.spec.key}-v{export.version.number}"
+    filename = export.spec.key
+    if len(export.contributions) == 1:
+        filename += f"-v{export.contributions[0].version.number}"
+    rows = [(r.row.data, r.contribution.organisation_name or "") for r in export.rows]
     if xlsx:
         sheet = export.spec.workbook_sheet or export.spec.key
-        return _xlsx_download(formatter, export.rows, sheet, filename)
+        return _xlsx_download(formatter, rows, sheet, filename)
     return StreamingResponse(
-        csv_chunks(formatter, export.rows),
+        csv_chunks(formatter, rows),
         media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8",
         headers=download_headers(f"{filename}.csv"),
     )
 
 
-def _row(row: StoredRow) -> ListRowRead:
-    return ListRowRead.model_construct(
-        row_number=row.row_number, child_id=row.child_id, data=row.data
-    )
-
-
 def _xlsx_download(
-    formatter: RowFormatter, rows: list[dict[str, Any]], sheet: str, filename: str
+    formatter: RowFormatter, rows: Sequence[ExportRow], sheet: str, filename: str
 ) -> FileResponse:
     handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115
     handle.close()
@@ -275,17 +297,39 @@ def _xlsx_download(
     "/lists/{list_key}/versions",
     response_model=list[ListVersionWithReport],
     responses=error_responses(401, 403, 404),
-    summary="Every version of a list, newest first, with its warnings",
+    summary="Every version of a list, newest first, with its supplier and warnings",
+    description="Agencies see only their own organisation's pushes; inspectors every "
+    "supplier's (`?supplier=` for one).",
 )
 def list_versions(
     list_key: str,
     session: DbSession,
     context: InspectionContext = inspection_context("list_versions"),
+    supplier: SupplierQuery = None,
 ) -> list[ListVersionWithReport]:
     return [
-        ListVersionWithReport.model_validate(version)
-        for version in reading.list_history(session, context, list_key)
+        ListVersionWithReport.of(contribution)
+        for contribution in reading.list_history(session, context, list_key, supplier)
     ]
+
+
+@router.get(
+    "/lists/{list_key}/versions/{number}",
+    response_model=ListVersionWithReport,
+    responses=error_responses(401, 403, 404, 422),
+    summary="One version of a contribution to a list, with its warnings",
+    description="For an agency, a version of its own contribution; for inspectors, of the "
+    "supplier named (`?supplier=`, needed when several suppliers have a version N).",
+)
+def get_list_version(
+    list_key: str,
+    number: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
+    session: DbSession,
+    context: InspectionContext = inspection_context("get_list_version"),
+    supplier: SupplierQuery = None,
+) -> ListVersionWithReport:
+    found = reading.list_version(session, context, list_key, number, supplier)
+    return ListVersionWithReport.of(found)
 
 
 @router.get(
@@ -325,11 +369,7 @@ def get_child(
         child_id=child_id,
         selections=view.selections,
         lists=[
-            ChildListRows(
-                list_key=key,
-                version=version.number,
-                rows=[_row(r) for r in rows],
-            )
-            for key, (version, rows) in sorted(view.lists.items())
+            ChildListRows(list_key=key, rows=rows_read(rows))
+            for key, rows in sorted(view.lists.items())
         ],
     )

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.child_lists.reading import SuppliedRow
+from app.child_lists.repository import Contribution
 
 
 class ListProblem(BaseModel):
@@ -30,19 +33,28 @@ class ValidationReport(BaseModel):
 
 
 class ListVersionRead(BaseModel):
+    """One version of one organisation's contribution to a list."""
+
     model_config = ConfigDict(from_attributes=True)
 
     list_key: str
-    number: int
+    number: int = Field(description="Numbered per contribution: per list and organisation")
     created_at: datetime
     client_id: uuid.UUID
-    organisation_id: uuid.UUID
+    organisation_id: uuid.UUID = Field(description="The supplier: the organisation that pushed")
+    organisation_name: str | None = None
     media_type: str
     body_sha256: str
     row_count: int
     warning_count: int
     due_at: datetime | None
     late: bool
+
+    @classmethod
+    def of(cls, contribution: Contribution) -> Self:
+        read = cls.model_validate(contribution.version)
+        read.organisation_name = contribution.organisation_name
+        return read
 
 
 class ListVersionWithReport(ListVersionRead):
@@ -54,15 +66,27 @@ class PushResult(BaseModel):
     report: ValidationReport
 
 
+class RowSupplier(BaseModel):
+    """Who supplied a row: the organisation, and the version of its contribution."""
+
+    organisation_id: uuid.UUID
+    organisation_name: str | None
+    version: int
+
+
 class ListRowRead(BaseModel):
-    row_number: int
+    row_number: int = Field(description="The row's number in the supplier's file")
     child_id: str
+    supplier: RowSupplier
     data: dict[str, Any]
 
 
 class ListPage(BaseModel):
     list_key: str
-    version: ListVersionRead
+    contributions: list[ListVersionRead] = Field(
+        description="The versions the rows are read from: the current one of each supplier's "
+        "contribution (or the one asked for), in the order their rows come"
+    )
     items: list[ListRowRead]
     limit: int
     offset: int
@@ -72,11 +96,35 @@ class ListPage(BaseModel):
 
 class ChildListRows(BaseModel):
     list_key: str
-    version: int
-    rows: list[ListRowRead]
+    rows: list[ListRowRead] = Field(
+        description="Each supplier's rows for the child (agencies: only their own)"
+    )
 
 
 class ChildRead(BaseModel):
     child_id: str
     selections: list[str] = Field(description="The selections that include this child")
     lists: list[ChildListRows]
+
+
+def rows_read(rows: list[SuppliedRow]) -> list[ListRowRead]:
+    """Rows to send, built without validation (they were validated when pushed); a page's
+    rows share one supplier record per contribution."""
+    suppliers: dict[uuid.UUID, RowSupplier] = {}
+    built = []
+    for supplied in rows:
+        version = supplied.contribution.version
+        supplier = suppliers.get(version.id)
+        if supplier is None:
+            supplier = suppliers[version.id] = RowSupplier.model_construct(
+                organisation_id=version.organisation_id,
+                organisation_name=supplied.contribution.organisation_name,
+                version=version.number,
+            )
+        row = supplied.row
+        built.append(
+            ListRowRead.model_construct(
+                row_number=row.row_number, child_id=row.child_id, supplier=supplier, data=row.data
+            )
+        )
+    return built

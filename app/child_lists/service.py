@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import chain as audit
 from app.auth.principal import Principal
-from app.child_lists import repository
+from app.child_lists import blocks, repository
 from app.child_lists.models import ListVersion
 from app.child_lists.parsing.types import (
     BodyTooLargeError,
@@ -94,13 +94,23 @@ class PushOutcome:
 
 
 def _check_precondition(session: Session, push: Push) -> int:
-    """The next version number; 412 when If-Match names a version that is no longer current."""
-    current = repository.current_versions(session, push.inspection.id, [push.spec.key])
-    number = current[push.spec.key].number if push.spec.key in current else 0
+    """The next version number of the caller's own contribution to the list; 412 when
+    If-Match names another than its current version (a push replaces only that contribution,
+    so only its versions are what a push is based on)."""
+    principal = push.principal
+    current = repository.latest_version(
+        session, push.inspection.id, push.spec.key, principal.organisation_id
+    )
+    number = current.number if current is not None else 0
     if push.if_match is not None and push.if_match != number:
         raise PreconditionFailed(
-            f"The current version of '{push.spec.key}' is {number}, not {push.if_match}.",
+            f"The current version of {principal.organisation_name}'s contribution to "
+            f"'{push.spec.key}' is {number}, not {push.if_match}.",
             code="version_mismatch",
+            extra={
+                "current_version": number,
+                "supplier_organisation_id": str(principal.organisation_id),
+            },
         )
     return number + 1
 
@@ -143,9 +153,10 @@ def _check_still_writable(session: Session, push: Push) -> None:
 
 
 def push_list(session: Session, push: Push) -> PushOutcome:
-    """Check, read, store and audit one push. Reading may take a minute, so the transaction
-    that checked the precondition ends before it (no connection held, and on SQLite no
-    lock), and the store re-checks everything in a new one."""
+    """Check, read, store and audit one push: a new version of the caller's organisation's
+    contribution to the list, replacing only that contribution. Reading may take a minute,
+    so the transaction that checked the precondition ends before it (no connection held, and
+    on SQLite no lock), and the store re-checks everything in a new one."""
     check_may_push(push.principal, push.spec)
     _check_precondition(session, push)
     ingest_context = _ingest_context(session, push)
@@ -200,10 +211,11 @@ def _store(session: Session, push: Push, result: IngestResult) -> ListVersion:
         session.flush()
     except IntegrityError:
         raise Conflict(
-            f"Another push of '{push.spec.key}' was stored at the same moment; read and retry.",
+            f"Another push of your organisation's '{push.spec.key}' was stored at the same "
+            "moment; read and retry.",
             code="concurrent_push",
         ) from None
-    repository.insert_frame(
+    blocks.insert_frame(
         session, version, result.frame, result.row_numbers, push.spec.child_id_field
     )
     return version

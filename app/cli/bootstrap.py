@@ -1,6 +1,8 @@
-"""Creating the first operator, before any token exists."""
+"""Creating the first operator, before any token exists, and organisations' administrators."""
 
 from __future__ import annotations
+
+import uuid
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,5 +27,13 @@ def platform_organisation(session: Session) -> Organisation:
 
 def create_operator_client(session: Session, name: str) -> dict[str, str]:
     organisation = platform_organisation(session)
-    issued = issue_client(session, None, organisation, name, [Role.OPERATOR])
+    issued = issue_client(session, None, organisation.id, name, [Role.OPERATOR])
+    return {"client_id": str(issued.client.id), "client_secret": issued.secret}
+
+
+def create_admin_client(session: Session, organisation_id: uuid.UUID, name: str) -> dict[str, str]:
+    """An administrator (``org_admin``) of the organisation, made by the platform itself: the
+    first one, or a new one where every administrator is lost (run on the server, so not
+    bound by the operator's limits; audited and listed to the organisation all the same)."""
+    issued = issue_client(session, None, organisation_id, name, [Role.ORG_ADMIN])
     return {"client_id": str(issued.client.id), "client_secret": issued.secret}

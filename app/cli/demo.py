@@ -1,5 +1,8 @@
 """A small demo world: one area, its agencies, the inspectorates and an inspection per theme.
 
+Every client is made as the platform itself (no actor), which the operator's limits do not
+bind, so the council and Ofsted can have their own administrators from the start.
+
 Running it again reuses the organisations and inspections and rotates the demo clients'
 secrets, because a secret is only ever shown when it is made.
 """
@@ -22,7 +25,7 @@ from app.inspections.context import InspectionContexts
 from app.inspections.models import Inspection
 from app.organisations.kinds import OrganisationKind
 from app.organisations.models import Organisation
-from app.organisations.service import create_organisation, issue_client, rotate_secret_of
+from app.organisations.service import create_organisation, issue_client, rotate_client_secret
 
 AREA = "Demoshire"
 DEMO_TEAM = ("ofsted_inspector", "cqc_inspector", "police_inspector", "probation_inspector")
@@ -49,6 +52,10 @@ CLIENTS: list[tuple[str, str, list[Role]]] = [
     ("police", "Demoshire Police", [Role.AGENCY]),
     ("youth_offending", "Demoshire Youth Offending Service", [Role.AGENCY]),
     ("probation", "Demoshire Probation Delivery Unit", [Role.AGENCY]),
+    # The council's and Ofsted's own administrators: they manage those organisations'
+    # clients, and the operator no longer may (it may still disable one in an emergency).
+    ("local_authority_admin", "Demoshire County Council", [Role.ORG_ADMIN]),
+    ("ofsted_admin", "Ofsted", [Role.ORG_ADMIN]),
 ]
 LONDON = ZoneInfo("Europe/London")
 
@@ -69,10 +76,11 @@ def _client(
             ApiClient.organisation_id == organisation.id, ApiClient.name == client_name
         )
     ).scalar_one_or_none()
+    # As the platform itself (actor None), which no organisation's administrator binds.
     if existing is None:
-        issued = issue_client(session, None, organisation, client_name, roles)
+        issued = issue_client(session, None, organisation.id, client_name, roles)
     else:
-        issued = rotate_secret_of(session, None, existing)
+        issued = rotate_client_secret(session, None, existing.id)
     return {"client_id": str(issued.client.id), "client_secret": issued.secret}
 
 

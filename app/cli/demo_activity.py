@@ -57,14 +57,21 @@ class _Caller:
 
 
 def play(settings: Settings, world: dict[str, Any]) -> None:
-    """Lists, a tracked selection, documents, an evaluation and a tracking record."""
+    """Lists (one compiled jointly by the council and health), a tracked selection,
+    documents, an evaluation and a tracking record."""
     app = create_app(settings.model_copy(update={"sweep_interval_seconds": 0}))
     with TestClient(app) as api:
         council = _Caller(api, world["clients"]["local_authority"])
+        health = _Caller(api, world["clients"]["health"])
         lead = _Caller(api, world["clients"]["lead_inspector"])
         base = f"/v1/inspections/{world['inspections']['mental-health']}"
         rows = [child_row(n, date.today()) for n in range(1, 9)]
         council.send("PUT", f"{base}/lists/children-in-need", json={"rows": rows})
+        # Children in need is compiled jointly: health adds its own contribution, so the
+        # merged list shows DEMO001 twice (once per supplier) and a child only health knows.
+        camhs = {"allocated_team": "Demoshire CAMHS", "allocated_worker": "C. Clinician"}
+        health_rows = [child_row(n, date.today()) | camhs for n in (1, 9)]
+        health.send("PUT", f"{base}/lists/children-in-need", json={"rows": health_rows})
         tracked = [row["child_id"] for row in rows[:5]]
         lead.send("PUT", f"{base}/selections/tracked", json={"child_ids": tracked})
         for request in council.send("GET", f"{base}/requests"):
@@ -74,8 +81,8 @@ def play(settings: Settings, world: dict[str, Any]) -> None:
         theme = lead.send("GET", "/v1/themes/mental-health")
         answers = dict.fromkeys(theme["evaluation"]["questions"], "Demo answer.")
         participants = lead.send("GET", base)["participants"]
-        health = [p["organisation_id"] for p in participants if p["kind"] == "health"]
-        joint = {"answers": answers, "contributing_organisation_ids": health}
+        health_ids = [p["organisation_id"] for p in participants if p["kind"] == "health"]
+        joint = {"answers": answers, "contributing_organisation_ids": health_ids}
         council.send("PUT", f"{base}/children/{tracked[0]}/evaluations/joint", json=joint)
     app.state.jtai.engine.dispose()
     app.state.jtai.list_reader.close()  # its worker processes, not the served app's

@@ -113,6 +113,25 @@ def create_operator(
     typer.echo(json.dumps(credentials))
 
 
+@admin.command("create-admin")
+def create_admin(
+    organisation: uuid.UUID = typer.Option(..., "--organisation", help="Id of the organisation"),
+    name: str = typer.Option(..., "--name", help="Name of the administrator client"),
+) -> None:
+    """Create an administrator (org_admin) of an organisation, who manages its clients from
+    then on; print {"client_id", "client_secret"} once."""
+    from app.cli.bootstrap import create_admin_client
+    from app.core.errors import AppError
+
+    with _session(_settings()) as session:
+        try:
+            credentials = create_admin_client(session, organisation, name)
+        except AppError as exc:
+            typer.echo(f"refused: {exc.detail}", err=True)
+            raise typer.Exit(1) from None
+    typer.echo(json.dumps(credentials))
+
+
 @admin.command("sweep-uploads")
 def sweep_uploads() -> None:
     """Abort uploads abandoned for longer than JTAI_UPLOAD_TTL_SECONDS (run it from cron)."""

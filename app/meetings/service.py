@@ -19,7 +19,6 @@ from app.meetings.models import Meeting
 from app.meetings.schemas import MeetingWarning, MeetingWrite
 from app.themes.schema.theme import Theme
 
-
 MEETINGS = "meetings_recorded"
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import ApiClient
+from app.auth.roles import Role
 from app.organisations.kinds import OrganisationKind
 from app.organisations.models import Organisation
 
@@ -40,3 +41,19 @@ def clients_of(session: Session, organisation_id: uuid.UUID) -> Sequence[ApiClie
         .order_by(ApiClient.created_at, ApiClient.id)
     )
     return session.execute(query).scalars().all()
+
+
+def client(session: Session, client_id: uuid.UUID) -> ApiClient | None:
+    return session.get(ApiClient, client_id)
+
+
+def has_active_administrator(session: Session, organisation_id: uuid.UUID) -> bool:
+    """Whether a client of the organisation that is not disabled holds ``org_admin``."""
+    roles = session.execute(
+        select(ApiClient.roles).where(
+            ApiClient.organisation_id == organisation_id, ApiClient.disabled_at.is_(None)
+        )
+    ).scalars()
+    # Roles are a JSON list, asked the same way on every database; an organisation's
+    # clients are few, and this is asked only when credentials change.
+    return any(Role.ORG_ADMIN.value in held for held in roles)

@@ -17,6 +17,7 @@ from app.organisations.schemas import (
     ClientCreate,
     ClientCredentials,
     ClientRead,
+    CredentialEventRead,
     OrganisationCreate,
     OrganisationRead,
 )
@@ -83,6 +84,12 @@ def get_organisation(
     response_model=ClientCredentials,
     responses=error_responses(401, 403, 404, 409, 422),
     summary="Create an API client; its secret is shown once",
+    description=(
+        "The organisation's administrators (`org_admin`) create its clients. The operator "
+        "may only where the organisation has no active administrator (its first one, or a "
+        "legacy organisation): else 403 `organisation_has_administrator`. Another "
+        "organisation answers an administrator 404."
+    ),
 )
 @edge(not_replayable=CREDENTIALS_NOT_KEPT)
 def create_client(
@@ -91,8 +98,7 @@ def create_client(
     session: DbSession,
     principal: Principal = authorize("create_client"),
 ) -> ClientCredentials:
-    organisation = service.get_organisation(session, organisation_id)
-    issued = service.issue_client(session, principal, organisation, body.name, body.roles)
+    issued = service.issue_client(session, principal, organisation_id, body.name, body.roles)
     return ClientCredentials(client_id=issued.client.id, client_secret=issued.secret)
 
 
@@ -107,8 +113,8 @@ def list_clients(
     session: DbSession,
     principal: Principal = authorize("list_clients"),
 ) -> list[ClientRead]:
-    organisation = service.get_organisation(session, organisation_id)
-    return [ClientRead.model_validate(c) for c in service.list_clients(session, organisation)]
+    clients = service.list_clients(session, principal, organisation_id)
+    return [ClientRead.model_validate(client) for client in clients]
 
 
 @router.post(
@@ -116,6 +122,10 @@ def list_clients(
     response_model=ClientRead,
     responses=error_responses(401, 403, 404),
     summary="Disable an API client; its tokens stop working at once",
+    description=(
+        "By the organisation's administrators, or by the operator in an emergency (in any "
+        "organisation); listed to the organisation's administrators either way."
+    ),
 )
 def disable_client(
     client_id: uuid.UUID,
@@ -131,6 +141,11 @@ def disable_client(
     response_model=ClientCredentials,
     responses=error_responses(401, 403, 404, 409),
     summary="Rotate a client's secret; earlier tokens stop working",
+    description=(
+        "By the organisation's administrators (their own secrets too), or by the operator "
+        "where the organisation has no active administrator (else 403 "
+        "`organisation_has_administrator`)."
+    ),
 )
 @edge(not_replayable=CREDENTIALS_NOT_KEPT)
 def rotate_client_secret(
@@ -140,3 +155,25 @@ def rotate_client_secret(
 ) -> ClientCredentials:
     issued = service.rotate_client_secret(session, principal, client_id)
     return ClientCredentials(client_id=issued.client.id, client_secret=issued.secret)
+
+
+@router.get(
+    "/organisations/{organisation_id}/credential-events",
+    response_model=Page[CredentialEventRead],
+    responses=error_responses(401, 403, 404, 422),
+    summary="Every change to the organisation's credentials, and who made it; oldest first",
+    description=(
+        "Clients created, secrets rotated and clients disabled, whether by the "
+        "organisation's administrators or by the operator; never a secret."
+    ),
+)
+def list_credential_events(
+    organisation_id: uuid.UUID,
+    session: DbSession,
+    paging: Annotated[PageParams, Depends(page_params)],
+    principal: Principal = authorize("list_credential_events"),
+) -> Page[CredentialEventRead]:
+    rows, total = service.list_credential_events(
+        session, principal, organisation_id, limit=paging.limit, offset=paging.offset
+    )
+    return Page.build([CredentialEventRead.from_audit(row) for row in rows], paging, total)

@@ -2,11 +2,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
+from typing import cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.audit.models import AuditEvent
 from app.auth.roles import Role
 from app.organisations.kinds import OrganisationKind
+
+
+class CredentialAction(StrEnum):
+    CREATED = "client.created"
+    SECRET_ROTATED = "client.secret_rotated"  # noqa: S105  (an action, not a secret)
+    DISABLED = "client.disabled"
 
 
 class OrganisationCreate(BaseModel):
@@ -50,3 +59,38 @@ class ClientCredentials(BaseModel):
 
     client_id: uuid.UUID
     client_secret: str
+
+
+class CredentialEventRead(BaseModel):
+    """A change to one of the organisation's credentials, from the audit chain; no secret."""
+
+    seq: int = Field(description="The event's place in the audit chain")
+    occurred_at: datetime
+    action: CredentialAction
+    client_id: uuid.UUID = Field(description="The client whose credentials changed")
+    roles: list[str] | None = Field(
+        default=None, description="The roles a created client was given"
+    )
+    actor_client_id: uuid.UUID | None = Field(
+        description="Who acted; null: the platform itself (the jtai command on the server)"
+    )
+    by_operator: bool = Field(
+        description="Whether the operator (or the platform itself) acted, not the "
+        "organisation's own administrators"
+    )
+    request_id: str | None
+
+    @classmethod
+    def from_audit(cls, event: AuditEvent) -> CredentialEventRead:
+        detail = event.detail
+        return cls(
+            seq=event.seq,
+            occurred_at=event.occurred_at,
+            action=CredentialAction(event.action),
+            client_id=uuid.UUID(str(event.object_id)),
+            roles=cast(list[str] | None, detail.get("roles")),
+            actor_client_id=event.client_id,
+            # Events from before administrators existed say nothing: the operator made them.
+            by_operator=bool(detail.get("by_operator", True)),
+            request_id=event.request_id,
+        )

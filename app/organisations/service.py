@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.audit import chain as audit
+from app.audit import service as audit_service
+from app.audit.models import AuditEvent
 from app.auth import service as auth_service
 from app.auth.models import ApiClient
 from app.auth.principal import Principal
@@ -15,9 +18,13 @@ from app.auth.roles import Role
 from app.auth.service import IssuedCredentials
 from app.core.errors import NotFound
 from app.idempotency.service import forget_client
-from app.organisations import repository
+from app.organisations import repository, standing
 from app.organisations.kinds import OrganisationKind
 from app.organisations.models import Organisation
+from app.organisations.schemas import CredentialAction
+
+# What is listed to an organisation's administrators: every change to its credentials.
+CREDENTIAL_EVENTS = tuple(action.value for action in CredentialAction)
 
 
 def create_organisation(
@@ -44,36 +51,33 @@ def list_organisations(
     return repository.page_of_organisations(session, kind, limit=limit, offset=offset)
 
 
-def list_clients(session: Session, organisation: Organisation) -> Sequence[ApiClient]:
+def list_clients(
+    session: Session, actor: Principal | None, organisation_id: uuid.UUID
+) -> Sequence[ApiClient]:
+    organisation = standing.organisation_for(session, actor, "list_clients", organisation_id)
     return repository.clients_of(session, organisation.id)
 
 
 def issue_client(
     session: Session,
     actor: Principal | None,
-    organisation: Organisation,
+    organisation_id: uuid.UUID,
     name: str,
     roles: list[Role],
 ) -> IssuedCredentials:
     """A new API client of the organisation; its secret is in the answer and nowhere else."""
+    organisation = standing.organisation_for(session, actor, "create_client", organisation_id)
     issued = auth_service.create_client(session, organisation, name, roles)
-    audit.record(
-        session,
-        actor,
-        "client.created",
-        "client",
-        issued.client.id,
-        detail={"organisation_id": str(organisation.id), "roles": issued.client.roles},
-    )
+    _audit(session, actor, CredentialAction.CREATED, issued.client, roles=issued.client.roles)
     return issued
 
 
 def disable_client(session: Session, actor: Principal | None, client_id: uuid.UUID) -> ApiClient:
     """Disable a client and forget the answers kept for its retries: none is replayed again."""
-    client = auth_service.get_client(session, client_id)
+    client = standing.client_for(session, actor, "disable_client", client_id)
     auth_service.disable_client(session, client)
     forget_client(session, client.id)
-    audit.record(session, actor, "client.disabled", "client", client.id)
+    _audit(session, actor, CredentialAction.DISABLED, client)
     return client
 
 
@@ -81,12 +85,40 @@ def rotate_client_secret(
     session: Session, actor: Principal | None, client_id: uuid.UUID
 ) -> IssuedCredentials:
     """A new secret for the client; tokens issued before it stop working."""
-    return rotate_secret_of(session, actor, auth_service.get_client(session, client_id))
-
-
-def rotate_secret_of(
-    session: Session, actor: Principal | None, client: ApiClient
-) -> IssuedCredentials:
+    client = standing.client_for(session, actor, "rotate_client_secret", client_id)
     issued = auth_service.rotate_secret(session, client)
-    audit.record(session, actor, "client.secret_rotated", "client", issued.client.id)
+    _audit(session, actor, CredentialAction.SECRET_ROTATED, client)
     return issued
+
+
+def list_credential_events(
+    session: Session,
+    actor: Principal | None,
+    organisation_id: uuid.UUID,
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[AuditEvent], int]:
+    """The organisation's credential events, oldest first, whoever acted (the operator too)."""
+    organisation = standing.organisation_for(
+        session, actor, "list_credential_events", organisation_id
+    )
+    return audit_service.events_concerning_organisation(
+        session, organisation.id, CREDENTIAL_EVENTS, limit=limit, offset=offset
+    )
+
+
+def _audit(
+    session: Session,
+    actor: Principal | None,
+    action: CredentialAction,
+    client: ApiClient,
+    **detail: Any,
+) -> None:
+    """A credential event, naming the organisation it concerns and whether the operator (or
+    the platform itself, from the server's command line) acted; never a secret."""
+    concerns = {
+        "organisation_id": str(client.organisation_id),
+        "by_operator": actor is None or actor.is_operator,
+    }
+    audit.record(session, actor, action.value, "client", client.id, detail=concerns | detail)

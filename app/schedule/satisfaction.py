@@ -20,6 +20,7 @@ from app.engagement.repository import confirmations
 from app.evaluations.models import JOINT
 from app.evaluations.repository import first_evaluations
 from app.inspections.models import Inspection
+from app.inspections.repository import participants
 from app.meetings.repository import recorded
 from app.schedule.repository import first_cqc_request
 from app.selections import repository as selections
@@ -58,11 +59,25 @@ def _not_yet_recorded(context: CheckContext, condition: SatisfiedBy) -> Evidence
 
 
 def _lists_pushed(context: CheckContext, condition: SatisfiedBy) -> Evidence | None:
+    """Met when every list has its contributions: from each organisation taking part whose
+    kind the theme names responsible for the list (an organisation with nothing to add pushes
+    an empty list, which says so), at the time the last of them first pushed. A list compiled
+    jointly is not in while one of its compilers has sent nothing. A list whose responsible
+    kinds no participant has (which a theme should not ask for) is in at its first push."""
     wanted = condition.lists_used()
     pushed = repository.first_pushes(context.session, context.inspection.id)
-    if not all(key in pushed for key in wanted):
-        return None
-    return Evidence(max(pushed[key] for key in wanted), f"lists pushed: {', '.join(wanted)}")
+    inspection_id = context.inspection.id
+    members = [org for _, org in participants(context.session, [inspection_id])[inspection_id]]
+    times = []
+    for key in wanted:
+        spec = context.theme.get_list(key)
+        kinds = set(spec.responsible) if spec is not None else set()
+        expected = {org.id for org in members if org.kind.value in kinds}
+        by_supplier = pushed.get(key, {})
+        if not by_supplier or any(org not in by_supplier for org in expected):
+            return None
+        times += [by_supplier[org] for org in expected] or [min(by_supplier.values())]
+    return Evidence(max(times), f"lists pushed: {', '.join(wanted)}")
 
 
 def _selection_made(context: CheckContext, condition: SatisfiedBy) -> Evidence | None:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.audit import chain as audit
+from app.child_lists import blocks as list_blocks
 from app.child_lists import repository as child_lists
 from app.core.database import utcnow
 from app.core.errors import InvalidContent, NotFound, ProblemItem
@@ -129,9 +130,10 @@ def _from_selection_problems(
 def _from_lists_problems(
     session: Session, inspection: Inspection, eligibility: Eligibility, child_ids: Sequence[str]
 ) -> list[_Problem]:
-    versions = child_lists.current_versions(session, inspection.id, eligibility.from_lists)
+    # Every supplier's current contribution: a child is on the lists if any of them names it.
+    current = child_lists.current_contributions(session, inspection.id, eligibility.from_lists)
     rows_by_child: dict[str, list[Mapping[str, Any]]] = {}
-    for row in child_lists.rows_of(session, list(versions.values()), child_ids):
+    for row in list_blocks.rows_of(session, [c.version for c in current], child_ids):
         rows_by_child.setdefault(row.child_id, []).append(row.data)
     lists = ", ".join(eligibility.from_lists)
     problems = []

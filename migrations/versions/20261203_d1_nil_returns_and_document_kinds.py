@@ -17,8 +17,8 @@ CQC's) have no kinds and stay NULL. Uploads in progress get NULL as well; comple
 a case-file request is refused (422 ``document_kind_required``), and the agency starts it
 again naming the kind. Downgrading drops the kinds and every nil return.
 
-Revision ID: d1a4e7c2b9f0
-Revises: 8c2e5b7d4a90
+Revision ID: d1
+Revises: b1
 Create Date: 2026-12-03 08:49:09
 """
 
@@ -30,8 +30,8 @@ from alembic import op
 
 import app.core.database
 
-revision: str = "d1a4e7c2b9f0"
-down_revision: str | None = "8c2e5b7d4a90"
+revision: str = "d1"
+down_revision: str | None = "b1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

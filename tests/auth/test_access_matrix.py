@@ -34,6 +34,7 @@ ACTORS = (
     "outside_inspector",
     "agency",
     "other_area_agency",
+    "org_admin",
 )
 ANONYMOUS = "anonymous"
 
@@ -48,13 +49,18 @@ class Call:
 
 
 def _ok_for(allowed: dict[str, int], default: int = 403) -> dict[str, int]:
-    expected = dict.fromkeys(ACTORS, default) | allowed
+    # The council's administrator holds no scope of an inspection, so is refused before its
+    # organisation's part in one is looked at: 403 unless the entry says otherwise.
+    expected = dict.fromkeys(ACTORS, default) | {"org_admin": 403} | allowed
     expected[ANONYMOUS] = 401
     return expected
 
 
 def _spare_client(world: World, factory: Factory) -> str:
-    actor = factory.actor(OrganisationKind.POLICE, [Role.AGENCY])
+    """Another client of the council, which has its own administrator."""
+    actor = factory.actor(
+        OrganisationKind.LOCAL_AUTHORITY, [Role.AGENCY], world.agency.organisation_id
+    )
     return str(actor.client_id)
 
 
@@ -165,19 +171,26 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
             lambda w, f: f"/v1/organisations/{w.agency.organisation_id}/clients",
             lambda w, f: {"name": "system", "roles": ["agency"]},
         ),
-        _ok_for({"operator": 201}),
+        # The council has an administrator: it creates the council's clients, the operator
+        # may not (403 organisation_has_administrator).
+        _ok_for({"org_admin": 201, "operator": 403}),
     ),
     "list_clients": (
         Call("GET", lambda w, f: f"/v1/organisations/{w.agency.organisation_id}/clients"),
-        _ok_for({"operator": 200}),
+        _ok_for({"org_admin": 200, "operator": 200}),
     ),
     "disable_client": (
         Call("POST", lambda w, f: f"/v1/clients/{_spare_client(w, f)}/disable"),
-        _ok_for({"operator": 200}),
+        # The operator may disable any client, in an emergency.
+        _ok_for({"org_admin": 200, "operator": 200}),
     ),
     "rotate_client_secret": (
         Call("POST", lambda w, f: f"/v1/clients/{_spare_client(w, f)}/secret"),
-        _ok_for({"operator": 200}),
+        _ok_for({"org_admin": 200, "operator": 403}),
+    ),
+    "list_credential_events": (
+        Call("GET", lambda w, f: f"/v1/organisations/{w.agency.organisation_id}/credential-events"),
+        _ok_for({"org_admin": 200, "operator": 200}),
     ),
     "create_inspection": (
         Call(
@@ -194,7 +207,7 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
     ),
     "list_inspections": (
         Call("GET", lambda w, f: "/v1/inspections"),
-        _ok_for(dict.fromkeys(ACTORS, 200)),
+        _ok_for(dict.fromkeys(ACTORS, 200) | {"org_admin": 403}),
     ),
     "get_inspection": (
         Call("GET", lambda w, f: INSPECTION.format(w.inspection_id)),
@@ -337,6 +350,10 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
         Call("GET", lambda w, f: _stored_list(w, f) + "/versions"),
         _ok_for({"lead": 200, "inspector": 200, "agency": 200, "operator": 403}, default=404),
     ),
+    "get_list_version": (
+        Call("GET", lambda w, f: _stored_list(w, f) + "/versions/1"),
+        _ok_for({"lead": 200, "inspector": 200, "agency": 200, "operator": 403}, default=404),
+    ),
     "get_list_template": (
         Call(
             "GET",
@@ -344,7 +361,11 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
                 INSPECTION.format(w.inspection_id) + "/lists/children-in-need/template.xlsx"
             ),
         ),
-        _ok_for({"lead": 200, "inspector": 200, "agency": 200, "operator": 200}, default=404),
+        # Themes only: the council's administrator may read it too.
+        _ok_for(
+            {"lead": 200, "inspector": 200, "agency": 200, "operator": 200, "org_admin": 200},
+            default=404,
+        ),
     ),
     "get_child": (
         Call("GET", lambda w, f: _tracked_child(w, f)),
@@ -450,11 +471,11 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
             lambda w, f: {"summaries": {"referral_timely": {"summary": "Timely.", "esn": [23]}}},
         ),
         # Inspectors only; everyone else is not told tracking records exist (404).
-        _ok_for({"lead": 200, "inspector": 200}, default=404),
+        _ok_for({"lead": 200, "inspector": 200, "org_admin": 404}, default=404),
     ),
     "list_tracking": (
         Call("GET", lambda w, f: _tracked_child(w, f) + "/tracking"),
-        _ok_for({"lead": 200, "inspector": 200}, default=404),
+        _ok_for({"lead": 200, "inspector": 200, "org_admin": 404}, default=404),
     ),
     "create_meeting": (
         Call("POST", lambda w, f: INSPECTION.format(w.inspection_id) + "/meetings", _meeting_body),
@@ -495,6 +516,7 @@ CALL_ORDER = (
     "outside_inspector",
     "agency",
     "other_area_agency",
+    "org_admin",
 )
 
 

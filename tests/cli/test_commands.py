@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -89,7 +90,13 @@ def test_demo_prints_working_credentials_and_can_run_again(jtai: Jtai, client: T
     # The demo leaves something to explore: a list, a tracked selection, documents.
     base = f"/v1/inspections/{second['inspections']['mental-health']}"
     auth = {"Authorization": f"Bearer {token}"}
-    assert client.get(f"{base}/lists/children-in-need", headers=auth).json()["total"] == 8
+    # Children in need merges the council's eight rows and health's two (one child in both).
+    merged = client.get(f"{base}/lists/children-in-need", headers=auth).json()
+    assert merged["total"] == 10
+    suppliers = {
+        i["supplier"]["organisation_name"] for i in merged["items"] if i["child_id"] == "DEMO001"
+    }
+    assert suppliers == {"Demoshire County Council", "Demoshire Integrated Care Board"}
     tracked = client.get(f"{base}/selections/tracked", headers=auth).json()["child_ids"]
     assert len(tracked) == 5
     requests = client.get(f"{base}/requests", headers=auth).json()
@@ -99,6 +106,56 @@ def test_demo_prints_working_credentials_and_can_run_again(jtai: Jtai, client: T
     for theme, inspection_id in second["inspections"].items():
         asked = client.get(f"/v1/inspections/{inspection_id}/requests", headers=auth).json()
         assert any(r["kind"] == "information_item" for r in asked), theme
+    _the_council_has_its_own_administrator(client, second["clients"])
+
+
+def _headers(client: TestClient, credentials: dict[str, str]) -> dict[str, str]:
+    form = {"grant_type": "client_credentials", **credentials}
+    return {
+        "Authorization": f"Bearer {client.post('/v1/auth/token', data=form).json()['access_token']}"
+    }
+
+
+def _the_council_has_its_own_administrator(
+    client: TestClient, clients: dict[str, dict[str, str]]
+) -> None:
+    """The demo's council is administered: its administrator makes its clients, the
+    operator may not (the demo itself made them as the platform, which no rule binds)."""
+    admin = _headers(client, clients["local_authority_admin"])
+    council = client.get("/v1/me", headers=admin).json()["organisation"]["id"]
+    body = {"name": "tour system", "roles": ["agency"]}
+    url = f"/v1/organisations/{council}/clients"
+    assert client.post(url, json=body, headers=admin).status_code == 201
+    refused = client.post(url, json=body, headers=_headers(client, clients["operator"]))
+    assert refused.json()["code"] == "organisation_has_administrator"
+    events = client.get(f"/v1/organisations/{council}/credential-events", headers=admin).json()
+    assert events["total"] >= 4  # the demo's two clients, rotated on the second run, and ours
+
+
+def test_create_admin_makes_an_organisations_administrator(jtai: Jtai, client: TestClient) -> None:
+    operator = json.loads(jtai("admin", "create-operator", "--name", "desk").stdout)
+    operator_headers = _headers(client, operator)
+    made = client.post(
+        "/v1/organisations",
+        json={"name": "Clishire Police", "kind": "police"},
+        headers=operator_headers,
+    ).json()
+    result = jtai("admin", "create-admin", "--organisation", made["id"], "--name", "police admin")
+    assert result.exit_code == 0, result.output
+    admin = json.loads(result.stdout)
+    assert set(admin) == {"client_id", "client_secret"}
+    me = client.get("/v1/me", headers=_headers(client, admin)).json()
+    assert me["roles"] == ["org_admin"]
+    assert me["organisation"]["id"] == made["id"]
+    refused = client.post(
+        f"/v1/organisations/{made['id']}/clients",
+        json={"name": "operator's", "roles": ["agency"]},
+        headers=operator_headers,
+    )
+    assert refused.status_code == 403
+    unknown = jtai("admin", "create-admin", "--organisation", str(uuid.uuid4()), "--name", "x")
+    assert unknown.exit_code == 1
+    assert "No such organisation" in unknown.stderr
 
 
 def test_incoherent_configuration_is_one_line_naming_the_setting(jtai: Jtai) -> None:

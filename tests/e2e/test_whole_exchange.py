@@ -169,8 +169,20 @@ class Exchange:
                 _put(self.api, self.lead, f"{self.base}/schedule/{milestone.key}", body)
         return milestones[0].key
 
-    def push(self, list_key: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
-        return _put(self.api, self.council, f"{self.base}/lists/{list_key}", {"rows": rows})
+    def push(
+        self, list_key: str, rows: list[dict[str, Any]], by: str = "local_authority"
+    ) -> dict[str, Any]:
+        actor = self.agencies[by]
+        return _put(self.api, actor, f"{self.base}/lists/{list_key}", {"rows": rows})
+
+    def partners_contribute(self, list_key: str) -> None:
+        """The other organisations the theme names for a list compiled jointly send their
+        contributions; an empty one says they have nothing to add."""
+        spec = self.theme.get_list(list_key)
+        assert spec is not None
+        for kind in spec.responsible:
+            if kind != "local_authority":
+                self.push(list_key, [], by=kind)
 
     def rows(self, list_key: str, ids: list[str], **extra: Any) -> list[dict[str, Any]]:
         spec = self.theme.get_list(list_key)
@@ -284,14 +296,19 @@ class Exchange:
 def _push_mental_health_lists(exchange: Exchange) -> list[str]:
     tracked = [f"C{n}" for n in range(1, 6)]
     exchange.push("children-in-need", [cin_row(child) for child in tracked])
-    for key in (
-        "child-protection",
-        "looked-after",
-        "contacts",
-        "referrals",
-        "assessments",
-        "section-47",
-    ):
+    # Lists 6-8 are compiled jointly: health names a child the council named too.
+    exchange.push("children-in-need", [cin_row("C1", allocated_team="CAMHS")], by="health")
+    exchange.push("children-in-need", [], by="youth_offending")
+    merged = exchange.api.get(
+        f"{exchange.base}/lists/children-in-need", headers=exchange.lead.headers
+    ).json()
+    suppliers = [i["supplier"]["organisation_id"] for i in merged["items"] if i["child_id"] == "C1"]
+    health, council = exchange.agencies["health"], exchange.council
+    assert sorted(suppliers) == sorted([health.organisation_id, council.organisation_id])
+    for key in ("child-protection", "looked-after"):
+        exchange.push(key, [])
+        exchange.partners_contribute(key)
+    for key in ("contacts", "referrals", "assessments", "section-47"):
         exchange.push(key, [])
     return tracked
 
@@ -308,6 +325,7 @@ def _push_domestic_abuse_lists(exchange: Exchange) -> list[str]:
     exchange.select("shortlist", shortlist)
     for key in ("da-multi-agency", "da-positive-engagement", "da-yot-probation"):
         exchange.push(key, [])
+        exchange.partners_contribute(key)
     exchange.push("shortlist-information", exchange.rows("shortlist-information", shortlist))
     for key in ("contacts", "early-help", "referrals", "assessments", "section-47"):
         exchange.push(key, [])

@@ -38,7 +38,8 @@ def test_a_new_clients_secret_is_not_stored_and_a_retry_is_409(
     client: TestClient, factory: Factory, db: Reader
 ) -> None:
     world = factory.world()
-    headers = {**world.operator.headers, "Idempotency-Key": "new-client"}
+    # The council's clients are made by its own administrator.
+    headers = {**world.org_admin.headers, "Idempotency-Key": "new-client"}
     url = f"/v1/organisations/{world.agency.organisation_id}/clients"
     body = {"name": "Case system", "roles": ["agency"]}
     first = client.post(url, json=body, headers=headers)
@@ -57,7 +58,7 @@ def test_a_rotated_secret_is_not_stored_and_a_retry_is_409(
     client: TestClient, factory: Factory, db: Reader
 ) -> None:
     world = factory.world()
-    headers = {**world.operator.headers, "Idempotency-Key": "rotate"}
+    headers = {**world.org_admin.headers, "Idempotency-Key": "rotate"}
     url = f"/v1/clients/{world.agency.client_id}/secret"
     first = client.post(url, headers=headers)
     retry = client.post(url, headers=headers)
@@ -89,7 +90,7 @@ def test_an_access_token_is_not_stored_and_a_retry_is_409(
 def test_a_failed_secret_request_is_replayed_as_usual(client: TestClient, factory: Factory) -> None:
     """Only answers that carry the secret are withheld; a refusal holds none."""
     world = factory.world()
-    headers = {**world.operator.headers, "Idempotency-Key": "bad-roles"}
+    headers = {**world.org_admin.headers, "Idempotency-Key": "bad-roles"}
     url = f"/v1/organisations/{world.agency.organisation_id}/clients"
     body = {"name": "Wrong", "roles": [Role.LEAD_INSPECTOR.value]}
     first = client.post(url, json=body, headers=headers)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import Engine, select, text
 
-from app.child_lists import repository
+from app.child_lists import blocks
 from app.child_lists.models import ListVersion
 from app.core.database import UTCDateTime, make_engine, make_session_factory
 from app.core.migrations import alembic_config
@@ -103,7 +103,7 @@ def test_list_rows_survive_the_move_into_blocks_and_back(empty_database_url: str
             version = session.get(ListVersion, version_id)
             assert version is not None
             assert version.columns == ["child_id", "gender", "age_years", "mh_concern"]
-            stored = repository.rows_of(session, [version])
+            stored = blocks.rows_of(session, [version])
         assert [row.data for row in stored] == ROWS
         assert [row.row_number for row in stored] == [2, 3]
 

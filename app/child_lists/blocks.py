@@ -1,0 +1,243 @@
+"""A list version's rows, stored as column-wise blocks (Arrow IPC, LZ4) and read back: pages,
+a few children's rows, whole versions. No HTTP and no parsing here."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+from sqlalchemy import ColumnElement, Integer, Select, Uuid, bindparam, insert, or_, select
+from sqlalchemy.orm import Session
+
+from app.child_lists.models import ListBlock, ListVersion
+from app.core.database import position_in
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    """A row as read back: its cells keyed by field again."""
+
+    version_id: uuid.UUID
+    row_number: int
+    child_id: str
+    data: dict[str, Any]
+
+
+BLOCK_ROWS = 1000
+# Columns every block carries besides the list's own fields.
+ROW, CHILD = "__row", "__child"
+# Which of several versions read together a row comes from (never stored).
+SOURCE = "__source"
+
+
+def insert_frame(
+    session: Session,
+    version: ListVersion,
+    frame: pl.DataFrame,
+    row_numbers: Sequence[int],
+    child_id_field: str,
+) -> None:
+    """Store a validated list as blocks of ``BLOCK_ROWS`` rows, encoded column-wise by polars."""
+    if frame.height == 0:
+        return
+    if list(frame.columns) != list(version.columns):
+        raise ValueError("the frame's columns are not the version's")
+    numbered = frame.select(
+        pl.Series(ROW, list(row_numbers), dtype=pl.Int64),
+        pl.col(child_id_field).cast(pl.String).alias(CHILD),
+        pl.all(),
+    )
+    session.execute(
+        insert(ListBlock),
+        [
+            _block(version.id, number, number * BLOCK_ROWS, block)
+            for number, block in enumerate(numbered.iter_slices(BLOCK_ROWS))
+        ],
+    )
+
+
+def _block(
+    version_id: uuid.UUID, number: int, first_row: int, frame: pl.DataFrame
+) -> dict[str, Any]:
+    encoded = io.BytesIO()
+    frame.write_ipc(encoded, compression="lz4")
+    return {
+        "version_id": version_id,
+        "number": number,
+        "first_row": first_row,
+        "row_count": frame.height,
+        "child_ids": _framed(frame[CHILD].to_list()),
+        "data": encoded.getvalue(),
+    }
+
+
+def _framed(child_ids: Iterable[str]) -> str:
+    return "\n" + "".join(f"{child}\n" for child in child_ids)
+
+
+def _names_child(child_id: str) -> ColumnElement[bool]:
+    """True for blocks whose ``child_ids`` has this exact line (child IDs hold no line breaks)."""
+    return position_in(ListBlock.child_ids, f"\n{child_id}\n") > 0
+
+
+def versions_naming_child(inspection_id: uuid.UUID, child_id: str) -> Select[tuple[uuid.UUID]]:
+    """The ids of the inspection's list versions with a row for the child (for subqueries)."""
+    return (
+        select(ListBlock.version_id)
+        .join(ListVersion, ListVersion.id == ListBlock.version_id)
+        .where(ListVersion.inspection_id == inspection_id, _names_child(child_id))
+    )
+
+
+def _decode(data: bytes) -> pl.DataFrame:
+    return pl.read_ipc(io.BytesIO(data))
+
+
+def _frame_of(blobs: Iterable[bytes]) -> pl.DataFrame:
+    frames = [_decode(blob) for blob in blobs]
+    return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+
+
+def _stored(version: ListVersion, frame: pl.DataFrame) -> list[StoredRow]:
+    """Rows as dicts with values as JSON would give them (dates as ISO text)."""
+    if frame.height == 0:
+        return []
+    shown = frame.with_columns(pl.col(pl.Date, pl.Datetime).cast(pl.String))
+    data = shown.select([c for c in version.columns if c in shown.columns]).to_dicts()
+    numbers, children = frame[ROW].to_list(), frame[CHILD].to_list()
+    return [
+        StoredRow(version.id, number, child, cells)
+        for number, child, cells in zip(numbers, children, data, strict=True)
+    ]
+
+
+# Every page read runs this: built once, with parameters typed (see repository._CONTRIBUTIONS).
+_BLOCKS_COVERING = (
+    select(ListBlock.first_row, ListBlock.data)
+    .where(
+        ListBlock.version_id == bindparam("version_id", type_=Uuid()),
+        ListBlock.first_row < bindparam("stop", type_=Integer()),
+        ListBlock.first_row + ListBlock.row_count > bindparam("start", type_=Integer()),
+    )
+    .order_by(ListBlock.number)
+)
+
+
+def _blocks_covering(
+    session: Session, version: ListVersion, start: int = 0, stop: int | None = None
+) -> tuple[int, list[bytes]]:
+    """The blocks holding rows ``start`` to ``stop - 1`` (all by default), in order, and the
+    index of their first row."""
+    stop = version.row_count if stop is None else stop
+    found = session.execute(
+        _BLOCKS_COVERING, {"version_id": version.id, "start": start, "stop": stop}
+    ).all()
+    return (found[0].first_row if found else start), [row.data for row in found]
+
+
+def rows_of(
+    session: Session,
+    versions: Sequence[ListVersion],
+    child_ids: Sequence[str] | None = None,
+) -> list[StoredRow]:
+    """Every row of the versions, or only the named children's (reading only their blocks)."""
+    by_id = {version.id: version for version in versions}
+    query = select(ListBlock.version_id, ListBlock.data).where(ListBlock.version_id.in_(by_id))
+    if child_ids is not None:
+        if not child_ids:
+            return []
+        query = query.where(or_(*(_names_child(child) for child in child_ids)))
+    found: dict[uuid.UUID, list[bytes]] = {}
+    for version_id, data in session.execute(query.order_by(ListBlock.version_id, ListBlock.number)):
+        found.setdefault(version_id, []).append(data)
+    rows: list[StoredRow] = []
+    for version_id, blobs in found.items():
+        frame = _frame_of(blobs)
+        if child_ids is not None:
+            frame = frame.filter(pl.col(CHILD).is_in(list(child_ids)))
+        rows += _stored(by_id[version_id], frame)
+    return rows
+
+
+def iter_rows(session: Session, version: ListVersion) -> Iterator[StoredRow]:
+    """Every row in file order, a block at a time (exports)."""
+    for blob in _blocks_covering(session, version)[1]:
+        yield from _stored(version, _decode(blob))
+
+
+@dataclass(frozen=True)
+class RowSelection:
+    """Which rows a page shows, as polars expressions over a version's columns."""
+
+    conditions: Sequence[pl.Expr] = ()
+    sort: pl.Expr | None = None
+    descending: bool = False
+
+
+def page_of_rows(
+    session: Session,
+    versions: Sequence[ListVersion],
+    selection: RowSelection,
+    limit: int,
+    offset: int,
+) -> tuple[list[StoredRow], int]:
+    """A page of the versions' rows (one after the other, in the order given) and how many
+    match. In file order only the blocks the page covers are read; a filter or a sort reads
+    every block of the versions, and ties keep that order."""
+    if not selection.conditions and selection.sort is None:
+        # Versions are immutable: the counts stored with them need no recounting.
+        return _plain_page(session, versions, limit, offset), sum(v.row_count for v in versions)
+    frames = [
+        _frame_of(_blocks_covering(session, version)[1]).with_columns(
+            pl.lit(index, dtype=pl.Int32).alias(SOURCE)
+        )
+        for index, version in enumerate(versions)
+        if version.row_count
+    ]
+    if not frames:
+        return [], 0
+    frame = pl.concat(frames, how="diagonal_relaxed")
+    if selection.conditions:
+        frame = frame.filter(*selection.conditions)
+    if selection.sort is not None:
+        # As SQL orders: missing values last going up, first going down; file order breaks ties.
+        frame = frame.sort(
+            [selection.sort, pl.col(SOURCE), pl.col(ROW)],
+            descending=[selection.descending, False, False],
+            nulls_last=not selection.descending,
+        )
+    return _stored_from(versions, frame.slice(offset, limit)), frame.height
+
+
+def _plain_page(
+    session: Session, versions: Sequence[ListVersion], limit: int, offset: int
+) -> list[StoredRow]:
+    """Rows ``offset`` to ``offset + limit - 1`` of the versions one after the other."""
+    rows: list[StoredRow] = []
+    start = offset  # within the version at hand
+    for version in versions:
+        if len(rows) >= limit:
+            break
+        if start >= version.row_count:
+            start -= version.row_count
+            continue
+        stop = min(version.row_count, start + limit - len(rows))
+        first_row, blobs = _blocks_covering(session, version, start, stop)
+        rows += _stored(version, _frame_of(blobs).slice(start - first_row, stop - start))
+        start = 0
+    return rows
+
+
+def _stored_from(versions: Sequence[ListVersion], frame: pl.DataFrame) -> list[StoredRow]:
+    """Rows of several versions, told apart by their ``SOURCE`` column (see ``_stored``)."""
+    shown = frame.with_columns(pl.col(pl.Date, pl.Datetime).cast(pl.String))
+    rows = []
+    for record in shown.to_dicts():
+        version = versions[record[SOURCE]]
+        cells = {column: record.get(column) for column in version.columns}
+        rows.append(StoredRow(version.id, record[ROW], record[CHILD], cells))
+    return rows
