@@ -86,10 +86,9 @@ def test_one_upload_no_longer_answers_the_whole_case_file_request(
     request = council_case_file(client, factory, world)
     sent = upload(client, world.agency, request["id"], "chronology.pdf", "chronology")
     assert sent.status_code == 201, sent.text
-    assert sent.json()["document_kind"] == "chronology"
-
     now = request_now(client, world, request["id"])
     assert now["state"] == "partly_answered"
+    assert sent.json()["document_kind"] == "chronology"
     by_kind = {a["document_kind"]: a for a in now["answers"]}
     assert by_kind["chronology"]["status"] == "received"
     assert by_kind["chronology"]["document_id"] == sent.json()["id"]
@@ -250,3 +249,34 @@ def test_a_document_of_no_kind_on_a_case_file_request_answers_no_kind(
     assert now["state"] == "open"
     assert [d["document_kind"] for d in now["documents"]] == [None]
     assert {a["status"] for a in now["answers"]} == {"owed"}
+
+
+def test_the_form_field_is_read_before_the_file_and_bounded(
+    client: TestClient, factory: Factory, world: World, db: Reader
+) -> None:
+    request_id = council_case_file(client, factory, world)["id"]
+    boundary = "kindboundary"
+
+    def form(*parts: tuple[str, str, bytes]) -> bytes:
+        body = b""
+        for name, extra, value in parts:
+            body += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"{extra}'.encode()
+            body += b"\r\n\r\n" + value + b"\r\n"
+        return body + f"--{boundary}--\r\n".encode()
+
+    headers = world.agency.headers | {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    url = f"/v1/requests/{request_id}/documents"
+    file_part = ("file", '; filename="plan.pdf"', PDF)
+    after = client.post(
+        url, content=form(file_part, ("document_kind", "", b"plan")), headers=headers
+    )
+    assert after.status_code == 422  # after the file: not read, so no kind was named
+    assert after.json()["code"] == "document_kind_required"
+    huge = client.post(
+        url, content=form(("document_kind", "", b"p" * 300), file_part), headers=headers
+    )
+    assert huge.status_code == 422
+    assert huge.json()["code"] == "broken_multipart"
+    twice = form(("kind", "", b"plan"), ("kind", "", b"plan"), file_part)
+    assert client.post(url, content=twice, headers=headers).status_code == 422
+    assert db.all(select(Document)) == []
