@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.auth.issuers import TokenDecoder, token_decoder
 from app.auth.keys import load_signing_key
 from app.auth.tokens import TokenCodec
 from app.child_lists.parsing.isolated import HANDLER as LIST_READER_HANDLER
@@ -33,6 +34,8 @@ class AppState:
     engine: Engine
     session_factory: sessionmaker[Session]
     tokens: TokenCodec
+    # Decodes every access token: ours, and trusted issuers' (holding their fetched keys).
+    decoder: TokenDecoder
     themes: ThemeRegistry
     storage: Storage
     list_reader: IsolatedListReader
@@ -56,6 +59,7 @@ def build_state(settings: Settings) -> AppState:
         engine=engine,
         session_factory=make_session_factory(engine),
         tokens=tokens,
+        decoder=token_decoder(settings, tokens),
         themes=themes,
         storage=storage,
         list_reader=IsolatedListReader(_list_sandbox(settings, themes_from)),

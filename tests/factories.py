@@ -329,6 +329,10 @@ class Factory:
 
     def team_member(self, inspection_id: uuid.UUID, actor: Actor) -> None:
         """Name ``actor`` to the inspection's team, as the operator would."""
+        self.team_member_id(inspection_id, actor.client_id)
+
+    def team_member_id(self, inspection_id: uuid.UUID, principal_id: uuid.UUID) -> None:
+        """Name a principal (a system or a person) to the inspection's team."""
         with session_scope(self.state.session_factory) as session:
             context = self._context(session, inspection_id)
-            inspections_team.add_team_member(session, context, actor.client_id)
+            inspections_team.add_team_member(session, context, principal_id)

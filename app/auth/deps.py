@@ -11,6 +11,7 @@ from fastapi.security import OAuth2, SecurityScopes
 
 from app.auth import service
 from app.auth.bearer import bearer_token, token_claims
+from app.auth.issuers import TokenDecoder
 from app.auth.policy import rule_for
 from app.auth.principal import Principal
 from app.auth.roles import SCOPE_DESCRIPTIONS
@@ -21,6 +22,7 @@ from app.core.errors import Forbidden, NotFound, Unauthenticated
 logger = logging.getLogger("jtai.auth")
 
 Tokens = Annotated[TokenCodec, Depends(app_component("tokens"))]
+Decoder = Annotated[TokenDecoder, Depends(app_component("decoder"))]
 
 oauth2_scheme = OAuth2(
     flows=OAuthFlows(
@@ -47,12 +49,12 @@ def _bearer_token(authorization: str | None) -> str:
 def authenticate(
     request: Request,
     session: DbSession,
-    tokens: Tokens,
+    decoder: Decoder,
     authorization: str | None = Security(oauth2_scheme),
 ) -> Principal:
     token = _bearer_token(authorization)
     try:
-        claims = token_claims(request.scope, tokens, token)
+        claims = token_claims(request.scope, decoder, token)
         principal = service.principal_for_token(session, claims)
     except InvalidToken as exc:
         logger.info("token refused", extra={"reason": str(exc)})

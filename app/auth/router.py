@@ -117,12 +117,13 @@ def issue_token(
     "/v1/me",
     response_model=MeRead,
     responses=error_responses(401, 403),
-    summary="Who the token is: client, organisation and roles",
+    summary="Who the token is: client or person, organisation and roles",
 )
 def read_me(principal: Principal = authorize("read_me")) -> MeRead:
     return MeRead(
         client_id=principal.client_id,
         client_name=principal.client_name,
+        kind=principal.kind,
         organisation=OrganisationSummary(
             id=principal.organisation_id,
             name=principal.organisation_name,

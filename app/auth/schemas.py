@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.auth.principal import PrincipalKind
 from app.auth.roles import Role, Scope
 from app.organisations.kinds import OrganisationKind
 
@@ -23,8 +24,11 @@ class OrganisationSummary(BaseModel):
 
 
 class MeRead(BaseModel):
-    client_id: uuid.UUID
+    client_id: uuid.UUID = Field(description="The principal's id, a person's too")
     client_name: str
+    kind: PrincipalKind = Field(
+        description="`system` (client credentials) or `person` (a trusted issuer's token)"
+    )
     organisation: OrganisationSummary
     roles: list[Role]
     scopes: list[Scope]

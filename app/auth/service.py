@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.orm import Session
 
+from app.auth.issuers import Claims, PersonClaims
 from app.auth.models import ApiClient
-from app.auth.principal import Principal
+from app.auth.persons import principal_for_person
+from app.auth.principal import Principal, PrincipalKind
 from app.auth.roles import Role, role_fits_kind, scopes_for
 from app.auth.secrets import (
     credential_generation,
@@ -18,9 +20,9 @@ from app.auth.secrets import (
     hash_client_secret,
     secret_matches,
 )
-from app.auth.tokens import InvalidToken, TokenClaims
+from app.auth.tokens import InvalidToken
 from app.core.database import utcnow
-from app.core.errors import InvalidContent, NotFound, ProblemItem
+from app.core.errors import Conflict, InvalidContent, NotFound, ProblemItem
 from app.organisations.kinds import OrganisationKind
 from app.organisations.models import Organisation
 
@@ -54,7 +56,13 @@ def _load_client(session: Session, client_id: uuid.UUID) -> tuple[ApiClient, Org
 
 def _principal(client: ApiClient, organisation: Organisation) -> Principal:
     return _principal_of(
-        client.id, client.name, client.roles, organisation.id, organisation.name, organisation.kind
+        client.id,
+        client.name,
+        client.roles,
+        organisation.id,
+        organisation.name,
+        organisation.kind,
+        kind=client.kind,
     )
 
 
@@ -66,6 +74,7 @@ def _principal_of(
     organisation_name: str,
     organisation_kind: OrganisationKind,
     token_scopes: frozenset[str] | None = None,
+    kind: PrincipalKind = PrincipalKind.SYSTEM,
 ) -> Principal:
     roles = frozenset(Role(role) for role in client_roles)
     scopes = scopes_for(roles)
@@ -80,6 +89,7 @@ def _principal_of(
         organisation_kind=organisation_kind,
         roles=roles,
         scopes=scopes,
+        kind=kind,
     )
 
 
@@ -89,16 +99,16 @@ def authenticate_client(session: Session, client_id: str, secret: str) -> Authen
     except ValueError:
         raise InvalidClient("malformed client id") from None
     found = _load_client(session, parsed)
-    # Compare even for unknown clients so timing does not reveal which ids exist.
-    stored_hash = found[0].secret_hash if found else hash_client_secret("")
-    if not secret_matches(secret, stored_hash) or found is None:
-        raise InvalidClient("unknown client or wrong secret")
+    # Compare even for unknown clients (and people, who have no secret) so timing does not
+    # reveal which ids exist.
+    stored_hash = found[0].secret_hash if found else None
+    matches = secret_matches(secret, stored_hash or hash_client_secret(""))
+    if not matches or found is None or stored_hash is None:
+        raise InvalidClient("unknown client, a person, or wrong secret")
     client, organisation = found
     if client.disabled_at is not None or organisation.disabled_at is not None:
         raise InvalidClient("client or organisation disabled")
-    return AuthenticatedClient(
-        _principal(client, organisation), credential_generation(client.secret_hash)
-    )
+    return AuthenticatedClient(_principal(client, organisation), credential_generation(stored_hash))
 
 
 # Every request runs this: built once (SQLAlchemy then skips building and keying it per call),
@@ -119,10 +129,15 @@ _CLIENT_FOR_TOKEN = (
 )
 
 
-def principal_for_token(session: Session, claims: TokenClaims) -> Principal:
+def principal_for_token(session: Session, claims: Claims) -> Principal:
+    """Who the token is now; ``InvalidToken`` if the client or person may no longer act."""
+    if isinstance(claims, PersonClaims):
+        return principal_for_person(session, claims)
     found = session.execute(_CLIENT_FOR_TOKEN, {"client_id": claims.subject}).first()
     if found is None:
         raise InvalidToken("unknown client")
+    if found.secret_hash is None:
+        raise InvalidToken("a person's id in a client token")
     if found.disabled_at is not None or found.organisation_disabled_at is not None:
         raise InvalidToken("client or organisation disabled")
     # A rotated secret ends every token issued under the one before, however recently: the
@@ -197,6 +212,13 @@ def disable_client(session: Session, client: ApiClient) -> ApiClient:
 
 
 def rotate_secret(session: Session, client: ApiClient) -> IssuedCredentials:
+    if client.kind is PrincipalKind.PERSON:
+        # A secret would let a person's row obtain tokens of ours: people sign in with their
+        # identity provider only.
+        raise Conflict(
+            "A person signs in with their identity provider and has no secret.",
+            code="person_has_no_secret",
+        )
     secret = generate_client_secret()
     client.secret_hash = hash_client_secret(secret)
     client.secret_rotated_at = utcnow()

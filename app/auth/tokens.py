@@ -1,4 +1,8 @@
-"""The only place that signs or decodes access tokens: ES256, required claims, no surprises."""
+"""Our access tokens, signed and decoded: ES256, required claims, no surprises.
+
+The only place that signs tokens; ``app.auth.issuers.TokenDecoder`` hands ours here to decode,
+and a trusted issuer's to that issuer's verifier.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +29,8 @@ class InvalidToken(Exception):
 
 @dataclass(frozen=True)
 class TokenClaims:
+    """One of our tokens: a system (client credentials), its client id as subject."""
+
     subject: uuid.UUID
     issued_at: datetime
     expires_at: datetime
@@ -32,6 +38,10 @@ class TokenClaims:
     scopes: frozenset[str]
     # Which client secret the token was issued under (see secrets.credential_generation).
     credential_generation: str
+
+    @property
+    def principal_id(self) -> uuid.UUID:
+        return self.subject
 
 
 @dataclass(frozen=True)

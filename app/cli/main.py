@@ -62,9 +62,16 @@ def serve(
     """Apply migrations, then serve app.main:app."""
     import uvicorn
 
+    from app.auth.issuers import trusted_issuers
     from app.core.http_server import uvicorn_options
 
     settings = _settings()
+    try:
+        # Key files and role names now, in one line, rather than in each worker as it starts.
+        trusted_issuers(settings)
+    except ConfigurationError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from None
     upgrade_to_head(settings.resolved_database_url)
     if demo:
         _print_demo(settings)

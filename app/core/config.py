@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.core.trusted_issuers import TrustedIssuer
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -49,6 +52,8 @@ class Settings(BaseSettings):
     token_audience: str = "jtai-exchange-api"  # noqa: S105
     signing_key_file: Path | None = None
     signing_key: SecretStr | None = None
+    # External identity providers whose tokens stand for people (app/auth/issuers.py).
+    trusted_issuers: tuple[TrustedIssuer, ...] = ()
 
     max_body_bytes: int = Field(default=1 * MiB, ge=1024)
     # The request line and headers together; `jtai serve` refuses more with 431 as they arrive.
@@ -88,6 +93,21 @@ class Settings(BaseSettings):
             raise ValueError("JTAI_OFFICE_HOURS_END must be HH:MM, e.g. 17:30")
         return self
 
+    @field_validator("trusted_issuers")
+    @classmethod
+    def _distinct_issuers(
+        cls, issuers: tuple[TrustedIssuer, ...], info: ValidationInfo
+    ) -> tuple[TrustedIssuer, ...]:
+        ours = info.data.get("token_issuer")
+        seen: set[str] = set()
+        for entry in issuers:
+            if entry.issuer == ours:
+                raise ValueError(f"issuer {entry.issuer!r} is our own (JTAI_TOKEN_ISSUER)")
+            if entry.issuer in seen:
+                raise ValueError(f"issuer {entry.issuer!r} is listed twice")
+            seen.add(entry.issuer)
+        return issuers
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -111,15 +131,22 @@ def _is_hh_mm(value: str) -> bool:
 def load_settings() -> Settings:
     """Build settings from the environment, turning validation errors into one line."""
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     try:
         return Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
-        location = ".".join(str(part) for part in first["loc"])
-        name = f"JTAI_{location.upper()}" if location else "configuration"
+        setting, *within = [str(part) for part in first["loc"]] or ["configuration"]
+        name = f"JTAI_{setting.upper()}" if first["loc"] else setting
+        # Where in a structured setting: JTAI_TRUSTED_ISSUERS[0].jwks_url
+        name += "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in within)
         message = first["msg"].removeprefix("Value error, ")
         raise ConfigurationError(f"{name}: {message}") from None
+    except SettingsError as exc:
+        field = re.search(r'field "([^"]+)"', str(exc))
+        name = f"JTAI_{field.group(1).upper()}" if field else "configuration"
+        raise ConfigurationError(f"{name}: not valid JSON") from None
 
 
 @lru_cache(maxsize=1)

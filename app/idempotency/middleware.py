@@ -35,8 +35,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth.bearer import bearer_token, token_claims
+from app.auth.issuers import Claims
 from app.auth.service import principal_for_token
-from app.auth.tokens import InvalidToken, TokenClaims
+from app.auth.tokens import InvalidToken
 from app.core.database import utcnow
 from app.core.edge import edge_match
 from app.core.errors import send_problem
@@ -62,12 +63,12 @@ REUSED: Refusal = (422, "idempotency_key_reused", "This key was used for a diffe
 class _Keyed:
     """A POST that carries a key: whose and which."""
 
-    claims: TokenClaims
+    claims: Claims
     key: str
 
     @property
     def client_id(self) -> uuid.UUID:
-        return self.claims.subject
+        return self.claims.principal_id
 
 
 @dataclass
@@ -99,7 +100,8 @@ class IdempotencyMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _header(scope, b"idempotency-key")
         keyed = scope["type"] == "http" and key is not None and scope["method"] == "POST"
-        claims = self._claims(scope) if keyed else None
+        # In a worker thread: a trusted issuer's keys may have to be fetched.
+        claims = await to_thread.run_sync(self._claims, scope) if keyed else None
         if key is None or claims is None:
             await self.app(scope, receive, send)
             return
@@ -169,12 +171,12 @@ class IdempotencyMiddleware:
         factory: sessionmaker[Session] = self.state_getter().session_factory
         return factory()
 
-    def _claims(self, scope: Scope) -> TokenClaims | None:
+    def _claims(self, scope: Scope) -> Claims | None:
         token = bearer_token(_header(scope, b"authorization"))
         if token is None:
             return None
         try:
-            return token_claims(scope, self.state_getter().tokens, token)
+            return token_claims(scope, self.state_getter().decoder, token)
         except InvalidToken:
             return None  # the app itself answers 401
 

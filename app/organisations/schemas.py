@@ -8,6 +8,7 @@ from typing import cast
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.audit.models import AuditEvent
+from app.auth.principal import PrincipalKind
 from app.auth.roles import Role
 from app.organisations.kinds import OrganisationKind
 
@@ -43,15 +44,21 @@ class ClientCreate(BaseModel):
 
 
 class ClientRead(BaseModel):
+    """A system (client credentials) or a person (signed in with a trusted issuer, first
+    seen at `created_at`; roles as their latest token mapped them)."""
+
     model_config = ConfigDict(from_attributes=True)
 
     client_id: uuid.UUID = Field(validation_alias="id")
+    kind: PrincipalKind
     organisation_id: uuid.UUID
     name: str
     roles: list[Role]
     created_at: datetime
-    secret_rotated_at: datetime
+    secret_rotated_at: datetime | None = Field(description="None for a person: no secret")
     disabled_at: datetime | None
+    issuer: str | None = Field(description="A person's identity provider (`iss`)")
+    subject: str | None = Field(description="A person's `sub` at that issuer")
 
 
 class ClientCredentials(BaseModel):

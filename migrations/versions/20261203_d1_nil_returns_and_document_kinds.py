@@ -18,7 +18,7 @@ a case-file request is refused (422 ``document_kind_required``), and the agency 
 again naming the kind. Downgrading drops the kinds and every nil return.
 
 Revision ID: d1
-Revises: b1
+Revises: 20261203a1
 Create Date: 2026-12-03 08:49:09
 """
 
@@ -31,7 +31,7 @@ from alembic import op
 import app.core.database
 
 revision: str = "d1"
-down_revision: str | None = "b1"
+down_revision: str | None = "20261203a1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -10,18 +10,23 @@ import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.auth.issuers import token_decoder
 from app.auth.policy import POLICY
+from app.auth.principal import person_id
 from app.auth.roles import Role
+from app.core.config import Settings
 from app.core.database import session_scope
 from app.core.edge import flat_routes
 from app.inspections.models import Inspection, InspectionStatus
 from app.organisations.kinds import OrganisationKind
+from tests.auth.identity_provider import IdpKey, jwks, person_claims
 from tests.core.test_contract import PUBLIC_OPERATIONS
 from tests.factories import PDF, Factory, World
 from tests.list_rows import cin_row
@@ -30,6 +35,7 @@ ACTORS = (
     "operator",
     "lead",
     "inspector",
+    "person",
     "off_team_inspector",
     "outside_inspector",
     "agency",
@@ -52,6 +58,9 @@ def _ok_for(allowed: dict[str, int], default: int = 403) -> dict[str, int]:
     # The council's administrator holds no scope of an inspection, so is refused before its
     # organisation's part in one is looked at: 403 unless the entry says otherwise.
     expected = dict.fromkeys(ACTORS, default) | {"org_admin": 403} | allowed
+    # A person signed in with CQC's identity provider and named to the team, a colleague of
+    # world.inspector: a person holds what a system of the same roles and place holds.
+    expected["person"] = allowed.get("person", expected["inspector"])
     expected[ANONYMOUS] = 401
     return expected
 
@@ -507,11 +516,51 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
     ),
 }
 
+PersonOnTeam = Callable[[World], dict[str, str]]
+PERSON_ISSUER = "https://login.cqc.example"
+PERSON_AUDIENCE = "jtai-inspector-app"
+
+
+@pytest.fixture
+def person_on_team(
+    app: FastAPI, client: TestClient, factory: Factory, tmp_path: Path, monkeypatch: Any
+) -> PersonOnTeam:
+    """Headers of a person of CQC's identity provider (its JWKS in a file) whom the lead has
+    named to the world's team; the app trusts that issuer for this test only."""
+    key = IdpKey.ec("matrix-key")
+    jwks_file = tmp_path / "jwks.json"
+    jwks_file.write_bytes(jwks(key))
+
+    def sign_in(world: World) -> dict[str, str]:
+        state = app.state.jtai
+        issuer = {
+            "issuer": PERSON_ISSUER,
+            "jwks_file": str(jwks_file),
+            "audience": PERSON_AUDIENCE,
+            "algorithms": ["ES256"],
+            "organisation_id": str(world.inspector.organisation_id),
+            "roles": {"jtai-inspector": "inspector"},
+        }
+        settings = Settings(
+            **state.settings.model_dump(exclude={"trusted_issuers"}), trusted_issuers=[issuer]
+        )
+        monkeypatch.setattr(state, "settings", settings)
+        monkeypatch.setattr(state, "decoder", token_decoder(settings, state.tokens))
+        token = key.sign(person_claims(PERSON_ISSUER, PERSON_AUDIENCE), "ES256")
+        headers = {"Authorization": f"Bearer {token}"}
+        assert client.get("/v1/me", headers=headers).status_code == 200  # first use: registered
+        factory.team_member_id(world.inspection_id, person_id(PERSON_ISSUER, "alice@cqc.example"))
+        return headers
+
+    return sign_in
+
+
 # Order matters only for state-changing calls: the lead acts before the operator.
 CALL_ORDER = (
     "lead",
     "operator",
     "inspector",
+    "person",
     "off_team_inspector",
     "outside_inspector",
     "agency",
@@ -525,12 +574,17 @@ def test_matrix_covers_every_policy_entry() -> None:
 
 
 @pytest.mark.parametrize("operation", sorted(MATRIX))
-def test_access_matrix(client: TestClient, factory: Factory, operation: str) -> None:
+def test_access_matrix(
+    client: TestClient, factory: Factory, person_on_team: PersonOnTeam, operation: str
+) -> None:
     world = factory.world()
+    callers = {name: getattr(world, name).headers for name in ACTORS if name != "person"}
+    callers["person"] = person_on_team(world)
+    callers[ANONYMOUS] = {}
     call, expected = MATRIX[operation]
     outcomes: dict[str, int] = {}
     for actor_name in (*CALL_ORDER, ANONYMOUS):
-        headers = {} if actor_name == ANONYMOUS else getattr(world, actor_name).headers
+        headers = callers[actor_name]
         body = call.body(world, factory) if call.body else None
         response = client.request(
             call.method,

@@ -173,6 +173,20 @@ def test_incoherent_configuration_is_one_line_naming_the_setting(jtai: Jtai) -> 
     assert "JTAI_S3_BUCKET" in message
 
 
+def test_serve_reads_trusted_issuers_keys_before_serving(jtai: Jtai, tmp_path: Path) -> None:
+    entry = {
+        "issuer": "https://idp.example",
+        "jwks_file": str(tmp_path / "missing.json"),
+        "audience": "jtai",
+        "organisation_id": "8d0e1f0c-6f5a-4a0b-9b8e-3f1d2c4b5a69",
+    }
+    result = jtai("serve", JTAI_TRUSTED_ISSUERS=json.dumps([entry]))
+    assert result.exit_code == 2
+    message = result.stderr.strip()
+    assert len(message.splitlines()) == 1
+    assert "JTAI_TRUSTED_ISSUERS[0].jwks_file: cannot read" in message
+
+
 def test_bad_value_names_the_setting(jtai: Jtai) -> None:
     result = jtai("demo", JTAI_TOKEN_TTL_SECONDS="forever")
     assert result.exit_code == 2

@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
-from app.auth.tokens import TokenClaims, TokenCodec
+from app.auth.issuers import Claims, TokenDecoder
 from app.core.config import Settings
 from app.core.edge import BodyKind, RouteTraits, edge, flat_routes, traits_of
 from app.core.errors import Problem, render_problem
@@ -195,14 +195,15 @@ POLICE = {"name": "A", "kind": "police"}
 
 
 def _counting_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The tokens the one decoder (ours and trusted issuers') is given."""
     decoded: list[str] = []
-    real = TokenCodec.decode
+    real = TokenDecoder.decode
 
-    def counting(self: TokenCodec, token: str) -> TokenClaims:
+    def counting(self: TokenDecoder, token: str) -> Claims:
         decoded.append(token)
         return real(self, token)
 
-    monkeypatch.setattr(TokenCodec, "decode", counting)
+    monkeypatch.setattr(TokenDecoder, "decode", counting)
     return decoded
 
 

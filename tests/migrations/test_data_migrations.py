@@ -187,7 +187,7 @@ def test_stored_secrets_are_removed_and_answers_tagged_with_their_inspection(
         engine.dispose()
 
 
-BEFORE_DOCUMENT_KINDS = "b1"
+BEFORE_DOCUMENT_KINDS = "20261203a1"
 OLD_REQUESTS = sa.table(
     "document_requests",
     *(sa.column(name, sa.Uuid()) for name in ("id", "inspection_id", "addressee_organisation_id")),
