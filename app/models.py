@@ -6,7 +6,7 @@ from app.child_lists.models import ListBlock, ListVersion
 from app.core.database import Base
 from app.deadlines.models import MilestoneOverride
 from app.document_requests.models import DocumentRequest
-from app.documents.models import Document, Upload
+from app.documents.models import Document, NilReturn, Upload
 from app.engagement.models import Engagement
 from app.evaluations.models import Evaluation
 from app.idempotency.models import IdempotencyRecord
@@ -36,6 +36,7 @@ __all__ = [
     "ListVersion",
     "Meeting",
     "MilestoneOverride",
+    "NilReturn",
     "Organisation",
     "PurgeTombstone",
     "Selection",

@@ -235,7 +235,12 @@ def upload(
     path: Annotated[Path, typer.Argument(exists=True, help="A file or a folder")],
     manifest: Annotated[
         Path | None,
-        typer.Option("--manifest", exists=True, dir_okay=False, help="CSV: file,request_id"),
+        typer.Option(
+            "--manifest",
+            exists=True,
+            dir_okay=False,
+            help="CSV: file,request_id[,document_kind]",
+        ),
     ] = None,
     state: Annotated[
         Path | None,
@@ -256,7 +261,9 @@ def upload(
     """Upload a file or a folder, each file to its request; re-runs resume and never duplicate.
 
     Files are matched by the manifest, else by the child id that starts the name
-    (C1001_plan.pdf goes to your case-file request for child C1001).
+    (C1001_plan.pdf goes to your case-file request for child C1001). A case file names its
+    kind (one of the request's categories) first after the child id, as "plan" does there,
+    or in the manifest's document_kind column.
     """
     with _reporting(), _open(ctx, Connection(base_url, credentials_file, token_file)) as api:
         state_path = state or default_state_path(path)

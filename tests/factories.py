@@ -25,6 +25,7 @@ from app.documents.service import (
     create_upload,
     new_object_key,
     publish,
+    record_nil_return,
 )
 from app.engagement.models import Engagement
 from app.engagement.schemas import EngagementWrite
@@ -248,8 +249,15 @@ class Factory:
             session.add(request)
             return request.id
 
-    def document(self, actor: Actor, request_id: uuid.UUID, content: bytes = PDF) -> uuid.UUID:
-        """A document as if uploaded by the actor: bytes really stored, the upload audited."""
+    def document(
+        self,
+        actor: Actor,
+        request_id: uuid.UUID,
+        content: bytes = PDF,
+        kind: str | None = None,
+    ) -> uuid.UUID:
+        """A document as if uploaded by the actor (of ``kind``, on a case-file request): bytes
+        really stored, the upload audited."""
         with session_scope(self.state.session_factory) as session:
             request = session.get(DocumentRequest, request_id)
             assert request is not None
@@ -258,16 +266,26 @@ class Factory:
                 key, [content], max_bytes=1 << 30, content_type="application/pdf"
             )
             principal = auth_service.principal_for_client(session, actor.client_id)
-            return publish(session, request, principal, stored, "report.pdf", "application/pdf").id
+            return publish(
+                session, request, principal, stored, "report.pdf", "application/pdf", kind
+            ).id
 
-    def upload(self, actor: Actor, request_id: uuid.UUID) -> uuid.UUID:
+    def upload(self, actor: Actor, request_id: uuid.UUID, kind: str | None = None) -> uuid.UUID:
         """An open presigned upload started by the actor."""
         with session_scope(self.state.session_factory) as session:
             request = session.get(DocumentRequest, request_id)
             assert request is not None
             principal = auth_service.principal_for_client(session, actor.client_id)
-            wanted = NewUpload("scan.pdf", 13, "0" * 64)
+            wanted = NewUpload("scan.pdf", 13, "0" * 64, kind)
             return create_upload(session, self.state.storage, request, principal, wanted, 3600).id
+
+    def nil_return(
+        self, actor: Actor, request_id: uuid.UUID, reason: str, kind: str | None = None
+    ) -> uuid.UUID:
+        """A nil return ("none held") as if the actor recorded it through the API."""
+        with session_scope(self.state.session_factory) as session:
+            principal = auth_service.principal_for_client(session, actor.client_id)
+            return record_nil_return(session, principal, request_id, reason, kind).id
 
     def evaluation(
         self, actor: Actor, inspection_id: uuid.UUID, child_id: str, kind: str = "joint"

@@ -119,6 +119,8 @@ POLICY: dict[str, Rule] = {
     "upload_part": Rule(Scope.DOCUMENTS_WRITE, writes=True),
     "complete_upload": Rule(Scope.DOCUMENTS_WRITE, writes=True),
     "abort_upload": Rule(Scope.DOCUMENTS_WRITE, writes=True),
+    # the addressee answers "none held", as it would upload (its service finds the request)
+    "record_nil_return": Rule(Scope.DOCUMENTS_WRITE, writes=True),
     "get_document": Rule(Scope.DOCUMENTS_READ, writes=False),
     "download_document": Rule(Scope.DOCUMENTS_READ, writes=False),
     # audit

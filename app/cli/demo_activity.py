@@ -56,9 +56,23 @@ class _Caller:
         return response.json()
 
 
+def _answer_case_files(council: _Caller, base: str) -> None:
+    """Per tracked child: the chronology sent, and "none held" for the return home
+    interview (the child was never missing); the other kinds are left owed."""
+    for request in council.send("GET", f"{base}/requests"):
+        if request["kind"] != "case_file":
+            continue
+        url, child = f"/v1/requests/{request['id']}", request["child_id"]
+        files = {"file": (f"{child}_chronology.pdf", PDF, "application/pdf")}
+        council.send("POST", f"{url}/documents", data={"document_kind": "chronology"}, files=files)
+        reason = f"{child} has never been reported missing: no return home interview is held."
+        body = {"reason": reason, "document_kind": "return-home-interview"}
+        council.send("POST", f"{url}/nil-return", json=body)
+
+
 def play(settings: Settings, world: dict[str, Any]) -> None:
     """Lists (one compiled jointly by the council and health), a tracked selection,
-    documents, an evaluation and a tracking record."""
+    documents and nil returns, an evaluation and a tracking record."""
     app = create_app(settings.model_copy(update={"sweep_interval_seconds": 0}))
     with TestClient(app) as api:
         council = _Caller(api, world["clients"]["local_authority"])
@@ -74,10 +88,7 @@ def play(settings: Settings, world: dict[str, Any]) -> None:
         health.send("PUT", f"{base}/lists/children-in-need", json={"rows": health_rows})
         tracked = [row["child_id"] for row in rows[:5]]
         lead.send("PUT", f"{base}/selections/tracked", json={"child_ids": tracked})
-        for request in council.send("GET", f"{base}/requests"):
-            if request["kind"] == "case_file":
-                files = {"file": ("case-notes.pdf", PDF, "application/pdf")}
-                council.send("POST", f"/v1/requests/{request['id']}/documents", files=files)
+        _answer_case_files(council, base)
         theme = lead.send("GET", "/v1/themes/mental-health")
         answers = dict.fromkeys(theme["evaluation"]["questions"], "Demo answer.")
         participants = lead.send("GET", base)["participants"]

@@ -76,3 +76,12 @@ def writable_upload(
     if upload.state is not UploadState.OPEN or upload.expires_at < utcnow():
         raise Conflict(f"The upload is {upload.state.value} or expired.", code="upload_closed")
     return upload
+
+
+def lock_answers(session: Session, request: DocumentRequest) -> None:
+    """Answers to one request are recorded one at a time: on PostgreSQL the request's row is
+    locked until the transaction ends, so a new version or nil return is decided on what
+    the last one left (which it supersedes, whether a document of its kind exists)."""
+    session.execute(
+        select(DocumentRequest.id).where(DocumentRequest.id == request.id).with_for_update()
+    )

@@ -67,7 +67,9 @@ def complete_upload(
         request = writable_request(
             session, principal, upload.request_id, "complete_upload", "No such upload."
         )
-        document = publish(session, request, principal, stored, upload.filename, media_type)
+        document = publish(
+            session, request, principal, stored, upload.filename, media_type, upload.document_kind
+        )
         upload.state, upload.document_id = UploadState.COMPLETED, document.id
         session.flush()
     except BaseException:

@@ -3,6 +3,10 @@
 FastAPI's UploadFile would spool the entire file before our code runs; here the body is fed
 to python-multipart's streaming parser chunk by chunk, and the file's bytes are handed on as
 they are parsed, so they can be hashed and stored while the client is still sending.
+
+Short text fields the endpoint knows (``TEXT_FIELDS``: the document's kind) are read when
+they come before the file, as a browser and HTTP libraries send a form's fields; anything
+after the file is not read, since the file is stored as it arrives.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ from app.storage.base import Chunk
 
 FILE_FIELD = b"file"
 MAX_FILENAME = 255
+# Text fields read before the file, and the most bytes each may hold.
+TEXT_FIELDS = frozenset({b"document_kind", b"kind"})
+MAX_TEXT_FIELD = 256
 
 
 class MultipartError(ValueError):
@@ -40,6 +47,8 @@ class _State:
     filename: str | None = None
     file_done: bool = False
     pending: list[Chunk] = field(default_factory=list)
+    text_field: bytes | None = None  # the known text field being read
+    fields: dict[bytes, bytearray] = field(default_factory=dict)
 
 
 class FileFieldParser:
@@ -85,12 +94,24 @@ class FileFieldParser:
         state = self.state
         _, options = parse_options_header(state.headers.get(b"content-disposition", b""))
         state.headers = {}
-        if options.get(b"name") == FILE_FIELD and state.filename is None:
+        name = options.get(b"name")
+        if name == FILE_FIELD and state.filename is None:
             raw = options.get(b"filename", b"")
             state.filename = raw.decode("utf-8", "replace")[-MAX_FILENAME:] or "unnamed"
             state.in_file = True
+        elif name in TEXT_FIELDS and state.filename is None and b"filename" not in options:
+            if name in state.fields:
+                raise MultipartError(f"the form names '{name.decode()}' twice")
+            state.text_field = name
+            state.fields[name] = bytearray()
 
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self.state.text_field is not None:
+            value = self.state.fields[self.state.text_field]
+            value += data[start:end]
+            if len(value) > MAX_TEXT_FIELD:
+                name = self.state.text_field.decode()
+                raise MultipartError(f"the form field '{name}' is over {MAX_TEXT_FIELD} bytes")
         if self.state.in_file:
             # A view of the body chunk, not a copy; only a mutable buffer (which its owner
             # may refill) is copied, so a piece can be held until its part is stored.
@@ -98,6 +119,7 @@ class FileFieldParser:
             self.state.pending.append(piece if isinstance(data, bytes) else bytes(piece))
 
     def _on_part_end(self) -> None:
+        self.state.text_field = None
         if self.state.in_file:
             self.state.in_file = False
             self.state.file_done = True
@@ -108,6 +130,7 @@ class FileStream:
     filename: str
     head: bytes  # the first bytes, for sniffing before anything is stored
     rest: AsyncIterator[Chunk]
+    fields: dict[str, str] = field(default_factory=dict)  # known text fields before the file
 
 
 async def open_file_field(
@@ -134,4 +157,11 @@ async def open_file_field(
                 return
         raise MultipartError("the body ended before the file did")
 
-    return FileStream(parser.state.filename, bytes(head), rest())
+    return FileStream(parser.state.filename, bytes(head), rest(), _text(parser.state.fields))
+
+
+def _text(fields: dict[bytes, bytearray]) -> dict[str, str]:
+    try:
+        return {name.decode(): value.decode("utf-8") for name, value in fields.items()}
+    except UnicodeDecodeError:
+        raise MultipartError("a form field is not UTF-8") from None

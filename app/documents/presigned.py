@@ -23,6 +23,7 @@ from app.document_requests.models import DocumentRequest
 from app.documents.access import writable_request, writable_upload
 from app.documents.content import check_filename
 from app.documents.errors import TOO_LARGE, problem_for
+from app.documents.kinds import checked_kind
 from app.documents.models import Upload
 from app.documents.records import new_object_key
 from app.storage import ObjectTooLarge, Storage, StorageError
@@ -39,6 +40,7 @@ class NewUpload:
     filename: str
     size: int
     sha256: str
+    document_kind: str | None = None  # one of the request's kinds, where it has them
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ def create_upload(
     ttl_seconds: int,
 ) -> Upload:
     check_filename(wanted.filename, "body.filename")  # before the store starts anything
+    kind = checked_kind(request, wanted.document_kind, "body.document_kind")
     key, now = new_object_key(request.inspection_id), utcnow()
     try:
         store_upload_id = storage.start_multipart(key, "application/octet-stream")
@@ -110,6 +113,7 @@ def create_upload(
         organisation_id=principal.organisation_id,
         client_id=principal.client_id,
         filename=wanted.filename,
+        document_kind=kind,
         size=wanted.size,
         sha256=wanted.sha256.lower(),
         part_size=part_size_for(wanted.size),

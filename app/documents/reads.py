@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.core.errors import NotFound
-from app.documents.models import Document
+from app.documents.models import Document, NilReturn
 from app.documents.records import audit_document
 from app.inspections.service import may_see_agency_object
 from app.storage import Storage
@@ -75,4 +75,20 @@ def documents_for(
     ).scalars()
     for document in rows:
         grouped[document.request_id].append(document)
+    return grouped
+
+
+def nil_returns_for(
+    session: Session, request_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[NilReturn]]:
+    """Every nil return of each request, withdrawn ones too, oldest first."""
+    ids = list(request_ids)
+    grouped: dict[uuid.UUID, list[NilReturn]] = {request_id: [] for request_id in ids}
+    if not ids:
+        return grouped
+    rows = session.execute(
+        select(NilReturn).where(NilReturn.request_id.in_(ids)).order_by(NilReturn.created_at)
+    ).scalars()
+    for nil_return in rows:
+        grouped[nil_return.request_id].append(nil_return)
     return grouped

@@ -11,7 +11,10 @@ from app.audit import chain as audit
 from app.auth.principal import Principal
 from app.core.database import utcnow
 from app.document_requests.models import DocumentRequest
+from app.documents.access import lock_answers
+from app.documents.kinds import checked_kind
 from app.documents.models import Document
+from app.documents.nil_returns import withdraw_for
 from app.storage import StoredObject
 
 
@@ -32,16 +35,26 @@ def audit_document(session: Session, principal: Principal, action: str, document
         document.id,
         inspection_id=document.inspection_id,
         child_id=request.child_id if request is not None else None,
-        detail={"sha256": document.sha256, "size": document.size, "late": document.late},
+        detail={
+            "sha256": document.sha256,
+            "size": document.size,
+            "late": document.late,
+            "kind": document.document_kind,
+        },
     )
 
 
 def _previous(
-    session: Session, request: DocumentRequest, organisation_id: uuid.UUID
+    session: Session, request: DocumentRequest, organisation_id: uuid.UUID, kind: str | None
 ) -> Document | None:
+    """The latest document of the same kind (versions never cross kinds)."""
     return session.execute(
         select(Document)
-        .where(Document.request_id == request.id, Document.organisation_id == organisation_id)
+        .where(
+            Document.request_id == request.id,
+            Document.organisation_id == organisation_id,
+            Document.document_kind.is_not_distinct_from(kind),
+        )
         .order_by(Document.created_at.desc())
         .limit(1)
     ).scalar_one_or_none()
@@ -54,9 +67,10 @@ def _new_document(
     stored: StoredObject,
     filename: str,
     media_type: str,
+    kind: str | None,
 ) -> Document:
     now = utcnow()
-    previous = _previous(session, request, principal.organisation_id)
+    previous = _previous(session, request, principal.organisation_id, kind)
     document = Document(
         inspection_id=request.inspection_id,
         request_id=request.id,
@@ -69,6 +83,7 @@ def _new_document(
         object_key=stored.key,
         created_at=now,
         late=request.due_at is not None and now > request.due_at,
+        document_kind=kind,
         supersedes_id=previous.id if previous else None,
     )
     session.add(document)
@@ -83,8 +98,14 @@ def publish(
     stored: StoredObject,
     filename: str,
     media_type: str,
+    document_kind: str | None = None,
 ) -> Document:
-    """Record a document whose bytes are stored and checked, and audit its upload."""
-    document = _new_document(session, request, principal, stored, filename, media_type)
+    """Record a document whose bytes are stored and checked, of one of the kinds the request
+    covers (none for a request without kinds), and audit its upload; a nil return standing
+    for that kind is withdrawn by it."""
+    kind = checked_kind(request, document_kind, "document_kind")
+    lock_answers(session, request)
+    document = _new_document(session, request, principal, stored, filename, media_type, kind)
     audit_document(session, principal, "document.uploaded", document)
+    withdraw_for(session, principal, request, document)
     return document

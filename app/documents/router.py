@@ -16,6 +16,8 @@ from app.core.errors import error_responses
 from app.documents import service
 from app.documents.schemas import (
     DocumentRead,
+    NilReturnCreate,
+    NilReturnRead,
     PartStored,
     UploadComplete,
     UploadCreate,
@@ -34,9 +36,18 @@ MULTIPART_DOC = {
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
-                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "properties": {
+                        "document_kind": {
+                            "type": "string",
+                            "maxLength": 64,
+                            "description": "On a case-file request, which of its kinds the "
+                            "file is (or the query's document_kind); before the file. `kind` "
+                            "is taken as another name.",
+                        },
+                        "file": {"type": "string", "format": "binary"},
+                    },
                     "required": ["file"],
-                }
+                },
             }
         },
     }
@@ -66,6 +77,15 @@ async def upload_document(
     storage: StorageDep,
     settings: AppSettings,
     principal: Principal = authorize("upload_document"),
+    document_kind: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=64,
+            description="On a case-file request, which of its kinds the file is (or the form "
+            "field of the same name)",
+        ),
+    ] = None,
 ) -> DocumentRead:
     document = await service.receive_document(
         session,
@@ -75,8 +95,28 @@ async def upload_document(
         request.headers.get("content-type"),
         request.stream(),
         settings.max_upload_bytes,
+        document_kind,
     )
     return DocumentRead.model_validate(document)
+
+
+@router.post(
+    "/requests/{request_id}/nil-return",
+    response_model=NilReturnRead,
+    status_code=201,
+    responses=error_responses(401, 403, 404, 409, 422),
+    summary="Answer a request, or one kind of a case-file request, as 'none held'",
+)
+def record_nil_return(
+    request_id: uuid.UUID,
+    body: NilReturnCreate,
+    session: DbSession,
+    principal: Principal = authorize("record_nil_return"),
+) -> NilReturnRead:
+    nil_return = service.record_nil_return(
+        session, principal, request_id, body.reason, body.document_kind
+    )
+    return NilReturnRead.model_validate(nil_return)
 
 
 @router.post(
@@ -99,7 +139,7 @@ def create_upload(
         storage,
         principal,
         request_id,
-        service.NewUpload(body.filename, body.size, body.sha256),
+        service.NewUpload(body.filename, body.size, body.sha256, body.document_kind),
         max_bytes=settings.max_upload_bytes,
         ttl_seconds=settings.upload_ttl_seconds,
     )

@@ -2,11 +2,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints
 
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
+KIND_DESCRIPTION = (
+    "On a case-file request, which of the kinds it covers (its `categories`) this is: "
+    "required there, refused on a request without kinds. `kind` is taken as another name."
+)
+
+
+def kind_field(description: str = KIND_DESCRIPTION) -> Any:
+    return Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        validation_alias=AliasChoices("document_kind", "kind"),
+        description=description,
+    )
 
 
 class DocumentRead(BaseModel):
@@ -23,7 +37,13 @@ class DocumentRead(BaseModel):
     media_type: str = Field(description="Sniffed from the bytes, not taken from the client")
     created_at: datetime
     late: bool
-    supersedes_id: uuid.UUID | None
+    document_kind: str | None = Field(
+        description="Which kind of the case-file request this is; null on a request without "
+        "kinds, and for a case-file document sent before kinds were asked (it answers none)"
+    )
+    supersedes_id: uuid.UUID | None = Field(
+        description="The previous version: the latest earlier document of the same kind"
+    )
 
 
 class UploadCreate(BaseModel):
@@ -32,6 +52,43 @@ class UploadCreate(BaseModel):
     filename: str = Field(min_length=1, max_length=255)
     size: int = Field(gt=0, description="Bytes")
     sha256: Sha256
+    document_kind: str | None = kind_field()
+
+
+class NilReturnCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)
+    ] = Field(description="Why nothing is held: shown to the inspectors and the agency")
+    document_kind: str | None = kind_field(
+        "On a case-file request, the kind held none of (one nil return per kind): required "
+        "there, refused on a request without kinds. `kind` is taken as another name."
+    )
+
+
+class NilReturnRead(BaseModel):
+    """An answer of "none held", to a request or one kind of it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    inspection_id: uuid.UUID
+    request_id: uuid.UUID
+    organisation_id: uuid.UUID
+    client_id: uuid.UUID = Field(description="Who recorded it")
+    document_kind: str | None
+    reason: str
+    created_at: datetime
+    late: bool
+    supersedes_id: uuid.UUID | None = Field(description="The nil return of the kind it replaced")
+    withdrawn_at: datetime | None = Field(
+        description="When it stopped standing: a document of the kind came, or a nil return "
+        "replaced it"
+    )
+    withdrawn_by_document_id: uuid.UUID | None = Field(
+        description="The document of the kind that withdrew it"
+    )
 
 
 class UploadPart(BaseModel):

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from functools import partial
 
 from anyio import to_thread
@@ -26,6 +27,7 @@ from app.documents.access import writable_request
 from app.documents.cleanup import keep_only_if_committed
 from app.documents.content import sniff_or_refuse
 from app.documents.errors import ClientDisconnected, problem_for
+from app.documents.kinds import checked_kind, one_kind
 from app.documents.models import Document
 from app.documents.multipart import FileStream, MultipartError, boundary_of, open_file_field
 from app.documents.presigned import store_part, writable_part
@@ -47,11 +49,27 @@ async def receive_document(
     content_type: str | None,
     body: AsyncIterator[bytes],
     max_bytes: int,
+    query_kind: str | None = None,
 ) -> Document:
-    """Stream a multipart ``file`` into the store against a request, then publish it."""
+    """Stream a multipart ``file`` into the store against a request, then publish it.
+
+    The document's kind comes from the query (``document_kind``) or a form field before the
+    file (``document_kind``, or ``kind``), and is checked against the request before a byte
+    of the file is stored.
+    """
     asked = await to_thread.run_sync(writable_request, session, principal, request_id, UPLOAD)
+    if query_kind is not None:  # refused before the body is read
+        checked_kind(asked, query_kind, "query.document_kind")
     await end_transaction(session)
     stream = await _open_file(content_type, body)
+    field, named = one_kind(
+        {
+            "query.document_kind": query_kind,
+            **{f"form.{name}": value for name, value in sorted(stream.fields.items())},
+        },
+        unnamed="form.document_kind",
+    )
+    kind = checked_kind(asked, named, field)
     if not stream.head:
         raise InvalidContent("The file is empty.", code="empty_file")
     media_type = sniff_or_refuse(stream.head, stream.filename)
@@ -59,9 +77,8 @@ async def receive_document(
     stored = await _store(storage, key, stream, media_type, max_bytes)
     # From here on the object stays only if the transaction that records it commits.
     keep_only_if_committed(session, storage, stored.key)
-    return await to_thread.run_sync(
-        _publish, session, principal, request_id, stored, stream.filename, media_type
-    )
+    named_file = NamedFile(stream.filename, media_type, kind)
+    return await to_thread.run_sync(_publish, session, principal, request_id, stored, named_file)
 
 
 async def _open_file(content_type: str | None, body: AsyncIterator[bytes]) -> FileStream:
@@ -87,17 +104,23 @@ async def _store(
         raise InvalidContent(str(exc), code="broken_multipart") from None
 
 
+@dataclass(frozen=True)
+class NamedFile:
+    filename: str
+    media_type: str
+    kind: str | None
+
+
 def _publish(
     session: Session,
     principal: Principal,
     request_id: uuid.UUID,
     stored: StoredObject,
-    filename: str,
-    media_type: str,
+    file: NamedFile,
 ) -> Document:
     """Record a streamed upload's stored bytes, if the caller may still write there."""
     request = writable_request(session, principal, request_id, UPLOAD)
-    return publish(session, request, principal, stored, filename, media_type)
+    return publish(session, request, principal, stored, file.filename, file.media_type, file.kind)
 
 
 async def receive_part(

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.child_lists.models import ListBlock, ListVersion
 from app.document_requests.models import DocumentRequest
-from app.documents.models import Document, Upload, UploadState
+from app.documents.models import Document, NilReturn, Upload, UploadState
 from app.engagement.models import Engagement
 from app.evaluations.models import Evaluation
 from app.inspections.models import Inspection, InspectionStatus
@@ -96,6 +96,7 @@ def _row_deletes(inspection_id: uuid.UUID) -> list[tuple[str, Delete]]:
         ("meetings", delete(Meeting).where(Meeting.inspection_id == inspection_id)),
         ("engagements", delete(Engagement).where(Engagement.inspection_id == inspection_id)),
         ("documents", delete(Document).where(Document.inspection_id == inspection_id)),
+        ("nil_returns", delete(NilReturn).where(NilReturn.inspection_id == inspection_id)),
         ("uploads", delete(Upload).where(Upload.inspection_id == inspection_id)),
         (
             "requests",

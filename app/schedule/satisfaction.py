@@ -14,15 +14,15 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.child_lists import repository
-from app.core.database import as_utc
 from app.document_requests.models import RequestKind
+from app.documents.service import answer_times
 from app.engagement.repository import confirmations
 from app.evaluations.models import JOINT
 from app.evaluations.repository import first_evaluations
 from app.inspections.models import Inspection
 from app.inspections.repository import participants
 from app.meetings.repository import recorded
-from app.schedule.repository import first_answers, first_cqc_request
+from app.schedule.repository import first_cqc_request
 from app.selections import repository as selections
 from app.selections.service import tracked_children
 from app.themes.schema.schedule import EvaluationsForTrackedChildren, SatisfiedBy
@@ -121,11 +121,16 @@ def _meetings(context: CheckContext, condition: SatisfiedBy) -> Evidence | None:
 
 
 def _all_answered(context: CheckContext, kind: RequestKind, what: str) -> Evidence | None:
-    answers = first_answers(context.session, context.inspection.id, kind)
-    if not answers or any(moment is None for moment in answers.values()):
+    """Met when every live request of the kind is answered, each kind it covers by a
+    document or a nil return ("none held" answers as an upload does)."""
+    times = answer_times(context.session, context.inspection.id, kind)
+    if times is None:
         return None
-    latest = max(as_utc(moment) for moment in answers.values())  # type: ignore[type-var]
-    return Evidence(latest, f"{len(answers)} {what} answered") if latest else None
+    moments = [moment for moment in times.answered.values() if moment is not None]
+    if len(moments) < len(times.answered):
+        return None
+    nil = f", {times.nil_returned} of them 'none held'" if times.nil_returned else ""
+    return Evidence(max(moments), f"{len(moments)} {what} answered{nil}")
 
 
 def _case_files(context: CheckContext, condition: SatisfiedBy) -> Evidence | None:

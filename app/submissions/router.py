@@ -45,7 +45,7 @@ def create_cqc_request(
     request = document_requests.create_cqc_request(
         session, context, body.organisation_id, body.title, body.child_id, body.due_at
     )
-    return service.read_models(session, [request])[0]
+    return service.read_models(session, context.theme, [request])[0]
 
 
 @router.get(

@@ -9,51 +9,88 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from app.child_lists.repository import versions_by_organisation
+from app.core.database import aware
 from app.document_requests import service as requests
 from app.document_requests.models import DocumentRequest
-from app.documents.models import Document
-from app.documents.schemas import DocumentRead
-from app.documents.service import documents_for
+from app.documents.schemas import DocumentRead, NilReturnRead
+from app.documents.service import (
+    KindAnswer,
+    answered_at,
+    answers_of,
+    documents_for,
+    nil_returns_for,
+)
 from app.inspections.context import InspectionContext
 from app.inspections.service import participants
 from app.organisations.kinds import AGENCY_KINDS
-from app.submissions.schemas import RequestRead, RequestState, SubmissionRow
+from app.submissions.schemas import KindAnswerRead, RequestRead, RequestState, SubmissionRow
+from app.themes.schema.theme import Theme
+
+OWED = frozenset({RequestState.OPEN, RequestState.PARTLY_ANSWERED})
 
 
-def _state(request: DocumentRequest, documents: Sequence[Document]) -> RequestState:
+def _state(request: DocumentRequest, answers: Sequence[KindAnswer]) -> RequestState:
     if request.withdrawn:
         return RequestState.WITHDRAWN
-    if not documents:
-        return RequestState.OPEN
-    first = min(document.created_at for document in documents)
-    late = request.due_at is not None and first > request.due_at
+    last = answered_at(answers)
+    if last is None:
+        some = any(answer.answered_at is not None for answer in answers)
+        return RequestState.PARTLY_ANSWERED if some else RequestState.OPEN
+    late = request.due_at is not None and last > aware(request.due_at)
     return RequestState.LATE if late else RequestState.ANSWERED
 
 
-def read_models(session: Session, found: Sequence[DocumentRequest]) -> list[RequestRead]:
-    """Requests with their documents and state (open, answered, late, withdrawn)."""
-    documents = documents_for(session, [request.id for request in found])
-    return [
-        RequestRead(
-            id=request.id,
-            kind=request.kind,
-            title=request.title,
-            addressee_organisation_id=request.addressee_organisation_id,
-            child_id=request.child_id,
-            item_number=request.item_number,
-            categories=request.categories,
-            due_at=request.due_at,
-            state=_state(request, documents[request.id]),
-            documents=[DocumentRead.model_validate(d) for d in documents[request.id]],
+def _answer_read(
+    request: DocumentRequest, answer: KindAnswer, titles: dict[str, str]
+) -> KindAnswerRead:
+    document, nil_return = answer.document, answer.nil_return
+    due = aware(request.due_at) if request.due_at is not None else None
+    return KindAnswerRead(
+        document_kind=answer.kind,
+        title=titles.get(answer.kind) if answer.kind is not None else None,
+        status=answer.status,
+        answered_at=answer.answered_at,
+        late=bool(due and answer.answered_at and answer.answered_at > due),
+        document_id=document.id if document else None,
+        document_received_at=document.created_at if document else None,
+        nil_return_id=nil_return.id if nil_return else None,
+        nil_return_reason=nil_return.reason if nil_return else None,
+    )
+
+
+def read_models(
+    session: Session, theme: Theme, found: Sequence[DocumentRequest]
+) -> list[RequestRead]:
+    """Requests with their documents, nil returns, how each kind stands, and their state."""
+    ids = [request.id for request in found]
+    documents, nil_returns = documents_for(session, ids), nil_returns_for(session, ids)
+    titles = {category.key: category.title for category in theme.case_file_documents}
+    models = []
+    for request in found:
+        answers = answers_of(request, documents[request.id], nil_returns[request.id])
+        models.append(
+            RequestRead(
+                id=request.id,
+                kind=request.kind,
+                title=request.title,
+                addressee_organisation_id=request.addressee_organisation_id,
+                child_id=request.child_id,
+                item_number=request.item_number,
+                categories=request.categories,
+                due_at=request.due_at,
+                state=_state(request, answers),
+                answers=[_answer_read(request, answer, titles) for answer in answers],
+                documents=[DocumentRead.model_validate(d) for d in documents[request.id]],
+                nil_returns=[NilReturnRead.model_validate(n) for n in nil_returns[request.id]],
+            )
         )
-        for request in found
-    ]
+    return models
 
 
 def visible_requests(session: Session, context: InspectionContext) -> list[RequestRead]:
     """What is asked of whom by when; an agency sees what is asked of it."""
     found = requests.visible_requests(session, context.inspection, context.actor)
-    return read_models(session, found)
+    return read_models(session, context.theme, found)
 
 
 def submissions(
@@ -89,7 +126,8 @@ def submissions(
                     for v in versions
                 ],
                 documents=[d for r in mine for d in r.documents],
-                open_requests=[r for r in mine if r.state is RequestState.OPEN],
+                nil_returns=[n for r in mine for n in r.nil_returns],
+                open_requests=[r for r in mine if r.state in OWED],
             )
         )
     return rows

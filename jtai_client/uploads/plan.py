@@ -1,8 +1,11 @@
 """What to send: each file under a folder matched to its request, and how a big one is cut.
 
-Files are matched by the manifest, else by the child id that starts their name. Small files
-go whole in one streamed POST; files of ``LARGE_FILE_BYTES`` or more go as a presigned
-multipart upload, cut into parts of the size the exchange chose (``part_span``).
+Files are matched by the manifest, else by the child id that starts their name. A case-file
+request covers several kinds of document (its ``categories``: chronology, plan, ...); a file
+sent to one names its kind by the manifest's ``document_kind`` column, else by the name, the
+kind coming first after the child id (``C1001_plan.pdf``, ``C1001-section-47 minutes.pdf``).
+Small files go whole in one streamed POST; files of ``LARGE_FILE_BYTES`` or more go as a
+presigned multipart upload, cut into parts of the size the exchange chose (``part_span``).
 """
 
 from __future__ import annotations
@@ -44,9 +47,18 @@ class LocalFile:
 
 
 @dataclass(frozen=True)
+class Target:
+    """Where a file goes: a request, and on a case-file request the kind of document it is."""
+
+    request_id: str
+    document_kind: str | None = None
+
+
+@dataclass(frozen=True)
 class Planned:
     file: LocalFile
     request_id: str
+    document_kind: str | None = None
 
 
 @dataclass
@@ -74,14 +86,15 @@ def find_files(root: Path, skip: set[Path]) -> list[Path]:
     return found
 
 
-def read_manifest(path: Path) -> dict[str, str]:
-    """``file,request_id`` rows: the file as written (relative to the folder, or a bare name)."""
+def read_manifest(path: Path) -> dict[str, Target]:
+    """``file,request_id`` rows, and optionally ``document_kind`` (the kind of a case file):
+    the file as written (relative to the folder, or a bare name)."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.DictReader(handle))
     except OSError as exc:
         raise ClientConfigError(f"cannot read manifest {path}: {exc}") from None
-    mapping: dict[str, str] = {}
+    mapping: dict[str, Target] = {}
     for number, row in enumerate(rows, start=2):
         name, request_id = (row.get("file") or "").strip(), (row.get("request_id") or "").strip()
         try:
@@ -90,7 +103,8 @@ def read_manifest(path: Path) -> dict[str, str]:
             raise ClientConfigError(
                 f"manifest {path} row {number}: needs columns file,request_id with a request id"
             ) from None
-        mapping[name.replace("\\", "/")] = request_id
+        kind = (row.get("document_kind") or row.get("kind") or "").strip() or None
+        mapping[name.replace("\\", "/")] = Target(request_id, kind)
     return mapping
 
 
@@ -119,21 +133,56 @@ def child_request(name: str, by_child: dict[str, str]) -> str | None:
     return by_child[max(matches, key=len)] if matches else None
 
 
+def kind_in_name(name: str, kinds: list[str], child_id: str | None = None) -> str | None:
+    """The kind that starts the name, after the child id if it starts with one: the longest
+    of ``kinds`` followed by a separator (``C1001_section-47 minutes.pdf``: section-47)."""
+    folded = name.casefold()
+    if child_id is not None and folded.startswith(child_id.casefold()):
+        folded = folded[len(child_id) :].lstrip(SEPARATORS)
+    matches = [
+        kind
+        for kind in kinds
+        if folded.startswith(kind.casefold())
+        and (len(folded) == len(kind) or folded[len(kind)] in SEPARATORS)
+    ]
+    return max(matches, key=len) if matches else None
+
+
 @dataclass
 class Matcher:
     """Manifest first, then the child id in the name (requests fetched once, only if needed)."""
 
     api: ExchangeClient
     inspection_id: str
-    manifest: dict[str, str]
+    manifest: dict[str, Target]
     _requests: list[dict[str, Any]] | None = field(default=None, init=False)
     _by_child: dict[str, str] | None = field(default=None, init=False)
 
-    def request_for(self, file: LocalFile) -> str | None:
-        for name in (file.label, file.path.name):
-            if name in self.manifest:
-                return self.manifest[name]
-        return child_request(file.path.name, self.by_child())
+    def target_for(self, file: LocalFile) -> Target | None:
+        """The file's request and, on a case-file request, its kind (None if not found)."""
+        name = file.path.name
+        for written in (file.label, name):
+            if written in self.manifest:
+                target = self.manifest[written]
+                break
+        else:
+            request_id = child_request(name, self.by_child())
+            if request_id is None:
+                return None
+            target = Target(request_id)
+        kinds = self.kinds_of(target.request_id)
+        if target.document_kind is not None or not kinds:
+            return target
+        child = (self.request(target.request_id) or {}).get("child_id")
+        kind = kind_in_name(name, kinds, str(child) if child else None)
+        return Target(target.request_id, kind)
+
+    def request(self, request_id: str) -> dict[str, Any] | None:
+        return next((r for r in self.requests() if str(r.get("id")) == request_id), None)
+
+    def kinds_of(self, request_id: str) -> list[str]:
+        request = self.request(request_id)
+        return [str(k) for k in (request or {}).get("categories") or []]
 
     def requests(self) -> list[dict[str, Any]]:
         if self._requests is None:
@@ -159,7 +208,8 @@ class Matcher:
 def plan_uploads(
     matcher: Matcher, root: Path, skip: set[Path]
 ) -> tuple[list[Planned], list[Outcome]]:
-    """Each file with its request; files without one and manifest rows without a file fail."""
+    """Each file with its request (and kind); files without one, case files of no kind
+    found, and manifest rows without a file fail."""
     planned: list[Planned] = []
     failed: list[Outcome] = []
     seen: set[str] = set()
@@ -167,15 +217,21 @@ def plan_uploads(
     for path in find_files(root, skip):
         file = LocalFile.at(path, base)
         seen.update({file.label, path.name})
-        request_id = matcher.request_for(file)
-        if request_id is None:
+        target = matcher.target_for(file)
+        if target is None:
             failed.append(Outcome(file.label, None, "no request", error="no matching request"))
+        elif target.document_kind is None and (kinds := matcher.kinds_of(target.request_id)):
+            error = (
+                "no document kind: start the name with one after the child id, or give a "
+                f"manifest document_kind; one of: {', '.join(kinds)}"
+            )
+            failed.append(Outcome(file.label, target.request_id, "no kind", error=error))
         else:
-            planned.append(Planned(file, request_id))
+            planned.append(Planned(file, target.request_id, target.document_kind))
     if root.is_dir():
-        for name, request_id in matcher.manifest.items():
+        for name, target in matcher.manifest.items():
             if name not in seen:
-                failed.append(Outcome(name, request_id, "missing", error="file not found"))
+                failed.append(Outcome(name, target.request_id, "missing", error="file not found"))
     return planned, failed
 
 

@@ -53,24 +53,43 @@ def send_small(api: ExchangeClient, item: Planned, entry: FileState, bar: Bar) -
         with item.file.path.open("rb") as handle:
             # Streamed from disk by httpx in chunks, never read whole.
             counted = _Counted(handle, bar.update)
-            yield Body(files={"file": (item.file.path.name, counted, "application/octet-stream")})
+            yield Body(
+                files={"file": (item.file.path.name, counted, "application/octet-stream")},
+                # A form field before the file, as the exchange reads it.
+                data={"document_kind": item.document_kind} if item.document_kind else None,
+            )
 
     response = api.request(
         "POST",
         f"/v1/requests/{item.request_id}/documents",
         body=body,
-        idempotency_key=idempotency_key("document", item.request_id, entry.sha256),
+        idempotency_key=idempotency_key(_purpose("document", item), item.request_id, entry.sha256),
     )
     result: dict[str, Any] = response.json()
     return result
 
 
+def _purpose(what: str, item: Planned) -> str:
+    # The kind is part of the key: the same bytes sent again as another kind (a name
+    # corrected after a refusal) are another request, not a replay of the refused one.
+    return f"{what}:{item.document_kind}" if item.document_kind else what
+
+
 def _start_upload(api: ExchangeClient, item: Planned, entry: FileState) -> None:
+    body: dict[str, Any] = {
+        "filename": item.file.path.name,
+        "size": item.file.size,
+        "sha256": entry.sha256,
+    }
+    if item.document_kind:
+        body["document_kind"] = item.document_kind
     response = api.request(
         "POST",
         f"/v1/requests/{item.request_id}/uploads",
-        json={"filename": item.file.path.name, "size": item.file.size, "sha256": entry.sha256},
-        idempotency_key=idempotency_key("upload", item.request_id, entry.sha256, entry.generation),
+        json=body,
+        idempotency_key=idempotency_key(
+            _purpose("upload", item), item.request_id, entry.sha256, entry.generation
+        ),
     )
     created = response.json()
     entry.upload_id = str(created["upload_id"])

@@ -75,7 +75,7 @@ def test_a_download_of_a_document_about_a_child_is_in_the_childs_log(
         f"/v1/inspections/{world.inspection_id}/requests", headers=world.agency.headers
     ).json()
     about_c1 = next(r for r in requests if r["kind"] == "case_file" and r["child_id"] == "C1")
-    document = factory.document(world.agency, uuid.UUID(about_c1["id"]))
+    document = factory.document(world.agency, uuid.UUID(about_c1["id"]), kind="chronology")
     downloaded = client.get(f"/v1/documents/{document}/content", headers=world.inspector.headers)
     assert downloaded.status_code == 200
     log = client.get(

@@ -432,6 +432,14 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
         Call("DELETE", lambda w, f: _open_upload(w, f)),
         _ok_for({"agency": 204, "other_area_agency": 404}),
     ),
+    "record_nil_return": (
+        Call(
+            "POST",
+            lambda w, f: f"/v1/requests/{_council_request(w, f)}/nil-return",
+            lambda w, f: {"reason": "None held."},
+        ),
+        _ok_for({"agency": 201, "other_area_agency": 404}),
+    ),
     "get_document": (
         Call("GET", lambda w, f: f"/v1/documents/{_council_document(w, f)}"),
         _ok_for({"lead": 200, "inspector": 200, "agency": 200, "operator": 403}, default=404),

@@ -87,7 +87,8 @@ def test_demo_prints_working_credentials_and_can_run_again(jtai: Jtai, client: T
         "mental-health",
         "domestic-abuse",
     }
-    # The demo leaves something to explore: a list, a tracked selection, documents.
+    # The demo leaves something to explore: a list, a tracked selection, documents and
+    # nil returns.
     base = f"/v1/inspections/{second['inspections']['mental-health']}"
     auth = {"Authorization": f"Bearer {token}"}
     # Children in need merges the council's eight rows and health's two (one child in both).
@@ -100,7 +101,13 @@ def test_demo_prints_working_credentials_and_can_run_again(jtai: Jtai, client: T
     tracked = client.get(f"{base}/selections/tracked", headers=auth).json()["child_ids"]
     assert len(tracked) == 5
     requests = client.get(f"{base}/requests", headers=auth).json()
-    assert any(r["documents"] for r in requests if r["kind"] == "case_file")
+    case_files = [r for r in requests if r["kind"] == "case_file" and r["documents"]]
+    assert len(case_files) == 5  # the council's, one per tracked child
+    assert all(r["state"] == "partly_answered" for r in case_files)
+    assert {d["document_kind"] for r in case_files for d in r["documents"]} == {"chronology"}
+    assert {n["document_kind"] for r in case_files for n in r["nil_returns"]} == {
+        "return-home-interview"
+    }
     # Made by the same use cases as the API's, each inspection has its theme's requests
     # (the domestic-abuse one once had none: the demo skipped the routers' follow-ups).
     for theme, inspection_id in second["inspections"].items():

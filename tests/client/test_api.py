@@ -19,7 +19,13 @@ from jtai_client.api import ExchangeClient, RetryPolicy, idempotency_key
 from jtai_client.downloads import download, safe_name
 from jtai_client.progress import progress_bars
 from jtai_client.session import CachedToken, Credentials, TokenCache
-from jtai_client.uploads.plan import LocalFile, Planned, case_file_requests, child_request
+from jtai_client.uploads.plan import (
+    LocalFile,
+    Planned,
+    case_file_requests,
+    child_request,
+    kind_in_name,
+)
 from jtai_client.uploads.state import UploadState
 from jtai_client.uploads.transfer import Uploader, _PartsProgress, run_at_most
 
@@ -170,6 +176,19 @@ def test_child_ids_in_names_pick_the_callers_case_file_request() -> None:
     assert child_request("C1.pdf", mine) == "a"
     assert child_request("C2_plan.pdf", mine) is None
     assert child_request("C1001_plan.pdf", mine) is None
+
+
+def test_the_kind_comes_first_after_the_child_id() -> None:
+    kinds = ["section-47", "plan", "multi-agency-meeting-minutes", "chronology"]
+    assert kind_in_name("C1_plan.pdf", kinds, "C1") == "plan"
+    assert kind_in_name("c1-Section-47 minutes.docx", kinds, "C1") == "section-47"
+    assert (
+        kind_in_name("C1 multi-agency-meeting-minutes.pdf", kinds, "C1")
+        == "multi-agency-meeting-minutes"
+    )
+    assert kind_in_name("chronology.pdf", kinds) == "chronology"  # a manifest's name
+    assert kind_in_name("C1_planning.pdf", kinds, "C1") is None  # a word, not the kind
+    assert kind_in_name("C1_notes on the plan.pdf", kinds, "C1") is None
 
 
 def test_safe_names() -> None:

@@ -34,9 +34,9 @@ def folder(tmp_path: Path, world: World, factory: Factory) -> Path:
     root = tmp_path / "case-files"
     root.mkdir()
     (root / "C1001_plan.pdf").write_bytes(PDF)
-    (root / "C1002-notes.txt").write_bytes(b"Strategy meeting notes\n" * 100)
+    (root / "C1002-strategy-discussion notes.txt").write_bytes(b"Strategy meeting notes\n" * 100)
     # Over the (lowered) threshold, 9 MiB: two 8 MiB parts through the presigned flow.
-    (root / "C1003_scan.pdf").write_bytes(PDF + os.urandom(9 * MiB))
+    (root / "C1003_chronology scan.pdf").write_bytes(PDF + os.urandom(9 * MiB))
     return root
 
 
@@ -66,8 +66,8 @@ def test_a_folder_goes_to_the_childrens_requests(
     assert len(stored) == 3
     for child, name in [
         ("C1001", "C1001_plan.pdf"),
-        ("C1002", "C1002-notes.txt"),
-        ("C1003", "C1003_scan.pdf"),
+        ("C1002", "C1002-strategy-discussion notes.txt"),
+        ("C1003", "C1003_chronology scan.pdf"),
     ]:
         document = stored[requests[child].replace("-", "")]
         assert document.filename == name
@@ -124,7 +124,7 @@ def test_a_rerun_without_the_state_file_finds_what_was_sent(
 def test_an_interrupted_upload_resumes_from_the_next_part(
     cli: Cli, client: TestClient, world: World, folder: Path, db: Reader
 ) -> None:
-    for name in ("C1001_plan.pdf", "C1002-notes.txt"):
+    for name in ("C1001_plan.pdf", "C1002-strategy-discussion notes.txt"):
         (folder / name).unlink()
 
     def crash_on_part_2(request: httpx.Request) -> httpx.Response | None:
@@ -150,13 +150,13 @@ def test_an_interrupted_upload_resumes_from_the_next_part(
     assert [p.url.path.rsplit("/", 1)[1] for p in wire.calls("PUT", "/parts/")] == ["2"]
     assert wire.calls("POST", f"/requests/{entry['request_id']}/uploads") == []
     (document,) = db.all(select(Document))
-    assert document.sha256 == _sha(folder / "C1003_scan.pdf")
+    assert document.sha256 == _sha(folder / "C1003_chronology scan.pdf")
 
 
 def test_parts_travel_side_by_side(
     cli: Cli, client: TestClient, world: World, folder: Path, db: Reader
 ) -> None:
-    for name in ("C1001_plan.pdf", "C1002-notes.txt"):
+    for name in ("C1001_plan.pdf", "C1002-strategy-discussion notes.txt"):
         (folder / name).unlink()
     # Each part waits here for the other: sent one after another, the first would time out.
     both_parts_in_flight = threading.Barrier(2, timeout=10)
@@ -173,7 +173,7 @@ def test_parts_travel_side_by_side(
     assert result.exit_code == 0, result.output
     assert len(wire.calls("PUT", "/parts/")) == 2
     (document,) = db.all(select(Document))
-    assert document.sha256 == _sha(folder / "C1003_scan.pdf")
+    assert document.sha256 == _sha(folder / "C1003_chronology scan.pdf")
 
 
 def test_failures_are_retried_with_backoff(
@@ -206,7 +206,9 @@ def test_failures_are_retried_with_backoff(
 def test_errors_other_than_5xx_are_not_retried_and_fail_the_run(
     cli: Cli, client: TestClient, world: World, folder: Path, db: Reader
 ) -> None:
-    (folder / "C1002-notes.txt").write_bytes(b"MZ\x90\x00" + b"\x00" * 100)  # refused: 415
+    (folder / "C1002-strategy-discussion notes.txt").write_bytes(
+        b"MZ\x90\x00" + b"\x00" * 100
+    )  # refused: 415
     (folder / "unmatched.pdf").write_bytes(PDF)
     http, wire = wired(client)
     result = cli.run(
@@ -251,3 +253,57 @@ def test_a_manifest_maps_files_to_requests(
     (document,) = db.all(select(Document))
     assert str(document.request_id) == request_id
     assert document.filename == "structure chart.pdf"
+
+
+def test_case_files_name_their_kind_by_name_or_manifest(
+    cli: Cli, client: TestClient, world: World, tmp_path: Path, factory: Factory, db: Reader
+) -> None:
+    """Each case file says which kind of the request it is; a name without one fails
+    before anything is sent, naming the kinds the request covers."""
+    factory.selection(world.inspection_id, "tracked", ["C1001"])
+    request_id = _case_files(client, world)["C1001"]
+    root = tmp_path / "kinds"
+    root.mkdir()
+    (root / "C1001_section-47 minutes.pdf").write_bytes(PDF)
+    (root / "C1001_chronology.pdf").write_bytes(PDF + b"% chronology\n")
+    (root / "C1001_scan.pdf").write_bytes(PDF + b"% which kind?\n")
+    (root / "latest plan.pdf").write_bytes(PDF + b"% plan\n")
+    manifest = tmp_path / "manifest.csv"
+    with manifest.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["file", "request_id", "document_kind"])
+        writer.writerow(["latest plan.pdf", request_id, "plan"])
+    http, wire = wired(client)
+    result = cli.run(
+        "upload",
+        str(world.inspection_id),
+        str(root),
+        "--manifest",
+        str(manifest),
+        *SMALL_LIMIT,
+        actor=world.agency,
+        http=http,
+    )
+    assert result.exit_code == 1, result.output
+    assert "3 of 4 files done, 1 failed" in result.output
+    assert "no document kind" in result.output
+    kinds = {d.filename: d.document_kind for d in db.all(select(Document))}
+    assert kinds == {
+        "C1001_section-47 minutes.pdf": "section-47",
+        "C1001_chronology.pdf": "chronology",
+        "latest plan.pdf": "plan",
+    }
+    assert len(wire.calls("POST", "/documents")) == 3  # the file of no kind was never sent
+    answers = {
+        a["document_kind"]: a["status"]
+        for r in client.get(
+            f"/v1/inspections/{world.inspection_id}/requests", headers=world.agency.headers
+        ).json()
+        if r["id"] == request_id
+        for a in r["answers"]
+    }
+    assert {k for k, status in answers.items() if status == "received"} == {
+        "section-47",
+        "chronology",
+        "plan",
+    }

@@ -2,9 +2,10 @@
 
 It runs on the suite's database (SQLite or PostgreSQL) with documents in a real S3 store
 (SeaweedFS): notification, lists (one late), shortlist, tracked selection (one child chosen
-against a rule the guidance leaves to the lead, with the lead's reason), requests answered with
-uploads, CQC's request, evaluations, tracking records, meetings, engagement, then the schedule
-(each milestone met or late), the audit chain verified, closure and purge.
+against a rule the guidance leaves to the lead, with the lead's reason), requests answered
+(each kind of each request by a document of that kind or a nil return, "none held"), CQC's
+request, evaluations, tracking records, meetings, engagement, then the schedule (each
+milestone met or late), the audit chain verified, closure and purge.
 """
 
 from __future__ import annotations
@@ -210,40 +211,63 @@ class Exchange:
         return [override["rule"] for override in taken["overrides"]]
 
     def answer_requests(self) -> int:
-        """Every agency sends a document for each request addressed to it (one presigned)."""
+        """Every agency answers each kind of each request addressed to it: a document (one
+        presigned), or for every other kind of a case file and its first information item a
+        nil return ("none held"). Returns how many documents were sent."""
         sent = 0
         for kind, actor in self.agencies.items():
             requests = self.api.get(f"{self.base}/requests", headers=actor.headers).json()
-            for request in requests:
-                if kind == "local_authority" and request["kind"] == "case_file" and sent == 0:
-                    self._presigned(actor, request["id"])
-                else:
-                    self._streamed(actor, request["id"])
-                sent += 1
+            for number, request in enumerate(requests):
+                for index, document_kind in enumerate(request["categories"] or [None]):
+                    if index % 2 or (request["kind"] == "information_item" and number == 0):
+                        self._none_held(actor, request["id"], document_kind)
+                    elif kind == "local_authority" and document_kind and sent == 0:
+                        self._presigned(actor, request["id"], document_kind)
+                        sent += 1
+                    else:
+                        self._streamed(actor, request["id"], document_kind)
+                        sent += 1
         return sent
 
-    def _streamed(self, actor: Actor, request_id: str) -> None:
+    def _none_held(self, actor: Actor, request_id: str, document_kind: str | None) -> None:
+        body = {"reason": "None held: no recent example exists.", "document_kind": document_kind}
         response = self.api.post(
-            f"/v1/requests/{request_id}/documents",
-            files={"file": ("evidence.pdf", PDF, "application/pdf")},
-            headers={**actor.headers, "Idempotency-Key": f"{request_id}-evidence"},
+            f"/v1/requests/{request_id}/nil-return",
+            json=body,
+            headers={**actor.headers, "Idempotency-Key": f"{request_id}-{document_kind}-nil"},
         )
         assert response.status_code == 201, response.json()
 
-    def _presigned(self, actor: Actor, request_id: str) -> None:
-        data = PDF + b"scan" * 300_000
-        plan = _post(
-            self.api,
-            actor,
-            f"/v1/requests/{request_id}/uploads",
-            {"filename": "scan.pdf", "size": len(data), "sha256": hashlib.sha256(data).hexdigest()},
+    def _streamed(self, actor: Actor, request_id: str, document_kind: str | None = None) -> None:
+        response = self.api.post(
+            f"/v1/requests/{request_id}/documents",
+            data={"document_kind": document_kind} if document_kind else None,
+            files={"file": ("evidence.pdf", PDF, "application/pdf")},
+            headers={**actor.headers, "Idempotency-Key": f"{request_id}-{document_kind}-evidence"},
         )
+        assert response.status_code == 201, response.json()
+
+    def _presigned(self, actor: Actor, request_id: str, document_kind: str) -> None:
+        data = PDF + b"scan" * 300_000
+        body = {
+            "filename": "scan.pdf",
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "document_kind": document_kind,
+        }
+        plan = _post(self.api, actor, f"/v1/requests/{request_id}/uploads", body)
         parts = []
         for part in plan["parts"]:
             start = (part["part_number"] - 1) * plan["part_size"]
             stored = httpx.put(part["url"], content=data[start : start + plan["part_size"]])
             parts.append({"part_number": part["part_number"], "etag": stored.headers["etag"]})
         _post(self.api, actor, plan["complete_url"], {"parts": parts})
+
+    def nil_returns_seen_by_the_lead(self) -> int:
+        rows = self.api.get(f"{self.base}/submissions", headers=self.lead.headers).json()
+        for row in rows:
+            assert row["open_requests"] == [], row["organisation_name"]
+        return sum(len(row["nil_returns"]) for row in rows)
 
     def cqc_asks_health(self, child_id: str) -> None:
         health = self.agencies["health"]
@@ -379,6 +403,7 @@ def test_the_whole_exchange(
     exchange.evaluate(tracked)
     exchange.track(tracked)
     exchange.meet_and_engage(tracked)
+    assert exchange.nil_returns_seen_by_the_lead() > len(exchange.agencies)
 
     states = exchange.states()
     assert states.pop(first_lists) == "late"
@@ -398,6 +423,7 @@ def test_the_whole_exchange(
     tombstone = purge_inspection(state.session_factory, state.storage, inspection_id, "e2e")
     assert tombstone.state == "finished"
     assert tombstone.counts["documents"] > len(tracked)
+    assert tombstone.counts["nil_returns"] > len(exchange.agencies)
     bucket = state.settings.s3_bucket
     left = seaweed_client.list_objects_v2(Bucket=bucket, Prefix=f"inspections/{inspection_id}/")
     assert left.get("KeyCount", 0) == 0

@@ -15,6 +15,7 @@ from app.child_lists import blocks
 from app.child_lists.models import ListVersion
 from app.core.database import UTCDateTime, make_engine, make_session_factory
 from app.core.migrations import alembic_config
+from app.documents.models import Document
 from app.idempotency.models import IdempotencyRecord
 from app.inspections.models import Inspection
 from app.organisations.kinds import OrganisationKind
@@ -182,5 +183,110 @@ def test_stored_secrets_are_removed_and_answers_tagged_with_their_inspection(
         with engine.connect() as connection:
             keys = connection.execute(text("SELECT key FROM idempotency_records")).scalars()
             assert set(keys) == set(bodies)
+    finally:
+        engine.dispose()
+
+
+BEFORE_DOCUMENT_KINDS = "e1"
+OLD_REQUESTS = sa.table(
+    "document_requests",
+    *(sa.column(name, sa.Uuid()) for name in ("id", "inspection_id", "addressee_organisation_id")),
+    *(sa.column(name, sa.String()) for name in ("kind", "child_id", "item_number", "title")),
+    sa.column("categories", sa.JSON()),
+    sa.column("withdrawn", sa.Boolean()),
+    sa.column("created_at", UTCDateTime()),
+)
+OLD_DOCUMENTS = sa.table(
+    "documents",
+    *(
+        sa.column(name, sa.Uuid())
+        for name in ("id", "inspection_id", "request_id", "organisation_id", "client_id")
+    ),
+    *(sa.column(name, sa.String()) for name in ("filename", "sha256", "media_type", "object_key")),
+    sa.column("size", sa.Integer()),
+    sa.column("created_at", UTCDateTime()),
+    sa.column("late", sa.Boolean()),
+)
+
+
+def test_documents_sent_before_kinds_are_unspecified_unless_the_request_has_one_kind(
+    empty_database_url: str,
+) -> None:
+    """A case-file document of an unknown kind answers none (NULL); where the request asked
+    for a single kind, the document can only have been of it."""
+    config = alembic_config(empty_database_url)
+    command.upgrade(config, BEFORE_DOCUMENT_KINDS)
+    engine = make_engine(empty_database_url)
+    now = datetime(2026, 11, 30, 9, tzinfo=UTC)
+    try:
+        with make_session_factory(engine)() as session, session.begin():
+            council = Organisation(name="Council", kind=OrganisationKind.LOCAL_AUTHORITY)
+            session.add(council)
+            session.flush()
+            inspection = Inspection(
+                area_name="Area",
+                local_authority_id=council.id,
+                theme="mental-health",
+                notification_at=now,
+            )
+            session.add(inspection)
+            session.flush()
+            organisation, inspection_id = council.id, inspection.id
+        asked = {
+            "several": ("case_file", ["plan", "chronology"]),
+            "one": ("case_file", ["pre-sentence-report"]),
+            "item": ("information_item", []),
+        }
+        requests = {name: uuid.uuid4() for name in asked}
+        documents = {name: uuid.uuid4() for name in asked}
+        with engine.begin() as connection:
+            connection.execute(
+                OLD_REQUESTS.insert(),
+                [
+                    {
+                        "id": requests[name],
+                        "inspection_id": inspection_id,
+                        "addressee_organisation_id": organisation,
+                        "kind": kind,
+                        "child_id": "C1" if kind == "case_file" else None,
+                        "item_number": None if kind == "case_file" else "1.1",
+                        "title": name,
+                        "categories": categories,
+                        "withdrawn": False,
+                        "created_at": now,
+                    }
+                    for name, (kind, categories) in asked.items()
+                ],
+            )
+            connection.execute(
+                OLD_DOCUMENTS.insert(),
+                [
+                    {
+                        "id": documents[name],
+                        "inspection_id": inspection_id,
+                        "request_id": requests[name],
+                        "organisation_id": organisation,
+                        "client_id": organisation,
+                        "filename": f"{name}.pdf",
+                        "sha256": "0" * 64,
+                        "media_type": "application/pdf",
+                        "object_key": f"inspections/{inspection_id}/{name}",
+                        "size": 1,
+                        "created_at": now,
+                        "late": False,
+                    }
+                    for name in asked
+                ],
+            )
+        command.upgrade(config, "head")
+        with make_session_factory(engine)() as session:
+            rows = session.execute(select(Document.id, Document.document_kind)).tuples().all()
+        stored: dict[uuid.UUID, str | None] = dict(rows)
+        kinds = {name: stored[documents[name]] for name in asked}
+        assert kinds == {"several": None, "one": "pre-sentence-report", "item": None}
+        command.downgrade(config, BEFORE_DOCUMENT_KINDS)
+        with engine.connect() as connection:
+            count = connection.execute(text("SELECT count(*) FROM documents")).scalar_one()
+            assert count == len(asked)
     finally:
         engine.dispose()

@@ -30,6 +30,7 @@ EXPECTED_COUNTS = {
     "meetings": 1,
     "engagements": 1,
     "documents": 2,
+    "nil_returns": 1,
     "uploads": 1,
 }
 
@@ -65,6 +66,8 @@ def fill(factory: Factory, client: TestClient, world: World) -> Filled:
     for content in contents:
         factory.document(agency, request_id, content)
     factory.upload(agency, request_id)
+    nothing_held = factory.document_request(inspection_id, agency.organisation_id)
+    factory.nil_return(agency, nothing_held, "None held: C1's school has no such record.")
     factory.evaluation(agency, inspection_id, "C1")
     factory.meeting(agency, inspection_id)
     factory.engagement(agency, inspection_id, "C1")
