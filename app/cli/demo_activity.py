@@ -64,9 +64,9 @@ def _answer_case_files(council: _Caller, base: str) -> None:
             continue
         url, child = f"/v1/requests/{request['id']}", request["child_id"]
         files = {"file": (f"{child}_chronology.pdf", PDF, "application/pdf")}
-        council.send("POST", f"{url}/documents", data={"document_kind": "chronology"}, files=files)
+        council.send("POST", f"{url}/documents", data={"kind": "chronology"}, files=files)
         reason = f"{child} has never been reported missing: no return home interview is held."
-        body = {"reason": reason, "document_kind": "return-home-interview"}
+        body = {"reason": reason, "kind": "return-home-interview"}
         council.send("POST", f"{url}/nil-return", json=body)
 
 

@@ -17,7 +17,7 @@ MAX_KIND = 64
 
 def checked_kind(request: DocumentRequest, kind: str | None, field: str) -> str | None:
     """``kind`` if the request covers it (None for a request without kinds); else 422 naming
-    ``field`` (say ``form.document_kind``) and the kinds allowed."""
+    ``field`` (say ``form.kind``) and the kinds allowed."""
     allowed = list(request.categories)
     if not allowed:
         if kind is None:

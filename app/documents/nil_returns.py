@@ -45,7 +45,7 @@ def record_nil_return(
     kind that has one replaces it.
     """
     request = writable_request(session, principal, request_id, OPERATION)
-    kind = checked_kind(request, document_kind, "body.document_kind")
+    kind = checked_kind(request, document_kind, "body.kind")
     lock_answers(session, request)
     if _documents_of(session, request, kind):
         raise Conflict(

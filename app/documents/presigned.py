@@ -101,7 +101,7 @@ def create_upload(
     ttl_seconds: int,
 ) -> Upload:
     check_filename(wanted.filename, "body.filename")  # before the store starts anything
-    kind = checked_kind(request, wanted.document_kind, "body.document_kind")
+    kind = checked_kind(request, wanted.document_kind, "body.kind")
     key, now = new_object_key(request.inspection_id), utcnow()
     try:
         store_upload_id = storage.start_multipart(key, "application/octet-stream")

@@ -37,12 +37,12 @@ MULTIPART_DOC = {
                 "schema": {
                     "type": "object",
                     "properties": {
-                        "document_kind": {
+                        "kind": {
                             "type": "string",
                             "maxLength": 64,
                             "description": "On a case-file request, which of its kinds the "
-                            "file is (or the query's document_kind); before the file. `kind` "
-                            "is taken as another name.",
+                            "file is (or the query's document_kind); sent before the file. "
+                            "`document_kind` is taken as another name.",
                         },
                         "file": {"type": "string", "format": "binary"},
                     },

@@ -9,7 +9,8 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstrain
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
 KIND_DESCRIPTION = (
     "On a case-file request, which of the kinds it covers (its `categories`) this is: "
-    "required there, refused on a request without kinds. `kind` is taken as another name."
+    "required there, refused on a request without kinds. `document_kind` is taken as "
+    "another name."
 )
 
 
@@ -18,7 +19,7 @@ def kind_field(description: str = KIND_DESCRIPTION) -> Any:
         default=None,
         min_length=1,
         max_length=64,
-        validation_alias=AliasChoices("document_kind", "kind"),
+        validation_alias=AliasChoices("kind", "document_kind"),
         description=description,
     )
 
@@ -63,7 +64,7 @@ class NilReturnCreate(BaseModel):
     ] = Field(description="Why nothing is held: shown to the inspectors and the agency")
     document_kind: str | None = kind_field(
         "On a case-file request, the kind held none of (one nil return per kind): required "
-        "there, refused on a request without kinds. `kind` is taken as another name."
+        "there, refused on a request without kinds. `document_kind` is taken as another name."
     )
 
 

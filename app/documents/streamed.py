@@ -67,7 +67,7 @@ async def receive_document(
             "query.document_kind": query_kind,
             **{f"form.{name}": value for name, value in sorted(stream.fields.items())},
         },
-        unnamed="form.document_kind",
+        unnamed="form.kind",
     )
     kind = checked_kind(asked, named, field)
     if not stream.head:

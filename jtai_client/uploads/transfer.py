@@ -56,7 +56,7 @@ def send_small(api: ExchangeClient, item: Planned, entry: FileState, bar: Bar) -
             yield Body(
                 files={"file": (item.file.path.name, counted, "application/octet-stream")},
                 # A form field before the file, as the exchange reads it.
-                data={"document_kind": item.document_kind} if item.document_kind else None,
+                data={"kind": item.document_kind} if item.document_kind else None,
             )
 
     response = api.request(
@@ -82,7 +82,7 @@ def _start_upload(api: ExchangeClient, item: Planned, entry: FileState) -> None:
         "sha256": entry.sha256,
     }
     if item.document_kind:
-        body["document_kind"] = item.document_kind
+        body["kind"] = item.document_kind
     response = api.request(
         "POST",
         f"/v1/requests/{item.request_id}/uploads",

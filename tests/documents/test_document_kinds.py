@@ -58,7 +58,7 @@ def upload(
     data: bytes = PDF,
     **options: Any,
 ) -> Any:
-    form = {"document_kind": kind} if kind is not None else None
+    form = {"kind": kind} if kind is not None else None
     return client.post(
         f"/v1/requests/{request_id}/documents",
         data=form,
@@ -161,7 +161,7 @@ def test_a_kind_the_request_does_not_cover_is_422_and_nothing_is_stored(
     assert refused.status_code == 422, refused.text
     problem = refused.json()
     assert problem["code"] == code
-    assert problem["errors"][0]["field"] == "form.document_kind"
+    assert problem["errors"][0]["field"] == "form.kind"
     assert problem["allowed_document_kinds"] == COUNCIL_KINDS
     assert "chronology" in problem["errors"][0]["message"]
     assert db.all(select(Document)) == []
@@ -222,7 +222,7 @@ def test_a_presigned_upload_names_its_kind_when_it_starts(
     data = PDF * 3
     missing = _start(client, world, request_id, data)
     assert missing.status_code == 422
-    assert missing.json()["errors"][0]["field"] == "body.document_kind"
+    assert missing.json()["errors"][0]["field"] == "body.kind"
     wrong = _start(client, world, request_id, data, document_kind="astrology")
     assert wrong.json()["allowed_document_kinds"] == COUNCIL_KINDS
     plan = _start(client, world, request_id, data, kind="section-47").json()

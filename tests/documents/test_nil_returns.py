@@ -90,7 +90,7 @@ def test_a_case_file_request_takes_a_nil_return_per_kind(
     missing = nil_return(client, world.agency, request_id)
     assert missing.status_code == 422
     assert missing.json()["code"] == "document_kind_required"
-    assert missing.json()["errors"][0]["field"] == "body.document_kind"
+    assert missing.json()["errors"][0]["field"] == "body.kind"
     assert missing.json()["allowed_document_kinds"] == COUNCIL_KINDS
     wrong = nil_return(client, world.agency, request_id, document_kind="pre-sentence-report")
     assert wrong.status_code == 422

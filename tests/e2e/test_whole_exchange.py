@@ -230,7 +230,7 @@ class Exchange:
         return sent
 
     def _none_held(self, actor: Actor, request_id: str, document_kind: str | None) -> None:
-        body = {"reason": "None held: no recent example exists.", "document_kind": document_kind}
+        body = {"reason": "None held: no recent example exists.", "kind": document_kind}
         response = self.api.post(
             f"/v1/requests/{request_id}/nil-return",
             json=body,
@@ -241,7 +241,7 @@ class Exchange:
     def _streamed(self, actor: Actor, request_id: str, document_kind: str | None = None) -> None:
         response = self.api.post(
             f"/v1/requests/{request_id}/documents",
-            data={"document_kind": document_kind} if document_kind else None,
+            data={"kind": document_kind} if document_kind else None,
             files={"file": ("evidence.pdf", PDF, "application/pdf")},
             headers={**actor.headers, "Idempotency-Key": f"{request_id}-{document_kind}-evidence"},
         )
@@ -253,7 +253,7 @@ class Exchange:
             "filename": "scan.pdf",
             "size": len(data),
             "sha256": hashlib.sha256(data).hexdigest(),
-            "document_kind": document_kind,
+            "kind": document_kind,
         }
         plan = _post(self.api, actor, f"/v1/requests/{request_id}/uploads", body)
         parts = []
