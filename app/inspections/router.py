@@ -181,16 +181,7 @@ def update_inspection_status(
 
 
 def _team_member_read(member: team.TeamMember) -> TeamMemberRead:
-    return TeamMemberRead(
-        principal_id=member.principal_id,
-        name=member.name,
-        organisation_id=member.organisation_id,
-        organisation_name=member.organisation_name,
-        organisation_kind=member.organisation_kind,
-        roles=list(member.roles),
-        is_lead=member.is_lead,
-        added_at=member.added_at,
-    )
+    return TeamMemberRead.model_validate(member, from_attributes=True)
 
 
 @router.get(
