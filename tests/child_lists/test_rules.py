@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
+
+import pytest
 
 from app.themes.schema.lists import ListSpec
 from app.themes.schema.theme import Theme
 from tests.child_lists.helpers import (
     CSV,
     JSON,
+    TODAY,
     XLSX,
     cin_row,
     grid,
@@ -178,7 +182,9 @@ def test_date_order(mh: Theme, cin: ListSpec) -> None:
     rows = [cin_row(cin_closure_date="01/01/2019", closure_reason="RC7")]
     result = run(to_csv(*grid(cin, rows)), CSV, cin, mh)
 
-    (problem,) = result.problems
+    # A closure in 2019 is also before the list's six-month window (within_period).
+    assert {p.code for p in result.problems} == {"date_order", "within_period"}
+    (problem,) = [p for p in result.problems if p.code == "date_order"]
     assert (problem.row, problem.code, problem.column, problem.severity) == (
         2,
         "date_order",
@@ -346,3 +352,38 @@ def test_a_selection_not_made_yet_is_one_error(da: Theme) -> None:
     )
     assert "has not been made yet" in problem.message
     assert not result.accepted
+
+
+@pytest.mark.parametrize(
+    ("closure", "flagged"),
+    [(None, False), ("today", False), ("5 months ago", False), ("7 months ago", True)],
+)
+def test_a_row_none_of_whose_dates_falls_in_the_window_is_warned(
+    mh: Theme, cin: ListSpec, closure: str | None, flagged: bool
+) -> None:
+    """Mental health lists look back six months: a case closed seven months ago is named
+    with its row and the window; an open case (no closure date) is not."""
+    today = TODAY  # the day the helpers' lists are received
+    days = {"today": 0, "5 months ago": 152, "7 months ago": 214}
+    fields = {}
+    if closure is not None:
+        fields = {
+            "cin_closure_date": (today - timedelta(days=days[closure])).strftime("%d/%m/%Y"),
+            "closure_reason": "RC7",
+        }
+    rows = [cin_row(cin_start_date="01/01/2019", **fields)]
+    result = run(to_csv(*grid(cin, rows)), CSV, cin, mh, today=TODAY)
+    found = [p for p in result.problems if p.code == "within_period"]
+    assert bool(found) is flagged
+    if flagged:
+        (problem,) = found
+        assert (problem.row, problem.severity) == (2, "warning")
+        assert "window of 6 months" in problem.message
+        assert "'CIN Closure Date'" in problem.message
+
+
+def test_months_before_keeps_the_day_or_takes_the_months_last() -> None:
+    from app.child_lists.parsing.validation import months_before
+
+    assert months_before(date(2027, 8, 31), 6) == date(2027, 2, 28)
+    assert months_before(date(2027, 3, 15), 3) == date(2026, 12, 15)

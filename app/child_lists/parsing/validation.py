@@ -7,6 +7,7 @@ a selection's coverage) are decided here and come back as problems without a row
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -35,6 +36,7 @@ from app.themes.schema.rules import (
     Rule,
     SameForChild,
     Unique,
+    WithinPeriod,
 )
 
 # Columns a check computes over the whole list before its problem rows are picked out.
@@ -87,6 +89,8 @@ def _compile(rule: Rule, rules: Rules) -> Iterator[Check | Problem]:
             yield from _not_in_future(rule, rules)
         case OlderThan():
             yield _older_than(rule, rules)
+        case WithinPeriod():
+            yield _within_period(rule, rules)
         case Unique():
             yield _unique(rule, rules)
         case SameForChild():
@@ -253,6 +257,33 @@ def _not_in_future(rule: NotInFuture, rules: Rules) -> Iterator[Check]:
             f"{rule.message} '{rules.names[field]}' is after today ({rules.today:%d/%m/%Y}).",
             pl.col(raw(field)),
         )
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day ``months`` earlier, or the month's last day where it has no such day."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+    last_day = calendar.monthrange(year, month)[1]
+    return date(year, month, min(day.day, last_day))
+
+
+def _within_period(rule: WithinPeriod, rules: Rules) -> Check:
+    months = rules.spec.period_months
+    assert months is not None  # the theme's validation refuses the rule on a list without one
+    start = months_before(rules.today, months)
+    dates = [pl.col(field) for field in rule.fields]
+    some_given = pl.any_horizontal([value.is_not_null() for value in dates])
+    none_inside = pl.all_horizontal([value.is_null() | (value < start) for value in dates])
+    names = " or ".join(f"'{rules.names[field]}'" for field in rule.fields)
+    return Check(
+        some_given & none_inside,
+        rule.fields[0],
+        rule.kind,
+        rule.severity,
+        f"{rule.message} {names} falls before the list's window of {months} months "
+        f"(from {start:%d/%m/%Y}).",
+        pl.col(raw(rule.fields[0])),
+    )
 
 
 def _older_than(rule: OlderThan, rules: Rules) -> Check:

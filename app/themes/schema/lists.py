@@ -167,6 +167,8 @@ class ListSpec(ThemeModel):
 
     def _rule_problems(self, index: int, rule: Rule) -> Iterator[tuple[str, str]]:
         where = location("rules", index)
+        if rule.kind == "within_period" and self.period_months is None:
+            yield where, "within_period needs the list's period_months"
         for key in rule.fields_used():
             if self.field(key) is None:
                 yield where, f"field {key!r} is not on this list"

@@ -168,6 +168,22 @@ class OlderThan(_Rule):
         return (self.field,)
 
 
+class WithinPeriod(_Rule):
+    """Flags a row none of whose ``fields`` falls in the list's look-back window (its
+    ``period_months`` before the day the list is received), though one of them is given: a
+    contact of 2024 in a list of the last three months. Blank dates say nothing (an open plan
+    has no end date), so a row with all of them blank is not flagged."""
+
+    kind: Literal["within_period"]
+    fields: tuple[FieldKey, ...] = Field(min_length=1)
+
+    def fields_used(self) -> tuple[str, ...]:
+        return self.fields
+
+    def date_fields(self) -> tuple[str, ...]:
+        return self.fields
+
+
 class Unique(_Rule):
     """No two rows share the same values of ``fields``."""
 
@@ -259,6 +275,7 @@ Rule = Annotated[
     | DateOrder
     | NotInFuture
     | OlderThan
+    | WithinPeriod
     | Unique
     | SameForChild
     | AgeMatchesBirthDate
