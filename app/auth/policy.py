@@ -122,6 +122,10 @@ POLICY: dict[str, Rule] = {
     # the addressee answers "none held", as it would upload (its service finds the request)
     "record_nil_return": Rule(Scope.DOCUMENTS_WRITE, writes=True),
     "get_document": Rule(Scope.DOCUMENTS_READ, writes=False),
+    # inspectors' views (agencies and the operator hold no such scope: 403)
+    "download_child_documents": Rule(
+        Scope.INSPECTOR_VIEWS, Relation.PARTICIPANT, summary="inspectors only", writes=False
+    ),
     "download_document": Rule(Scope.DOCUMENTS_READ, writes=False),
     # audit
     "list_inspection_audit": Rule(Scope.AUDIT_READ, Relation.LEAD_OR_OPERATOR, writes=False),

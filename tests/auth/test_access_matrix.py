@@ -448,6 +448,13 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
         Call("GET", lambda w, f: f"/v1/documents/{_council_document(w, f)}/content"),
         _ok_for({"lead": 200, "inspector": 200, "agency": 200, "operator": 403}, default=404),
     ),
+    "download_child_documents": (
+        Call("GET", lambda w, f: _tracked_child(w, f) + "/documents.zip"),
+        # Inspectors only: agencies read their own documents one by one, the operator none.
+        _ok_for(
+            {"lead": 200, "inspector": 200, "off_team_inspector": 404, "outside_inspector": 404}
+        ),
+    ),
     "list_inspection_audit": (
         Call("GET", lambda w, f: INSPECTION.format(w.inspection_id) + "/audit"),
         _ok_for({"operator": 200, "lead": 200}),
