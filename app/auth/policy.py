@@ -109,6 +109,9 @@ POLICY: dict[str, Rule] = {
     "get_list_version": Rule(Scope.LIST_VERSIONS_READ, Relation.PARTICIPANT, writes=False),
     "get_list_template": Rule(Scope.THEMES_READ, Relation.PARTICIPANT, writes=False),
     "get_child": Rule(Scope.CHILDREN_READ, Relation.PARTICIPANT, writes=False),
+    "find_children": Rule(
+        Scope.INSPECTOR_VIEWS, Relation.PARTICIPANT, summary="inspectors only", writes=False
+    ),
     # requests, documents, submissions (requests and documents are found through the
     # caller's visibility in their services: another organisation's answers 404)
     "list_requests": Rule(Scope.REQUESTS_READ, Relation.PARTICIPANT, writes=False),

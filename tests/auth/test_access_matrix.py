@@ -380,6 +380,13 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
         Call("GET", lambda w, f: _tracked_child(w, f)),
         _ok_for({"lead": 200, "inspector": 200, "agency": 200, "operator": 403}, default=404),
     ),
+    "find_children": (
+        Call("GET", lambda w, f: _stored_list(w, f).split("/lists/")[0] + "/children?q=C"),
+        # Inspectors only, as a list's read: agencies and the operator 403.
+        _ok_for(
+            {"lead": 200, "inspector": 200, "off_team_inspector": 404, "outside_inspector": 404}
+        ),
+    ),
     "list_requests": (
         Call("GET", lambda w, f: INSPECTION.format(w.inspection_id) + "/requests"),
         _ok_for({"lead": 200, "inspector": 200, "agency": 200, "operator": 403}, default=404),
