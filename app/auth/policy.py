@@ -117,6 +117,9 @@ POLICY: dict[str, Rule] = {
     "list_requests": Rule(Scope.REQUESTS_READ, Relation.PARTICIPANT, writes=False),
     "create_cqc_request": Rule(Scope.CQC_REQUESTS_WRITE, Relation.PARTICIPANT, writes=True),
     "list_submissions": Rule(Scope.SUBMISSIONS_READ, Relation.PARTICIPANT, writes=False),
+    "get_progress": Rule(
+        Scope.INSPECTOR_VIEWS, Relation.PARTICIPANT, summary="inspectors only", writes=False
+    ),
     "upload_document": Rule(Scope.DOCUMENTS_WRITE, writes=True),
     "create_upload": Rule(Scope.DOCUMENTS_WRITE, writes=True),
     "upload_part": Rule(Scope.DOCUMENTS_WRITE, writes=True),

@@ -408,6 +408,13 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
         Call("GET", lambda w, f: INSPECTION.format(w.inspection_id) + "/submissions"),
         _ok_for({"lead": 200, "inspector": 200, "agency": 200, "operator": 403}, default=404),
     ),
+    "get_progress": (
+        Call("GET", lambda w, f: _tracked_child(w, f).split("/children/")[0] + "/progress"),
+        # Inspectors only: agencies read their own requests, the operator no child data.
+        _ok_for(
+            {"lead": 200, "inspector": 200, "off_team_inspector": 404, "outside_inspector": 404}
+        ),
+    ),
     "upload_document": (
         Call(
             "POST", lambda w, f: f"/v1/requests/{_council_request(w, f)}/documents", files=PDF_FORM
