@@ -86,6 +86,7 @@ def test_unknown_fields_are_refused_and_agencies_may_not_search(
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "query.shoe_size"
     assert search(client, world, gender_from="2020-01-01").status_code == 422
+    assert search(client, world, q="AB\nXY").status_code == 422  # IDs hold no line breaks
     for actor in (world.agency, world.operator):
         response = client.get(
             f"/v1/inspections/{world.inspection_id}/children", headers=actor.headers
