@@ -31,6 +31,7 @@ from app.inspections.router import router as inspections_router
 from app.jobs.runner import run_periodically
 from app.meetings.router import router as meetings_router
 from app.organisations.router import router as organisations_router
+from app.progress.router import router as progress_router
 from app.schedule.router import router as schedule_router
 from app.selections.router import router as selections_router
 from app.submissions.router import router as submissions_router
@@ -75,6 +76,7 @@ ROUTERS = (
     child_lists_router,
     selections_router,
     submissions_router,
+    progress_router,
     documents_router,
     evaluations_router,
     tracking_router,

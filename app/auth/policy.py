@@ -109,11 +109,17 @@ POLICY: dict[str, Rule] = {
     "get_list_version": Rule(Scope.LIST_VERSIONS_READ, Relation.PARTICIPANT, writes=False),
     "get_list_template": Rule(Scope.THEMES_READ, Relation.PARTICIPANT, writes=False),
     "get_child": Rule(Scope.CHILDREN_READ, Relation.PARTICIPANT, writes=False),
+    "find_children": Rule(
+        Scope.INSPECTOR_VIEWS, Relation.PARTICIPANT, summary="inspectors only", writes=False
+    ),
     # requests, documents, submissions (requests and documents are found through the
     # caller's visibility in their services: another organisation's answers 404)
     "list_requests": Rule(Scope.REQUESTS_READ, Relation.PARTICIPANT, writes=False),
     "create_cqc_request": Rule(Scope.CQC_REQUESTS_WRITE, Relation.PARTICIPANT, writes=True),
     "list_submissions": Rule(Scope.SUBMISSIONS_READ, Relation.PARTICIPANT, writes=False),
+    "get_progress": Rule(
+        Scope.INSPECTOR_VIEWS, Relation.PARTICIPANT, summary="inspectors only", writes=False
+    ),
     "upload_document": Rule(Scope.DOCUMENTS_WRITE, writes=True),
     "create_upload": Rule(Scope.DOCUMENTS_WRITE, writes=True),
     "upload_part": Rule(Scope.DOCUMENTS_WRITE, writes=True),
@@ -122,6 +128,10 @@ POLICY: dict[str, Rule] = {
     # the addressee answers "none held", as it would upload (its service finds the request)
     "record_nil_return": Rule(Scope.DOCUMENTS_WRITE, writes=True),
     "get_document": Rule(Scope.DOCUMENTS_READ, writes=False),
+    # inspectors' views (agencies and the operator hold no such scope: 403)
+    "download_child_documents": Rule(
+        Scope.INSPECTOR_VIEWS, Relation.PARTICIPANT, summary="inspectors only", writes=False
+    ),
     "download_document": Rule(Scope.DOCUMENTS_READ, writes=False),
     # audit
     "list_inspection_audit": Rule(Scope.AUDIT_READ, Relation.LEAD_OR_OPERATOR, writes=False),

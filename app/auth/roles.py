@@ -44,6 +44,7 @@ class Scope(StrEnum):
     LISTS_READ = "lists:read"
     LIST_VERSIONS_READ = "lists:versions"
     CHILDREN_READ = "children:read"
+    INSPECTOR_VIEWS = "inspector:views"
     REQUESTS_READ = "requests:read"
     CQC_REQUESTS_WRITE = "requests:cqc"
     DOCUMENTS_WRITE = "documents:write"
@@ -79,6 +80,10 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.LISTS_READ: "Read and export child lists (inspectors)",
     Scope.LIST_VERSIONS_READ: "Read the history of a list and its validation reports",
     Scope.CHILDREN_READ: "Read one child across the lists (agencies: selected children only)",
+    Scope.INSPECTOR_VIEWS: (
+        "The inspector front end's views: progress, a child's documents as one ZIP, finding "
+        "children across the lists (inspectors only)"
+    ),
     Scope.REQUESTS_READ: "Read what is asked of whom (agencies: what is asked of them)",
     Scope.CQC_REQUESTS_WRITE: "Ask a health agency for documents (CQC inspectors)",
     Scope.DOCUMENTS_WRITE: "Upload documents against requests addressed to the caller",
@@ -113,6 +118,7 @@ _PARTICIPANT = _EVERYONE | {
 # Tracking records are the inspectors' own working notes: no other role holds these scopes.
 _INSPECTOR = _PARTICIPANT | {
     Scope.LISTS_READ,
+    Scope.INSPECTOR_VIEWS,
     Scope.CQC_REQUESTS_WRITE,
     Scope.TRACKING_READ,
     Scope.TRACKING_WRITE,

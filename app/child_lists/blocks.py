@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -241,3 +241,25 @@ def _stored_from(versions: Sequence[ListVersion], frame: pl.DataFrame) -> list[S
         cells = {column: record.get(column) for column in version.columns}
         rows.append(StoredRow(version.id, record[ROW], record[CHILD], cells))
     return rows
+
+
+def child_frames(
+    session: Session, versions: Sequence[ListVersion], prefix: str, columns: Collection[str]
+) -> Iterator[tuple[ListVersion, pl.DataFrame]]:
+    """Each version's rows whose child ID starts with ``prefix`` (every row for ""), as a
+    frame of the child ID column and the named ``columns`` it has, one version at a time and
+    reading only the blocks that name such a child."""
+    naming = position_in(ListBlock.child_ids, f"\n{prefix}") > 0
+    for version in versions:
+        if not version.row_count:
+            continue
+        wanted = [CHILD, *(c for c in version.columns if c in columns)]
+        query = select(ListBlock.data).where(ListBlock.version_id == version.id)
+        if prefix:
+            query = query.where(naming)
+        blobs = session.execute(query.order_by(ListBlock.number)).scalars()
+        frames = [pl.read_ipc(io.BytesIO(blob), columns=wanted) for blob in blobs]
+        if not frames:
+            continue
+        frame = pl.concat(frames, how="diagonal_relaxed")
+        yield version, frame.filter(pl.col(CHILD).str.starts_with(prefix)) if prefix else frame

@@ -4,7 +4,6 @@ import tempfile
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,7 +14,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
-from app.child_lists import reading, service
+from app.child_lists import reading, search, service
 from app.child_lists.exports import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
@@ -24,10 +23,12 @@ from app.child_lists.exports import (
     csv_chunks,
     write_xlsx,
 )
+from app.child_lists.filters import row_query
 from app.child_lists.parsing.isolated import IsolatedListReader
 from app.child_lists.parsing.types import MEDIA_TYPES, IngestResult
 from app.child_lists.repository import Contribution
 from app.child_lists.schemas import (
+    ChildFound,
     ChildListRows,
     ChildRead,
     ListPage,
@@ -42,7 +43,7 @@ from app.child_lists.templates import build_template
 from app.core.deps import DbSession, app_component
 from app.core.edge import BodyKind, edge
 from app.core.errors import InvalidContent, ProblemItem, UnsupportedMediaType, error_responses
-from app.core.pagination import PageParams, page_params
+from app.core.pagination import Page, PageParams, page_params
 from app.core.preconditions import version_from_if_match
 from app.core.sandbox import SandboxBusy
 from app.inspections.access import inspection_context
@@ -171,27 +172,7 @@ async def push_list(
 
 def _row_query(request: Request, sort: str, descending: bool) -> reading.RowQuery:
     reserved = {"limit", "offset", "sort", "descending", "version", "supplier"}
-    equals: dict[str, str] = {}
-    date_from: dict[str, date] = {}
-    date_to: dict[str, date] = {}
-    for name, value in request.query_params.items():
-        if name in reserved:
-            continue
-        try:
-            if name.endswith("_from"):
-                date_from[name.removesuffix("_from")] = date.fromisoformat(value)
-            elif name.endswith("_to"):
-                date_to[name.removesuffix("_to")] = date.fromisoformat(value)
-            else:
-                equals[name] = value
-        except ValueError:
-            problem = ProblemItem(
-                field=f"query.{name}", code="invalid_date", message="not a date", value=value[:100]
-            )
-            raise InvalidContent(
-                f"'{name}' needs an ISO date (yyyy-mm-dd).", code="invalid_filter", errors=[problem]
-            ) from None
-    return reading.RowQuery(equals, date_from, date_to, sort, descending)
+    return row_query(request.query_params.items(), reserved, sort, descending)
 
 
 ACCEPT_DOC = (
@@ -351,6 +332,32 @@ def get_list_template(
         media_type=XLSX_MEDIA_TYPE,
         headers=download_headers(f"{list_key}-template.xlsx"),
     )
+
+
+@router.get(
+    "/children",
+    response_model=Page[ChildFound],
+    responses=error_responses(401, 403, 404, 422),
+    summary="Find children across every current list (inspectors)",
+    description="`q`: the start of a child ID (as stored, case and all); filters as a list's "
+    "read has them (`?<field>=<value>`, `?<date field>_from=` / `_to=`) keep children with a "
+    "row meeting all of them in a list that has those fields. Each child found names the "
+    "selections it is in and the lists, suppliers and versions it appears in, not its rows.",
+)
+def find_children(
+    request: Request,
+    session: DbSession,
+    paging: Annotated[PageParams, Depends(page_params)],
+    context: InspectionContext = inspection_context("find_children"),
+    q: Annotated[
+        str, Query(max_length=128, pattern=r"^[^\x00-\x1f\x7f]*$", description="ID prefix")
+    ] = "",
+) -> Page[ChildFound]:
+    query = row_query(request.query_params.items(), {"q", "limit", "offset"})
+    found = search.find_children(
+        session, context, q, query, limit=paging.limit, offset=paging.offset
+    )
+    return Page[ChildFound].build([ChildFound.of(c) for c in found.children], paging, found.total)
 
 
 @router.get(

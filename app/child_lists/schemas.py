@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.child_lists.reading import SuppliedRow
 from app.child_lists.repository import Contribution
+from app.child_lists.search import Appearance, FoundChild
 
 
 class ListProblem(BaseModel):
@@ -128,3 +129,40 @@ def rows_read(rows: list[SuppliedRow]) -> list[ListRowRead]:
             )
         )
     return built
+
+
+class ChildAppearance(BaseModel):
+    """A list a found child is on: whose contribution, which version, how many rows."""
+
+    list_key: str
+    organisation_id: uuid.UUID
+    organisation_name: str | None
+    version: int
+    rows: int
+
+    @classmethod
+    def of(cls, appearance: Appearance) -> ChildAppearance:
+        version = appearance.contribution.version
+        return cls(
+            list_key=version.list_key,
+            organisation_id=version.organisation_id,
+            organisation_name=appearance.contribution.organisation_name,
+            version=version.number,
+            rows=appearance.rows,
+        )
+
+
+class ChildFound(BaseModel):
+    """A child a search found: the selections it is in and where it appears (no rows)."""
+
+    child_id: str
+    selections: list[str]
+    appearances: list[ChildAppearance]
+
+    @classmethod
+    def of(cls, found: FoundChild) -> ChildFound:
+        return cls(
+            child_id=found.child_id,
+            selections=found.selections,
+            appearances=[ChildAppearance.of(a) for a in found.appearances],
+        )

@@ -60,3 +60,22 @@ def requests_of(
 
 def request(session: Session, request_id: uuid.UUID) -> DocumentRequest | None:
     return session.get(DocumentRequest, request_id)
+
+
+def requests_about_child(
+    session: Session, inspection_id: uuid.UUID, child_id: str
+) -> Sequence[DocumentRequest]:
+    """Every request of the inspection naming the child, withdrawn ones too (their documents
+    stay), by kind and addressee."""
+    return (
+        session.execute(
+            select(DocumentRequest)
+            .where(
+                DocumentRequest.inspection_id == inspection_id,
+                DocumentRequest.child_id == child_id,
+            )
+            .order_by(DocumentRequest.kind, DocumentRequest.addressee_organisation_id)
+        )
+        .scalars()
+        .all()
+    )

@@ -205,3 +205,10 @@ def get_request(session: Session, principal: Principal, request_id: uuid.UUID) -
     ):
         raise NotFound("No such request.")
     return request
+
+
+def requests_about_child(
+    session: Session, inspection_id: uuid.UUID, child_id: str
+) -> Sequence[DocumentRequest]:
+    """Every request naming the child (case-file requests, and CQC's or the lead's about it)."""
+    return repository.requests_about_child(session, inspection_id, child_id)

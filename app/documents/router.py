@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from app.auth.deps import authorize
@@ -24,6 +25,8 @@ from app.documents.schemas import (
     UploadPart,
     UploadRead,
 )
+from app.inspections.access import inspection_context
+from app.inspections.context import InspectionContext
 from app.storage import download_headers
 from app.storage.deps import StorageDep
 
@@ -263,4 +266,37 @@ def download_document(
         found.chunks,
         media_type=document.media_type,
         headers={**download_headers(document.filename), "Content-Length": str(document.size)},
+    )
+
+
+@router.get(
+    "/inspections/{inspection_id}/children/{child_id}/documents.zip",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "A ZIP of the latest document of each kind from each agency, "
+            "one flat entry per document",
+        },
+        **error_responses(401, 403, 404),
+    },
+    summary="Every current document about one child, as one ZIP (inspectors)",
+    description="Streamed from the store as it is written; each document is audited as "
+    "downloaded and appears in the child's access log.",
+)
+def download_child_documents(
+    child_id: Annotated[str, PathParam(min_length=1, max_length=128)],
+    session: DbSession,
+    storage: StorageDep,
+    context: InspectionContext = inspection_context("download_child_documents"),
+) -> Any:
+    bundle = service.child_documents(session, context, child_id)
+    archive = service.zip_archive(storage, bundle)
+    return StreamingResponse(
+        archive,
+        media_type="application/zip",
+        headers={
+            **download_headers(f"{child_id}-documents.zip"),
+            "Content-Length": str(len(archive)),
+        },
     )

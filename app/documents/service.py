@@ -11,6 +11,7 @@ The rules live in the modules named here, one concern each:
 - ``presigned``: the plan of a presigned multipart upload, and its parts;
 - ``completion``: completing an upload into a document, or giving it up;
 - ``records`` and ``reads``: a document's row and audit, and reading documents;
+- ``bundle``: every current document about one child, as one ZIP streamed from the store;
 - ``cleanup``: a stored object kept only if the transaction recording it commits;
 - ``sweeper``: abandoned uploads aborted (run by ``app.jobs``).
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from app.documents.access import writable_request
 from app.documents.answers import AnswerTimes, KindAnswer, answer_times, answered_at, answers_of
+from app.documents.bundle import ChildDocuments, child_documents, zip_archive
 from app.documents.completion import abort_upload, complete_upload
 from app.documents.content import check_filename, sniff_or_refuse
 from app.documents.nil_returns import record_nil_return
@@ -46,6 +48,7 @@ from app.documents.sweeper import COMPLETION_GRACE, SweepResult, sweep_uploads
 __all__ = [
     "COMPLETION_GRACE",
     "AnswerTimes",
+    "ChildDocuments",
     "KindAnswer",
     "NewUpload",
     "SweepResult",
@@ -55,6 +58,7 @@ __all__ = [
     "answered_at",
     "answers_of",
     "check_filename",
+    "child_documents",
     "complete_upload",
     "create_upload",
     "documents_for",
@@ -73,4 +77,5 @@ __all__ = [
     "start_upload",
     "sweep_uploads",
     "writable_request",
+    "zip_archive",
 ]

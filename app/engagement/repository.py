@@ -36,3 +36,9 @@ def confirmations(session: Session, inspection_id: uuid.UUID) -> dict[str, datet
         )
     ).all()
     return {child_id: recorded for child_id, recorded in rows if recorded is not None}
+
+
+def engagements(session: Session, inspection_id: uuid.UUID) -> dict[str, Engagement]:
+    """Every child's engagement record of the inspection, by child, in one query."""
+    rows = session.execute(select(Engagement).where(Engagement.inspection_id == inspection_id))
+    return {row.child_id: row for row in rows.scalars()}

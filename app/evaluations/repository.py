@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from app.evaluations.models import JOINT, Evaluation
 from app.inspections.models import InspectionParticipant
@@ -86,3 +86,32 @@ def first_evaluations(
     )
     query = query.where(Evaluation.kind == kind if kind else Evaluation.kind != JOINT)
     return dict(session.execute(query.group_by(Evaluation.child_id)).tuples().all())
+
+
+def current_of_inspection(session: Session, inspection_id: uuid.UUID) -> list[Evaluation]:
+    """The current version of every evaluation of every child of the inspection, in one
+    query (answers not loaded: for overviews)."""
+    newest = (
+        select(
+            Evaluation.child_id,
+            Evaluation.kind,
+            Evaluation.organisation_id,
+            func.max(Evaluation.version).label("version"),
+        )
+        .where(Evaluation.inspection_id == inspection_id)
+        .group_by(Evaluation.child_id, Evaluation.kind, Evaluation.organisation_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Evaluation)
+        .options(defer(Evaluation.answers), defer(Evaluation.summary))
+        .join(
+            newest,
+            (newest.c.child_id == Evaluation.child_id)
+            & (newest.c.kind == Evaluation.kind)
+            & (newest.c.organisation_id == Evaluation.organisation_id)
+            & (newest.c.version == Evaluation.version),
+        )
+        .where(Evaluation.inspection_id == inspection_id)
+    ).scalars()
+    return list(rows)

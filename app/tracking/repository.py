@@ -40,3 +40,15 @@ def current_records(
     for record, client, organisation in rows:
         latest[record.inspector_client_id] = (record, client, organisation)
     return sorted(latest.values(), key=lambda row: row[1].name)
+
+
+def record_counts(session: Session, inspection_id: uuid.UUID) -> dict[str, int]:
+    """child -> how many inspectors keep a tracking record of it, in one query."""
+    rows = session.execute(
+        select(
+            TrackingRecord.child_id, func.count(func.distinct(TrackingRecord.inspector_client_id))
+        )
+        .where(TrackingRecord.inspection_id == inspection_id)
+        .group_by(TrackingRecord.child_id)
+    ).tuples()
+    return dict(rows.all())

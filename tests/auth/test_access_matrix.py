@@ -380,6 +380,13 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
         Call("GET", lambda w, f: _tracked_child(w, f)),
         _ok_for({"lead": 200, "inspector": 200, "agency": 200, "operator": 403}, default=404),
     ),
+    "find_children": (
+        Call("GET", lambda w, f: _stored_list(w, f).split("/lists/")[0] + "/children?q=C"),
+        # Inspectors only, as a list's read: agencies and the operator 403.
+        _ok_for(
+            {"lead": 200, "inspector": 200, "off_team_inspector": 404, "outside_inspector": 404}
+        ),
+    ),
     "list_requests": (
         Call("GET", lambda w, f: INSPECTION.format(w.inspection_id) + "/requests"),
         _ok_for({"lead": 200, "inspector": 200, "agency": 200, "operator": 403}, default=404),
@@ -400,6 +407,13 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
     "list_submissions": (
         Call("GET", lambda w, f: INSPECTION.format(w.inspection_id) + "/submissions"),
         _ok_for({"lead": 200, "inspector": 200, "agency": 200, "operator": 403}, default=404),
+    ),
+    "get_progress": (
+        Call("GET", lambda w, f: _tracked_child(w, f).split("/children/")[0] + "/progress"),
+        # Inspectors only: agencies read their own requests, the operator no child data.
+        _ok_for(
+            {"lead": 200, "inspector": 200, "off_team_inspector": 404, "outside_inspector": 404}
+        ),
     ),
     "upload_document": (
         Call(
@@ -447,6 +461,13 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
     "download_document": (
         Call("GET", lambda w, f: f"/v1/documents/{_council_document(w, f)}/content"),
         _ok_for({"lead": 200, "inspector": 200, "agency": 200, "operator": 403}, default=404),
+    ),
+    "download_child_documents": (
+        Call("GET", lambda w, f: _tracked_child(w, f) + "/documents.zip"),
+        # Inspectors only: agencies read their own documents one by one, the operator none.
+        _ok_for(
+            {"lead": 200, "inspector": 200, "off_team_inspector": 404, "outside_inspector": 404}
+        ),
     ),
     "list_inspection_audit": (
         Call("GET", lambda w, f: INSPECTION.format(w.inspection_id) + "/audit"),
