@@ -58,7 +58,11 @@ def _on_request_item(theme: Theme, number: str) -> tuple[InformationSection, Inf
 
 
 def _check_addressees(
-    session: Session, context: InspectionContext, asked: Asked, kinds: frozenset[str]
+    session: Session,
+    context: InspectionContext,
+    asked: Asked,
+    kinds: frozenset[str],
+    code: str = "not_an_addressee",
 ) -> None:
     """Every addressee an agency of one of ``kinds`` taking part in the inspection (422)."""
     for organisation_id in asked.organisation_ids:
@@ -67,7 +71,7 @@ def _check_addressees(
         if organisation is None or taking_part is None or organisation.kind.value not in kinds:
             raise _invalid(
                 "body.organisation_ids",
-                "not_an_addressee",
+                code,
                 f"{organisation_id} is not one of the agencies taking part that this may be "
                 f"asked of ({', '.join(sorted(kinds))})",
             )
@@ -102,7 +106,7 @@ def _cqc_request(
     if asked.title is None:
         raise _invalid("body.title", "missing", "a request says what it asks for")
     health = frozenset({OrganisationKind.HEALTH.value})
-    _check_addressees(session, context, asked, health)
+    _check_addressees(session, context, asked, health, code="not_a_health_participant")
     return RequestKind.CQC, asked.title, None
 
 

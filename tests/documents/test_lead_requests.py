@@ -72,7 +72,9 @@ def test_only_the_lead_and_cqc_make_requests(
     assert refused.status_code == 403, refused.text
     assert refused.json()["code"] == "not_lead_or_cqc"
     # CQC asks health agencies only; the lead any agency taking part, about a tracked child.
-    assert ask(client, world, world.inspector, **body).status_code == 422
+    by_cqc = ask(client, world, world.inspector, **body)
+    assert by_cqc.status_code == 422
+    assert by_cqc.json()["code"] == "not_a_health_participant"  # as before the lead could ask
     assert ask(client, world, world.off_team_inspector, **body).status_code == 404
     assert ask(client, world, police, **body).status_code == 403
     outsider = {"organisation_id": str(world.other_area_agency.organisation_id), "title": "Plans"}
