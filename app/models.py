@@ -5,7 +5,7 @@ from app.auth.models import ApiClient
 from app.child_lists.models import ListBlock, ListVersion
 from app.core.database import Base
 from app.deadlines.models import MilestoneOverride
-from app.document_requests.models import DocumentRequest
+from app.document_requests.models import DocumentRequest, DocumentRequestAddressee
 from app.documents.models import Document, NilReturn, Upload
 from app.engagement.models import Engagement
 from app.evaluations.models import Evaluation
@@ -26,6 +26,7 @@ __all__ = [
     "AuditHead",
     "Document",
     "DocumentRequest",
+    "DocumentRequestAddressee",
     "Engagement",
     "Evaluation",
     "IdempotencyRecord",

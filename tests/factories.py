@@ -19,7 +19,7 @@ from app.auth.secrets import credential_generation
 from app.child_lists import blocks, repository
 from app.child_lists.models import ListVersion
 from app.core.database import session_scope
-from app.document_requests.models import DocumentRequest, RequestKind
+from app.document_requests.models import DocumentRequest, DocumentRequestAddressee, RequestKind
 from app.documents.service import (
     NewUpload,
     create_upload,
@@ -247,6 +247,10 @@ class Factory:
                 due_at=None,
             )
             session.add(request)
+            session.flush()
+            session.add(
+                DocumentRequestAddressee(request_id=request.id, organisation_id=organisation_id)
+            )
             return request.id
 
     def document(

@@ -115,7 +115,8 @@ POLICY: dict[str, Rule] = {
     # requests, documents, submissions (requests and documents are found through the
     # caller's visibility in their services: another organisation's answers 404)
     "list_requests": Rule(Scope.REQUESTS_READ, Relation.PARTICIPANT, writes=False),
-    "create_cqc_request": Rule(Scope.CQC_REQUESTS_WRITE, Relation.PARTICIPANT, writes=True),
+    # the lead (any agency) or a CQC inspector (health agencies): the service decides which
+    "create_request": Rule(Scope.CQC_REQUESTS_WRITE, Relation.PARTICIPANT, writes=True),
     "list_submissions": Rule(Scope.SUBMISSIONS_READ, Relation.PARTICIPANT, writes=False),
     "get_progress": Rule(
         Scope.INSPECTOR_VIEWS, Relation.PARTICIPANT, summary="inspectors only", writes=False

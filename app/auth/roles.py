@@ -85,7 +85,7 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
         "children across the lists (inspectors only)"
     ),
     Scope.REQUESTS_READ: "Read what is asked of whom (agencies: what is asked of them)",
-    Scope.CQC_REQUESTS_WRITE: "Ask a health agency for documents (CQC inspectors)",
+    Scope.CQC_REQUESTS_WRITE: "Ask agencies for documents (the lead: any; CQC: health agencies)",
     Scope.DOCUMENTS_WRITE: "Upload documents against requests addressed to the caller",
     Scope.DOCUMENTS_READ: "Read documents (agencies: their own)",
     Scope.SUBMISSIONS_READ: "Read who has sent what (agencies: their own row)",

@@ -3,7 +3,7 @@ so that what a newcomer explores was validated exactly as a real agency's would 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -72,7 +72,7 @@ def _answer_case_files(council: _Caller, base: str) -> None:
 
 def play(settings: Settings, world: dict[str, Any]) -> None:
     """Lists (one compiled jointly by the council and health), a tracked selection,
-    documents and nil returns, an evaluation and a tracking record."""
+    documents and nil returns, an evaluation, a tracking record and a request of the lead's."""
     app = create_app(settings.model_copy(update={"sweep_interval_seconds": 0}))
     with TestClient(app) as api:
         council = _Caller(api, world["clients"]["local_authority"])
@@ -95,5 +95,10 @@ def play(settings: Settings, world: dict[str, Any]) -> None:
         health_ids = [p["organisation_id"] for p in participants if p["kind"] == "health"]
         joint = {"answers": answers, "contributing_organisation_ids": health_ids}
         council.send("PUT", f"{base}/children/{tracked[0]}/evaluations/joint", json=joint)
+        # The lead asks health for a plan the case file lacks; it stays owed in the demo.
+        due = datetime.combine(date.today() + timedelta(days=7), time(17), UTC).isoformat()
+        missing = f"{tracked[0]}'s CAMHS care plan, missing from the case file"
+        ask = {"organisation_id": health_ids[0], "title": missing, "child_id": tracked[0]}
+        lead.send("POST", f"{base}/requests", json=ask | {"due_at": due})
     app.state.jtai.engine.dispose()
     app.state.jtai.list_reader.close()  # its worker processes, not the served app's

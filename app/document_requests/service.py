@@ -5,25 +5,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from app.audit import chain as audit
 from app.auth.principal import Principal
 from app.core.clock import Clock
-from app.core.errors import Forbidden, InvalidContent, NotFound, ProblemItem
+from app.core.errors import NotFound
 from app.deadlines.service import due_at_for
 from app.document_requests import repository
 from app.document_requests.models import DocumentRequest, RequestKind
-from app.inspections import repository as inspections
 from app.inspections.context import Change, InspectionContext
 from app.inspections.models import Inspection
 from app.inspections.service import may_see_agency_object
-from app.organisations import repository as organisations
-from app.organisations.kinds import OrganisationKind
 from app.organisations.models import Organisation
 from app.selections.service import tracked_children
+from app.themes.schema.document_requests import InformationSection
 from app.themes.schema.theme import Theme
 
 REQUEST_NAMESPACE = uuid.UUID("6f1c2b4e-8a0d-4c7e-9b39-2d6f0a51c3e7")
@@ -32,7 +28,7 @@ REQUEST_NAMESPACE = uuid.UUID("6f1c2b4e-8a0d-4c7e-9b39-2d6f0a51c3e7")
 @dataclass(frozen=True)
 class Wanted:
     kind: RequestKind
-    organisation: Organisation
+    organisations: tuple[Organisation, ...]  # asked of; any one answers for all
     child_id: str | None
     item_number: str | None
     title: str
@@ -41,10 +37,12 @@ class Wanted:
 
     def id_in(self, inspection_id: uuid.UUID) -> uuid.UUID:
         """The same request of the same inspection always gets the same id; the same agency
-        asked the same thing in another inspection gets another."""
+        asked the same thing in another inspection gets another. A partnership item's id is
+        the one its first addressee's own request had (the council's, before items asked of
+        the partnership became one request), so what it had sent stays with it."""
         parts = [
             str(inspection_id),
-            str(self.organisation.id),
+            str(self.organisations[0].id),
             self.kind.value,
             self.child_id or "",
             self.item_number or "",
@@ -74,7 +72,7 @@ def _case_file_requests(
                 wanted.append(
                     Wanted(
                         RequestKind.CASE_FILE,
-                        organisation,
+                        (organisation,),
                         child,
                         None,
                         title,
@@ -85,18 +83,35 @@ def _case_file_requests(
     return wanted
 
 
+def _addressees(
+    section: InformationSection, agencies: Sequence[Organisation]
+) -> list[Organisation]:
+    """The agencies taking part that a section is asked of, in the section's order of kinds
+    (the council first where it is named), then by name."""
+    order: dict[str, int] = {kind: index for index, kind in enumerate(section.addressed_to)}
+    asked = [org for org in agencies if org.kind.value in order]
+    return sorted(asked, key=lambda org: (order[org.kind.value], org.name))
+
+
 def _information_requests(theme: Theme, agencies: Sequence[Organisation]) -> list[Wanted]:
+    """One request per item and agency; one per item for the whole partnership where the
+    section is asked of several kinds. Items asked only on the lead's request are not
+    derived."""
     milestone = _milestone_for(theme, "information_items_provided")
     wanted = []
     for section in theme.information_sections:
-        for organisation in agencies:
-            if organisation.kind.value not in section.addressed_to:
+        asked = _addressees(section, agencies)
+        groups = [tuple(asked)] if section.partnership else [(org,) for org in asked]
+        for item in section.items:
+            if item.on_request:
                 continue
-            for item in section.items:
+            for group in groups:
+                if not group:
+                    continue
                 wanted.append(
                     Wanted(
                         RequestKind.INFORMATION_ITEM,
-                        organisation,
+                        group,
                         None,
                         item.number,
                         f"{item.number} {item.text}",
@@ -120,6 +135,7 @@ def refresh_requests(session: Session, inspection: Inspection, theme: Theme, clo
     wanted = _case_file_requests(theme, agencies, tracked_children(session, inspection.id))
     wanted += _information_requests(theme, agencies)
     existing = repository.derived_requests(session, inspection.id)
+    addressees = repository.addressee_rows(session, inspection.id)
     due = {
         key: due_at_for(session, inspection, theme, key, clock)
         for key in {w.milestone_key for w in wanted if w.milestone_key}
@@ -130,7 +146,9 @@ def refresh_requests(session: Session, inspection: Inspection, theme: Theme, clo
         if row is None:
             row = DocumentRequest(id=request_id, inspection_id=inspection.id)
             session.add(row)
-        row.kind, row.addressee_organisation_id = request.kind, request.organisation.id
+        row.kind = request.kind
+        organisation_ids = [organisation.id for organisation in request.organisations]
+        repository.set_addressees(session, row, organisation_ids, addressees.get(request_id, {}))
         row.child_id, row.item_number = request.child_id, request.item_number
         row.title, row.categories = request.title, request.categories
         row.milestone_key = request.milestone_key
@@ -149,60 +167,22 @@ def visible_requests(
     return repository.requests_of(session, inspection.id, addressee_id)
 
 
-def create_cqc_request(
-    session: Session,
-    context: InspectionContext,
-    addressee_id: uuid.UUID,
-    title: str,
-    child_id: str | None,
-    due_at: datetime,
-) -> DocumentRequest:
-    """CQC asks a health agency taking part for documents; audited."""
-    inspection, principal = context.inspection, context.actor
-    if principal.organisation_kind is not OrganisationKind.CQC:
-        raise Forbidden("Only CQC inspectors make these requests.", code="not_cqc")
-    addressee = organisations.organisation(session, addressee_id)
-    participant = inspections.participant(session, inspection.id, addressee_id)
-    if addressee is None or addressee.kind is not OrganisationKind.HEALTH or participant is None:
-        message = "addressee must be a health agency taking part in the inspection"
-        raise InvalidContent(
-            message,
-            code="not_a_health_participant",
-            errors=[ProblemItem(field="body.organisation_id", code="invalid", message=message)],
-        )
-    request = DocumentRequest(
-        id=uuid.uuid4(),
-        inspection_id=inspection.id,
-        kind=RequestKind.CQC,
-        addressee_organisation_id=addressee_id,
-        child_id=child_id,
-        title=title,
-        categories=[],
-        milestone_key=None,
-        due_at=due_at,
-        created_by_client_id=principal.client_id,
-    )
-    session.add(request)
-    session.flush()
-    audit.record(
-        session,
-        principal,
-        "request.created",
-        "request",
-        request.id,
-        inspection_id=inspection.id,
-        child_id=child_id,
-        detail={"organisation_id": str(addressee_id)},
-    )
-    return request
+def addressees_of(
+    session: Session, request_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Every organisation each request is asked of, the first addressee first."""
+    return repository.addressees_of(session, request_ids)
 
 
 def get_request(session: Session, principal: Principal, request_id: uuid.UUID) -> DocumentRequest:
     """A request the caller may see: inspectors of its inspection, or the agency it asks."""
     request = repository.request(session, request_id)
-    if request is None or not may_see_agency_object(
-        session, principal, request.inspection_id, request.addressee_organisation_id
-    ):
+    if request is None:
+        raise NotFound("No such request.")
+    owner = principal.organisation_id
+    if principal.is_agency and not repository.is_addressed_to(session, request.id, owner):
+        raise NotFound("No such request.")
+    if not may_see_agency_object(session, principal, request.inspection_id, owner):
         raise NotFound("No such request.")
     return request
 

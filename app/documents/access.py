@@ -17,6 +17,7 @@ from app.auth.principal import Principal
 from app.core.database import utcnow
 from app.core.errors import Conflict, NotFound
 from app.document_requests.models import DocumentRequest
+from app.document_requests.repository import is_addressed_to
 from app.documents.models import Upload, UploadState
 from app.inspections.closed import check_open
 from app.inspections.models import Inspection, InspectionParticipant
@@ -31,14 +32,15 @@ def writable_request(
 ) -> DocumentRequest:
     """The request, if the caller may send a document to it now (``operation``: the step).
 
-    404 when the request is not addressed to the caller's organisation or that organisation
+    404 when the request is not addressed to the caller's organisation (one of its
+    addressees: any of several answers a request of the partnership) or that organisation
     no longer takes part in the inspection; 409 when the inspection is closed or the request
     withdrawn. Rows are read from the database, not the session's memory (a step may run
     after a commit). On PostgreSQL the inspection and participation rows are share-locked
     until the transaction ends, so a removal or closure cannot slip in before the write.
     """
     request = session.get(DocumentRequest, request_id, populate_existing=True)
-    if request is None or request.addressee_organisation_id != principal.organisation_id:
+    if request is None or not is_addressed_to(session, request.id, principal.organisation_id):
         raise NotFound(not_found)
     inspection = _inspection_taken_part_in(session, request.inspection_id, principal)
     if inspection is None:

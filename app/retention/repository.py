@@ -12,7 +12,7 @@ from sqlalchemy import CursorResult, Delete, Row, Select, delete, select, union
 from sqlalchemy.orm import Session
 
 from app.child_lists.models import ListBlock, ListVersion
-from app.document_requests.models import DocumentRequest
+from app.document_requests.models import DocumentRequest, DocumentRequestAddressee
 from app.documents.models import Document, NilReturn, Upload, UploadState
 from app.engagement.models import Engagement
 from app.evaluations.models import Evaluation
@@ -98,6 +98,14 @@ def _row_deletes(inspection_id: uuid.UUID) -> list[tuple[str, Delete]]:
         ("documents", delete(Document).where(Document.inspection_id == inspection_id)),
         ("nil_returns", delete(NilReturn).where(NilReturn.inspection_id == inspection_id)),
         ("uploads", delete(Upload).where(Upload.inspection_id == inspection_id)),
+        (
+            "request_addressees",
+            delete(DocumentRequestAddressee).where(
+                DocumentRequestAddressee.request_id.in_(
+                    select(DocumentRequest.id).where(DocumentRequest.inspection_id == inspection_id)
+                )
+            ),
+        ),
         (
             "requests",
             delete(DocumentRequest).where(DocumentRequest.inspection_id == inspection_id),

@@ -7,8 +7,9 @@ from fastapi import APIRouter, Query
 
 from app.core.deps import DbSession
 from app.core.errors import error_responses
-from app.document_requests import service as document_requests
-from app.document_requests.schemas import CqcRequestCreate
+from app.document_requests import asking
+from app.document_requests.asking import Asked
+from app.document_requests.schemas import RequestCreate
 from app.inspections.access import inspection_context
 from app.inspections.context import InspectionContext
 from app.submissions import service
@@ -35,17 +36,18 @@ def list_requests(
     response_model=RequestRead,
     status_code=201,
     responses=error_responses(401, 403, 404, 422),
-    summary="CQC asks a named health agency for documents",
+    summary="The lead asks agencies taking part for something; CQC asks health agencies",
 )
-def create_cqc_request(
-    body: CqcRequestCreate,
+def create_request(
+    body: RequestCreate,
     session: DbSession,
-    context: InspectionContext = inspection_context("create_cqc_request"),
+    context: InspectionContext = inspection_context("create_request"),
 ) -> RequestRead:
-    request = document_requests.create_cqc_request(
-        session, context, body.organisation_id, body.title, body.child_id, body.due_at
+    asked = Asked(
+        body.addressees, body.title, body.detail, body.child_id, body.item_number, body.due_at
     )
-    return service.read_models(session, context.theme, [request])[0]
+    request = asking.create_request(session, context, asked)
+    return service.read_models(session, context, [request])[0]
 
 
 @router.get(

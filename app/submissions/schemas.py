@@ -35,13 +35,25 @@ class KindAnswerRead(BaseModel):
     document_received_at: datetime | None = None
     nil_return_id: uuid.UUID | None = Field(description="The nil return standing for the kind")
     nil_return_reason: str | None = None
+    answered_by_organisation_id: uuid.UUID | None = Field(
+        default=None,
+        description="Who answered it (a request of several addressees: any one of them)",
+    )
 
 
 class RequestRead(BaseModel):
     id: uuid.UUID
-    kind: RequestKind
+    kind: RequestKind = Field(
+        description="case_file and information_item: derived from the theme (or an item the "
+        "lead asked for); lead_request: the lead's own; cqc: CQC's"
+    )
     title: str
-    addressee_organisation_id: uuid.UUID
+    detail: str | None = None
+    addressee_organisation_id: uuid.UUID = Field(description="The first addressee")
+    addressee_organisation_ids: list[uuid.UUID] = Field(
+        description="Every organisation asked (an item of the partnership: several, any of "
+        "which answers it for all)"
+    )
     child_id: str | None
     item_number: str | None
     categories: list[str] = Field(description="Case-file document kinds asked for")
@@ -50,7 +62,10 @@ class RequestRead(BaseModel):
     answers: list[KindAnswerRead] = Field(
         description="Per kind the request covers: received, nil return (with its reason) or owed"
     )
-    documents: list[DocumentRead]
+    documents: list[DocumentRead] = Field(
+        description="Its documents (an agency: those it sent; another addressee's answer shows "
+        "in answers, by whom)"
+    )
     nil_returns: list[NilReturnRead] = Field(
         description="Every nil return, oldest first; withdrawn ones say when and by what"
     )

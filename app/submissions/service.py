@@ -24,7 +24,6 @@ from app.inspections.context import InspectionContext
 from app.inspections.service import participants
 from app.organisations.kinds import AGENCY_KINDS
 from app.submissions.schemas import KindAnswerRead, RequestRead, RequestState, SubmissionRow
-from app.themes.schema.theme import Theme
 
 OWED = frozenset({RequestState.OPEN, RequestState.PARTLY_ANSWERED})
 
@@ -41,9 +40,19 @@ def _state(request: DocumentRequest, answers: Sequence[KindAnswer]) -> RequestSt
 
 
 def _answer_read(
-    request: DocumentRequest, answer: KindAnswer, titles: dict[str, str]
+    request: DocumentRequest,
+    answer: KindAnswer,
+    titles: dict[str, str],
+    viewer: uuid.UUID | None,
 ) -> KindAnswerRead:
+    """How one kind stands; an agency (``viewer``) sees that another addressee answered, and
+    who, but not what it sent."""
     document, nil_return = answer.document, answer.nil_return
+    by = (
+        document.organisation_id if document else nil_return.organisation_id if nil_return else None
+    )
+    if viewer is not None and by != viewer:
+        document, nil_return = None, None
     due = aware(request.due_at) if request.due_at is not None else None
     return KindAnswerRead(
         document_kind=answer.kind,
@@ -55,33 +64,43 @@ def _answer_read(
         document_received_at=document.created_at if document else None,
         nil_return_id=nil_return.id if nil_return else None,
         nil_return_reason=nil_return.reason if nil_return else None,
+        answered_by_organisation_id=by,
     )
 
 
 def read_models(
-    session: Session, theme: Theme, found: Sequence[DocumentRequest]
+    session: Session, context: InspectionContext, found: Sequence[DocumentRequest]
 ) -> list[RequestRead]:
-    """Requests with their documents, nil returns, how each kind stands, and their state."""
+    """Requests with their documents, nil returns, how each kind stands, and their state. An
+    agency reading a request of several addressees sees what it sent itself, and of the
+    others only that (and who) answered."""
     ids = [request.id for request in found]
     documents, nil_returns = documents_for(session, ids), nil_returns_for(session, ids)
-    titles = {category.key: category.title for category in theme.case_file_documents}
+    addressees = requests.addressees_of(session, ids)
+    titles = {category.key: category.title for category in context.theme.case_file_documents}
+    actor = context.actor
+    viewer = actor.organisation_id if actor.is_agency else None
     models = []
     for request in found:
         answers = answers_of(request, documents[request.id], nil_returns[request.id])
+        sent = [d for d in documents[request.id] if viewer in (None, d.organisation_id)]
+        said = [n for n in nil_returns[request.id] if viewer in (None, n.organisation_id)]
         models.append(
             RequestRead(
                 id=request.id,
                 kind=request.kind,
                 title=request.title,
+                detail=request.detail,
                 addressee_organisation_id=request.addressee_organisation_id,
+                addressee_organisation_ids=addressees[request.id],
                 child_id=request.child_id,
                 item_number=request.item_number,
                 categories=request.categories,
                 due_at=request.due_at,
                 state=_state(request, answers),
-                answers=[_answer_read(request, answer, titles) for answer in answers],
-                documents=[DocumentRead.model_validate(d) for d in documents[request.id]],
-                nil_returns=[NilReturnRead.model_validate(n) for n in nil_returns[request.id]],
+                answers=[_answer_read(request, a, titles, viewer) for a in answers],
+                documents=[DocumentRead.model_validate(d) for d in sent],
+                nil_returns=[NilReturnRead.model_validate(n) for n in said],
             )
         )
     return models
@@ -90,7 +109,7 @@ def read_models(
 def visible_requests(session: Session, context: InspectionContext) -> list[RequestRead]:
     """What is asked of whom by when; an agency sees what is asked of it."""
     found = requests.visible_requests(session, context.inspection, context.actor)
-    return read_models(session, context.theme, found)
+    return read_models(session, context, found)
 
 
 def submissions(
@@ -109,7 +128,7 @@ def submissions(
     rows = []
     for organisation in agencies:
         versions = pushed.get(organisation.id, [])
-        mine = [r for r in asked if r.addressee_organisation_id == organisation.id]
+        mine = [r for r in asked if organisation.id in r.addressee_organisation_ids]
         rows.append(
             SubmissionRow(
                 organisation_id=organisation.id,
@@ -125,8 +144,12 @@ def submissions(
                     }
                     for v in versions
                 ],
-                documents=[d for r in mine for d in r.documents],
-                nil_returns=[n for r in mine for n in r.nil_returns],
+                documents=[
+                    d for r in mine for d in r.documents if d.organisation_id == organisation.id
+                ],
+                nil_returns=[
+                    n for r in mine for n in r.nil_returns if n.organisation_id == organisation.id
+                ],
                 open_requests=[r for r in mine if r.state in OWED],
             )
         )

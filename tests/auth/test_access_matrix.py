@@ -391,7 +391,7 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
         Call("GET", lambda w, f: INSPECTION.format(w.inspection_id) + "/requests"),
         _ok_for({"lead": 200, "inspector": 200, "agency": 200, "operator": 403}, default=404),
     ),
-    "create_cqc_request": (
+    "create_request": (
         Call(
             "POST",
             lambda w, f: INSPECTION.format(w.inspection_id) + "/requests",
@@ -401,8 +401,10 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
                 "due_at": "2027-04-02T17:00:00+01:00",
             },
         ),
-        # world.inspector is CQC's; the lead is Ofsted's, so may not (403 not_cqc).
-        _ok_for({"inspector": 201, "off_team_inspector": 404, "outside_inspector": 404}),
+        # The lead asks any agency taking part; world.inspector is CQC's, which asks health.
+        _ok_for(
+            {"lead": 201, "inspector": 201, "off_team_inspector": 404, "outside_inspector": 404}
+        ),
     ),
     "list_submissions": (
         Call("GET", lambda w, f: INSPECTION.format(w.inspection_id) + "/submissions"),

@@ -67,6 +67,7 @@ def test_an_agency_holding_nothing_says_so_and_the_request_is_answered(
             "document_received_at": None,
             "nil_return_id": body["id"],
             "nil_return_reason": REASON,
+            "answered_by_organisation_id": str(world.agency.organisation_id),
         }
     ]
     for actor in (world.inspector, world.agency):  # inspectors, and the agency itself

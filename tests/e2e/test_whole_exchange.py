@@ -2,7 +2,9 @@
 
 It runs on the suite's database (SQLite or PostgreSQL) with documents in a real S3 store
 (SeaweedFS): notification, lists (one late), shortlist, tracked selection (one child chosen
-against a rule the guidance leaves to the lead, with the lead's reason), requests answered
+against a rule the guidance leaves to the lead, with the lead's reason), the lead's own
+requests (a clarification, and sub-group minutes asked of the council and health, which
+either answers for both), requests answered
 (each kind of each request by a document of that kind or a nil return, "none held"), CQC's
 request, evaluations, tracking records, meetings, engagement, then the schedule (each
 milestone met or late), the audit chain verified, closure and purge.
@@ -218,6 +220,8 @@ class Exchange:
         for kind, actor in self.agencies.items():
             requests = self.api.get(f"{self.base}/requests", headers=actor.headers).json()
             for number, request in enumerate(requests):
+                if request["state"] in ("answered", "late"):
+                    continue  # asked of the partnership, and a partner answered it for all
                 for index, document_kind in enumerate(request["categories"] or [None]):
                     if index % 2 or (request["kind"] == "information_item" and number == 0):
                         self._none_held(actor, request["id"], document_kind)
@@ -268,6 +272,38 @@ class Exchange:
         for row in rows:
             assert row["open_requests"] == [], row["organisation_name"]
         return sum(len(row["nil_returns"]) for row in rows)
+
+    def lead_asks(self, child_id: str) -> list[str]:
+        """The lead asks the police to clarify something about a tracked child, and the
+        council and health for the sub-group minutes the guidance leaves to the lead."""
+        due = (datetime.now(UTC) + timedelta(days=5)).isoformat()
+        police = self.agencies["police"]
+        clarification = {
+            "organisation_id": police.organisation_id,
+            "title": f"Clarification for child {child_id}: the date of the strategy discussion",
+            "detail": "The chronology and the minutes disagree.",
+            "child_id": child_id,
+            "due_at": due,
+        }
+        minutes = {
+            "item_number": "2.3",
+            "organisation_ids": [
+                self.council.organisation_id,
+                self.agencies["health"].organisation_id,
+            ],
+            "due_at": due,
+        }
+        made = [
+            _post(self.api, self.lead, f"{self.base}/requests", body)
+            for body in (clarification, minutes)
+        ]
+        assert [request["kind"] for request in made] == ["lead_request", "information_item"]
+        return [request["id"] for request in made]
+
+    def answered(self, request_ids: list[str]) -> bool:
+        requests = self.api.get(f"{self.base}/requests", headers=self.lead.headers).json()
+        states = {r["id"]: r["state"] for r in requests}
+        return all(states[request_id] in ("answered", "late") for request_id in request_ids)
 
     def cqc_asks_health(self, child_id: str) -> None:
         health = self.agencies["health"]
@@ -398,7 +434,9 @@ def test_the_whole_exchange(
     exchange = Exchange(api, s3_app, s3_app.state.jtai.themes.get(theme_key))
     first_lists = exchange.move_all_but_the_first_lists()
     tracked = PUSHES[theme_key](exchange)  # the lists, and the lead's choice (one overridden)
+    asked_by_the_lead = exchange.lead_asks(tracked[0])
     assert exchange.answer_requests() > len(tracked)
+    assert exchange.answered(asked_by_the_lead)
     exchange.cqc_asks_health(tracked[0])
     exchange.evaluate(tracked)
     exchange.track(tracked)

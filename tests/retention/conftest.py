@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.database import session_scope, utcnow
-from app.document_requests.models import DocumentRequest
+from app.document_requests.models import DocumentRequest, DocumentRequestAddressee
 from app.documents.models import Document
 from app.inspections.models import Inspection, InspectionStatus
 from app.storage import Storage
@@ -41,11 +41,15 @@ class Filled:
     contents: list[bytes]
     list_version_id: uuid.UUID
     requests: int  # derived from the theme and the tracked children, plus the one made here
+    addressees: int  # who each of them is asked of
 
     @property
     def counts(self) -> dict[str, int]:
         """What a purge of this inspection should report deleting."""
-        return EXPECTED_COUNTS | {"requests": self.requests}
+        return EXPECTED_COUNTS | {
+            "requests": self.requests,
+            "request_addressees": self.addressees,
+        }
 
     @property
     def inspection_id(self) -> uuid.UUID:
@@ -80,8 +84,11 @@ def fill(factory: Factory, client: TestClient, world: World) -> Filled:
     with session_scope(factory.state.session_factory) as session:
         query = select(func.count()).where(DocumentRequest.inspection_id == inspection_id)
         requests = int(session.execute(query).scalar_one())
+        ids = select(DocumentRequest.id).where(DocumentRequest.inspection_id == inspection_id)
+        asked = select(func.count()).where(DocumentRequestAddressee.request_id.in_(ids))
+        addressees = int(session.execute(asked).scalar_one())
     assert requests > 3  # information items and two tracked children's case files, derived
-    return Filled(world, contents, version_id, requests)
+    return Filled(world, contents, version_id, requests, addressees)
 
 
 def close(factory: Factory, inspection_id: uuid.UUID, days_ago: float = 0) -> None:

@@ -23,6 +23,9 @@ class InformationItem(ThemeModel):
     number: Annotated[str, Field(pattern=r"^[0-9]+\.[0-9]+$")]
     text: Text
     note: str | None = None
+    # Asked only when the lead inspector asks for it ("as requested by the lead inspector",
+    # or during fieldwork): never derived for everyone, made by the lead naming the item.
+    on_request: bool = False
 
 
 class InformationSection(ThemeModel):
@@ -30,6 +33,12 @@ class InformationSection(ThemeModel):
     title: Text
     addressed_to: tuple[AgencyKind, ...] = Field(min_length=1)
     items: tuple[InformationItem, ...] = Field(min_length=1)
+
+    @property
+    def partnership(self) -> bool:
+        """Asked of several kinds of agency together (the safeguarding partners, "the local
+        agencies"): one request any of them may answer, not one per agency."""
+        return len(self.addressed_to) > 1
 
     @model_validator(mode="after")
     def _numbered_in_section(self) -> InformationSection:
