@@ -383,7 +383,7 @@ def test_a_row_none_of_whose_dates_falls_in_the_window_is_warned(
 
 
 def test_months_before_keeps_the_day_or_takes_the_months_last() -> None:
-    from app.child_lists.parsing.validation import months_before
+    from app.child_lists.parsing.dates import months_before
 
     assert months_before(date(2027, 8, 31), 6) == date(2027, 2, 28)
     assert months_before(date(2027, 3, 15), 3) == date(2026, 12, 15)

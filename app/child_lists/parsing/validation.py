@@ -7,15 +7,15 @@ a selection's coverage) are decided here and come back as problems without a row
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import assert_never
 
 import polars as pl
 
 from app.child_lists.parsing.checks import Check, list_problem, raw
+from app.child_lists.parsing.dates import not_in_future, older_than, within_period
 from app.child_lists.parsing.tables import ROW
 from app.child_lists.parsing.types import IngestContext, Problem
 from app.themes.schema.lists import ListSpec
@@ -86,11 +86,11 @@ def _compile(rule: Rule, rules: Rules) -> Iterator[Check | Problem]:
         case DateOrder():
             yield _date_order(rule, rules)
         case NotInFuture():
-            yield from _not_in_future(rule, rules)
+            yield from not_in_future(rule, rules)
         case OlderThan():
-            yield _older_than(rule, rules)
+            yield older_than(rule, rules)
         case WithinPeriod():
-            yield _within_period(rule, rules)
+            yield within_period(rule, rules)
         case Unique():
             yield _unique(rule, rules)
         case SameForChild():
@@ -244,58 +244,6 @@ def _date_order(rule: DateOrder, rules: Rules) -> Check:
             ".)",
         ),
         later,
-    )
-
-
-def _not_in_future(rule: NotInFuture, rules: Rules) -> Iterator[Check]:
-    for field in rule.fields:
-        yield Check(
-            pl.col(field) > rules.today,
-            field,
-            rule.kind,
-            rule.severity,
-            f"{rule.message} '{rules.names[field]}' is after today ({rules.today:%d/%m/%Y}).",
-            pl.col(raw(field)),
-        )
-
-
-def months_before(day: date, months: int) -> date:
-    """The same day ``months`` earlier, or the month's last day where it has no such day."""
-    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
-    month += 1
-    last_day = calendar.monthrange(year, month)[1]
-    return date(year, month, min(day.day, last_day))
-
-
-def _within_period(rule: WithinPeriod, rules: Rules) -> Check:
-    months = rules.spec.period_months
-    assert months is not None  # the theme's validation refuses the rule on a list without one
-    start = months_before(rules.today, months)
-    dates = [pl.col(field) for field in rule.fields]
-    some_given = pl.any_horizontal([value.is_not_null() for value in dates])
-    none_inside = pl.all_horizontal([value.is_null() | (value < start) for value in dates])
-    names = " or ".join(f"'{rules.names[field]}'" for field in rule.fields)
-    return Check(
-        some_given & none_inside,
-        rule.fields[0],
-        rule.kind,
-        rule.severity,
-        f"{rule.message} {names} falls before the list's window of {months} months "
-        f"(from {start:%d/%m/%Y}).",
-        pl.col(raw(rule.fields[0])),
-    )
-
-
-def _older_than(rule: OlderThan, rules: Rules) -> Check:
-    cutoff = rules.today - timedelta(days=rule.days)
-    return Check(
-        pl.col(rule.field) < cutoff,
-        rule.field,
-        rule.kind,
-        rule.severity,
-        f"{rule.message} '{rules.names[rule.field]}' is more than {rule.days} days ago "
-        f"(before {cutoff:%d/%m/%Y}).",
-        pl.col(raw(rule.field)),
     )
 
 
