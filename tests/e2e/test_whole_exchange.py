@@ -201,6 +201,13 @@ class Exchange:
     def select(self, key: str, ids: list[str]) -> None:
         _put(self.api, self.lead, f"{self.base}/selections/{key}", {"child_ids": ids})
 
+    def progress(self) -> dict[str, Any]:
+        """The lead's one-page view of what each agency has sent about each tracked child."""
+        response = self.api.get(f"{self.base}/progress", headers=self.lead.headers)
+        assert response.status_code == 200, response.json()
+        view: dict[str, Any] = response.json()
+        return view
+
     def select_with_reason(self, key: str, ids: list[str], reason: str) -> list[str]:
         """A choice the guidance leaves to the lead: refused without a reason, taken with it;
         the rules overridden."""
@@ -435,7 +442,16 @@ def test_the_whole_exchange(
     first_lists = exchange.move_all_but_the_first_lists()
     tracked = PUSHES[theme_key](exchange)  # the lists, and the lead's choice (one overridden)
     asked_by_the_lead = exchange.lead_asks(tracked[0])
+    before = exchange.progress()
+    assert before["owed"] > 0
+    assert before["received"] == 0
+    assert not any(child["complete"] for child in before["tracked_children"])
     assert exchange.answer_requests() > len(tracked)
+    after = exchange.progress()
+    assert after["owed"] == 0
+    assert after["received"] > 0
+    assert after["nil_returns"] > 0
+    assert [child["complete"] for child in after["tracked_children"]] == [True] * len(tracked)
     assert exchange.answered(asked_by_the_lead)
     exchange.cqc_asks_health(tracked[0])
     exchange.evaluate(tracked)
