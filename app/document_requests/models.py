@@ -15,6 +15,8 @@ class RequestKind(StrEnum):
     INFORMATION_ITEM = "information_item"  # one of the theme's "other information" items
     CQC = "cqc"  # CQC's own request to a named health agency
     LEAD = "lead_request"  # the lead inspector's own request (a clarification, a missing plan)
+    # The council's optional note on the area's context, for the lead's selection (no deadline)
+    CONTEXT_NOTE = "context_note"
 
 
 class DocumentRequest(Base):

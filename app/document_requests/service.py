@@ -122,6 +122,19 @@ def _information_requests(theme: Theme, agencies: Sequence[Organisation]) -> lis
     return wanted
 
 
+def _context_note_request(
+    theme: Theme, inspection: Inspection, agencies: Sequence[Organisation]
+) -> list[Wanted]:
+    """The council's note on the area's context, where the theme invites one: optional, so
+    it belongs to no milestone and is never owed."""
+    council = [org for org in agencies if org.id == inspection.local_authority_id]
+    if theme.context_note is None or not council:
+        return []
+    note = theme.context_note
+    title = f"{note.title} ({note.reference})"
+    return [Wanted(RequestKind.CONTEXT_NOTE, (council[0],), None, None, title, [], None)]
+
+
 def rederive_on_change(session: Session, context: InspectionContext, change: Change) -> None:
     """Listens to every change the derived requests depend on (the tracked children, the
     participants, the schedule for their due times), in that change's transaction. Reads
@@ -134,6 +147,7 @@ def refresh_requests(session: Session, inspection: Inspection, theme: Theme, clo
     agencies = repository.agencies_taking_part(session, inspection.id)
     wanted = _case_file_requests(theme, agencies, tracked_children(session, inspection.id))
     wanted += _information_requests(theme, agencies)
+    wanted += _context_note_request(theme, inspection, agencies)
     existing = repository.derived_requests(session, inspection.id)
     addressees = repository.addressee_rows(session, inspection.id)
     due = {

@@ -4,10 +4,11 @@ from fastapi import APIRouter
 
 from app.core.deps import DbSession
 from app.core.errors import error_responses
+from app.documents.context_notes import context_notes
 from app.inspections.access import inspection_context
 from app.inspections.context import InspectionContext
 from app.selections import service
-from app.selections.schemas import SelectionRead, SelectionUpdate
+from app.selections.schemas import ContextNoteRead, SelectionRead, SelectionUpdate
 
 router = APIRouter(prefix="/v1/inspections/{inspection_id}/selections", tags=["selections"])
 
@@ -44,10 +45,19 @@ def put_selection(
     response_model=SelectionRead,
     responses=error_responses(401, 403, 404),
     summary="The children of a selection",
+    description=(
+        "For inspectors, with the council's notes on the area's context (`context_notes`), "
+        "which the lead takes into account when selecting."
+    ),
 )
 def get_selection(
     selection_key: str,
     session: DbSession,
     context: InspectionContext = inspection_context("get_selection"),
 ) -> SelectionRead:
-    return SelectionRead.model_validate(service.read_selection(session, context, selection_key))
+    selection = SelectionRead.model_validate(
+        service.read_selection(session, context, selection_key)
+    )
+    notes = context_notes(session, context.actor, context.inspection.id)
+    selection.context_notes = [ContextNoteRead.model_validate(note) for note in notes]
+    return selection

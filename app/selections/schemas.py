@@ -48,6 +48,16 @@ class RuleDeparture(BaseModel):
     paragraphs: list[int] = Field(description="Where the theme's guidance says so")
 
 
+class ContextNoteRead(BaseModel):
+    """A note of the council's on the area's context, which the lead weighs when selecting."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID = Field(description="The document: GET /v1/documents/{id}/content")
+    filename: str
+    created_at: datetime
+
+
 class SelectionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -62,4 +72,11 @@ class SelectionRead(BaseModel):
     )
     overrides: list[RuleDeparture] = Field(
         default_factory=list, description="The judgement rules the reason overrode"
+    )
+    context_notes: list[ContextNoteRead] = Field(
+        default_factory=list,
+        description=(
+            "The council's notes on the area's context (MH para 36, DA para 16), sent to its "
+            "context_note request; inspectors only"
+        ),
     )

@@ -60,6 +60,14 @@ class Notification(ThemeModel):
         return WEEKDAYS.index(self.weekday)
 
 
+class ContextNote(ThemeModel):
+    """What the director of children's services may tell the lead of the area's context when
+    the lists are sent, which the lead takes into account when selecting children."""
+
+    title: Text
+    reference: Text
+
+
 class Source(ThemeModel):
     title: Text
     reference: Text
@@ -73,6 +81,7 @@ class Theme(ThemeModel):
     description: Text
     scope: Text
     notification: Notification
+    context_note: ContextNote | None = None
     # Agencies the deep dive leaves out, each with the guidance's reason: they do not take part
     # in an inspection on this theme.
     out_of_scope: dict[AgencyKind, Text] = Field(default_factory=dict)
