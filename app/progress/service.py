@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from app.audit import chain as audit
 from app.core.database import aware
 from app.document_requests import service as requests
 from app.document_requests.models import DocumentRequest
@@ -190,6 +191,18 @@ def inspection_progress(session: Session, context: InspectionContext) -> Inspect
         for request in listed
         for item in request.items
     ]
+    # What each tracked child's agencies have sent, and nil returns' reasons, are reads about
+    # that child: each goes in the child's access log.
+    for child_id in tracked:
+        audit.record(
+            session,
+            context.actor,
+            "progress.read",
+            "child",
+            child_id,
+            inspection_id=inspection.id,
+            child_id=child_id,
+        )
     return InspectionProgress(
         inspection_id=inspection.id,
         tracked_children=children,

@@ -162,3 +162,17 @@ def test_statements_do_not_grow_with_children(
     seven = _statements_for(client, factory, engine, [f"C{n}" for n in range(1, 8)])
     assert one == seven
     assert seven <= 20
+
+
+def test_reading_progress_is_in_each_tracked_childs_access_log(
+    client: TestClient, factory: Factory, world: World
+) -> None:
+    track(client, factory, world, ["C1", "C2"])
+    assert progress(client, world, world.inspector).status_code == 200
+    for child in ("C1", "C2"):
+        log = client.get(
+            f"/v1/inspections/{world.inspection_id}/children/{child}/access-log",
+            headers=world.lead.headers,
+        ).json()["items"]
+        seen = {(item["client_id"], item["action"]) for item in log}
+        assert (str(world.inspector.client_id), "progress.read") in seen
