@@ -4,7 +4,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from app.audit import service
 from app.audit.schemas import AuditEventRead, AuditPage, AuditVerification
@@ -13,6 +12,7 @@ from app.auth.principal import Principal
 from app.child_lists.access_log import child_access_log
 from app.core.deps import DbSession
 from app.core.errors import error_responses
+from app.core.moments import Moment
 from app.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from app.inspections.access import InspectionAccess, authorize_inspection
 
@@ -38,8 +38,8 @@ def list_inspection_audit(
     object_type: Annotated[str | None, Query(max_length=64)] = None,
     object_id: Annotated[str | None, Query(max_length=128)] = None,
     child_id: Annotated[str | None, Query(max_length=128)] = None,
-    since: Annotated[AwareDatetime | None, Query()] = None,
-    until: Annotated[AwareDatetime | None, Query()] = None,
+    since: Annotated[Moment | None, Query()] = None,
+    until: Annotated[Moment | None, Query()] = None,
     after_seq: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
 ) -> AuditPage:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated
 
 from pydantic import StringConstraints
@@ -10,3 +11,20 @@ MAX_TEXT = 10_000
 
 Answer = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT)]
+
+
+# Line breaks and tabs are how people write; every other control or format character
+# (zero-width spaces, bidirectional overrides, ESC) hides or disguises text in a record
+# that others read and that may be kept for years.
+_ALLOWED_CONTROLS = frozenset("\n\t")
+
+
+def visible_text(value: str) -> str:
+    hidden = [
+        c for c in value if unicodedata.category(c) in ("Cc", "Cf") and c not in _ALLOWED_CONTROLS
+    ]
+    if hidden:
+        raise ValueError(f"holds an invisible or control character (U+{ord(hidden[0]):04X})")
+    if not any(unicodedata.category(c)[0] in "LNPS" for c in value):
+        raise ValueError("holds no visible character")
+    return value

@@ -82,10 +82,7 @@ def _lead_request(
 ) -> tuple[RequestKind, str, str | None]:
     """The lead's request: of any agency taking part, or an on-request item of the agencies
     its section names; the child one the lead tracks. Its kind, title and milestone."""
-    if asked.child_id is not None and asked.child_id not in tracked_children(
-        session, context.inspection.id
-    ):
-        raise _invalid("body.child_id", "not_tracked", "the child is not a tracked child")
+    _check_child(session, context, asked)
     if asked.item_number is None:
         if asked.title is None:
             raise _invalid("body.title", "missing", "a request says what it asks for")
@@ -98,9 +95,19 @@ def _lead_request(
     return RequestKind.INFORMATION_ITEM, title, milestone.key if milestone else None
 
 
+def _check_child(session: Session, context: InspectionContext, asked: Asked) -> None:
+    """A request about a child is about a tracked one: no inspector asks about a child the
+    lead has not chosen (its documents would then be collected, zipped and shown)."""
+    if asked.child_id is not None and asked.child_id not in tracked_children(
+        session, context.inspection.id
+    ):
+        raise _invalid("body.child_id", "not_tracked", "the child is not a tracked child")
+
+
 def _cqc_request(
     session: Session, context: InspectionContext, asked: Asked
 ) -> tuple[RequestKind, str, str | None]:
+    _check_child(session, context, asked)
     if asked.item_number is not None:
         raise Forbidden("Only the lead inspector asks for the theme's items.", code="not_lead")
     if asked.title is None:

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.core.moments import Moment
 
 
 class RequestCreate(BaseModel):
@@ -24,7 +26,7 @@ class RequestCreate(BaseModel):
         pattern=r"^[0-9]+\.[0-9]+$",
         description="The lead only: an item the theme asks only on request (e.g. 2.3)",
     )
-    due_at: AwareDatetime
+    due_at: Moment
 
     @model_validator(mode="after")
     def _asks_someone_something(self) -> RequestCreate:

@@ -32,9 +32,12 @@ from app.inspections.service import participants
 from app.storage import Storage
 
 # Characters no entry name keeps: path separators, what Windows refuses, control characters.
-_UNSAFE = re.compile(r'[/\\:*?"<>|]+')
+_UNSAFE = re.compile(r'[/\\:*?"<>|\u2044\u2215\u29f8\u29f9]+')
 _MAX_STEM_CHARS = 120
 _MAX_SUFFIX_CHARS = 16
+# File systems bound a name in bytes (255), not characters: 200 emoji are 800 bytes, and an
+# extractor that fails one entry may stop there. Room is left for " (NN)" and the suffix.
+_MAX_STEM_BYTES = 180
 
 
 @dataclass(frozen=True)
@@ -51,10 +54,18 @@ class ChildDocuments:
 
 def safe_part(text: str, fallback: str) -> str:
     """One piece of a file name with nothing an unzipper could take for a path or a device."""
-    normal = unicodedata.normalize("NFC", text)
+    # NFKC, not NFC: fullwidth and other compatibility forms (U+FF0E U+FF0F) fold to the
+    # dots and slashes they look like, so that the check below sees what an extractor that
+    # maps names to a code page would make of them; other slash look-alikes are in _UNSAFE.
+    normal = unicodedata.normalize("NFKC", text)
     printable = "".join(ch for ch in normal if unicodedata.category(ch)[0] != "C")
     cleaned = _UNSAFE.sub("_", printable).strip(" ._")
     return cleaned or fallback
+
+
+def _at_most_bytes(text: str, limit: int) -> str:
+    """The longest prefix of ``text`` whose UTF-8 form fits ``limit`` bytes, whole characters."""
+    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
 
 
 def _stem_and_suffix(filename: str) -> tuple[str, str]:
@@ -71,7 +82,7 @@ def entry_names(labelled: Sequence[tuple[str, str]]) -> list[str]:
     names = []
     for label, filename in labelled:
         stem, suffix = _stem_and_suffix(filename)
-        stem = f"{label} - {stem}"[:_MAX_STEM_CHARS].rstrip(" .")
+        stem = _at_most_bytes(f"{label} - {stem}"[:_MAX_STEM_CHARS], _MAX_STEM_BYTES).rstrip(" .")
         name, copy = f"{stem}{suffix}", 1
         while name.casefold() in taken:
             copy += 1

@@ -137,8 +137,15 @@ def extension_mismatch(media_type: str, filename: str) -> Finding | None:
     )
 
 
+MAX_FILENAME_BYTES = 255
+
+
 def filename_problem(filename: str) -> str | None:
     """Why a file name cannot be kept as it is, or None when it can."""
+    # File systems bound a name at 255 bytes; the presigned path already bounds it at 255
+    # characters, and every path should say the same.
+    if len(filename.encode("utf-8", errors="surrogatepass")) > MAX_FILENAME_BYTES:
+        return f"The file name is longer than {MAX_FILENAME_BYTES} bytes."
     for character in filename:
         if unicodedata.category(character) == "Cc":
             return f"The file name holds a control character (U+{ord(character):04X})."

@@ -3,8 +3,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from app.core.moments import Moment
 from app.core.text import LongText
 
 
@@ -18,7 +19,7 @@ class EngagementWrite(BaseModel):
         default=None, description="Required when any of the three is false"
     )
     arrangements: LongText | None = Field(default=None, description="When, where, who")
-    confirmed_in_writing_at: AwareDatetime | None = Field(
+    confirmed_in_writing_at: Moment | None = Field(
         default=None, description="When the arrangements were confirmed in writing"
     )
 

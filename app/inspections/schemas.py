@@ -3,8 +3,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.moments import Moment
 from app.inspections.models import InspectionStatus
 from app.organisations.kinds import OrganisationKind
 
@@ -15,7 +16,7 @@ class InspectionCreate(BaseModel):
     area_name: str = Field(min_length=1, max_length=200)
     local_authority_id: uuid.UUID
     theme: str = Field(min_length=1, max_length=64, examples=["mental-health"])
-    notification_at: AwareDatetime = Field(
+    notification_at: Moment = Field(
         description="When the area was notified (D0), ISO 8601 with offset",
         examples=["2027-03-22T09:00:00+00:00"],
     )

@@ -4,8 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.moments import Moment
 from app.selections.schemas import ChildId
 
 Place = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -19,8 +20,8 @@ class MeetingWrite(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: str = Field(max_length=64, description="A `meeting_kinds` key of the theme")
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime = Field(description="After starts_at")
+    starts_at: Moment
+    ends_at: Moment = Field(description="After starts_at")
     place: Place | None = Field(default=None, description="Where (or give call_link)")
     call_link: CallLink | None = Field(default=None, description="An https link to the call")
     organisation_ids: list[uuid.UUID] = Field(

@@ -3,8 +3,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.moments import Moment
 from app.schedule.live import MilestoneState
 
 
@@ -46,5 +47,5 @@ class ScheduleRead(BaseModel):
 class MilestoneUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    due_at: AwareDatetime
+    due_at: Moment
     reason: str = Field(min_length=3, max_length=1000)

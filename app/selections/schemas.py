@@ -4,7 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from app.core.text import visible_text
 
 # As the themes' "Child Unique ID": one line, so it can name a child in a URL and a list block.
 ChildId = Annotated[
@@ -16,7 +18,9 @@ ChildId = Annotated[
 
 
 OverrideReason = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=2000),
+    AfterValidator(visible_text),
 ]
 
 

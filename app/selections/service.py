@@ -188,7 +188,10 @@ def _audit_detail(selection: Selection, previous: Sequence[str]) -> dict[str, An
         "removed": sorted(set(previous) - set(selection.child_ids)),
     }
     if selection.override_reason is not None:
-        detail["override_reason"] = selection.override_reason
+        # The reason is kept with the selection and purged with it; the audit trail outlives a
+        # purge and cannot be edited, and a reason may well speak of a child, so it records
+        # only that a reason was given, how long, and the rules it overrode.
+        detail["override_reason_length"] = len(selection.override_reason)
         detail["overridden_rules"] = sorted({o["rule"] for o in selection.overrides})
     return detail
 

@@ -162,3 +162,19 @@ def test_objects_are_read_one_after_the_other_as_the_zip_is_written() -> None:
         assert unzipped.read("k1.txt") == objects["k1"]
         assert unzipped.read("k2.txt") == objects["k2"]
     assert len(archive) == len(first) + len(written)
+
+
+def test_entry_names_fit_a_file_system_and_fold_look_alike_slashes() -> None:
+    """The attacker's pass: 200 emoji made a 364-byte name that unzip fails (and Python's
+    extractall stops at); fullwidth dots and slashes become ../ on a code-page extractor."""
+    emoji, lookalike = entry_names(
+        [
+            ("Council - plan", "\U0001f600" * 200 + ".pdf"),
+            ("Police - x", "\uff0e\uff0e\uff0f\uff0e\uff0e\uff0fa\u2215b.pdf"),
+        ]
+    )
+    assert len(emoji.encode()) <= 255
+    assert emoji.endswith(".pdf")
+    assert "/" not in lookalike
+    assert ".." not in lookalike
+    assert "\u2215" not in lookalike

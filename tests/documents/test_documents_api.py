@@ -17,6 +17,7 @@ from app.document_requests.models import DocumentRequest
 from app.documents.models import Document
 from tests.conftest import Reader
 from tests.factories import PDF, Factory, World
+from tests.list_rows import cin_row
 
 
 @pytest.fixture
@@ -307,11 +308,14 @@ def test_cqc_asks_a_health_agency(client: TestClient, world: World, factory: Fac
         "due_at": "2030-03-18T17:00:00+00:00",
     }
     url = f"/v1/inspections/{world.inspection_id}/requests"
+    # Neither CQC nor the lead asks about a child the lead does not track (C1 is not yet).
+    for asker in (world.inspector, world.lead):
+        refused = client.post(url, json=body, headers=asker.headers)
+        assert refused.json()["code"] == "not_tracked"
+    factory.stored_list(world.inspection_id, "children-in-need", [cin_row("C1")])
+    factory.selection(world.inspection_id, "tracked", ["C1"])
     made = client.post(url, json=body, headers=world.inspector.headers)  # a CQC inspector
     assert made.status_code == 201, made.json()
-    # The lead asks too, but of the children it tracks (C1 is not): tests/documents/
-    # test_lead_requests.py has the lead's requests.
-    assert client.post(url, json=body, headers=world.lead.headers).json()["code"] == "not_tracked"
     council = body | {"organisation_id": str(world.agency.organisation_id)}
     assert client.post(url, json=council, headers=world.inspector.headers).status_code == 422
     seen = client.get(url, headers=health.headers).json()
@@ -332,3 +336,17 @@ def test_two_inspections_of_the_same_agencies_get_their_own_requests(
     other = client.get(f"/v1/inspections/{second}/requests", headers=world.agency.headers)
     assert first.status_code == other.status_code == 200
     assert not {r["id"] for r in first.json()} & {r["id"] for r in other.json()}
+
+
+def test_a_file_name_longer_than_a_file_system_takes_is_422(
+    client: TestClient, world: World, factory: Factory
+) -> None:
+    """200 emoji are 800 bytes: kept, then served in a ZIP no extractor could write out."""
+    request_id = factory.document_request(world.inspection_id, world.agency.organisation_id)
+    response = client.post(
+        f"/v1/requests/{request_id}/documents",
+        files={"file": ("\U0001f600" * 200 + ".pdf", PDF, "application/pdf")},
+        headers=world.agency.headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_filename"

@@ -17,6 +17,7 @@ from app.organisations.kinds import OrganisationKind
 from tests.conftest import Reader
 from tests.documents.test_document_kinds import requests_of, upload
 from tests.factories import Factory, World
+from tests.list_rows import cin_row
 from tests.schedule.test_answered_milestones import _answer_all_but_one, _send
 from tests.worlds import PAST
 
@@ -204,3 +205,32 @@ def test_a_partnership_item_takes_one_nil_return_from_any_partner(
     assert seen["state"] == "answered"
     assert seen["answers"][0]["answered_by_organisation_id"] == str(health.organisation_id)
     assert seen["answers"][0]["status"] == "nil_return"
+
+
+def test_cqc_asks_only_about_a_tracked_child(
+    client: TestClient, factory: Factory, world: World
+) -> None:
+    """The attacker's pass: CQC asked health about an untracked (or made-up) child, whose
+    documents the ZIP and the progress view then served."""
+    health = factory.actor_in(world, "health")
+    factory.stored_list(world.inspection_id, "children-in-need", [cin_row("C1"), cin_row("C9")])
+    factory.selection(world.inspection_id, "tracked", ["C1"])
+    body = {"organisation_id": str(health.organisation_id), "title": "Health records"}
+    for child in ("C9", "GHOST"):
+        refused = ask(client, world, world.inspector, child_id=child, **body)
+        assert refused.status_code == 422
+        assert refused.json()["code"] == "not_tracked"
+    assert ask(client, world, world.inspector, child_id="C1", **body).status_code == 201
+
+
+def test_a_due_time_outside_the_years_the_service_reasons_about_is_422(
+    client: TestClient, factory: Factory, world: World
+) -> None:
+    """9999-12-31T23:59:59-14:00 cannot even be turned into UTC: it was a 500."""
+    police = factory.actor_in(world, "police")
+    for due in ("9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "1970-01-01T00:00:00Z"):
+        refused = ask(
+            client, world, organisation_id=str(police.organisation_id), title="Dates", due_at=due
+        )
+        assert refused.status_code == 422, due
+        assert refused.json()["errors"][0]["field"] == "body.due_at"
