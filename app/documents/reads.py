@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -63,32 +64,34 @@ def download_url(storage: Storage, document: Document) -> str | None:
     return storage.presign_get(document.object_key, DOWNLOAD_TTL, document.filename)
 
 
-def documents_for(
-    session: Session, request_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, list[Document]]:
+# Both answers to a request are read per request in one query: documents and nil returns.
+Answer = TypeVar("Answer", Document, NilReturn)
+
+
+def _by_request(
+    session: Session, model: type[Answer], request_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[Answer]]:
     ids = list(request_ids)
-    grouped: dict[uuid.UUID, list[Document]] = {request_id: [] for request_id in ids}
+    grouped: dict[uuid.UUID, list[Answer]] = {request_id: [] for request_id in ids}
     if not ids:
         return grouped
     rows = session.execute(
-        select(Document).where(Document.request_id.in_(ids)).order_by(Document.created_at)
+        select(model).where(model.request_id.in_(ids)).order_by(model.created_at)
     ).scalars()
-    for document in rows:
-        grouped[document.request_id].append(document)
+    for row in rows:
+        grouped[row.request_id].append(row)
     return grouped
+
+
+def documents_for(
+    session: Session, request_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[Document]]:
+    """Every document of each request, oldest first."""
+    return _by_request(session, Document, request_ids)
 
 
 def nil_returns_for(
     session: Session, request_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, list[NilReturn]]:
     """Every nil return of each request, withdrawn ones too, oldest first."""
-    ids = list(request_ids)
-    grouped: dict[uuid.UUID, list[NilReturn]] = {request_id: [] for request_id in ids}
-    if not ids:
-        return grouped
-    rows = session.execute(
-        select(NilReturn).where(NilReturn.request_id.in_(ids)).order_by(NilReturn.created_at)
-    ).scalars()
-    for nil_return in rows:
-        grouped[nil_return.request_id].append(nil_return)
-    return grouped
+    return _by_request(session, NilReturn, request_ids)
