@@ -11,7 +11,6 @@ for, a ``kid`` among that issuer's keys and a key that fits the algorithm, no ``
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections.abc import Mapping
@@ -27,15 +26,14 @@ from app.auth.principal import person_id
 from app.auth.roles import Role
 from app.auth.tokens import REQUIRED_CLAIMS, InvalidToken, TokenClaims, TokenCodec
 from app.core.config import ConfigurationError, Settings
+from app.core.text import is_hidden, without_hidden
 from app.core.trusted_issuers import TrustedIssuer
 
 LEEWAY_SECONDS = 30
 MAX_SUBJECT_LENGTH = 255
 MAX_NAME_LENGTH = 200
-# Stored and shown in team lists and the audit trail: no control characters (PostgreSQL
-# refuses NUL in text outright), and no bidirectional embeddings, overrides or isolates, which
-# make a name read as another ("Lead \u202e rotcepsnI").
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# A person's subject and name are stored and shown in team lists and the audit trail: no
+# hidden characters (app.core.text.is_hidden), which would make a name read as another.
 
 
 @dataclass(frozen=True)
@@ -96,13 +94,13 @@ class IssuerVerifier:
         subject = claims["sub"]
         if not isinstance(subject, str) or not 0 < len(subject) <= MAX_SUBJECT_LENGTH:
             raise InvalidToken("malformed subject")
-        if _CONTROL.search(subject):
-            raise InvalidToken("control characters in the subject")
+        if any(is_hidden(character) for character in subject):
+            raise InvalidToken("control or format characters in the subject")
         issued_at, expires_at = _instant(claims, "iat"), _instant(claims, "exp")
         if issued_at.timestamp() > time.time() + LEEWAY_SECONDS:
             raise InvalidToken("issued in the future")
         name = claims.get(self.entry.name_claim)
-        name = _CONTROL.sub("", name).strip() if isinstance(name, str) else ""
+        name = without_hidden(name).strip() if isinstance(name, str) else ""
         return PersonClaims(
             principal_id=person_id(self.entry.issuer, subject),
             issuer=self.entry.issuer,

@@ -19,10 +19,17 @@ LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MA
 _ALLOWED_CONTROLS = frozenset("\n\t")
 
 
+def is_hidden(character: str) -> bool:
+    """A control or format character: NUL, ESC, zero-width spaces, bidirectional overrides."""
+    return unicodedata.category(character) in ("Cc", "Cf")
+
+
+def without_hidden(value: str) -> str:
+    return "".join(character for character in value if not is_hidden(character))
+
+
 def visible_text(value: str) -> str:
-    hidden = [
-        c for c in value if unicodedata.category(c) in ("Cc", "Cf") and c not in _ALLOWED_CONTROLS
-    ]
+    hidden = [c for c in value if is_hidden(c) and c not in _ALLOWED_CONTROLS]
     if hidden:
         raise ValueError(f"holds an invisible or control character (U+{ord(hidden[0]):04X})")
     if not any(unicodedata.category(c)[0] in "LNPS" for c in value):
