@@ -9,6 +9,7 @@ from app.document_requests.models import DocumentRequest, DocumentRequestAddress
 from app.documents.models import Document, NilReturn, Upload
 from app.engagement.models import Engagement
 from app.evaluations.models import Evaluation
+from app.events.models import Event, EventRecipient
 from app.idempotency.models import IdempotencyRecord
 from app.inspections.models import Inspection, InspectionParticipant, InspectionTeamMember
 from app.meetings.models import Meeting
@@ -29,6 +30,8 @@ __all__ = [
     "DocumentRequestAddressee",
     "Engagement",
     "Evaluation",
+    "Event",
+    "EventRecipient",
     "IdempotencyRecord",
     "Inspection",
     "InspectionParticipant",

@@ -1,0 +1,51 @@
+"""The outbox: one row per event, written in the transaction of the change it tells of.
+
+Events are thin: a type, a time, the inspection, the resource's id and URL. Never child row
+data, file names or free text; a recipient reads the resource itself, under its own access.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.database import Base, UTCDateTime
+
+_BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Event(Base):
+    """One event. Its place in every feed is (``tx``, ``id``): see app.events.outbox."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_position", "tx", "id"),)
+
+    id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True, autoincrement=True)
+    # The writing transaction's id on PostgreSQL (0 on SQLite, whose writers queue anyway).
+    tx: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+    event_type: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    inspection_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
+    resource_type: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[str] = mapped_column(String(128))
+    resource_url: Mapped[str] = mapped_column(String(512))
+    # Who may hear of it, besides the organisations named in event_recipients: the
+    # inspectors on the inspection's team, and every organisation taking part.
+    to_inspectors: Mapped[bool] = mapped_column(Boolean, default=False)
+    to_participants: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Only principals holding this role hear of it (credential changes: "org_admin").
+    required_role: Mapped[str | None] = mapped_column(String(32), default=None)
+
+
+class EventRecipient(Base):
+    """An organisation named as a recipient of an event (an addressee, a list's supplier)."""
+
+    __tablename__ = "event_recipients"
+
+    event_id: Mapped[int] = mapped_column(
+        _BIG_ID, ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    organisation_id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, index=True)
