@@ -28,7 +28,7 @@ from app.evaluations.router import router as evaluations_router
 from app.health.router import router as health_router
 from app.idempotency.middleware import IdempotencyMiddleware
 from app.inspections.router import router as inspections_router
-from app.jobs.runner import run_periodically
+from app.jobs.runner import delivering, run_periodically
 from app.meetings.router import router as meetings_router
 from app.organisations.router import router as organisations_router
 from app.progress.router import router as progress_router
@@ -37,6 +37,7 @@ from app.selections.router import router as selections_router
 from app.submissions.router import router as submissions_router
 from app.themes.router import router as themes_router
 from app.tracking.router import router as tracking_router
+from app.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """
 Information exchange for joint targeted area inspections (JTAI) of children's services:
@@ -61,6 +62,7 @@ TAGS = [
     {"name": "tracking", "description": "Inspectors' Annex B tracking records (inspectors only)"},
     {"name": "meetings", "description": "Multi-agency meetings of the fieldwork week"},
     {"name": "engagement", "description": "Children, parents and carers agreeing to meet"},
+    {"name": "webhooks", "description": "Signed webhooks: the organisation's events pushed"},
     {"name": "audit", "description": "The append-only, verifiable audit chain"},
     {"name": "health", "description": "Liveness and readiness"},
 ]
@@ -82,6 +84,7 @@ ROUTERS = (
     tracking_router,
     meetings_router,
     engagement_router,
+    webhooks_router,
     audit_router,
     health_router,
 )
@@ -91,18 +94,19 @@ ROUTERS = (
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     state: AppState = app.state.jtai
     await anyio.to_thread.run_sync(load_calendar, utcnow().date())
-    async with anyio.create_task_group() as tasks:
-        if state.settings.sweep_interval_seconds > 0:
-            tasks.start_soon(
-                run_periodically,
-                state.session_factory,
-                state.storage,
-                state.settings.upload_ttl_seconds,
-                state.settings.sweep_interval_seconds,
-                state.settings.retention_days,
-            )
-        yield
-        tasks.cancel_scope.cancel()
+    with delivering(state.session_factory, state.settings):
+        async with anyio.create_task_group() as tasks:
+            if state.settings.sweep_interval_seconds > 0:
+                tasks.start_soon(
+                    run_periodically,
+                    state.session_factory,
+                    state.storage,
+                    state.settings.upload_ttl_seconds,
+                    state.settings.sweep_interval_seconds,
+                    state.settings.retention_days,
+                )
+            yield
+            tasks.cancel_scope.cancel()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -17,6 +17,7 @@ from app.organisations.models import Organisation
 from app.retention.models import PurgeTombstone
 from app.selections.models import Selection
 from app.tracking.models import TrackingRecord
+from app.webhooks.models import Webhook, WebhookDelivery
 
 metadata = Base.metadata
 
@@ -46,5 +47,7 @@ __all__ = [
     "Selection",
     "TrackingRecord",
     "Upload",
+    "Webhook",
+    "WebhookDelivery",
     "metadata",
 ]

@@ -142,6 +142,11 @@ def settings(migrated_database: str, var_dir: Path) -> Settings:
         var_dir=var_dir,
         database_url=migrated_database,
         signing_key=generate_private_pem(),  # type: ignore[arg-type]
+        # Webhook tests deliver to receivers on loopback ports, over plain http, and start
+        # their own workers: none runs inside the app.
+        webhook_allow_insecure=True,
+        webhook_allow_private=True,
+        webhook_poll_seconds=0,
     )
 
 

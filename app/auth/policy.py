@@ -158,6 +158,14 @@ POLICY: dict[str, Rule] = {
     # engagement with tracked children, parents and carers
     "put_engagement": Rule(Scope.ENGAGEMENT_WRITE, Relation.PARTICIPANT, writes=True),
     "get_engagement": Rule(Scope.ENGAGEMENT_READ, Relation.PARTICIPANT, writes=False),
+    # webhooks: the caller's organisation's (another's answers 404, in the service); systems
+    # only subscribe
+    "create_webhook": Rule(Scope.WEBHOOKS_MANAGE, summary="systems only", writes=True),
+    "list_webhooks": Rule(Scope.WEBHOOKS_MANAGE, writes=False),
+    "get_webhook": Rule(Scope.WEBHOOKS_MANAGE, writes=False),
+    "delete_webhook": Rule(Scope.WEBHOOKS_MANAGE, writes=True),
+    "list_webhook_deliveries": Rule(Scope.WEBHOOKS_MANAGE, writes=False),
+    "ping_webhook": Rule(Scope.WEBHOOKS_MANAGE, writes=True),
 }
 
 

@@ -59,6 +59,7 @@ class Scope(StrEnum):
     MEETINGS_WRITE = "meetings:write"
     ENGAGEMENT_READ = "engagement:read"
     ENGAGEMENT_WRITE = "engagement:write"
+    WEBHOOKS_MANAGE = "webhooks:manage"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -98,11 +99,18 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.MEETINGS_WRITE: "Record the multi-agency meetings (the agencies the theme names)",
     Scope.ENGAGEMENT_READ: "Read whether children, parents and carers agreed to meet",
     Scope.ENGAGEMENT_WRITE: "Record engagement and consent arrangements (agencies)",
+    Scope.WEBHOOKS_MANAGE: (
+        "Subscribe the organisation's systems to its events, signed webhooks (every "
+        "organisation's roles; not the operator, which hears of no inspection)"
+    ),
 }
 
 _EVERYONE = {Scope.THEMES_READ}
+# Every role of an organisation may have its events pushed to its own systems; what each
+# webhook hears is still what its subscribing client may read (app.events.feed).
+_SUBSCRIBER = _EVERYONE | {Scope.WEBHOOKS_MANAGE}
 # What anyone taking part in an inspection may do; objects are still filtered per caller.
-_PARTICIPANT = _EVERYONE | {
+_PARTICIPANT = _SUBSCRIBER | {
     Scope.INSPECTIONS_READ,
     Scope.SCHEDULE_READ,
     Scope.SELECTIONS_READ,
@@ -162,7 +170,7 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
         }
     ),
     # No scope that reads an inspection: an administrator manages credentials, not cases.
-    Role.ORG_ADMIN: frozenset(_EVERYONE | {Scope.CLIENTS_MANAGE}),
+    Role.ORG_ADMIN: frozenset(_SUBSCRIBER | {Scope.CLIENTS_MANAGE}),
 }
 
 

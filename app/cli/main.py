@@ -241,6 +241,31 @@ def run_jobs(
         raise typer.Exit(1)
 
 
+@jobs_cli.command("deliver")
+def deliver(
+    once: bool = typer.Option(
+        False, "--once", help="Deliver what is due now, print how many, and exit"
+    ),
+) -> None:
+    """Deliver events to webhooks: a worker beside the one in `jtai serve`, until stopped
+    (several may run against one PostgreSQL; each event goes once per subscription)."""
+    import threading
+
+    from app.events.delivery import Deliverer, DeliveryConfig
+
+    settings = _settings()
+    with _purge_context(settings) as (factory, _storage):
+        worker = Deliverer(factory, DeliveryConfig.of(settings))
+        if once:
+            typer.echo(json.dumps({"delivered": worker.run_once()}))
+            return
+        stop = threading.Event()
+        try:
+            worker.run(stop)
+        except KeyboardInterrupt:
+            stop.set()
+
+
 @audit_cli.command("anchor")
 def anchor() -> None:
     """Write the audit chain's head down and print it: keep the line somewhere else too."""

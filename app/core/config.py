@@ -77,6 +77,21 @@ class Settings(BaseSettings):
     # How long a push waits for a free reader before 503 (it holds nothing while it waits).
     parse_wait_seconds: float = Field(default=30, ge=0)
 
+    # Webhooks (app/webhooks, app/events/delivery.py). Plain http and private, loopback or
+    # link-local addresses are refused unless these are set (tests and closed networks).
+    webhook_allow_insecure: bool = False
+    webhook_allow_private: bool = False
+    # How often an idle delivery worker looks for new events; 0 runs none in this process.
+    webhook_poll_seconds: float = Field(default=0.5, ge=0, le=60)
+    # Subscriptions delivered at once by one worker: a slow receiver holds only its own slot.
+    webhook_concurrency: int = Field(default=8, ge=1, le=256)
+    # A worker holds a subscription this long; a killed worker's is taken over after it.
+    webhook_lease_seconds: float = Field(default=60, ge=1, le=3600)
+    # Retries: exponential backoff from this base with full jitter, for this long from the
+    # first failure, then the delivery is marked failed and the next event goes.
+    webhook_retry_base_seconds: float = Field(default=2, gt=0, le=3600)
+    webhook_retry_for_seconds: float = Field(default=3 * 24 * 3600, gt=0)
+
     timezone: str = "Europe/London"
     office_hours_end: str | None = None
     extra_themes_dir: Path | None = None

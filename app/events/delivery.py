@@ -1,1 +1,354 @@
-"""Placeholder: filled in by the events work (issue 17)."""
+"""Delivering events to webhooks: in order per subscription, at least once, signed.
+
+Each subscription keeps a cursor: the position of the last event it is done with (delivered,
+or given up on). A worker leases subscriptions (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
+workers in several processes never take the same one), delivers each one's next events in
+order and moves its cursor after each, checking that it still holds the lease. A killed
+worker's lease runs out and another takes the subscription over: the event in flight is
+delivered again (receivers dedupe on ``webhook-id``), nothing else is.
+
+A failure is retried with exponential backoff and full jitter, the subscription waiting
+meanwhile (order is kept), for up to JTAI_WEBHOOK_RETRY_FOR_SECONDS from the first failure;
+then the delivery is marked failed and the cursor moves on. No transaction is open during an
+HTTP call, and subscriptions are delivered concurrently, so a slow receiver holds only itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy import ColumnElement, exists, or_, select, tuple_, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.auth.models import ApiClient
+from app.auth.service import principal_for_client
+from app.core.config import Settings
+from app.core.database import utcnow
+from app.events.feed import EventReader, visible_events
+from app.events.models import Event
+from app.events.outbox import ORDER, Position, settled_after
+from app.events.payload import event_id, event_payload
+from app.events.types import PING
+from app.webhooks.models import DeliveryOutcome, Webhook, WebhookDelivery
+from app.webhooks.sender import AddressRules, Sent, http_client, post, signed_headers
+
+logger = logging.getLogger("jtai.webhooks")
+PAGE = 200  # events read at a time while looking for the next one a subscription wants
+BACKOFF_CAP_SECONDS = 3600.0
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    rules: AddressRules
+    lease_seconds: float
+    retry_base_seconds: float
+    retry_for_seconds: float
+    concurrency: int
+    poll_seconds: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> DeliveryConfig:
+        return cls(
+            AddressRules(settings.webhook_allow_insecure, settings.webhook_allow_private),
+            settings.webhook_lease_seconds,
+            settings.webhook_retry_base_seconds,
+            settings.webhook_retry_for_seconds,
+            settings.webhook_concurrency,
+            settings.webhook_poll_seconds,
+        )
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One delivery to make, read in a short transaction that is over before it is sent."""
+
+    event: Event
+    url: str
+    secret: str
+    attempts: int
+    first_failure_at: datetime | None
+
+
+class Deliverer:
+    """One worker: claims subscriptions and delivers them, several at once."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        config: DeliveryConfig,
+        client: httpx.Client | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.factory = factory
+        self.config = config
+        self.client = client or http_client()
+        self.name = name or f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def claim(self, limit: int) -> list[uuid.UUID]:
+        """Lease up to ``limit`` subscriptions that have something to deliver now."""
+        now = utcnow()
+        with self.factory() as session, session.begin():
+            due = (
+                select(Webhook.id)
+                .where(*_claimable(now))
+                .order_by(Webhook.next_attempt_at, Webhook.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            claimed = session.execute(
+                update(Webhook)
+                .where(Webhook.id.in_(due), *_claimable(now))
+                .values(lease_owner=self.name, lease_until=self._lease_end())
+                .returning(Webhook.id)
+            )
+            return list(claimed.scalars())
+
+    def _lease_end(self) -> datetime:
+        return utcnow() + timedelta(seconds=self.config.lease_seconds)
+
+    def deliver(self, webhook_id: uuid.UUID) -> int:
+        """Deliver a leased subscription's events in order until it is caught up, fails, or has
+        had half its lease; then let the lease go. Returns how many were delivered."""
+        delivered = 0
+        stop_at = time.monotonic() + self.config.lease_seconds / 2
+        try:
+            while time.monotonic() < stop_at:
+                job = self.next_job(webhook_id)
+                if job is None:
+                    break
+                sent = self.send(job)
+                if not self.record(webhook_id, job, sent) or not sent.delivered:
+                    break
+                delivered += 1
+        finally:
+            self.release(webhook_id)
+        return delivered
+
+    def next_job(self, webhook_id: uuid.UUID) -> _Job | None:
+        """The subscription's next event, if this worker still holds it and its owner is
+        active; skips (moves the cursor past) events it does not want."""
+        with self.factory() as session, session.begin():
+            webhook = session.get(Webhook, webhook_id)
+            if webhook is None or webhook.lease_owner != self.name or webhook.deleted_at:
+                return None
+            reader = _reader(session, webhook.owner_client_id)
+            if reader is None:
+                return None  # the owner is disabled: deliveries wait for it
+            event = _next_event(session, webhook, reader)
+            if event is None:
+                return None
+            return _Job(
+                event, webhook.url, webhook.secret, _attempts_on(webhook, event), _since(webhook)
+            )
+
+    def send(self, job: _Job) -> Sent:
+        body = json.dumps(event_payload(job.event), separators=(",", ":"))
+        headers = signed_headers(job.secret, event_id(job.event), utcnow(), body)
+        return post(self.client, job.url, self.config.rules, headers, body)
+
+    def record(self, webhook_id: uuid.UUID, job: _Job, sent: Sent) -> bool:
+        """Write the attempt down and move the cursor or schedule the retry. False when the
+        lease was lost meanwhile (another worker has the subscription now)."""
+        now = utcnow()
+        attempt = job.attempts + 1
+        first_failure = job.first_failure_at or now
+        gave_up = not sent.delivered and (now - first_failure).total_seconds() >= (
+            self.config.retry_for_seconds
+        )
+        if sent.delivered or gave_up:
+            outcome = DeliveryOutcome.DELIVERED if sent.delivered else DeliveryOutcome.FAILED
+            retry_at = None
+            values = _moved_past(job.event) | {"lease_until": self._lease_end()}
+        else:
+            outcome = DeliveryOutcome.RETRYING
+            retry_at = now + timedelta(seconds=self._backoff(attempt))
+            values = {
+                "retry_event_id": job.event.id,
+                "retry_attempts": attempt,
+                "first_failure_at": first_failure,
+                "next_attempt_at": retry_at,
+            }
+        with self.factory() as session, session.begin():
+            session.add(
+                WebhookDelivery(
+                    webhook_id=webhook_id,
+                    event_id=job.event.id,
+                    event_type=job.event.event_type,
+                    attempt=attempt,
+                    status_code=sent.status_code,
+                    error=sent.error,
+                    attempted_at=now,
+                    next_attempt_at=retry_at,
+                    outcome=outcome,
+                )
+            )
+            held = session.execute(
+                update(Webhook)
+                .where(Webhook.id == webhook_id, Webhook.lease_owner == self.name)
+                .values(values)
+            )
+            return bool(held.rowcount)  # type: ignore[attr-defined]
+
+    def _backoff(self, attempt: int) -> float:
+        """Full jitter: anywhere up to an exponentially growing ceiling, so receivers coming
+        back are not met by every sender at once."""
+        ceiling = min(BACKOFF_CAP_SECONDS, self.config.retry_base_seconds * 2 ** (attempt - 1))
+        return random.uniform(0, ceiling)  # noqa: S311  (spreading load, not a secret)
+
+    def release(self, webhook_id: uuid.UUID) -> None:
+        with self.factory() as session, session.begin():
+            session.execute(
+                update(Webhook)
+                .where(Webhook.id == webhook_id, Webhook.lease_owner == self.name)
+                .values(lease_owner=None, lease_until=None)
+            )
+
+    def run_once(self) -> int:
+        """Claim what is due and deliver it all (tests, benchmarks); how many were delivered."""
+        total = 0
+        while claimed := self.claim(self.config.concurrency):
+            with ThreadPoolExecutor(self.config.concurrency) as pool:
+                total += sum(pool.map(self._deliver_logged, claimed))
+        return total
+
+    def run(self, stop: threading.Event) -> None:
+        """The worker's loop until ``stop``: at most ``concurrency`` subscriptions at once,
+        claiming more as soon as one is done; an idle worker looks every poll interval."""
+        running: set[Future[int]] = set()
+        with ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="webhooks") as pool:
+            while not stop.is_set():
+                free = self.config.concurrency - len(running)
+                claimed = self._claim_logged(free) if free else []
+                running |= {pool.submit(self._deliver_logged, each) for each in claimed}
+                if running:
+                    done, running = wait(
+                        running, timeout=self.config.poll_seconds, return_when=FIRST_COMPLETED
+                    )
+                    if done or claimed:
+                        continue
+                stop.wait(self.config.poll_seconds)
+
+    def _claim_logged(self, limit: int) -> list[uuid.UUID]:
+        try:
+            return self.claim(limit)
+        except Exception:
+            logger.exception("claiming webhooks failed")
+            return []
+
+    def _deliver_logged(self, webhook_id: uuid.UUID) -> int:
+        try:
+            return self.deliver(webhook_id)
+        except Exception:
+            logger.exception("delivering to a webhook failed", extra={"webhook": str(webhook_id)})
+            return 0
+
+
+def _claimable(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    news = exists().where(tuple_(Event.tx, Event.id) > tuple_(Webhook.cursor_tx, Webhook.cursor_id))
+    owner_active = exists().where(
+        ApiClient.id == Webhook.owner_client_id, ApiClient.disabled_at.is_(None)
+    )
+    return (
+        Webhook.deleted_at.is_(None),
+        or_(Webhook.lease_until.is_(None), Webhook.lease_until < now),
+        or_(Webhook.next_attempt_at.is_(None), Webhook.next_attempt_at <= now),
+        news,
+        owner_active,
+    )
+
+
+def _reader(session: Session, client_id: uuid.UUID) -> EventReader | None:
+    """The owner as a feed reader, or None if it (or its organisation) is disabled."""
+    client = session.get(ApiClient, client_id)
+    if client is None or client.disabled_at is not None:
+        return None
+    principal = principal_for_client(session, client_id)
+    return EventReader(
+        principal.client_id,
+        principal.organisation_id,
+        frozenset(role.value for role in principal.roles),
+        principal.is_inspector,
+    )
+
+
+def _next_event(session: Session, webhook: Webhook, reader: EventReader) -> Event | None:
+    """The first event after the cursor the owner may read and the webhook wants (or a ping
+    of this webhook). Where there is none, the cursor moves past everything settled that was
+    looked at, so an idle subscription is not claimed again for the same events."""
+    after = Position(webhook.cursor_tx, webhook.cursor_id)
+    wanted = set(webhook.event_types)
+    while True:
+        # Read before the events: everything up to it has committed, so nothing can later
+        # appear at or before it (app.events.outbox).
+        settled = _newest_settled(session, after)
+        if settled is None:
+            return None
+        page = visible_events(session, reader, after, PAGE)
+        full = len(page) == PAGE
+        match = next((event for event in page if event.event_type in wanted), None)
+        ping = _next_ping(session, webhook.id, after)
+        if ping is not None and full and Position.of(ping) > Position.of(page[-1]):
+            ping = None  # past this page: wanted events may lie before it
+        found = [event for event in (match, ping) if event is not None]
+        if found:
+            return min(found, key=Position.of)
+        if full:
+            after = Position.of(page[-1])
+            continue
+        done = max(settled, *(Position.of(event) for event in page[-1:]))
+        webhook.cursor_tx, webhook.cursor_id = done.tx, done.id
+        return None
+
+
+def _newest_settled(session: Session, after: Position) -> Position | None:
+    newest = session.execute(
+        select(Event.tx, Event.id)
+        .where(*settled_after(session, after))
+        .order_by(*(column.desc() for column in ORDER))
+        .limit(1)
+    ).first()
+    return None if newest is None else Position(newest.tx, newest.id)
+
+
+def _next_ping(session: Session, webhook_id: uuid.UUID, after: Position) -> Event | None:
+    query = (
+        select(Event)
+        .where(
+            *settled_after(session, after),
+            Event.event_type == PING,
+            Event.resource_id == str(webhook_id),
+        )
+        .order_by(*ORDER)
+        .limit(1)
+    )
+    return session.execute(query).scalars().first()
+
+
+def _attempts_on(webhook: Webhook, event: Event) -> int:
+    return webhook.retry_attempts if webhook.retry_event_id == event.id else 0
+
+
+def _since(webhook: Webhook) -> datetime | None:
+    return webhook.first_failure_at if webhook.retry_event_id is not None else None
+
+
+def _moved_past(event: Event) -> dict[str, object]:
+    return {
+        "cursor_tx": event.tx,
+        "cursor_id": event.id,
+        "retry_event_id": None,
+        "retry_attempts": 0,
+        "first_failure_at": None,
+        "next_attempt_at": None,
+    }

@@ -5,6 +5,8 @@
   API process was killed mid-stream. Both are aborted once older than JTAI_UPLOAD_TTL_SECONDS.
 - Idempotency records older than a day are dropped at the same time.
 - With JTAI_RETENTION_DAYS set, inspections closed longer ago than that are purged.
+- Webhooks: events are delivered by a worker thread (app.events.delivery) polling every
+  JTAI_WEBHOOK_POLL_SECONDS; `jtai jobs deliver` runs more workers (PostgreSQL).
 
 Every job is safe to run in several processes at once: aborting twice is harmless, and a
 purge locks its inspection.
@@ -13,6 +15,9 @@ purge locks its inspection.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +25,10 @@ import anyio
 from anyio import to_thread
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.core.config import Settings
 from app.core.database import session_scope
 from app.documents.service import SweepResult, sweep_uploads
+from app.events.delivery import Deliverer, DeliveryConfig
 from app.idempotency.service import expire_records
 from app.retention.service import purge_expired
 from app.storage import Storage
@@ -108,3 +115,22 @@ def _purge_expired(
     if outcome.purged or outcome.failed:
         logger.info("inspections purged", extra={"purged": purged, "failed": outcome.failed})
     return purged, [f"purge {inspection_id}" for inspection_id in outcome.failed]
+
+
+@contextmanager
+def delivering(factory: sessionmaker[Session], settings: Settings) -> Iterator[None]:
+    """A webhook delivery worker in a thread of this process while the block runs (none when
+    JTAI_WEBHOOK_POLL_SECONDS is 0). Leases make it safe beside workers in other processes."""
+    if settings.webhook_poll_seconds <= 0:
+        yield
+        return
+    stop = threading.Event()
+    worker = Deliverer(factory, DeliveryConfig.of(settings))
+    thread = threading.Thread(target=worker.run, args=(stop,), name="webhooks", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        # An attempt in flight ends within its timeout; if it does not, its lease runs out.
+        thread.join(timeout=15)

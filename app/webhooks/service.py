@@ -1,0 +1,167 @@
+"""Subscribing, reading and ending an organisation's webhooks, their deliveries, and pings.
+
+A webhook belongs to its organisation (another organisation's answers 404) and hears exactly
+what the client that created it would read in the feed (app.events.feed), of the types it
+asked for. Only systems subscribe: a person's sign-in is not a standing integration.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit import chain as audit
+from app.auth.principal import Principal, PrincipalKind
+from app.core.database import utcnow
+from app.core.errors import Forbidden, InvalidContent, NotFound, ProblemItem
+from app.events.models import Event
+from app.events.outbox import ORDER, START, Audience, Position, emit
+from app.events.types import EVENT_TYPES, PING
+from app.webhooks.address import AddressRefused, resolve
+from app.webhooks.models import Webhook, WebhookDelivery
+from app.webhooks.sender import AddressRules
+
+SECRET_BYTES = 32
+
+
+@dataclass(frozen=True)
+class NewWebhook:
+    url: str
+    event_types: list[str]
+
+
+def create_webhook(
+    session: Session, principal: Principal, new: NewWebhook, rules: AddressRules
+) -> tuple[Webhook, str]:
+    """Subscribe; the secret is returned this once. Events from now on are delivered."""
+    if principal.kind is not PrincipalKind.SYSTEM:
+        raise Forbidden(
+            "Webhooks are subscribed by systems (client credentials), not people.",
+            code="webhooks_for_systems",
+        )
+    event_types = _checked_types(new.event_types)
+    try:
+        resolve(new.url, allow_insecure=rules.allow_insecure, allow_private=rules.allow_private)
+    except AddressRefused as exc:
+        item = ProblemItem(field="url", code="webhook_url_refused", message=str(exc))
+        raise InvalidContent(
+            f"The webhook URL is refused: {exc}.", code="webhook_url_refused", errors=[item]
+        ) from None
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode("ascii")
+    latest = _latest_position(session)
+    webhook = Webhook(
+        id=uuid.uuid4(),
+        organisation_id=principal.organisation_id,
+        owner_client_id=principal.client_id,
+        url=new.url,
+        event_types=event_types,
+        secret=secret,
+        cursor_tx=latest.tx,
+        cursor_id=latest.id,
+    )
+    session.add(webhook)
+    session.flush()
+    audit.record(
+        session, principal, "webhook.created", "webhook", webhook.id, detail={"types": event_types}
+    )
+    return webhook, secret
+
+
+def _checked_types(requested: Sequence[str]) -> list[str]:
+    problems = [
+        ProblemItem(
+            field=f"event_types.{index}",
+            code="unknown_event_type",
+            message=f"'{name}' is not an event type; known: {', '.join(EVENT_TYPES)}",
+            value=name[:64],
+        )
+        for index, name in enumerate(requested)
+        if name not in EVENT_TYPES
+    ]
+    if problems:
+        unknown = ", ".join(repr(item.value) for item in problems)
+        raise InvalidContent(
+            f"Unknown event types: {unknown}.", code="unknown_event_type", errors=problems
+        )
+    return list(dict.fromkeys(requested))
+
+
+def _latest_position(session: Session) -> Position:
+    """Where a new subscription starts: after every event written so far."""
+    newest = session.execute(
+        select(Event.tx, Event.id).order_by(*(column.desc() for column in ORDER)).limit(1)
+    ).first()
+    return START if newest is None else Position(newest.tx, newest.id)
+
+
+def list_webhooks(session: Session, principal: Principal) -> Sequence[Webhook]:
+    query = (
+        select(Webhook)
+        .where(Webhook.organisation_id == principal.organisation_id, Webhook.deleted_at.is_(None))
+        .order_by(Webhook.created_at, Webhook.id)
+    )
+    return session.execute(query).scalars().all()
+
+
+def get_webhook(session: Session, principal: Principal, webhook_id: uuid.UUID) -> Webhook:
+    """The caller's organisation's webhook; 404 for anyone else's, as if it did not exist."""
+    webhook = session.get(Webhook, webhook_id)
+    if (
+        webhook is None
+        or webhook.deleted_at is not None
+        or webhook.organisation_id != principal.organisation_id
+    ):
+        raise NotFound("No such webhook.")
+    return webhook
+
+
+def delete_webhook(session: Session, principal: Principal, webhook_id: uuid.UUID) -> None:
+    """Nothing more is delivered; the secret is forgotten. Its deliveries stay on record."""
+    webhook = get_webhook(session, principal, webhook_id)
+    webhook.deleted_at = utcnow()
+    webhook.secret = ""
+    audit.record(session, principal, "webhook.deleted", "webhook", webhook.id)
+
+
+def list_deliveries(
+    session: Session, principal: Principal, webhook_id: uuid.UUID, limit: int
+) -> Sequence[WebhookDelivery]:
+    """The webhook's delivery attempts, newest first."""
+    webhook = get_webhook(session, principal, webhook_id)
+    query = (
+        select(WebhookDelivery)
+        .where(WebhookDelivery.webhook_id == webhook.id)
+        .order_by(WebhookDelivery.id.desc())
+        .limit(limit)
+    )
+    return session.execute(query).scalars().all()
+
+
+def ping(session: Session, principal: Principal, webhook_id: uuid.UUID) -> int:
+    """A ``webhook.ping`` event for this webhook only: no feed and no other webhook hears of
+    it (it names no recipient). Returns the event's id."""
+    webhook = get_webhook(session, principal, webhook_id)
+    emit(
+        session,
+        PING,
+        inspection_id=None,
+        resource_type="webhook",
+        resource_id=webhook.id,
+        url=f"/v1/webhooks/{webhook.id}",
+        audience=Audience(),
+    )
+    # emit() keeps its id to itself; this transaction's newest ping of this webhook is it.
+    event_id: int = session.execute(
+        select(Event.id)
+        .where(Event.event_type == PING, Event.resource_id == str(webhook.id))
+        .order_by(Event.id.desc())
+        .limit(1)
+    ).scalar_one()
+    audit.record(session, principal, "webhook.pinged", "webhook", webhook.id)
+    return event_id
