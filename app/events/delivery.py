@@ -45,6 +45,7 @@ from app.webhooks.sender import AddressRules, Sent, http_client, post, signed_he
 
 logger = logging.getLogger("jtai.webhooks")
 PAGE = 200  # events read at a time while looking for the next one a subscription wants
+BATCH = 50  # events taken at once for one subscription, then sent one by one
 BACKOFF_CAP_SECONDS = 3600.0
 
 
@@ -119,38 +120,38 @@ class Deliverer:
 
     def deliver(self, webhook_id: uuid.UUID) -> int:
         """Deliver a leased subscription's events in order until it is caught up, fails, or has
-        had half its lease; then let the lease go. Returns how many were delivered."""
+        had half its lease; then let the lease go. Returns how many were delivered.
+
+        On an unexpected error the lease is kept until it runs out, so that a subscription
+        that cannot be delivered is not taken up again at once, over and over."""
         delivered = 0
         stop_at = time.monotonic() + self.config.lease_seconds / 2
-        try:
-            while time.monotonic() < stop_at:
-                job = self.next_job(webhook_id)
-                if job is None:
-                    break
+        while time.monotonic() < stop_at:
+            jobs = self.next_jobs(webhook_id)
+            if not jobs:
+                break
+            for job in jobs:
                 sent = self.send(job)
                 if not self.record(webhook_id, job, sent) or not sent.delivered:
-                    break
+                    self.release(webhook_id)
+                    return delivered
                 delivered += 1
-        finally:
-            self.release(webhook_id)
+                if time.monotonic() >= stop_at:
+                    break
+        self.release(webhook_id)
         return delivered
 
-    def next_job(self, webhook_id: uuid.UUID) -> _Job | None:
-        """The subscription's next event, if this worker still holds it and its owner is
-        active; skips (moves the cursor past) events it does not want."""
+    def next_jobs(self, webhook_id: uuid.UUID) -> list[_Job]:
+        """The subscription's next events, in order, if this worker still holds it and its
+        owner is active; moves the cursor past events it does not want."""
         with self.factory() as session, session.begin():
             webhook = session.get(Webhook, webhook_id)
             if webhook is None or webhook.lease_owner != self.name or webhook.deleted_at:
-                return None
+                return []
             reader = _reader(session, webhook.owner_client_id)
             if reader is None:
-                return None  # the owner is disabled: deliveries wait for it
-            event = _next_event(session, webhook, reader)
-            if event is None:
-                return None
-            return _Job(
-                event, webhook.url, webhook.secret, _attempts_on(webhook, event), _since(webhook)
-            )
+                return []  # the owner is disabled: deliveries wait for it
+            return [_job(webhook, event) for event in _next_events(session, webhook, reader)]
 
     def send(self, job: _Job) -> Sent:
         body = json.dumps(event_payload(job.event), separators=(",", ":"))
@@ -217,9 +218,16 @@ class Deliverer:
     def run_once(self) -> int:
         """Claim what is due and deliver it all (tests, benchmarks); how many were delivered."""
         total = 0
+        seen: set[uuid.UUID] = set()
         while claimed := self.claim(self.config.concurrency):
             with ThreadPoolExecutor(self.config.concurrency) as pool:
-                total += sum(pool.map(self._deliver_logged, claimed))
+                delivered = sum(pool.map(self._deliver_logged, claimed))
+            if not delivered and seen.issuperset(claimed):
+                # Claimed again with nothing to send: an event not yet settled (its
+                # transaction still running), for a later run.
+                break
+            seen.update(claimed)
+            total += delivered
         return total
 
     def run(self, stop: threading.Event) -> None:
@@ -282,10 +290,10 @@ def _reader(session: Session, client_id: uuid.UUID) -> EventReader | None:
     )
 
 
-def _next_event(session: Session, webhook: Webhook, reader: EventReader) -> Event | None:
-    """The first event after the cursor the owner may read and the webhook wants (or a ping
-    of this webhook). Where there is none, the cursor moves past everything settled that was
-    looked at, so an idle subscription is not claimed again for the same events."""
+def _next_events(session: Session, webhook: Webhook, reader: EventReader) -> list[Event]:
+    """The next events after the cursor that the owner may read and the webhook wants, with
+    this webhook's pings, in order. Where there are none, the cursor moves past everything
+    settled that was looked at, so an idle subscription is not claimed again for them."""
     after = Position(webhook.cursor_tx, webhook.cursor_id)
     wanted = set(webhook.event_types)
     while True:
@@ -293,22 +301,22 @@ def _next_event(session: Session, webhook: Webhook, reader: EventReader) -> Even
         # appear at or before it (app.events.outbox).
         settled = _newest_settled(session, after)
         if settled is None:
-            return None
+            return []
         page = visible_events(session, reader, after, PAGE)
-        full = len(page) == PAGE
-        match = next((event for event in page if event.event_type in wanted), None)
-        ping = _next_ping(session, webhook.id, after)
-        if ping is not None and full and Position.of(ping) > Position.of(page[-1]):
-            ping = None  # past this page: wanted events may lie before it
-        found = [event for event in (match, ping) if event is not None]
+        found = [event for event in page if event.event_type in wanted]
+        pings = _pings(session, webhook.id, after)
+        if len(page) == PAGE:
+            # Wanted events may lie past this page, before a later ping.
+            pings = [ping for ping in pings if Position.of(ping) <= Position.of(page[-1])]
+        found = sorted(found + pings, key=Position.of)[:BATCH]
         if found:
-            return min(found, key=Position.of)
-        if full:
+            return found
+        if len(page) == PAGE:
             after = Position.of(page[-1])
             continue
-        done = max(settled, *(Position.of(event) for event in page[-1:]))
+        done = max([settled, *(Position.of(event) for event in page[-1:])])
         webhook.cursor_tx, webhook.cursor_id = done.tx, done.id
-        return None
+        return []
 
 
 def _newest_settled(session: Session, after: Position) -> Position | None:
@@ -321,7 +329,7 @@ def _newest_settled(session: Session, after: Position) -> Position | None:
     return None if newest is None else Position(newest.tx, newest.id)
 
 
-def _next_ping(session: Session, webhook_id: uuid.UUID, after: Position) -> Event | None:
+def _pings(session: Session, webhook_id: uuid.UUID, after: Position) -> list[Event]:
     query = (
         select(Event)
         .where(
@@ -330,17 +338,22 @@ def _next_ping(session: Session, webhook_id: uuid.UUID, after: Position) -> Even
             Event.resource_id == str(webhook_id),
         )
         .order_by(*ORDER)
-        .limit(1)
+        .limit(BATCH)
     )
-    return session.execute(query).scalars().first()
+    return list(session.execute(query).scalars())
 
 
-def _attempts_on(webhook: Webhook, event: Event) -> int:
-    return webhook.retry_attempts if webhook.retry_event_id == event.id else 0
-
-
-def _since(webhook: Webhook) -> datetime | None:
-    return webhook.first_failure_at if webhook.retry_event_id is not None else None
+def _job(webhook: Webhook, event: Event) -> _Job:
+    """The event as the next attempt of it: its earlier failures count if it is the one
+    being retried."""
+    retried = webhook.retry_event_id == event.id
+    return _Job(
+        event,
+        webhook.url,
+        webhook.secret,
+        webhook.retry_attempts if retried else 0,
+        webhook.first_failure_at if retried else None,
+    )
 
 
 def _moved_past(event: Event) -> dict[str, object]:
