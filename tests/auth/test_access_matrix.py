@@ -21,11 +21,14 @@ from app.auth.issuers import token_decoder
 from app.auth.policy import POLICY
 from app.auth.principal import person_id
 from app.auth.roles import Role
+from app.auth.service import principal_for_client
 from app.core.config import Settings
 from app.core.database import session_scope
 from app.core.edge import flat_routes
 from app.inspections.models import Inspection, InspectionStatus
 from app.organisations.kinds import OrganisationKind
+from app.webhooks.sender import AddressRules
+from app.webhooks.service import NewWebhook, create_webhook
 from tests.auth.identity_provider import IdpKey, jwks, person_claims
 from tests.core.test_contract import PUBLIC_OPERATIONS
 from tests.factories import PDF, Factory, World
@@ -157,6 +160,27 @@ def _engaged_child(world: World, factory: Factory) -> str:
 
 # Who reads what every participant reads; the operator never reads child data.
 _PARTICIPANTS_READ = {"lead": 200, "inspector": 200, "agency": 200, "operator": 403}
+
+
+def _council_webhook(world: World, factory: Factory) -> str:
+    """A webhook of the council, subscribed by its agency client."""
+    with session_scope(factory.state.session_factory) as session:
+        principal = principal_for_client(session, world.agency.client_id)
+        new = NewWebhook("http://127.0.0.1:9/hook", ["request.opened"])
+        webhook, _secret = create_webhook(session, principal, new, AddressRules(True, True))
+        return f"/v1/webhooks/{webhook.id}"
+
+
+# Every organisation's systems manage their own webhooks; the operator none. A person may read
+# the organisation's, but only systems subscribe (403 webhooks_for_systems).
+_SUBSCRIBERS = dict.fromkeys(ACTORS, 200) | {"operator": 403}
+
+
+def _council_webhook_call(status: int) -> dict[str, int]:
+    return _ok_for(
+        {"agency": status, "org_admin": status, "operator": 403, "person": 404}, default=404
+    )
+
 
 MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
     "read_me": (Call("GET", lambda w, f: "/v1/me"), _ok_for(dict.fromkeys(ACTORS, 200))),
@@ -537,6 +561,25 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
         Call("GET", _engaged_child),
         _ok_for(_PARTICIPANTS_READ, default=404),
     ),
+    "create_webhook": (
+        Call(
+            "POST",
+            lambda w, f: "/v1/webhooks",
+            lambda w, f: {"url": "http://127.0.0.1:9/hook", "event_types": ["list.pushed"]},
+        ),
+        _ok_for(dict.fromkeys(ACTORS, 201) | {"operator": 403, "person": 403}),
+    ),
+    "list_webhooks": (Call("GET", lambda w, f: "/v1/webhooks"), _ok_for(_SUBSCRIBERS)),
+    "get_webhook": (Call("GET", _council_webhook), _council_webhook_call(200)),
+    "delete_webhook": (Call("DELETE", _council_webhook), _council_webhook_call(204)),
+    "list_webhook_deliveries": (
+        Call("GET", lambda w, f: _council_webhook(w, f) + "/deliveries"),
+        _council_webhook_call(200),
+    ),
+    "ping_webhook": (
+        Call("POST", lambda w, f: _council_webhook(w, f) + "/ping"),
+        _council_webhook_call(202),
+    ),
 }
 
 PersonOnTeam = Callable[[World], dict[str, str]]
@@ -700,6 +743,10 @@ ON_NO_INSPECTION = frozenset(
         "disable_client",
         "rotate_client_secret",
         "create_inspection",
+        # an organisation's webhooks are about no one inspection
+        "create_webhook",
+        "delete_webhook",
+        "ping_webhook",
     }
 )
 
