@@ -1,4 +1,4 @@
-"""``jtai client login|push-list|upload|download``: the typer sub-app.
+"""``jtai client login|push-list|upload|download|webhook-verify``: the typer sub-app.
 
 Exit codes: 0 all done, 1 something failed or was refused, 2 the command cannot start
 (credentials, options, files).
@@ -37,6 +37,7 @@ from jtai_client.uploads.plan import (
 )
 from jtai_client.uploads.state import UploadState, default_state_path
 from jtai_client.uploads.transfer import Uploader
+from jtai_client.webhook_verify import webhook_verify
 
 client_app = typer.Typer(
     help="Script bulk work against a JTAI Exchange: log in, push lists, upload, download.",
@@ -298,3 +299,7 @@ def download_command(
     with _reporting(), _open(ctx, connection) as api, progress_bars(progress) as bars:
         done = download(api, document_id, output, bars)
     echo(f"{done.path} ({done.size} bytes, SHA-256 {done.sha256} verified)")
+
+
+# Kept in a module of its own: it needs no API, only the payload and the secret.
+client_app.command("webhook-verify")(webhook_verify)
