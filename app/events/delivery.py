@@ -95,6 +95,8 @@ class Deliverer:
         self.config = config
         self.client = client or http_client()
         self.name = name or f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.delivered = 0  # by this worker since it started, for logs and benchmarks
+        self._count = threading.Lock()
 
     def claim(self, limit: int) -> list[uuid.UUID]:
         """Lease up to ``limit`` subscriptions that have something to deliver now."""
@@ -256,10 +258,13 @@ class Deliverer:
 
     def _deliver_logged(self, webhook_id: uuid.UUID) -> int:
         try:
-            return self.deliver(webhook_id)
+            delivered = self.deliver(webhook_id)
         except Exception:
             logger.exception("delivering to a webhook failed", extra={"webhook": str(webhook_id)})
             return 0
+        with self._count:
+            self.delivered += delivered
+        return delivered
 
 
 def _claimable(now: datetime) -> tuple[ColumnElement[bool], ...]:
