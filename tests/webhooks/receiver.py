@@ -15,6 +15,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     answered: int
+    at: float  # when it arrived (time.time())
 
 
 @dataclass
@@ -43,12 +44,13 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
+            arrived = time.time()
             if receiver.delay:
                 time.sleep(receiver.delay)
             status = receiver.status
             with receiver.lock:
                 headers = {key.lower(): value for key, value in self.headers.items()}
-                receiver.requests.append(Received(headers, body, status))
+                receiver.requests.append(Received(headers, body, status, arrived))
             self.send_response(status)
             self.send_header("content-length", "0")
             self.end_headers()

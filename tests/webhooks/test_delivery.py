@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 from standardwebhooks.webhooks import Webhook as Verifier
+from typer.testing import Result
 
 from app.auth.models import ApiClient
 from app.core.database import session_scope, utcnow
@@ -215,3 +217,28 @@ def test_a_new_subscription_starts_from_now(app: FastAPI, world: World) -> None:
     assert row.lease_owner is None
     assert row.next_attempt_at is None or row.next_attempt_at < utcnow() + timedelta(0)
     assert isinstance(row, Webhook)
+
+
+def test_jtai_jobs_deliver_runs_a_worker(
+    app: FastAPI, world: World, jtai: Callable[..., Result]
+) -> None:
+    with receiving() as receiver:
+        subscribe(app, world.agency, receiver.url)
+        sent = emit_events(app, world.inspection_id, 2, _to_council(world))
+        fast_retry = {"JTAI_WEBHOOK_RETRY_BASE_SECONDS": "0.01"}
+        refused = jtai("jobs", "deliver", "--once", **fast_retry)  # as deployed: no loopback
+        assert json.loads(refused.stdout) == {"delivered": 0}
+        allowed = fast_retry | {
+            "JTAI_WEBHOOK_ALLOW_INSECURE": "true",
+            "JTAI_WEBHOOK_ALLOW_PRIVATE": "true",
+        }
+        delivered = 0
+        for _ in range(20):  # the refused attempt's retry is at most 0.01 s away
+            result = jtai("jobs", "deliver", "--once", **allowed)
+            assert result.exit_code == 0, result.output
+            delivered += json.loads(result.stdout)["delivered"]
+            if delivered == 2:
+                break
+            time.sleep(0.02)
+        assert delivered == 2
+        assert receiver.accepted_ids() == sent
