@@ -15,8 +15,10 @@ from standardwebhooks.webhooks import Webhook as Verifier
 from typer.testing import Result
 
 from app.auth.models import ApiClient
+from app.core.config import Settings
 from app.core.database import session_scope, utcnow
 from app.events.outbox import Audience
+from app.main import create_app
 from app.webhooks.models import Webhook
 from app.webhooks.sender import AddressRules
 from tests.factories import World
@@ -242,3 +244,18 @@ def test_jtai_jobs_deliver_runs_a_worker(
             time.sleep(0.02)
         assert delivered == 2
         assert receiver.accepted_ids() == sent
+
+
+def test_the_service_delivers_by_itself_within_a_second(
+    settings: Settings, world: World, app: FastAPI
+) -> None:
+    """`jtai serve`'s own worker: an idle one looks every JTAI_WEBHOOK_POLL_SECONDS."""
+    served = create_app(settings.model_copy(update={"webhook_poll_seconds": 0.5}))
+    with receiving() as receiver, TestClient(served):
+        subscribe(app, world.agency, receiver.url)
+        time.sleep(0.6)  # the worker is idle
+        started = time.time()
+        sent = emit_events(app, world.inspection_id, 1, _to_council(world))
+        eventually(lambda: receiver.accepted_ids() == sent, within=5)
+        assert receiver.accepted()[0].at - started < 1.5
+    served.state.jtai.engine.dispose()
