@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, UTCDateTime
@@ -18,14 +18,11 @@ _BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Event(Base):
-    """One event. Its place in every feed is (``tx``, ``id``): see app.events.outbox."""
+    """One event. Its id is its place in every feed, given in commit order (app.events.outbox)."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_position", "tx", "id"),)
 
     id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True, autoincrement=True)
-    # The writing transaction's id on PostgreSQL (0 on SQLite, whose writers queue anyway).
-    tx: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
     event_type: Mapped[str] = mapped_column(String(64))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     inspection_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
