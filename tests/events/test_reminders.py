@@ -213,6 +213,13 @@ def test_an_inspector_hears_of_the_overdue_and_an_agency_only_of_its_own(
     assert ("deadline.approaching", MEETINGS) in heard(council)
 
 
+def test_the_inspectors_are_reminded_of_their_own_milestones(app: FastAPI, world: World) -> None:
+    # The selection is the lead inspector's (D4 10:00: Wednesday 8 May); nobody else's.
+    run(app, at(7, 23, 59))
+    sent = run(app, at(8, 9))
+    assert Sent("deadline.approaching", "selection", frozenset(), True) in sent
+
+
 @pytest.mark.commits
 def test_a_restart_sends_nothing_twice(
     app: FastAPI, world: World, database_url: str, fresh_engine: Engine
