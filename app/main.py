@@ -25,6 +25,7 @@ from app.deadlines.working_days import load_calendar
 from app.documents.router import router as documents_router
 from app.engagement.router import router as engagement_router
 from app.evaluations.router import router as evaluations_router
+from app.events.reminders import ReminderPlan
 from app.health.router import router as health_router
 from app.idempotency.middleware import IdempotencyMiddleware
 from app.inspections.router import router as inspections_router
@@ -100,6 +101,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                 state.settings.upload_ttl_seconds,
                 state.settings.sweep_interval_seconds,
                 state.settings.retention_days,
+                ReminderPlan.from_settings(state.settings, state.contexts),
             )
         yield
         tasks.cancel_scope.cancel()

@@ -46,3 +46,23 @@ class EventRecipient(Base):
         _BIG_ID, ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
     )
     organisation_id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, index=True)
+
+
+class SentReminder(Base):
+    """A deadline reminder already sent: one row per inspection, milestone, organisation
+    reminded (the nil UUID stands for the inspection's inspectors), kind ("overdue",
+    "approaching:2h") and the due time it was about. Inserted, or skipped on conflict, in
+    the transaction of its event: the key is what makes a reminder go once across restarts
+    and concurrent job runners. The due time is part of the key so that a milestone moved
+    to another time is reminded of again for that time."""
+
+    __tablename__ = "sent_reminders"
+
+    inspection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True
+    )
+    milestone_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
