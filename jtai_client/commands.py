@@ -318,6 +318,7 @@ def events_command(
         ),
     ] = None,
     max_requests: Annotated[int | None, typer.Option("--max-requests", min=1, hidden=True)] = None,
+    wait: Annotated[int, typer.Option("--wait", min=0, max=30, hidden=True)] = 30,
     base_url: BaseUrl = None,
     credentials_file: CredentialsFile = None,
     token_file: TokenFile = None,
@@ -325,7 +326,7 @@ def events_command(
     """Print the caller's events, oldest first, one JSON object a line on stdout."""
     connection = Connection(base_url, credentials_file, token_file)
     start = after if after is not None else load_cursor(cursor_file)
-    feed = Feed(after=start, follow=follow, max_requests=max_requests)
+    feed = Feed(after=start, follow=follow, max_requests=max_requests, wait=wait)
 
     def emit(item: dict[str, Any]) -> None:
         # Flushed a line at a time: a pipe's reader acts on each event as it comes.

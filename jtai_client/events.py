@@ -27,6 +27,7 @@ class Feed:
     follow: bool
     # Hidden, for tests: stop following after this many requests (None: for ever).
     max_requests: int | None = None
+    wait: int = FOLLOW_WAIT_SECONDS
 
 
 def load_cursor(path: Path | None) -> str:
@@ -55,7 +56,7 @@ def read_events(
     ``follow``, stops at the first page that is not full (caught up)."""
     cursor, requests = feed.after, 0
     while True:
-        params = {"limit": str(PAGE_SIZE), "wait": str(FOLLOW_WAIT_SECONDS if feed.follow else 0)}
+        params = {"limit": str(PAGE_SIZE), "wait": str(feed.wait if feed.follow else 0)}
         if cursor:
             params["after"] = cursor
         page = api.get_json("/v1/events", params=params)
