@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 
 import pytest
 from fastapi.testclient import TestClient
@@ -213,3 +214,35 @@ def test_an_event_goes_with_its_rolled_back_change(
         change_then_fail()
     assert told == [before + 1]
     assert _count(db) == before
+
+
+def test_a_request_of_several_is_told_to_each_and_its_answer_to_the_others(
+    client: TestClient, ex: Exchange, factory: Factory
+) -> None:
+    world = ex.world
+    asked = client.post(
+        f"{ex.base}/requests",
+        json={
+            "organisation_ids": [str(ex.health.organisation_id), str(world.agency.organisation_id)],
+            "title": "Joint safeguarding minutes",
+            "due_at": "2030-04-02T17:00:00+01:00",
+        },
+        headers=world.lead.headers,
+    )
+    assert asked.status_code == 201, asked.text
+    request_id = asked.json()["id"]
+    for hearer in (ex.health, world.agency, world.inspector):
+        opened = of_type(feed(client, hearer), "request.opened")
+        assert request_id in {item["resource"]["id"] for item in opened}
+    assert request_id not in {item["resource"]["id"] for item in feed(client, ex.police)}
+    document_id = factory.document(ex.health, uuid.UUID(request_id))
+    (to_council,) = of_type(feed(client, world.agency), "document.received")
+    assert to_council["resource"] == {
+        "type": "request",  # the council may not read the health trust's document
+        "id": request_id,
+        "url": f"{ex.base}/requests",
+    }
+    (to_team,) = of_type(feed(client, world.inspector), "document.received")
+    assert to_team["resource"]["id"] == str(document_id)
+    assert of_type(feed(client, ex.health), "document.received") == []
+    assert of_type(feed(client, ex.police), "document.received") == []
