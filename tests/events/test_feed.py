@@ -131,7 +131,7 @@ def test_a_long_poll_waits_then_answers_empty(client: TestClient, world: World) 
 
 @pytest.mark.commits
 def test_a_long_poll_answers_as_soon_as_an_event_commits(
-    client: TestClient, factory: Factory
+    client: TestClient, factory: Factory, db_kind: str
 ) -> None:
     world = factory.world()
     cursor = _page(client, world.agency, limit=500)["next_cursor"]
@@ -139,8 +139,14 @@ def test_a_long_poll_answers_as_soon_as_an_event_commits(
     started = time.monotonic()
     later.start()
     try:
-        page = _page(client, world.agency, after=cursor, wait=20)
+        page = _page(client, world.agency, after=cursor, wait=30)
     finally:
         later.join()
     assert len(_told(page["items"])) == 1
-    assert 0.4 <= time.monotonic() - started < 5
+    elapsed = time.monotonic() - started
+    assert elapsed >= 0.4
+    if db_kind == "sqlite":
+        # On PostgreSQL an event is read once every older transaction has ended, and
+        # pg_snapshot_xmin counts every database of the server: another database's long
+        # transaction (other test runs sharing the server) can hold it back for seconds.
+        assert elapsed < 5
