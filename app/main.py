@@ -26,6 +26,7 @@ from app.documents.router import router as documents_router
 from app.engagement.router import router as engagement_router
 from app.evaluations.router import router as evaluations_router
 from app.events.reminders import ReminderPlan
+from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.idempotency.middleware import IdempotencyMiddleware
 from app.inspections.router import router as inspections_router
@@ -63,6 +64,7 @@ TAGS = [
     {"name": "meetings", "description": "Multi-agency meetings of the fieldwork week"},
     {"name": "engagement", "description": "Children, parents and carers agreeing to meet"},
     {"name": "audit", "description": "The append-only, verifiable audit chain"},
+    {"name": "events", "description": "What changed that the caller must act on or know of"},
     {"name": "health", "description": "Liveness and readiness"},
 ]
 
@@ -83,6 +85,7 @@ ROUTERS = (
     tracking_router,
     meetings_router,
     engagement_router,
+    events_router,
     audit_router,
     health_router,
 )

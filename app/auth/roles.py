@@ -59,6 +59,7 @@ class Scope(StrEnum):
     MEETINGS_WRITE = "meetings:write"
     ENGAGEMENT_READ = "engagement:read"
     ENGAGEMENT_WRITE = "engagement:write"
+    EVENTS_READ = "events:read"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -98,9 +99,11 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.MEETINGS_WRITE: "Record the multi-agency meetings (the agencies the theme names)",
     Scope.ENGAGEMENT_READ: "Read whether children, parents and carers agreed to meet",
     Scope.ENGAGEMENT_WRITE: "Record engagement and consent arrangements (agencies)",
+    Scope.EVENTS_READ: "Read one's own feed of events (each sees only what it may read)",
 }
 
-_EVERYONE = {Scope.THEMES_READ}
+# Every role reads its own events: the feed filters each to what the caller may read.
+_EVERYONE = {Scope.THEMES_READ, Scope.EVENTS_READ}
 # What anyone taking part in an inspection may do; objects are still filtered per caller.
 _PARTICIPANT = _EVERYONE | {
     Scope.INSPECTIONS_READ,

@@ -16,7 +16,7 @@ from app.document_requests.models import DocumentRequest, DocumentRequestAddress
 from app.documents.models import Document, NilReturn, Upload, UploadState
 from app.engagement.models import Engagement
 from app.evaluations.models import Evaluation
-from app.events.models import SentReminder
+from app.events.models import Event, EventRecipient, SentReminder
 from app.inspections.models import Inspection, InspectionStatus
 from app.meetings.models import Meeting
 from app.retention.models import PurgeState, PurgeTombstone
@@ -118,6 +118,17 @@ def _row_deletes(inspection_id: uuid.UUID) -> list[tuple[str, Delete]]:
             "sent_reminders",
             delete(SentReminder).where(SentReminder.inspection_id == inspection_id),
         ),
+        # Events are thin, but that a request was opened for an agency on a day is still
+        # about the inspection: they go with it.
+        (
+            "event_recipients",
+            delete(EventRecipient).where(
+                EventRecipient.event_id.in_(
+                    select(Event.id).where(Event.inspection_id == inspection_id)
+                )
+            ),
+        ),
+        ("events", delete(Event).where(Event.inspection_id == inspection_id)),
     ]
 
 

@@ -160,6 +160,8 @@ _PARTICIPANTS_READ = {"lead": 200, "inspector": 200, "agency": 200, "operator": 
 
 MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
     "read_me": (Call("GET", lambda w, f: "/v1/me"), _ok_for(dict.fromkeys(ACTORS, 200))),
+    # every caller reads its own feed; what is in it is tested in tests/events
+    "list_events": (Call("GET", lambda w, f: "/v1/events"), _ok_for(dict.fromkeys(ACTORS, 200))),
     "create_organisation": (
         Call(
             "POST", lambda w, f: "/v1/organisations", lambda w, f: {"name": "X", "kind": "police"}

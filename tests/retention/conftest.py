@@ -17,6 +17,7 @@ from app.core.database import session_scope, utcnow
 from app.deadlines.service import default_due_at
 from app.document_requests.models import DocumentRequest, DocumentRequestAddressee
 from app.documents.models import Document
+from app.events.models import Event, EventRecipient
 from app.events.reminders import ReminderPlan, send_due_reminders
 from app.inspections.models import Inspection, InspectionStatus
 from app.storage import Storage
@@ -46,6 +47,8 @@ class Filled:
     list_version_id: uuid.UUID
     requests: int  # derived from the theme and the tracked children, plus the one made here
     addressees: int  # who each of them is asked of
+    events: int  # what the changes told of (app.events), and to whom by name
+    event_recipients: int
 
     @property
     def counts(self) -> dict[str, int]:
@@ -53,6 +56,8 @@ class Filled:
         return EXPECTED_COUNTS | {
             "requests": self.requests,
             "request_addressees": self.addressees,
+            "events": self.events,
+            "event_recipients": self.event_recipients,
         }
 
     @property
@@ -92,8 +97,16 @@ def fill(factory: Factory, client: TestClient, world: World) -> Filled:
         ids = select(DocumentRequest.id).where(DocumentRequest.inspection_id == inspection_id)
         asked = select(func.count()).where(DocumentRequestAddressee.request_id.in_(ids))
         addressees = int(session.execute(asked).scalar_one())
+        told = select(Event.id).where(Event.inspection_id == inspection_id)
+        events = int(
+            session.execute(select(func.count()).select_from(told.subquery())).scalar_one()
+        )
+        named = select(func.count()).where(EventRecipient.event_id.in_(told))
+        event_recipients = int(session.execute(named).scalar_one())
     assert requests > 3  # information items and two tracked children's case files, derived
-    return Filled(world, contents, version_id, requests, addressees)
+    assert events > 3  # the requests opened, the list, the selection
+    assert event_recipients > 0
+    return Filled(world, contents, version_id, requests, addressees, events, event_recipients)
 
 
 def remind_of_first_milestone(factory: Factory, inspection_id: uuid.UUID) -> None:
