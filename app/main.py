@@ -25,6 +25,8 @@ from app.deadlines.working_days import load_calendar
 from app.documents.router import router as documents_router
 from app.engagement.router import router as engagement_router
 from app.evaluations.router import router as evaluations_router
+from app.events.reminders import ReminderPlan
+from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.idempotency.middleware import IdempotencyMiddleware
 from app.inspections.router import router as inspections_router
@@ -64,6 +66,7 @@ TAGS = [
     {"name": "engagement", "description": "Children, parents and carers agreeing to meet"},
     {"name": "webhooks", "description": "Signed webhooks: the organisation's events pushed"},
     {"name": "audit", "description": "The append-only, verifiable audit chain"},
+    {"name": "events", "description": "What changed that the caller must act on or know of"},
     {"name": "health", "description": "Liveness and readiness"},
 ]
 
@@ -84,6 +87,7 @@ ROUTERS = (
     tracking_router,
     meetings_router,
     engagement_router,
+    events_router,
     webhooks_router,
     audit_router,
     health_router,
@@ -104,6 +108,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                     state.settings.upload_ttl_seconds,
                     state.settings.sweep_interval_seconds,
                     state.settings.retention_days,
+                    ReminderPlan.from_settings(state.settings, state.contexts),
                 )
             yield
             tasks.cancel_scope.cancel()

@@ -1,4 +1,4 @@
-"""``jtai client login|push-list|upload|download|webhook-verify``: the typer sub-app.
+"""``jtai client login|push-list|upload|download|events|webhook-verify``: the typer sub-app.
 
 Exit codes: 0 all done, 1 something failed or was refused, 2 the command cannot start
 (credentials, options, files).
@@ -20,6 +20,7 @@ import typer
 
 from jtai_client.api import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, ApiError, ExchangeClient, RetryPolicy
 from jtai_client.downloads import VerificationFailed, download
+from jtai_client.events import Feed, json_line, load_cursor, read_events, save_cursor
 from jtai_client.progress import echo, print_table, progress_bars
 from jtai_client.session import (
     DEFAULT_BASE_URL,
@@ -299,6 +300,42 @@ def download_command(
     with _reporting(), _open(ctx, connection) as api, progress_bars(progress) as bars:
         done = download(api, document_id, output, bars)
     echo(f"{done.path} ({done.size} bytes, SHA-256 {done.sha256} verified)")
+
+
+@client_app.command("events")
+def events_command(
+    ctx: typer.Context,
+    after: Annotated[
+        str | None,
+        typer.Option("--after", help="Resume after this cursor (default: the cursor file's)"),
+    ] = None,
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Keep waiting for new events (long-polling)")
+    ] = False,
+    cursor_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--cursor-file", dir_okay=False, help="Read the cursor from and save it to this file"
+        ),
+    ] = None,
+    max_requests: Annotated[int | None, typer.Option("--max-requests", min=1, hidden=True)] = None,
+    wait: Annotated[int, typer.Option("--wait", min=0, max=30, hidden=True)] = 30,
+    base_url: BaseUrl = None,
+    credentials_file: CredentialsFile = None,
+    token_file: TokenFile = None,
+) -> None:
+    """Print the caller's events, oldest first, one JSON object a line on stdout."""
+    connection = Connection(base_url, credentials_file, token_file)
+    start = after if after is not None else load_cursor(cursor_file)
+    feed = Feed(after=start, follow=follow, max_requests=max_requests, wait=wait)
+
+    def emit(item: dict[str, Any]) -> None:
+        # Flushed a line at a time: a pipe's reader acts on each event as it comes.
+        print(json_line(item), flush=True)
+
+    with _reporting(), _open(ctx, connection) as api:
+        cursor = read_events(api, feed, emit, lambda reached: save_cursor(cursor_file, reached))
+    _warn(f"cursor: {cursor}")
 
 
 # Kept in a module of its own: it needs no API, only the payload and the secret.

@@ -158,6 +158,10 @@ POLICY: dict[str, Rule] = {
     # engagement with tracked children, parents and carers
     "put_engagement": Rule(Scope.ENGAGEMENT_WRITE, Relation.PARTICIPANT, writes=True),
     "get_engagement": Rule(Scope.ENGAGEMENT_READ, Relation.PARTICIPANT, writes=False),
+    # events: any authenticated caller; the feed narrows each to what it may read
+    "list_events": Rule(
+        Scope.EVENTS_READ, summary="own events only (app.events.feed)", writes=False
+    ),
     # webhooks: the caller's organisation's (another's answers 404, in the service); systems
     # only subscribe
     "create_webhook": Rule(Scope.WEBHOOKS_MANAGE, summary="systems only", writes=True),

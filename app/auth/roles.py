@@ -60,6 +60,7 @@ class Scope(StrEnum):
     ENGAGEMENT_READ = "engagement:read"
     ENGAGEMENT_WRITE = "engagement:write"
     WEBHOOKS_MANAGE = "webhooks:manage"
+    EVENTS_READ = "events:read"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -103,9 +104,11 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
         "Subscribe the organisation's systems to its events, signed webhooks (every "
         "organisation's roles; not the operator, which hears of no inspection)"
     ),
+    Scope.EVENTS_READ: "Read one's own feed of events (each sees only what it may read)",
 }
 
-_EVERYONE = {Scope.THEMES_READ}
+# Every role reads its own events: the feed filters each to what the caller may read.
+_EVERYONE = {Scope.THEMES_READ, Scope.EVENTS_READ}
 # Every role of an organisation may have its events pushed to its own systems; what each
 # webhook hears is still what its subscribing client may read (app.events.feed).
 _SUBSCRIBER = _EVERYONE | {Scope.WEBHOOKS_MANAGE}

@@ -33,6 +33,7 @@ from app.core.errors import (
 )
 from app.core.sandbox import SandboxBusy
 from app.deadlines.service import due_at_for
+from app.events import audiences as events
 from app.inspections.closed import check_open
 from app.inspections.context import InspectionContext
 from app.inspections.models import Inspection
@@ -179,6 +180,9 @@ def push_list(session: Session, push: Push) -> PushOutcome:
             "sha256": version.body_sha256,
             "late": version.late,
         },
+    )
+    events.list_pushed(
+        session, push.inspection.id, push.spec.key, version.number, push.principal.organisation_id
     )
     return PushOutcome(result, version)
 

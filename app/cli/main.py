@@ -224,18 +224,24 @@ def run_jobs(
         0, "--every", min=0, help="Seconds between runs; 0 runs every job once and exits"
     ),
 ) -> None:
-    """Sweep abandoned uploads, expire idempotency records and, with JTAI_RETENTION_DAYS,
-    purge expired inspections: once (print a JSON report), or in a loop as the service does."""
+    """Sweep abandoned uploads, expire idempotency records, send the deadline reminders due
+    and, with JTAI_RETENTION_DAYS, purge expired inspections: once (print a JSON report), or
+    in a loop as the service does."""
     import anyio
 
+    from app.composition import inspection_contexts, theme_dirs
+    from app.events.reminders import ReminderPlan
     from app.jobs.runner import run_once, run_periodically
+    from app.themes.registry import load_themes
 
     settings = _settings()
+    contexts = inspection_contexts(settings, load_themes(theme_dirs(settings)))
+    reminders = ReminderPlan.from_settings(settings, contexts)
     with _purge_context(settings) as (factory, storage):
         args = (factory, storage, settings.upload_ttl_seconds)
         if every > 0:
-            anyio.run(run_periodically, *args, every, settings.retention_days)
-        report = run_once(*args, settings.retention_days)
+            anyio.run(run_periodically, *args, every, settings.retention_days, reminders)
+        report = run_once(*args, settings.retention_days, reminders)
     typer.echo(json.dumps(report.as_json()))
     if report.failed:
         raise typer.Exit(1)

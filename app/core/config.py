@@ -16,6 +16,7 @@ from app.core.trusted_issuers import TrustedIssuer
 KiB = 1024
 MiB = 1024 * KiB
 GiB = 1024 * MiB
+_REMINDER_OFFSET = re.compile(r"[1-9][0-9]{0,3}[hm]")
 
 
 class StorageKind(StrEnum):
@@ -94,6 +95,10 @@ class Settings(BaseSettings):
 
     timezone: str = "Europe/London"
     office_hours_end: str | None = None
+    # When deadline.approaching is sent before each milestone's due time, comma-separated:
+    # "working_morning" (09:00 of the last working day before the due time) and/or offsets
+    # such as "2h" or "30m". Empty: only deadline.overdue (see app/events/reminders.py).
+    reminder_offsets: str = "working_morning,2h"
     extra_themes_dir: Path | None = None
     log_level: str = "INFO"
 
@@ -122,6 +127,18 @@ class Settings(BaseSettings):
                 raise ValueError(f"issuer {entry.issuer!r} is listed twice")
             seen.add(entry.issuer)
         return issuers
+
+    @field_validator("reminder_offsets")
+    @classmethod
+    def _known_offsets(cls, value: str) -> str:
+        offsets = [part.strip().lower() for part in value.split(",") if part.strip()]
+        for offset in offsets:
+            if offset != "working_morning" and not _REMINDER_OFFSET.fullmatch(offset):
+                raise ValueError(
+                    f"{offset!r} is not 'working_morning' or a number of hours or minutes "
+                    "before the due time, e.g. '2h' or '30m'"
+                )
+        return ",".join(dict.fromkeys(offsets))
 
     @property
     def resolved_database_url(self) -> str:

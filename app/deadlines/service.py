@@ -14,6 +14,7 @@ from app.core.errors import InvalidContent, NotFound, ProblemItem
 from app.deadlines import repository
 from app.deadlines.models import MilestoneOverride
 from app.deadlines.working_days import milestone_due_at
+from app.events import audiences as events
 from app.inspections.context import Change, InspectionContext
 from app.inspections.models import Inspection
 from app.themes.schema.schedule import Milestone
@@ -83,4 +84,5 @@ def move_milestone(
             "reason": reason,
         },
     )
+    events.milestone_moved(session, inspection.id, key)
     return override

@@ -15,6 +15,7 @@ from app.audit import chain as audit
 from app.core.errors import Forbidden, InvalidContent, ProblemItem
 from app.document_requests import repository
 from app.document_requests.models import DocumentRequest, RequestKind
+from app.events import audiences as events
 from app.inspections import repository as inspections
 from app.inspections.context import InspectionContext
 from app.organisations import repository as organisations
@@ -164,5 +165,8 @@ def create_request(session: Session, context: InspectionContext, asked: Asked) -
             "item_number": asked.item_number,
             "organisation_ids": [str(org) for org in dict.fromkeys(asked.organisation_ids)],
         },
+    )
+    events.request_changed(
+        session, "request.opened", context.inspection.id, request.id, asked.organisation_ids
     )
     return request

@@ -14,6 +14,7 @@ from app.core.errors import NotFound
 from app.deadlines.service import due_at_for
 from app.document_requests import repository
 from app.document_requests.models import DocumentRequest, RequestKind
+from app.events import audiences as events
 from app.inspections.context import Change, InspectionContext
 from app.inspections.models import Inspection
 from app.inspections.service import may_see_agency_object
@@ -157,20 +158,38 @@ def refresh_requests(session: Session, inspection: Inspection, theme: Theme, clo
     for request in wanted:
         request_id = request.id_in(inspection.id)
         row = existing.pop(request_id, None)
+        opened = row is None or row.withdrawn
         if row is None:
             row = DocumentRequest(id=request_id, inspection_id=inspection.id)
             session.add(row)
         row.kind = request.kind
         organisation_ids = [organisation.id for organisation in request.organisations]
+        asked_before = set(addressees.get(request_id, {}))
         repository.set_addressees(session, row, organisation_ids, addressees.get(request_id, {}))
         row.child_id, row.item_number = request.child_id, request.item_number
         row.title, row.categories = request.title, request.categories
         row.milestone_key = request.milestone_key
         row.due_at = due.get(request.milestone_key) if request.milestone_key else None
         row.withdrawn = False
+        _tell_opened(session, row, organisation_ids, set() if opened else asked_before)
     for stale in existing.values():
+        if not stale.withdrawn:
+            asked_of = addressees.get(stale.id, {}).keys()
+            events.request_changed(session, "request.withdrawn", inspection.id, stale.id, asked_of)
         stale.withdrawn = True
     session.flush()
+
+
+def _tell_opened(
+    session: Session, row: DocumentRequest, asked_of: list[uuid.UUID], told: set[uuid.UUID]
+) -> None:
+    """request.opened to whoever is newly asked: all and the team for a new request (or one
+    back from withdrawn), only the joining agency for a partnership request it now shares."""
+    newly = [organisation for organisation in asked_of if organisation not in told]
+    if newly:
+        events.request_changed(
+            session, "request.opened", row.inspection_id, row.id, newly, inspectors=not told
+        )
 
 
 def visible_requests(
@@ -186,6 +205,15 @@ def addressees_of(
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
     """Every organisation each request is asked of, the first addressee first."""
     return repository.addressees_of(session, request_ids)
+
+
+def other_addressees(
+    session: Session, request_id: uuid.UUID, answerer: uuid.UUID
+) -> list[uuid.UUID]:
+    """The organisations a request is also asked of besides the one answering (partnership
+    requests, which any one answers): they see it answered."""
+    asked_of = repository.addressees_of(session, [request_id])[request_id]
+    return [organisation for organisation in asked_of if organisation != answerer]
 
 
 def get_request(session: Session, principal: Principal, request_id: uuid.UUID) -> DocumentRequest:

@@ -23,9 +23,11 @@ from app.auth.principal import Principal
 from app.core.database import utcnow
 from app.core.errors import Conflict
 from app.document_requests.models import DocumentRequest
+from app.document_requests.service import other_addressees
 from app.documents.access import lock_answers, writable_request
 from app.documents.kinds import checked_kind
 from app.documents.models import Document, NilReturn
+from app.events import audiences as events
 
 OPERATION = "record_nil_return"
 
@@ -70,6 +72,8 @@ def record_nil_return(
         previous.withdrawn_at = now
     session.flush()
     _audit(session, principal, "nil_return.recorded", request, nil_return)
+    others = other_addressees(session, request.id, nil_return.organisation_id)
+    events.nil_return_received(session, request.inspection_id, request.id, others)
     return nil_return
 
 

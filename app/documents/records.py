@@ -11,10 +11,12 @@ from app.audit import chain as audit
 from app.auth.principal import Principal
 from app.core.database import utcnow
 from app.document_requests.models import DocumentRequest
+from app.document_requests.service import other_addressees
 from app.documents.access import lock_answers
 from app.documents.kinds import checked_kind
 from app.documents.models import Document
 from app.documents.nil_returns import withdraw_for
+from app.events import audiences as events
 from app.storage import StoredObject
 
 
@@ -108,4 +110,11 @@ def publish(
     document = _new_document(session, request, principal, stored, filename, media_type, kind)
     audit_document(session, principal, "document.uploaded", document)
     withdraw_for(session, principal, request, document)
+    events.document_received(
+        session,
+        request.inspection_id,
+        request.id,
+        document.id,
+        other_addressees(session, request.id, principal.organisation_id),
+    )
     return document

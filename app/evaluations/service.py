@@ -19,6 +19,7 @@ from app.deadlines.service import due_at_for
 from app.evaluations import repository
 from app.evaluations.models import JOINT, Evaluation
 from app.evaluations.schemas import EvaluationWrite
+from app.events import audiences as events
 from app.inspections.context import InspectionContext
 from app.inspections.models import Inspection
 from app.organisations.kinds import AGENCY_KINDS
@@ -154,6 +155,7 @@ def write_evaluation(
         child_id=child_id,
         detail={"kind": kind, "version": row.version, "late": row.late},
     )
+    events.evaluation_saved(session, inspection.id, row.id)
     return row
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import ColumnElement, exists, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.models import ApiClient
@@ -268,7 +268,7 @@ class Deliverer:
 
 
 def _claimable(now: datetime) -> tuple[ColumnElement[bool], ...]:
-    news = exists().where(tuple_(Event.tx, Event.id) > tuple_(Webhook.cursor_tx, Webhook.cursor_id))
+    news = exists().where(Event.id > Webhook.cursor_id)
     owner_active = exists().where(
         ApiClient.id == Webhook.owner_client_id, ApiClient.disabled_at.is_(None)
     )
@@ -299,7 +299,7 @@ def _next_events(session: Session, webhook: Webhook, reader: EventReader) -> lis
     """The next events after the cursor that the owner may read and the webhook wants, with
     this webhook's pings, in order. Where there are none, the cursor moves past everything
     settled that was looked at, so an idle subscription is not claimed again for them."""
-    after = Position(webhook.cursor_tx, webhook.cursor_id)
+    after = Position(webhook.cursor_id)
     wanted = set(webhook.event_types)
     while True:
         # Read before the events: everything up to it has committed, so nothing can later
@@ -320,18 +320,15 @@ def _next_events(session: Session, webhook: Webhook, reader: EventReader) -> lis
             after = Position.of(page[-1])
             continue
         done = max([settled, *(Position.of(event) for event in page[-1:])])
-        webhook.cursor_tx, webhook.cursor_id = done.tx, done.id
+        webhook.cursor_id = done.id
         return []
 
 
 def _newest_settled(session: Session, after: Position) -> Position | None:
     newest = session.execute(
-        select(Event.tx, Event.id)
-        .where(*settled_after(session, after))
-        .order_by(*(column.desc() for column in ORDER))
-        .limit(1)
-    ).first()
-    return None if newest is None else Position(newest.tx, newest.id)
+        select(func.max(Event.id)).where(*settled_after(session, after))
+    ).scalar_one_or_none()
+    return None if newest is None else Position(newest)
 
 
 def _pings(session: Session, webhook_id: uuid.UUID, after: Position) -> list[Event]:
@@ -363,7 +360,6 @@ def _job(webhook: Webhook, event: Event) -> _Job:
 
 def _moved_past(event: Event) -> dict[str, object]:
     return {
-        "cursor_tx": event.tx,
         "cursor_id": event.id,
         "retry_event_id": None,
         "retry_attempts": 0,

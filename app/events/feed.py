@@ -12,12 +12,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import anyio
+import anyio.to_thread
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
+from app.auth.principal import Principal
+from app.auth.roles import Role, Scope, scopes_for
 from app.events.models import Event, EventRecipient
-from app.events.outbox import ORDER, Position, settled_after
+from app.events.outbox import ORDER, START, Position, settled_after
+from app.events.payload import event_payload
 from app.inspections.models import InspectionParticipant, InspectionTeamMember
 
 
@@ -69,6 +75,10 @@ def _as_participant(reader: EventReader) -> ColumnElement[bool]:
 
 
 def _reads_inspection(reader: EventReader) -> ColumnElement[bool]:
+    if not _may_read_inspections(reader):
+        # An organisation's administrator manages credentials and reads no inspection, even
+        # one its organisation takes part in: it hears of none.
+        return false()
     takes_part = exists().where(
         InspectionParticipant.inspection_id == Event.inspection_id,
         InspectionParticipant.organisation_id == reader.organisation_id,
@@ -83,3 +93,59 @@ def _reads_inspection(reader: EventReader) -> ColumnElement[bool]:
         else true()
     )
     return and_(takes_part, on_team)
+
+
+def _may_read_inspections(reader: EventReader) -> bool:
+    roles = frozenset(Role(role) for role in reader.roles if role in Role.__members__.values())
+    return Scope.INSPECTIONS_READ in scopes_for(roles)
+
+
+# How often a waiting reader looks again: short enough that an event reaches a long-polling
+# consumer within a fraction of a second, long enough that a thousand waiting consumers cost
+# the database only a few cheap indexed queries a second each.
+POLL_INTERVAL_SECONDS = 0.25
+
+
+@dataclass(frozen=True)
+class Page:
+    """The reader's next events as consumers see them, and the cursor to resume from."""
+
+    items: list[dict[str, Any]]
+    next_cursor: str
+
+
+def reader_of(principal: Principal) -> EventReader:
+    return EventReader(
+        principal_id=principal.client_id,
+        organisation_id=principal.organisation_id,
+        roles=frozenset(role.value for role in principal.roles),
+        is_inspector=principal.is_inspector,
+    )
+
+
+def read_page(session: Session, reader: EventReader, after: Position, limit: int) -> Page:
+    """One page, serialised while its transaction is open; then the transaction ends, so no
+    connection (nor, on SQLite, a read lock) is held while a long poll waits."""
+    events = visible_events(session, reader, after, limit)
+    last = Position.of(events[-1]) if events else after
+    page = Page([event_payload(event) for event in events], _cursor(last))
+    session.commit()
+    return page
+
+
+def _cursor(position: Position) -> str:
+    # The start has no cursor of its own: a consumer that saw nothing resumes from nothing.
+    return "" if position == START else position.cursor()
+
+
+async def wait_for_page(
+    session: Session, reader: EventReader, after: Position, limit: int, wait_seconds: float
+) -> Page:
+    """The next page, waiting up to ``wait_seconds`` for one that is not empty. Each look is
+    a short query in a worker thread; between looks nothing is held (an asyncio sleep)."""
+    deadline = anyio.current_time() + wait_seconds
+    while True:
+        page = await anyio.to_thread.run_sync(read_page, session, reader, after, limit)
+        if page.items or anyio.current_time() >= deadline:
+            return page
+        await anyio.sleep(min(POLL_INTERVAL_SECONDS, max(0.0, deadline - anyio.current_time())))

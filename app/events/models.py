@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, UTCDateTime
@@ -18,14 +18,11 @@ _BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Event(Base):
-    """One event. Its place in every feed is (``tx``, ``id``): see app.events.outbox."""
+    """One event. Its id is its place in every feed, given in commit order (app.events.outbox)."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_position", "tx", "id"),)
 
     id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True, autoincrement=True)
-    # The writing transaction's id on PostgreSQL (0 on SQLite, whose writers queue anyway).
-    tx: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
     event_type: Mapped[str] = mapped_column(String(64))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     inspection_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
@@ -49,3 +46,23 @@ class EventRecipient(Base):
         _BIG_ID, ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
     )
     organisation_id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, index=True)
+
+
+class SentReminder(Base):
+    """A deadline reminder already sent: one row per inspection, milestone, organisation
+    reminded (the nil UUID stands for the inspection's inspectors), kind ("overdue",
+    "approaching:2h") and the due time it was about. Inserted, or skipped on conflict, in
+    the transaction of its event: the key is what makes a reminder go once across restarts
+    and concurrent job runners. The due time is part of the key so that a milestone moved
+    to another time is reminded of again for that time."""
+
+    __tablename__ = "sent_reminders"
+
+    inspection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True
+    )
+    milestone_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,22 +1,26 @@
 """Writing events with the change that causes them, and the order every reader sees them in.
 
-Order. Ids come from a sequence, so on PostgreSQL a transaction that took id 5 may commit after
-one that took id 6: a reader that had passed 6 would never see 5. Each event therefore carries
-its writing transaction's id (``pg_current_xact_id()``), and readers see only events of
-transactions older than every transaction still running (``pg_snapshot_xmin``), in
-(transaction, id) order. No event can later appear before a position already read, and no
-lock is taken on the write path. SQLite runs one writer at a time, so its ids are already in
-commit order (``tx`` is 0).
+Written at commit. ``emit`` queues an event on the session; it is inserted in the same
+transaction just before it commits, and dropped if it rolls back: an event exists if and only
+if its change does.
+
+Order. Readers page by id, so ids must be given in commit order: otherwise on PostgreSQL a
+transaction that took id 5 could commit after one that took id 6, and a reader that had passed
+6 would never see 5. The events are therefore inserted under a transaction-scoped advisory
+lock taken at commit time: event-writing commits queue for the last moment of their
+transaction only (as they do for the audit chain's head), and reads take no lock at all.
+SQLite runs one writer at a time, so its ids are in commit order already.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, ColumnElement, Table, and_, insert, literal_column, or_
+from sqlalchemy import ColumnElement, Table, event, insert, text
 from sqlalchemy.orm import Session
 
 from app.core.database import utcnow
@@ -25,13 +29,9 @@ from app.events.models import Event, EventRecipient
 
 _EVENTS = cast(Table, Event.__table__)
 _RECIPIENTS = cast(Table, EventRecipient.__table__)
-_PG_TX: ColumnElement[int] = literal_column("pg_current_xact_id()::text::bigint", BigInteger())
-_PG_OWN_TX: ColumnElement[int] = literal_column(
-    "pg_current_xact_id_if_assigned()::text::bigint", BigInteger()
-)
-_PG_HORIZON: ColumnElement[int] = literal_column(
-    "pg_snapshot_xmin(pg_current_snapshot())::text::bigint", BigInteger()
-)
+_PENDING_KEY = "jtai_pending_events"
+# One key for the whole service (any fixed 64-bit number): "jtai.events".
+_COMMIT_ORDER_LOCK = text("SELECT pg_advisory_xact_lock(7317291503214470739)")
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,13 @@ class Audience:
     required_role: str | None = None
 
 
+@dataclass(frozen=True)
+class _Pending:
+    values: dict[str, Any]
+    recipients: list[uuid.UUID]
+    occurred_at: datetime = field(default_factory=utcnow)
+
+
 def emit(
     session: Session,
     event_type: str,
@@ -55,12 +62,9 @@ def emit(
     url: str,
     audience: Audience,
 ) -> None:
-    """Write one event in this session's transaction: it exists if and only if the change
-    commits."""
+    """Queue one event; it is written in this session's transaction when that commits."""
     values: dict[str, Any] = {
-        "tx": _PG_TX if _on_postgresql(session) else 0,
         "event_type": event_type,
-        "occurred_at": utcnow(),
         "inspection_id": inspection_id,
         "resource_type": resource_type,
         "resource_id": str(resource_id),
@@ -69,71 +73,73 @@ def emit(
         "to_participants": audience.participants,
         "required_role": audience.required_role,
     }
-    event_id = session.execute(insert(_EVENTS).values(values).returning(_EVENTS.c.id)).scalar_one()
-    recipients = _unique(audience.organisations)
-    if recipients:
-        session.execute(
-            insert(_RECIPIENTS),
-            [{"event_id": event_id, "organisation_id": org} for org in recipients],
-        )
+    pending = _Pending(values, list(dict.fromkeys(audience.organisations)))
+    session.info.setdefault(_PENDING_KEY, []).append(pending)
 
 
-def _unique(organisations: Iterable[uuid.UUID]) -> list[uuid.UUID]:
-    return list(dict.fromkeys(organisations))
+def _write(session: Session, pending: Iterable[_Pending]) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_COMMIT_ORDER_LOCK)
+    for event_row in pending:
+        values = {**event_row.values, "occurred_at": event_row.occurred_at}
+        event_id = session.execute(
+            insert(_EVENTS).values(values).returning(_EVENTS.c.id)
+        ).scalar_one()
+        if event_row.recipients:
+            session.execute(
+                insert(_RECIPIENTS),
+                [{"event_id": event_id, "organisation_id": org} for org in event_row.recipients],
+            )
 
 
-def _on_postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    pending: list[_Pending] = session.info.pop(_PENDING_KEY, [])
+    if pending:
+        _write(session, pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)
 
 
 @dataclass(frozen=True, order=True)
 class Position:
-    """A place in the event order, given to clients as an opaque cursor ``"<tx>.<id>"``."""
+    """A place in the event order, given to clients as an opaque cursor."""
 
-    tx: int
     id: int
 
     def cursor(self) -> str:
-        return f"{self.tx}.{self.id}"
+        return str(self.id)
 
     @classmethod
-    def of(cls, event: Event) -> Position:
-        return cls(event.tx, event.id)
+    def of(cls, event_row: Event) -> Position:
+        return cls(event_row.id)
 
 
-START = Position(-1, 0)
+START = Position(0)
 
 
 def parse_cursor(cursor: str | None) -> Position:
     """A cursor a client was given back, or the start; 422 naming it when it is not one."""
     if cursor is None or cursor == "":
         return START
-    tx, dot, event_id = cursor.partition(".")
-    if not dot or not _digits(tx) or not _digits(event_id):
+    if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
         raise InvalidContent(
             "'after' is not a cursor this service gave: use the 'next_cursor' of a page.",
             code="invalid_cursor",
         )
-    return Position(int(tx), int(event_id))
-
-
-def _digits(text: str) -> bool:
-    return text.isascii() and text.isdigit() and len(text) <= 19
+    return Position(int(cursor))
 
 
 def settled_after(session: Session, after: Position) -> list[ColumnElement[bool]]:
-    """Conditions selecting the events past ``after`` that no running transaction can still
-    precede; order by (tx, id) to read them in order."""
-    past = or_(
-        Event.tx > after.tx,
-        and_(Event.tx == after.tx, Event.id > after.id),
-    )
-    conditions: list[ColumnElement[bool]] = [past]
-    if _on_postgresql(session):
-        # A transaction also sees its own events (tests run each in one transaction; a
-        # reader never writes events, so it has none of its own in the service).
-        conditions.append(or_(Event.tx < _PG_HORIZON, Event.tx == _PG_OWN_TX))
-    return conditions
+    """Conditions selecting the events past ``after``; order by ORDER to read them in order.
+
+    (Takes the session so a reader's conditions may depend on the database; today both
+    databases give ids in commit order.)"""
+    del session
+    return [Event.id > after.id]
 
 
-ORDER = (Event.tx, Event.id)
+ORDER = (Event.id,)

@@ -15,6 +15,7 @@ from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.core.database import utcnow
 from app.core.errors import Conflict, InvalidContent, NotFound, ProblemItem
+from app.events import audiences as events
 from app.inspections import repository, team
 from app.inspections.context import Change, InspectionContext, InspectionContexts
 from app.inspections.models import (
@@ -231,6 +232,7 @@ def change_status(session: Session, context: InspectionContext, target: Inspecti
         inspection_id=inspection.id,
         detail={"from": previous.value, "to": target.value},
     )
+    events.inspection_status_changed(session, inspection.id)
 
 
 def may_see_agency_object(

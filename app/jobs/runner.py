@@ -5,11 +5,12 @@
   API process was killed mid-stream. Both are aborted once older than JTAI_UPLOAD_TTL_SECONDS.
 - Idempotency records older than a day are dropped at the same time.
 - With JTAI_RETENTION_DAYS set, inspections closed longer ago than that are purged.
+- Deadline reminders now due are sent (app.events.reminders), each once.
 - Webhooks: events are delivered by a worker thread (app.events.delivery) polling every
   JTAI_WEBHOOK_POLL_SECONDS; `jtai jobs deliver` runs more workers (PostgreSQL).
 
-Every job is safe to run in several processes at once: aborting twice is harmless, and a
-purge locks its inspection.
+Every job is safe to run in several processes at once: aborting twice is harmless, a
+purge locks its inspection, and a reminder is sent only by the runner that inserts its key.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from app.core.config import Settings
 from app.core.database import session_scope
 from app.documents.service import SweepResult, sweep_uploads
 from app.events.delivery import Deliverer, DeliveryConfig
+from app.events.reminders import ReminderPlan, send_due_reminders
 from app.idempotency.service import expire_records
 from app.retention.service import purge_expired
 from app.storage import Storage
@@ -53,6 +55,7 @@ class JobsReport:
     sweep: SweepReport | None
     purged: list[str]
     failed: list[str]
+    reminders_sent: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         uploads = self.sweep.uploads if self.sweep else None
@@ -61,6 +64,7 @@ class JobsReport:
             "orphaned_store_uploads": uploads.orphaned_store_uploads if uploads else None,
             "idempotency_records": self.sweep.idempotency_records if self.sweep else None,
             "purged_inspections": self.purged,
+            "reminders_sent": self.reminders_sent,
             "failed": self.failed,
         }
 
@@ -70,6 +74,7 @@ def run_once(
     storage: Storage,
     ttl_seconds: int,
     retention_days: int | None,
+    reminders: ReminderPlan | None = None,
 ) -> JobsReport:
     """Every job once; one failing does not keep the others from running."""
     failed: list[str] = []
@@ -86,7 +91,11 @@ def run_once(
     if retention_days is not None:
         purged, purge_failed = _purge_expired(factory, storage, retention_days)
         failed += purge_failed
-    return JobsReport(report, purged, failed)
+    sent = None
+    if reminders is not None:
+        sent, reminders_failed = _send_reminders(factory, reminders)
+        failed += reminders_failed
+    return JobsReport(report, purged, failed, sent)
 
 
 async def run_periodically(
@@ -95,12 +104,13 @@ async def run_periodically(
     ttl_seconds: int,
     every_seconds: float,
     retention_days: int | None = None,
+    reminders: ReminderPlan | None = None,
 ) -> None:
     """The loop the service (or `jtai jobs run --every`) keeps: every job, then a pause.
     Several processes may run it at once."""
     while True:
         await anyio.sleep(every_seconds)
-        await to_thread.run_sync(run_once, factory, storage, ttl_seconds, retention_days)
+        await to_thread.run_sync(run_once, factory, storage, ttl_seconds, retention_days, reminders)
 
 
 def _purge_expired(
@@ -115,6 +125,17 @@ def _purge_expired(
     if outcome.purged or outcome.failed:
         logger.info("inspections purged", extra={"purged": purged, "failed": outcome.failed})
     return purged, [f"purge {inspection_id}" for inspection_id in outcome.failed]
+
+
+def _send_reminders(factory: sessionmaker[Session], plan: ReminderPlan) -> tuple[int, list[str]]:
+    try:
+        outcome = send_due_reminders(factory, plan)
+    except Exception:
+        logger.exception("deadline reminders failed")
+        return 0, ["reminders"]
+    if outcome.sent or outcome.failed:
+        logger.info("reminders sent", extra={"sent": outcome.sent, "failed": outcome.failed})
+    return outcome.sent, [f"reminders {inspection_id}" for inspection_id in outcome.failed]
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from app.auth.principal import Principal
 from app.core.database import utcnow
 from app.core.errors import Forbidden, InvalidContent, NotFound, ProblemItem
 from app.core.preconditions import check_version
+from app.events import audiences as events
 from app.inspections.context import InspectionContext
 from app.inspections.models import Inspection
 from app.meetings import repository
@@ -101,6 +102,8 @@ def _audit(
         inspection_id=meeting.inspection_id,
         detail={"kind": meeting.kind, "child_ids": meeting.child_ids, **detail},
     )
+    # Created, changed or deleted alike: the consumer re-reads the meetings.
+    events.meeting_changed(session, meeting.inspection_id, meeting.id)
 
 
 def create_meeting(session: Session, context: InspectionContext, body: MeetingWrite) -> Meeting:

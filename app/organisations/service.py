@@ -17,6 +17,7 @@ from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.auth.service import IssuedCredentials
 from app.core.errors import NotFound
+from app.events import audiences as events
 from app.idempotency.service import forget_client
 from app.organisations import repository, standing
 from app.organisations.kinds import OrganisationKind
@@ -124,3 +125,4 @@ def _audit(
         "by_operator": actor is None or actor.is_operator,
     }
     audit.record(session, actor, action.value, "client", client.id, detail=concerns | detail)
+    events.credential_changed(session, client.organisation_id, client.id)

@@ -16,6 +16,7 @@ from app.document_requests.models import DocumentRequest, DocumentRequestAddress
 from app.documents.models import Document, NilReturn, Upload, UploadState
 from app.engagement.models import Engagement
 from app.evaluations.models import Evaluation
+from app.events.models import Event, EventRecipient, SentReminder
 from app.inspections.models import Inspection, InspectionStatus
 from app.meetings.models import Meeting
 from app.retention.models import PurgeState, PurgeTombstone
@@ -82,7 +83,8 @@ def answer_subjects(inspection_id: uuid.UUID) -> list[Select[tuple[uuid.UUID]]]:
 
 
 def _row_deletes(inspection_id: uuid.UUID) -> list[tuple[str, Delete]]:
-    """Every table holding the inspection's child data, children before parents."""
+    """Every table holding the inspection's child data (and the reminders sent about it),
+    children before parents."""
     versions = select(ListVersion.id).where(ListVersion.inspection_id == inspection_id)
     return [
         ("list_blocks", delete(ListBlock).where(ListBlock.version_id.in_(versions))),
@@ -110,6 +112,23 @@ def _row_deletes(inspection_id: uuid.UUID) -> list[tuple[str, Delete]]:
             "requests",
             delete(DocumentRequest).where(DocumentRequest.inspection_id == inspection_id),
         ),
+        # Not child data, but which milestones each agency was reminded of is the
+        # inspection's history: it goes with the rest.
+        (
+            "sent_reminders",
+            delete(SentReminder).where(SentReminder.inspection_id == inspection_id),
+        ),
+        # Events are thin, but that a request was opened for an agency on a day is still
+        # about the inspection: they go with it.
+        (
+            "event_recipients",
+            delete(EventRecipient).where(
+                EventRecipient.event_id.in_(
+                    select(Event.id).where(Event.inspection_id == inspection_id)
+                )
+            ),
+        ),
+        ("events", delete(Event).where(Event.inspection_id == inspection_id)),
     ]
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.audit import chain as audit
 from app.core.database import utcnow
 from app.core.errors import InvalidContent, NotFound, ProblemItem
+from app.events import audiences as events
 from app.inspections.context import Change, InspectionContext
 from app.selections import repository
 from app.selections.checks import Finding, find_problems
@@ -178,6 +179,7 @@ def record_selection(
         inspection_id=inspection.id,
         detail=_audit_detail(selection, previous),
     )
+    events.selection_changed(session, inspection.id, key)
     return selection
 
 

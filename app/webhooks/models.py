@@ -39,7 +39,6 @@ class Webhook(Base):
     secret: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
-    cursor_tx: Mapped[int] = mapped_column(_BIG_INT, default=-1)
     cursor_id: Mapped[int] = mapped_column(_BIG_INT, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

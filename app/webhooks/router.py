@@ -125,4 +125,4 @@ def list_webhook_deliveries(
 def ping_webhook(
     webhook_id: uuid.UUID, session: DbSession, principal: Principal = authorize("ping_webhook")
 ) -> PingSent:
-    return PingSent(event_id=f"evt_{service.ping(session, principal, webhook_id)}")
+    return PingSent(webhook_id=service.ping(session, principal, webhook_id).id)

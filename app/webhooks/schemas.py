@@ -55,4 +55,6 @@ class DeliveryRead(BaseModel):
 
 
 class PingSent(BaseModel):
-    event_id: str = Field(description="The ping's id: it is delivered to this webhook only")
+    webhook_id: uuid.UUID = Field(
+        description="A webhook.ping event is on its way to this webhook, and to no other"
+    )

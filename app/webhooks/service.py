@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit import chain as audit
@@ -21,7 +21,7 @@ from app.auth.principal import Principal, PrincipalKind
 from app.core.database import utcnow
 from app.core.errors import Forbidden, InvalidContent, NotFound, ProblemItem
 from app.events.models import Event
-from app.events.outbox import ORDER, START, Audience, Position, emit
+from app.events.outbox import START, Audience, Position, emit
 from app.events.types import EVENT_TYPES, PING
 from app.webhooks.address import AddressRefused, resolve
 from app.webhooks.models import Webhook, WebhookDelivery
@@ -62,7 +62,6 @@ def create_webhook(
         url=new.url,
         event_types=event_types,
         secret=secret,
-        cursor_tx=latest.tx,
         cursor_id=latest.id,
     )
     session.add(webhook)
@@ -94,10 +93,8 @@ def _checked_types(requested: Sequence[str]) -> list[str]:
 
 def _latest_position(session: Session) -> Position:
     """Where a new subscription starts: after every event written so far."""
-    newest = session.execute(
-        select(Event.tx, Event.id).order_by(*(column.desc() for column in ORDER)).limit(1)
-    ).first()
-    return START if newest is None else Position(newest.tx, newest.id)
+    newest = session.execute(select(func.max(Event.id))).scalar_one_or_none()
+    return START if newest is None else Position(newest)
 
 
 def list_webhooks(session: Session, principal: Principal) -> Sequence[Webhook]:
@@ -143,9 +140,9 @@ def list_deliveries(
     return session.execute(query).scalars().all()
 
 
-def ping(session: Session, principal: Principal, webhook_id: uuid.UUID) -> int:
+def ping(session: Session, principal: Principal, webhook_id: uuid.UUID) -> Webhook:
     """A ``webhook.ping`` event for this webhook only: no feed and no other webhook hears of
-    it (it names no recipient). Returns the event's id."""
+    it (it names no recipient). It is written when the transaction commits."""
     webhook = get_webhook(session, principal, webhook_id)
     emit(
         session,
@@ -156,12 +153,5 @@ def ping(session: Session, principal: Principal, webhook_id: uuid.UUID) -> int:
         url=f"/v1/webhooks/{webhook.id}",
         audience=Audience(),
     )
-    # emit() keeps its id to itself; this transaction's newest ping of this webhook is it.
-    event_id: int = session.execute(
-        select(Event.id)
-        .where(Event.event_type == PING, Event.resource_id == str(webhook.id))
-        .order_by(Event.id.desc())
-        .limit(1)
-    ).scalar_one()
     audit.record(session, principal, "webhook.pinged", "webhook", webhook.id)
-    return event_id
+    return webhook

@@ -1,8 +1,8 @@
 """the events outbox
 
-Events are written in the transaction of the change they tell of, and read in (tx, id) order:
-``tx`` is the writing transaction's id on PostgreSQL (0 on SQLite), so a reader never passes an
-event that a slower transaction has yet to commit (see app.events.outbox). Recipients named by
+Events are written in the transaction of the change they tell of, at its commit, with ids in
+commit order, so a reader paging by id never passes an event a slower transaction has yet to
+commit (see app.events.outbox). Recipients named by
 organisation have rows of their own, so "my events" is an indexed join on both databases.
 Nothing to carry over: no event happened before this.
 
@@ -33,7 +33,6 @@ def upgrade() -> None:
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column("tx", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("event_type", sa.String(length=64), nullable=False),
         sa.Column("occurred_at", app.core.database.UTCDateTime(timezone=True), nullable=False),
         sa.Column("inspection_id", sa.Uuid(), nullable=True),
@@ -46,7 +45,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
     )
     op.create_index(op.f("ix_events_inspection_id"), "events", ["inspection_id"], unique=False)
-    op.create_index("ix_events_position", "events", ["tx", "id"], unique=False)
     op.create_table(
         "event_recipients",
         sa.Column("event_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -70,6 +68,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_event_recipients_organisation_id"), table_name="event_recipients")
     op.drop_table("event_recipients")
-    op.drop_index("ix_events_position", table_name="events")
     op.drop_index(op.f("ix_events_inspection_id"), table_name="events")
     op.drop_table("events")

@@ -6,7 +6,7 @@ delivery attempt (status code or a short error, never the receiver's body). Noth
 over: no subscription existed before this.
 
 Revision ID: w1
-Revises: g1
+Revises: r1
 Create Date: 2026-12-03 11:28:41.603228
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import app.core.database
 
 revision: str = "w1"
-down_revision: str | None = "g1"
+down_revision: str | None = "r1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -34,9 +34,6 @@ def upgrade() -> None:
         sa.Column("secret", sa.String(length=128), nullable=False),
         sa.Column("created_at", app.core.database.UTCDateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", app.core.database.UTCDateTime(timezone=True), nullable=True),
-        sa.Column(
-            "cursor_tx", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
         sa.Column(
             "cursor_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),

@@ -184,6 +184,8 @@ def _council_webhook_call(status: int) -> dict[str, int]:
 
 MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
     "read_me": (Call("GET", lambda w, f: "/v1/me"), _ok_for(dict.fromkeys(ACTORS, 200))),
+    # every caller reads its own feed; what is in it is tested in tests/events
+    "list_events": (Call("GET", lambda w, f: "/v1/events"), _ok_for(dict.fromkeys(ACTORS, 200))),
     "create_organisation": (
         Call(
             "POST", lambda w, f: "/v1/organisations", lambda w, f: {"name": "X", "kind": "police"}

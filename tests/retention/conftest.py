@@ -14,8 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.database import session_scope, utcnow
+from app.deadlines.service import default_due_at
 from app.document_requests.models import DocumentRequest, DocumentRequestAddressee
 from app.documents.models import Document
+from app.events.models import Event, EventRecipient
+from app.events.reminders import ReminderPlan, send_due_reminders
 from app.inspections.models import Inspection, InspectionStatus
 from app.storage import Storage
 from tests.factories import PDF, Factory, World
@@ -32,6 +35,8 @@ EXPECTED_COUNTS = {
     "documents": 2,
     "nil_returns": 1,
     "uploads": 1,
+    # The first lists' milestone, overdue: to the local authority and to the inspectors.
+    "sent_reminders": 2,
 }
 
 
@@ -42,6 +47,8 @@ class Filled:
     list_version_id: uuid.UUID
     requests: int  # derived from the theme and the tracked children, plus the one made here
     addressees: int  # who each of them is asked of
+    events: int  # what the changes told of (app.events), and to whom by name
+    event_recipients: int
 
     @property
     def counts(self) -> dict[str, int]:
@@ -49,6 +56,8 @@ class Filled:
         return EXPECTED_COUNTS | {
             "requests": self.requests,
             "request_addressees": self.addressees,
+            "events": self.events,
+            "event_recipients": self.event_recipients,
         }
 
     @property
@@ -81,14 +90,36 @@ def fill(factory: Factory, client: TestClient, world: World) -> Filled:
         headers=world.inspector.headers,
     )
     assert tracking.status_code == 200, tracking.text
+    remind_of_first_milestone(factory, inspection_id)
     with session_scope(factory.state.session_factory) as session:
         query = select(func.count()).where(DocumentRequest.inspection_id == inspection_id)
         requests = int(session.execute(query).scalar_one())
         ids = select(DocumentRequest.id).where(DocumentRequest.inspection_id == inspection_id)
         asked = select(func.count()).where(DocumentRequestAddressee.request_id.in_(ids))
         addressees = int(session.execute(asked).scalar_one())
+        told = select(Event.id).where(Event.inspection_id == inspection_id)
+        events = int(
+            session.execute(select(func.count()).select_from(told.subquery())).scalar_one()
+        )
+        named = select(func.count()).where(EventRecipient.event_id.in_(told))
+        event_recipients = int(session.execute(named).scalar_one())
     assert requests > 3  # information items and two tracked children's case files, derived
-    return Filled(world, contents, version_id, requests, addressees)
+    assert events > 3  # the requests opened, the list, the selection
+    assert event_recipients > 0
+    return Filled(world, contents, version_id, requests, addressees, events, event_recipients)
+
+
+def remind_of_first_milestone(factory: Factory, inspection_id: uuid.UUID) -> None:
+    """The reminders of an hour after the theme's first milestone was due, unmet: overdue."""
+    contexts = factory.state.contexts
+    with session_scope(factory.state.session_factory) as session:
+        inspection = session.get(Inspection, inspection_id)
+        assert inspection is not None
+        theme = contexts.theme(inspection.theme)
+        first = min(theme.milestones, key=lambda milestone: milestone.order_key())
+        due_at = default_due_at(inspection, first, contexts.clock)
+    plan = ReminderPlan(contexts, offsets=())
+    send_due_reminders(factory.state.session_factory, plan, due_at + timedelta(hours=1))
 
 
 def close(factory: Factory, inspection_id: uuid.UUID, days_ago: float = 0) -> None:

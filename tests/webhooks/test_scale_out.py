@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.core.database import make_engine, make_session_factory, session_scope
 from app.events.delivery import Deliverer
@@ -26,6 +26,8 @@ SUBSCRIPTIONS = 2
 
 def _emit_many(app: FastAPI, world: World, count: int) -> list[str]:
     audience = Audience(organisations=(world.agency.organisation_id,))
+    with session_scope(app.state.jtai.session_factory) as session:
+        before = session.execute(select(func.max(Event.id))).scalar_one_or_none() or 0
     for start in range(0, count, 100):
         with session_scope(app.state.jtai.session_factory) as session:
             for _ in range(min(100, count - start)):
@@ -41,7 +43,9 @@ def _emit_many(app: FastAPI, world: World, count: int) -> list[str]:
                 )
     wait_settled(app)
     with session_scope(app.state.jtai.session_factory) as session:
-        ids = session.execute(select(Event.id).order_by(Event.tx, Event.id)).scalars()
+        ids = session.execute(
+            select(Event.id).where(Event.id > before).order_by(Event.id)
+        ).scalars()
         return [f"evt_{each}" for each in ids]
 
 
