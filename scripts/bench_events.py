@@ -8,10 +8,10 @@ requests go through every middleware, the policy and one transaction each), one 
 worker thread polling every JTAI_WEBHOOK_POLL_SECONDS as `jtai serve` runs it, and 10
 receivers on loopback ports, each subscribed by the council to ``meeting.changed``.
 
-The write is POST /v1/inspections/{id}/meetings. Rounds alternate the plain write and the same
-write that also emits ``meeting.changed`` in its transaction (the service wrapped here, as
-main's meeting service does not emit yet), so both see the same table sizes and the same
-machine load. The emitted events are delivered while the writes go on.
+The write is POST /v1/inspections/{id}/meetings. Rounds alternate the write with its
+``meeting.changed`` event switched off and the write as the service makes it (with the event),
+so both see the same table sizes and the same machine load. The events are delivered while
+the writes go on.
 
 Run: .venv/bin/python scripts/bench_events.py [--rounds 300] [--poll 0.5]
 Needs PostgreSQL (JTAI_TEST_POSTGRES_URL, default 127.0.0.1:5432 as postgres). The machine
@@ -42,10 +42,10 @@ from app.auth.keys import generate_private_pem
 from app.core.config import Environment, Settings
 from app.core.database import session_scope
 from app.core.migrations import upgrade_to_head
+from app.events import audiences
 from app.events.delivery import Deliverer, DeliveryConfig
 from app.events.outbox import Audience, emit
 from app.main import create_app
-from app.meetings import service as meetings
 from scripts.bench.common import scratch_database
 from tests.factories import Factory
 from tests.webhooks.helpers import subscribe
@@ -56,25 +56,15 @@ SUBSCRIBERS = 10
 
 
 class Emitting:
-    """The meeting service's create, also writing ``meeting.changed`` when switched on."""
+    """The meeting service's ``meeting.changed`` event, written or (switched off) not."""
 
     def __init__(self) -> None:
         self.on = False
-        self.original = meetings.create_meeting
+        self.original = audiences.meeting_changed
 
-    def __call__(self, session: Any, context: Any, body: Any) -> Any:
-        meeting = self.original(session, context, body)
+    def __call__(self, session: Any, inspection_id: Any, meeting_id: Any) -> None:
         if self.on:
-            emit(
-                session,
-                "meeting.changed",
-                inspection_id=context.inspection.id,
-                resource_type="meeting",
-                resource_id=meeting.id,
-                url=f"/v1/inspections/{context.inspection.id}/meetings/{meeting.id}",
-                audience=Audience(participants=True),
-            )
-        return meeting
+            self.original(session, inspection_id, meeting_id)
 
 
 def _meeting(organisation: str, index: int) -> dict[str, Any]:
@@ -148,7 +138,7 @@ def run(database_url: str, scratch: Path, rounds: int, poll: float) -> None:
     factory = Factory(app)
     world = factory.world()
     emitting = Emitting()
-    meetings.create_meeting = emitting  # type: ignore[assignment]
+    audiences.meeting_changed = emitting  # type: ignore[assignment]
     config = DeliveryConfig.of(
         settings.model_copy(
             update={"webhook_poll_seconds": poll, "webhook_concurrency": SUBSCRIBERS}
