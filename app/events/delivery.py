@@ -109,13 +109,17 @@ class Deliverer:
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
-            claimed = session.execute(
-                update(Webhook)
-                .where(Webhook.id.in_(due), *_claimable(now))
-                .values(lease_owner=self.name, lease_until=self._lease_end())
-                .returning(Webhook.id)
-            )
-            return list(claimed.scalars())
+            # Two statements, not UPDATE ... WHERE id IN (SELECT ... SKIP LOCKED): PostgreSQL
+            # may run such a subquery once per row, each run skipping what the last locked,
+            # and so lease more than ``limit``.
+            claimed = list(session.execute(due).scalars())
+            if claimed:
+                session.execute(
+                    update(Webhook)
+                    .where(Webhook.id.in_(claimed))
+                    .values(lease_owner=self.name, lease_until=self._lease_end())
+                )
+            return claimed
 
     def _lease_end(self) -> datetime:
         return utcnow() + timedelta(seconds=self.config.lease_seconds)
@@ -239,7 +243,7 @@ class Deliverer:
         running: set[Future[int]] = set()
         with ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="webhooks") as pool:
             while not stop.is_set():
-                free = self.config.concurrency - len(running)
+                free = max(0, self.config.concurrency - len(running))
                 claimed = self._claim_logged(free) if free else []
                 running |= {pool.submit(self._deliver_logged, each) for each in claimed}
                 if running:
