@@ -111,7 +111,7 @@ _WRONG = {
 
 def _summary(problems: list[ProblemItem]) -> str:
     """The detail line names each field at fault and how (``errors`` has every item)."""
-    said = dict.fromkeys(_WRONG.get(p.code, p.field) for p in problems)
+    said = dict.fromkeys(_WRONG.get(p.code) or str(p.field or p.code) for p in problems)
     return "The evaluation was not stored: " + "; ".join(said) + "."
 
 
