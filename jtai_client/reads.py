@@ -104,10 +104,10 @@ def requests(
         asked = [r for r in asked if _owed(r)]
     print_table(
         "Requests",
-        ["request", "child", "due", "state", "asked (and still owed)"],
+        ["request", "child", "due (UTC)", "state", "asked (and still owed)"],
         [_request_row(r) for r in asked],
         id_columns=("request",),
-        whole_columns=("due",),
+        whole_columns=("due (UTC)",),
     )
     echo(f"{len(asked)} requests; upload with: jtai client upload {inspection_id} FOLDER")
 
