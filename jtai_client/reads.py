@@ -58,12 +58,14 @@ def _owed(request: dict[str, Any]) -> str:
     return ", ".join(str(a.get("document_kind") or "the request") for a in owed)
 
 
-def _mine(api: ExchangeClient, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Those asked of the caller's organisation (an agency is shown only those anyway; an
-    inspector, every request of the inspection)."""
+def _mine(
+    api: ExchangeClient, requests: list[dict[str, Any]], inspectors_see_all: bool = True
+) -> list[dict[str, Any]]:
+    """Those asked of the caller's organisation (an agency is shown only those anyway); an
+    inspector, whom nothing is asked of, every request of the inspection unless not wanted."""
     me = api.me()
     organisation = str(me["organisation"]["id"])
-    if "agency" not in me.get("roles", []):
+    if inspectors_see_all and "agency" not in me.get("roles", []):
         return requests
     return [r for r in requests if organisation in map(str, r["addressee_organisation_ids"])]
 
@@ -129,7 +131,8 @@ def children(
             if exc.status != 404:
                 raise
             tracked = []  # the lead has not chosen them yet
-        asked = _mine(api, api.requests_of(inspection_id))
+        # Only the caller's own: an inspector's children have no request of theirs.
+        asked = _mine(api, api.requests_of(inspection_id), inspectors_see_all=False)
     case_files = {str(r["child_id"]): r for r in asked if r["kind"] == "case_file"}
     rows = []
     for child in tracked:

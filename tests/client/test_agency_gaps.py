@@ -107,6 +107,11 @@ def test_children_are_the_tracked_ones_with_my_case_file_requests(
     for child in TRACKED:
         line = next(line for line in result.output.splitlines() if child in line)
         assert requests[child] in line  # the child's request, whole, on the child's line
+    # An inspector sees the children; no agency's request passes for theirs.
+    seen = cli.run("children", str(world.inspection_id), actor=world.inspector, env=NARROW)
+    assert seen.exit_code == 0, seen.output
+    assert "3 tracked children" in seen.output
+    assert not any(request_id in seen.output for request_id in requests.values())
 
 
 def test_the_report_shows_the_value_at_fault(cli: Cli, world: World, tmp_path: Path) -> None:
