@@ -67,7 +67,10 @@ def _contributions(
         return [_numbered(session, inspection, spec, number, supplier)]
     found = repository.contributions(session, inspection.id, spec.key)
     if not found:
-        raise NotFound(f"'{spec.key}' has no version yet.")
+        raise NotFound(
+            f"Nothing has been pushed to '{spec.key}' in this inspection yet: no organisation "
+            "has sent a version of it."
+        )
     return [c for c in found if supplier is None or c.organisation_id == supplier]
 
 

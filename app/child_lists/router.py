@@ -85,6 +85,7 @@ def _report(result: IngestResult, stored: bool) -> ValidationReport:
         warnings=result.warning_count,
         problems=[ListProblem.model_validate(asdict(p)) for p in result.problems],
         problems_total=result.problem_count,
+        sheet=result.sheet,
     )
 
 

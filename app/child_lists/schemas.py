@@ -31,6 +31,11 @@ class ValidationReport(BaseModel):
     warnings: int
     problems: list[ListProblem] = Field(description="At most 1,000; see the counts for the rest")
     problems_total: int
+    sheet: str | None = Field(
+        default=None,
+        description="An Excel push: the sheet that was read (the list's own, e.g. List_1, "
+        "else the first visible one)",
+    )
 
 
 class ListVersionRead(BaseModel):

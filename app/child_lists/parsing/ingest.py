@@ -72,6 +72,7 @@ def ingest(
         error_count=report.error_count,
         warning_count=report.warning_count,
         headings=match.headings(),
+        sheet=table.sheet,
     )
 
 

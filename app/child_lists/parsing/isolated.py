@@ -86,6 +86,7 @@ def _encode(result: IngestResult) -> tuple[Header, bytes]:
         "error_count": result.error_count,
         "warning_count": result.warning_count,
         "headings": result.headings,
+        "sheet": result.sheet,
     }
     return header, sink.getvalue()
 
@@ -156,4 +157,5 @@ def _decode(answer: Mapping[str, Any], payload: bytes) -> IngestResult:
         error_count=answer["error_count"],
         warning_count=answer["warning_count"],
         headings=answer["headings"],
+        sheet=answer.get("sheet"),
     )

@@ -96,6 +96,7 @@ class IngestResult:
     error_count: int
     warning_count: int
     headings: dict[str, str]
+    sheet: str | None = None  # the workbook's sheet that was read (Excel only)
 
     @property
     def accepted(self) -> bool:

@@ -256,13 +256,15 @@ def _deflated(data: memoryview) -> Iterator[bytes]:
 
 def read_sheet(
     body: bytes, preferred: str | None, nrows: int | None
-) -> tuple[list[list[Cell]], int]:
+) -> tuple[list[list[Cell]], int, str]:
     """The rows of the sheet named ``preferred`` (compared ignoring case) or else of the first
-    worksheet, from A1, and the sheet's full height."""
+    worksheet, from A1, the sheet's full height and its name (told to the user: a list read
+    from another sheet than they meant is found empty)."""
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(body))
-        sheet = workbook.get_sheet_by_name(_sheet_name(workbook, preferred))
-        return sheet.to_python(skip_empty_area=False, nrows=nrows), sheet.total_height
+        name = _sheet_name(workbook, preferred)
+        sheet = workbook.get_sheet_by_name(name)
+        return sheet.to_python(skip_empty_area=False, nrows=nrows), sheet.total_height, name
     except CalamineError as exc:
         raise UnreadableFileError("invalid_xlsx", f"The workbook cannot be read: {exc}") from None
 
