@@ -105,7 +105,7 @@ class UploadPart(BaseModel):
 
 
 class UploadRead(BaseModel):
-    upload_id: uuid.UUID
+    id: uuid.UUID = Field(description="The upload's id, as in `/v1/uploads/{upload_id}`")
     part_size: int
     parts: list[UploadPart]
     expires_at: datetime
