@@ -44,8 +44,11 @@ MULTIPART_DOC = {
                             "type": "string",
                             "maxLength": 64,
                             "description": "On a case-file request, which of its kinds the "
-                            "file is (or the query's document_kind); sent before the file. "
-                            "`document_kind` is taken as another name.",
+                            "file is (or the query's document_kind); read only when sent "
+                            "before the file, since the file is stored as it arrives. "
+                            "`document_kind` is taken as another name. Clients that write "
+                            "fields in their own order (generated ones put the file first) "
+                            "send the `document_kind` query parameter instead.",
                         },
                         "file": {"type": "string", "format": "binary"},
                     },

@@ -180,6 +180,19 @@ def test_a_generated_client_drives_an_inspection(
     assert isinstance(downloaded, types.File), downloaded
     assert downloaded.payload.read() == PDF
 
+    # The small-file way: one multipart form, streamed.
+    form = model(g, "UploadDocumentBody")(
+        file=types.File(payload=io.BytesIO(b"%PDF-1.7\n%%EOF\n"), file_name="GC2-plan.pdf")
+    )
+    streamed = api(g, "documents.upload_document").sync(
+        factory.document_request(inspection, world.agency.organisation_id),
+        client=council.client,
+        body=form,
+        idempotency_key="streamed-gc2",
+    )
+    assert isinstance(streamed, model(g, "DocumentRead")), streamed
+    assert streamed.filename == "GC2-plan.pdf"
+
     _evaluate(g, council, lead, world)
 
 
