@@ -47,7 +47,7 @@ def who_may_call(rule: Rule) -> str:
         text += " Callers without the scope are answered 404, not 403: they are not told "
         text += "these records exist."
     else:
-        text += " Others: 403."
+        text += " A caller whose roles lack the scope: 403."
     if rule.summary:
         text += f" ({rule.summary[0].upper()}{rule.summary[1:]}.)"
     if rule.clients is not None:
@@ -60,7 +60,7 @@ def what_it_changes(rule: Rule | None, method: str) -> str:
         return "Nothing kept about the inspection." if method == "get" else "Issues a token."
     if not rule.writes:
         return "Nothing: a read."
-    text = "Writes: what the summary says."
+    text = "Writes (what the summary says)."
     if rule.relation is not None or rule.scope is Scope.DOCUMENTS_WRITE:
         text += " Refused with 409 `inspection_closed` once the inspection is closed."
     return text
@@ -76,14 +76,15 @@ def errors_of(operation: dict[str, Any]) -> str:
 
 
 def describe(operation: dict[str, Any], method: str) -> None:
-    """Append the three paragraphs to the operation's own description (or its summary)."""
+    """What it does (the summary, then the route's own description), then who may call it,
+    what it changes and its errors."""
     rule = POLICY.get(operation["operationId"])
     public = operation.get("security") == []
     who = PUBLIC if public or rule is None else who_may_call(rule)
-    lead = operation.get("description") or operation.get("summary", "")
+    does = [operation.get("summary", ""), operation.get("description", "")]
     operation["description"] = "\n\n".join(
         [
-            lead.rstrip(".") + ".",
+            *(text.rstrip(".") + "." for text in does if text),
             f"**Who may call**: {who}",
             f"**Changes**: {what_it_changes(rule, method)}",
             f"**Errors**: {errors_of(operation)}",
