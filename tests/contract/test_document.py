@@ -124,6 +124,14 @@ def test_files_are_binary_both_ways(document: dict[str, Any]) -> None:
         assert push[media_type]["schema"] == BINARY
 
 
+def test_every_answer_declares_its_schema(document: dict[str, Any]) -> None:
+    """Else generators parse nothing (openapi-python-client answers None)."""
+    for _, _, operation in _operations(document):
+        for status, response in operation["responses"].items():
+            for media_type, media in response.get("content", {}).items():
+                assert media.get("schema"), (operation["operationId"], status, media_type)
+
+
 def test_the_problem_declares_the_list_report(document: dict[str, Any]) -> None:
     members = document["components"]["schemas"]["Problem"]["properties"]
     assert members["report"]["$ref"] == "#/components/schemas/ValidationReport"

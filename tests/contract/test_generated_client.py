@@ -142,6 +142,16 @@ def test_a_generated_client_drives_an_inspection(
     types = importlib.import_module(f"{PACKAGE}.types")
     list_key = model(g, "ListKey").CHILDREN_IN_NEED
 
+    # Files answered are bytes (or text), not problems decoded from them.
+    template = api(g, "child_lists.get_list_template").sync(
+        inspection, list_key, client=council.client
+    )
+    assert isinstance(template, types.File), template
+    assert template.payload.read().startswith(b"PK\x03\x04")
+    calendar = api(g, "schedule.get_schedule_calendar").sync(inspection, client=council.client)
+    assert isinstance(calendar, str), calendar
+    assert calendar.startswith("BEGIN:VCALENDAR")
+
     # The generated function sends every file body under one type: the workbook is told
     # from a CSV by its first bytes (dry run: validated, nothing stored).
     workbook = types.File(payload=io.BytesIO(_cin_file(xlsx=True)), file_name="cin.xlsx")
