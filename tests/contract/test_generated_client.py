@@ -11,6 +11,7 @@ import hashlib
 import importlib
 import io
 import os
+import pkgutil
 import socket
 import subprocess
 import sys
@@ -27,6 +28,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from app.themes.registry import builtin_themes
+from scripts.export_openapi import generate
 from tests.child_lists.helpers import headings_of, to_csv, to_xlsx
 from tests.factories import Actor, Factory, World
 from tests.list_rows import cin_row
@@ -132,6 +134,18 @@ def _cin_file(*, xlsx: bool = False) -> bytes:
     keys = [field.key for field in spec.fields]
     cells = [[row.get(key) for key in keys] for row in rows]
     return (to_xlsx if xlsx else to_csv)(headings_of(spec), cells)
+
+
+def test_every_generated_operation_imports(generated: ModuleType) -> None:
+    api_package = importlib.import_module(f"{PACKAGE}.api")
+    names = [
+        module.name
+        for module in pkgutil.walk_packages(api_package.__path__, f"{PACKAGE}.api.")
+        if not module.ispkg
+    ]
+    for name in names:
+        assert callable(importlib.import_module(name).sync_detailed), name
+    assert len(names) == len([op for item in generate()["paths"].values() for op in item.values()])
 
 
 def test_a_generated_client_drives_an_inspection(
