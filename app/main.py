@@ -13,6 +13,7 @@ from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.child_lists.router import router as child_lists_router
 from app.composition import AppState, build_state
+from app.contract import enrich_contract
 from app.core.config import Settings, get_settings
 from app.core.database import utcnow
 from app.core.edge import RouteMatchMiddleware, body_limits
@@ -132,7 +133,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, limits=body_limits(settings))
     app.add_middleware(RouteMatchMiddleware, router=app.router)
     app.add_middleware(RequestContextMiddleware)
-    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+    themes = app.state.jtai.themes
+    app.openapi = lambda: build_openapi(  # type: ignore[method-assign]
+        app, lambda schema: enrich_contract(schema, themes)
+    )
     return app
 
 

@@ -15,6 +15,12 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
 from app.child_lists import reading, search, service
+from app.child_lists.contract import (
+    FILE_ANSWER,
+    LIST_BODY_DOC,
+    OCTET_STREAM,
+    read_as,
+)
 from app.child_lists.exports import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
@@ -58,23 +64,6 @@ SupplierQuery = Annotated[
 
 router = APIRouter(prefix="/v1/inspections/{inspection_id}", tags=["child lists"])
 
-LIST_BODY_DOC = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "properties": {"rows": {"type": "array", "items": {"type": "object"}}},
-                    "required": ["rows"],
-                }
-            },
-            CSV_MEDIA_TYPE: {"schema": {"type": "string"}},
-            XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
-        },
-    }
-}
-
 
 def _report(result: IngestResult, stored: bool) -> ValidationReport:
     return ValidationReport(
@@ -106,9 +95,9 @@ def _refuse(result: IngestResult) -> InvalidContent:
 
 def _media_type(content_type: str | None) -> str:
     media_type = (content_type or "").split(";")[0].strip().lower()
-    if media_type not in MEDIA_TYPES:
+    if media_type not in (*MEDIA_TYPES, OCTET_STREAM):
         raise UnsupportedMediaType(
-            f"Send the list as one of: {', '.join(MEDIA_TYPES)}.",
+            f"Send the list as one of: {', '.join((*MEDIA_TYPES, OCTET_STREAM))}.",
             code="unsupported_list_format",
         )
     return media_type
@@ -145,11 +134,12 @@ async def push_list(
         # A free reader first, the body after: pushes waiting for one hold no body in memory
         # and no thread, and give up with 503 rather than queue without end.
         async with reader.slot():
+            body = await request.body()
             push = service.Push(
                 context,
                 spec,
-                await request.body(),
-                media_type,
+                body,
+                read_as(media_type, body),
                 dry_run,
                 version_from_if_match(if_match),
                 reader,
@@ -192,7 +182,7 @@ ACCEPT_DOC = (
     response_model=ListPage,
     responses={
         200: {
-            "content": {CSV_MEDIA_TYPE: {}, XLSX_MEDIA_TYPE: {}},
+            "content": {CSV_MEDIA_TYPE: FILE_ANSWER, XLSX_MEDIA_TYPE: FILE_ANSWER},
             "description": "A page of rows, or the whole list as a download",
         },
         **error_responses(401, 403, 404, 422),
@@ -318,7 +308,10 @@ def get_list_version(
     "/lists/{list_key}/template.xlsx",
     response_class=Response,
     responses={
-        200: {"content": {XLSX_MEDIA_TYPE: {}}, "description": "The Excel template"},
+        200: {
+            "content": {XLSX_MEDIA_TYPE: FILE_ANSWER, OCTET_STREAM: FILE_ANSWER},
+            "description": "The Excel template",
+        },
         **error_responses(401, 403, 404),
     },
     summary="The Excel template for a list of the inspection's theme",

@@ -92,7 +92,8 @@ def _start_upload(api: ExchangeClient, item: Planned, entry: FileState) -> None:
         ),
     )
     created = response.json()
-    entry.upload_id = str(created["upload_id"])
+    # `id` since the contract's issue 18; `upload_id` from servers before it.
+    entry.upload_id = str(created.get("id", created.get("upload_id")))
     entry.part_size = int(created["part_size"])
     entry.part_urls = {str(part["part_number"]): str(part["url"]) for part in created["parts"]}
     entry.complete_url = str(created["complete_url"])
