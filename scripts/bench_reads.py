@@ -17,6 +17,7 @@ Needs PostgreSQL (JTAI_TEST_POSTGRES_URL, default 127.0.0.1:5432 as postgres).
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tempfile
 from contextlib import ExitStack
@@ -95,13 +96,34 @@ def measure(options: argparse.Namespace) -> dict[str, tuple[LoadResult, float]]:
         for round_number in range(options.rounds):
             for name, (url, requests) in targets.items():
                 before = _server_cpu(pids[name])
+                last = round_number == options.rounds - 1
+                profiler = _profile(options.profile, name, pids[name], options.seconds, last)
                 result = run_load(url, requests, options.clients, options.seconds)
+                if profiler is not None:
+                    profiler.wait()
                 used = _server_cpu(pids[name]) - before
                 print(f"round {round_number + 1} " + _line(name, result, used), flush=True)
                 if name in totals:
                     result, used = totals[name][0] + result, totals[name][1] + used
                 totals[name] = (result, used)
         return totals
+
+
+def _profile(
+    folder: Path | None, name: str, pid: int, seconds: float, last: bool
+) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling the server through the last round, without pausing it (--nonblocking),
+    as collapsed stacks per thread with idle frames: where requests wait shows too."""
+    if folder is None or not last:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    output = folder / f"{name}.txt"
+    print(f"profiling {name} into {output}", flush=True)
+    spy = Path(sys.executable).with_name("py-spy")
+    command = [str(spy), "record", "--pid", str(pid), "--duration", str(int(seconds))]
+    command += ["--format", "raw", "--output", str(output), "--idle", "--threads"]
+    command += ["--nonblocking", "--subprocesses"]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL)
 
 
 def _server_cpu(pid: int) -> float:
@@ -117,6 +139,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=1, help="jtai serve --workers")
+    parser.add_argument(
+        "--profile", type=Path, help="py-spy both servers in the last round, into this folder"
+    )
     options = parser.parse_args()
     totals = measure(options)
     ours, ours_cpu = totals["service"]
