@@ -142,11 +142,18 @@ class DecodedBlocks:
 DECODED = DecodedBlocks(budget=32 * 1024 * 1024)
 
 
+def _shown(frame: pl.DataFrame) -> pl.DataFrame:
+    """Dates as the ISO text JSON gives them (which sorts and compares as the dates do)."""
+    if not any(dtype in (pl.Date, pl.Datetime) for dtype in frame.dtypes):
+        return frame  # already shown (a kept block): casting nothing still costs a pass
+    return frame.with_columns(pl.col(pl.Date, pl.Datetime).cast(pl.String))
+
+
 def _stored(version: ListVersion, frame: pl.DataFrame) -> list[StoredRow]:
     """Rows as dicts with values as JSON would give them (dates as ISO text)."""
     if frame.height == 0:
         return []
-    shown = frame.with_columns(pl.col(pl.Date, pl.Datetime).cast(pl.String))
+    shown = _shown(frame)
     data = shown.select([c for c in version.columns if c in shown.columns]).to_dicts()
     numbers, children = frame[ROW].to_list(), frame[CHILD].to_list()
     return [
@@ -178,9 +185,9 @@ def _blocks_covering(
     start: int = 0,
     stop: int | None = None,
 ) -> tuple[int, list[pl.DataFrame]]:
-    """The blocks holding rows ``start`` to ``stop - 1`` (all by default), decoded, in order,
-    and the index of their first row. Blocks decoded before come from DECODED, and only the
-    others' bytes are fetched."""
+    """The blocks holding rows ``start`` to ``stop - 1`` (all by default), decoded with dates
+    shown as ISO text, in order, and the index of their first row. Blocks decoded before come
+    from DECODED, and only the others' bytes are fetched."""
     stop = version.row_count if stop is None else stop
     found = session.execute(
         _BLOCKS_COVERING, {"version_id": version.id, "start": start, "stop": stop}
@@ -192,7 +199,7 @@ def _blocks_covering(
     if missing:
         fetched = session.execute(_BLOCK_DATA, {"version_id": version.id, "numbers": missing})
         for number, data in fetched:
-            frames[number] = decoded = _decode(data)
+            frames[number] = decoded = _shown(_decode(data))
             DECODED.put(version.id, number, decoded)
     return found[0].first_row, [frame for frame in frames.values() if frame is not None]
 
@@ -295,7 +302,7 @@ def _plain_page(
 
 def _stored_from(versions: Sequence[ListVersion], frame: pl.DataFrame) -> list[StoredRow]:
     """Rows of several versions, told apart by their ``SOURCE`` column (see ``_stored``)."""
-    shown = frame.with_columns(pl.col(pl.Date, pl.Datetime).cast(pl.String))
+    shown = _shown(frame)
     rows = []
     for record in shown.to_dicts():
         version = versions[record[SOURCE]]
