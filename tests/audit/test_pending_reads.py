@@ -3,8 +3,10 @@ nothing skipped, nothing linked twice, every read in the trail and in `verify`."
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -142,3 +144,17 @@ def test_readers_and_sequencers_at_once_keep_one_chain(
         result = verify_chain(session)
         assert result.valid, result.problem
         assert result.events_checked == readers * per_reader
+
+
+def test_jobs_run_links_the_reads_waiting(jtai: Any, fresh_engine: Engine) -> None:
+    _read_recorded(fresh_engine, "first")
+    _read_recorded(fresh_engine, "second")
+    ran = jtai("jobs", "run")
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(ran.stdout)["audit_reads_linked"] == 2
+    with session_scope(make_session_factory(fresh_engine)) as session:
+        assert pending_count(session) == 0
+        linked = session.execute(
+            select(AuditEvent.object_id).where(AuditEvent.action == "test.read")
+        ).scalars()
+        assert sorted(linked) == ["first", "second"]
