@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from app.audit import chain as _audit_chain  # noqa: F401  (registers the commit hook)
 from app.audit.router import router as audit_router
+from app.audit.sequencer import sequence_periodically
 from app.auth.router import router as auth_router
 from app.child_lists.router import router as child_lists_router
 from app.composition import AppState, build_state
@@ -106,6 +107,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                 state.settings.sweep_interval_seconds,
                 state.settings.retention_days,
                 ReminderPlan.from_settings(state.settings, state.contexts),
+            )
+        if state.settings.audit_sequence_seconds > 0:
+            tasks.start_soon(
+                sequence_periodically,
+                state.session_factory,
+                state.settings.audit_sequence_seconds,
             )
         yield
         tasks.cancel_scope.cancel()

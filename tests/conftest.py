@@ -24,6 +24,7 @@ from sqlalchemy.orm import sessionmaker
 from typer.testing import CliRunner
 
 from app.audit.chain import GENESIS_HASH
+from app.audit.sequencer import chain_all_pending
 from app.auth.keys import generate_private_pem
 from app.cli.main import cli
 from app.composition import AppState
@@ -142,6 +143,9 @@ def settings(migrated_database: str, var_dir: Path) -> Settings:
         var_dir=var_dir,
         database_url=migrated_database,
         signing_key=generate_private_pem(),  # type: ignore[arg-type]
+        # Tests link pending reads themselves (Reader.chained): a loop of the app's own would
+        # share the rolled-back test connection from another thread.
+        audit_sequence_seconds=0,
     )
 
 
@@ -214,7 +218,10 @@ def _rolled_back(state: AppState) -> Iterator[None]:
 
 
 # Every write through the API moves the audit head; every world has organisations.
-_COMMITTED = text("SELECT (SELECT seq FROM audit_head), (SELECT count(*) FROM organisations)")
+_COMMITTED = text(
+    "SELECT (SELECT seq FROM audit_head) + (SELECT count(*) FROM audit_pending_reads), "
+    "(SELECT count(*) FROM organisations)"
+)
 
 
 def _nothing_committed(engine: Engine) -> None:
@@ -265,6 +272,14 @@ class Reader:
     def all(self, statement: Select[Any]) -> list[Any]:
         with self._factory() as session:
             return list(session.execute(statement).scalars())
+
+    def chained(self, statement: Select[Any]) -> list[Any]:
+        """As ``all``, once the reads still pending are linked into the audit chain (as the
+        service's sequencer does within a second)."""
+        with self._factory() as session:
+            chain_all_pending(session)
+            session.commit()
+        return self.all(statement)
 
 
 @pytest.fixture

@@ -266,7 +266,7 @@ def read_evaluation(
     row = _find_evaluation(
         session, principal, context.inspection.id, child_id, kind, organisation_id, version
     )
-    audit.record(
+    audit.record_read(
         session,
         principal,
         "evaluation.read",

@@ -192,7 +192,7 @@ def test_reads_are_filtered_sorted_and_audited(
     bad = client.get(url, params={"colour": "red"}, headers=world.inspector.headers)
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "query.colour"
-    reads = db.all(select(AuditEvent).where(AuditEvent.action == "list.read"))
+    reads = db.chained(select(AuditEvent).where(AuditEvent.action == "list.read"))
     assert reads[-1].client_id == world.inspector.client_id
     assert reads[-1].detail["rows"] == 1
 

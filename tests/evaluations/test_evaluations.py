@@ -162,7 +162,7 @@ def test_two_agencies_of_one_kind_are_told_apart(
 def test_writes_and_reads_are_audited(client: TestClient, ex: Exchange, db: Reader) -> None:
     _put(client, ex, "joint", ex.world.agency, _body(ex))
     client.get(f"{ex.child()}/evaluations/joint", headers=ex.world.lead.headers)
-    events = db.all(select(AuditEvent).where(AuditEvent.action.like("evaluation.%")))
+    events = db.chained(select(AuditEvent).where(AuditEvent.action.like("evaluation.%")))
     assert [(e.action, e.child_id) for e in events] == [
         ("evaluation.written", "C1"),
         ("evaluation.read", "C1"),
