@@ -25,7 +25,7 @@ from app.child_lists.exports import (
 )
 from app.child_lists.filters import row_query
 from app.child_lists.parsing.isolated import IsolatedListReader
-from app.child_lists.parsing.types import MEDIA_TYPES, IngestResult
+from app.child_lists.parsing.types import MEDIA_TYPES, ListRead
 from app.child_lists.repository import Contribution
 from app.child_lists.schemas import (
     ChildFound,
@@ -76,7 +76,7 @@ LIST_BODY_DOC = {
 }
 
 
-def _report(result: IngestResult, stored: bool) -> ValidationReport:
+def _report(result: ListRead, stored: bool) -> ValidationReport:
     return ValidationReport(
         accepted=result.accepted,
         stored=stored,
@@ -88,7 +88,7 @@ def _report(result: IngestResult, stored: bool) -> ValidationReport:
     )
 
 
-def _refuse(result: IngestResult) -> InvalidContent:
+def _refuse(result: ListRead) -> InvalidContent:
     report = _report(result, stored=False)
     errors = [
         ProblemItem(field=p.field, code=p.code, message=p.message, row=p.row, value=p.value)

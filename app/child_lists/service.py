@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +18,7 @@ from app.child_lists.parsing.types import (
     BodyTooLargeError,
     IngestContext,
     IngestError,
-    IngestResult,
+    ListRead,
     ListReader,
     UnsupportedMediaTypeError,
 )
@@ -89,7 +91,7 @@ class Push:
 
 @dataclass(frozen=True)
 class PushOutcome:
-    result: IngestResult
+    result: ListRead
     version: ListVersion | None
 
 
@@ -122,10 +124,20 @@ def _ingest_context(session: Session, push: Push) -> IngestContext:
     )
 
 
-def read_push(push: Push, context: IngestContext) -> IngestResult:
-    """Parse and check the body (in a sandboxed worker): no database work."""
+def read_push(push: Push, context: IngestContext) -> ListRead:
+    """Parse and check the body (in a sandboxed worker): no database work. The accepted rows
+    follow as blocks while they are stored (not for a dry run)."""
+    with _reading_refused():
+        return push.reader(
+            push.body, push.media_type, push.spec, push.context.theme, context, not push.dry_run
+        )
+
+
+@contextmanager
+def _reading_refused() -> Iterator[None]:
+    """The reader's refusals as the answers they are."""
     try:
-        return push.reader(push.body, push.media_type, push.spec, push.context.theme, context)
+        yield
     except SandboxBusy:
         raise readers_busy() from None
     except UnsupportedMediaTypeError as exc:
@@ -162,10 +174,13 @@ def push_list(session: Session, push: Push) -> PushOutcome:
     ingest_context = _ingest_context(session, push)
     session.commit()
     result = read_push(push, ingest_context)
-    if push.dry_run or not result.accepted:
-        return PushOutcome(result, None)
-    _check_still_writable(session, push)
-    version = _store(session, push, result)
+    try:
+        if push.dry_run or not result.accepted:
+            return PushOutcome(result, None)
+        _check_still_writable(session, push)
+        version = _store(session, push, result)
+    finally:
+        result.close()  # blocks not stored (a failure meanwhile) are abandoned, not left queued
     audit.record(
         session,
         push.principal,
@@ -183,7 +198,7 @@ def push_list(session: Session, push: Push) -> PushOutcome:
     return PushOutcome(result, version)
 
 
-def _store(session: Session, push: Push, result: IngestResult) -> ListVersion:
+def _store(session: Session, push: Push, result: ListRead) -> ListVersion:
     number = _check_precondition(session, push)
     context = push.context
     due_at = due_at_for(
@@ -202,7 +217,7 @@ def _store(session: Session, push: Push, result: IngestResult) -> ListVersion:
         row_count=result.row_count,
         warning_count=result.warning_count,
         warnings=[asdict(p) for p in result.problems[:MAX_WARNINGS_KEPT]],
-        columns=list(result.frame.columns),
+        columns=result.columns,
         due_at=due_at,
         late=due_at is not None and now > due_at,
     )
@@ -215,7 +230,7 @@ def _store(session: Session, push: Push, result: IngestResult) -> ListVersion:
             "moment; read and retry.",
             code="concurrent_push",
         ) from None
-    blocks.insert_frame(
-        session, version, result.frame, result.row_numbers, push.spec.child_id_field
-    )
+    # The rows arrive block by block while the reader encodes the next: stored as they come.
+    with _reading_refused():
+        blocks.insert_blocks(session, version, result.blocks)
     return version

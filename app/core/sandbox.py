@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -93,11 +93,11 @@ class _Worker:
         self._in = self.process.stdin.fileno()
         self._out = self.process.stdout.fileno()
 
-    def exchange(
-        self, header: Mapping[str, Any], payload: bytes, deadline: float
-    ) -> tuple[Header, bytes]:
+    def send(self, header: Mapping[str, Any], payload: bytes, deadline: float) -> None:
         for piece in encode_frame(header, payload):
             self._write(piece, deadline)
+
+    def receive(self, deadline: float) -> tuple[Header, bytes]:
         head_length, payload_length = FRAME.unpack(self._read(FRAME.size, deadline))
         answer = json.loads(self._read(head_length, deadline))
         return answer, self._read(payload_length, deadline)
@@ -214,6 +214,20 @@ class Sandbox:
         return limiter
 
     def run(self, header: Mapping[str, Any], payload: bytes) -> tuple[Header, bytes]:
+        """The task's answer; for a task answered in several frames, the first (the rest are
+        read and dropped)."""
+        frames = self.stream(header, payload)
+        answer = next(frames)
+        for _ in frames:
+            pass
+        return answer
+
+    def stream(self, header: Mapping[str, Any], payload: bytes) -> Iterator[tuple[Header, bytes]]:
+        """The task's answer frames as they come: the first, then as many more as its header's
+        ``frames`` says (a reader sends rows in blocks while the caller stores them, so
+        neither side holds them all). One deadline covers them all. The worker goes back to
+        the pool once the last is read; one left unread (the generator closed early) is
+        killed, since it is still writing."""
         try:
             worker = self._idle.get(timeout=self._limits.wait_seconds)
         except queue.Empty:
@@ -223,18 +237,21 @@ class Sandbox:
                 self._discard(worker)
                 worker = self._start()
             deadline = time.monotonic() + self._limits.wall_seconds
-            answer = worker.exchange(header, payload, deadline)
+            worker.send(header, payload, deadline)
+            first = worker.receive(deadline)
+            yield first
+            for _ in range(int(first[0].get("frames", 0))):
+                yield worker.receive(deadline)
         except SandboxFailed as failure:
             logger.warning("sandboxed %s failed: %s", self._handler, failure.reason)
             self._discard(worker)
             self._idle.put(None)
             raise
-        except BaseException:
+        except BaseException:  # the caller's own failure, or it stopped reading (GeneratorExit)
             self._discard(worker)
             self._idle.put(None)
             raise
         self._idle.put(worker)
-        return answer
 
     def _start(self) -> _Worker:
         worker = _Worker(self._handler, self._args, self._limits)

@@ -13,12 +13,14 @@ import os
 import resource
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, BinaryIO
 
 from app.core.sandbox import FRAME, Header, encode_frame
 
-Handler = Callable[[Header, bytes], tuple[Header, bytes]]
+Frame = tuple[Header, bytes]
+# One frame, or several: the first header's ``frames`` says how many follow it.
+Handler = Callable[[Header, bytes], Frame | Iterable[Frame]]
 
 
 def _limit_memory(memory_bytes: int) -> None:
@@ -57,13 +59,28 @@ def _load_handler(path: str, args: list[str]) -> Handler:
     return factory(args)
 
 
-def _answer(handler: Handler, header: Header, payload: bytes) -> tuple[Header, bytes]:
+def _answer(handler: Handler, header: Header, payload: bytes, sink: BinaryIO) -> None:
     try:
-        return handler(header, payload)
+        answer = handler(header, payload)
+        frames = iter([answer] if isinstance(answer, tuple) else answer)
+        first = next(frames)
     except MemoryError:
-        return {"status": "failed", "reason": "it needed more memory than allowed"}, b""
+        first = {"status": "failed", "reason": "it needed more memory than allowed"}, b""
+        frames = iter(())
     except Exception:  # a bug in our own code: say so, and stay up for the next task
-        return {"status": "failed", "reason": "internal", "trace": traceback.format_exc()}, b""
+        first = {"status": "failed", "reason": "internal", "trace": traceback.format_exc()}, b""
+        frames = iter(())
+    _write(sink, first)
+    # The rest were promised by the first: one that fails now cannot be answered within the
+    # protocol, so the worker ends and the service sees it die.
+    for _ in range(int(first[0].get("frames", 0))):
+        _write(sink, next(frames))
+
+
+def _write(sink: BinaryIO, frame: Frame) -> None:
+    for piece in encode_frame(*frame):
+        sink.write(piece)
+    sink.flush()
 
 
 def serve(handler: Handler, source: BinaryIO, sink: BinaryIO, cpu_seconds: int) -> None:
@@ -75,10 +92,7 @@ def serve(handler: Handler, source: BinaryIO, sink: BinaryIO, cpu_seconds: int) 
             return
         _limit_cpu(cpu_seconds)
         header: dict[str, Any] = json.loads(head)
-        answer, body = _answer(handler, header, payload)
-        for piece in encode_frame(answer, body):
-            sink.write(piece)
-        sink.flush()
+        _answer(handler, header, payload, sink)
 
 
 def main(argv: list[str]) -> None:

@@ -6,7 +6,7 @@ turns them into its own response models and maps the exceptions to status codes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from functools import cached_property
@@ -110,8 +110,47 @@ class IngestResult:
         return self.frame.to_dicts()
 
 
+@dataclass(frozen=True)
+class EncodedBlock:
+    """Up to a thousand rows of a list as stored: their Arrow IPC bytes and the child IDs they
+    name (one a line, for look-ups without decoding)."""
+
+    number: int
+    first_row: int
+    row_count: int
+    child_ids: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class ListRead:
+    """A push as the service gets it back from its reader: the report, the list's columns and,
+    when accepted and wanted, its rows as the blocks they are stored in. The blocks arrive
+    while the service stores them (the reader encodes the next meanwhile), so the service holds
+    a block at a time, not the list; ``close`` abandons those not taken."""
+
+    problems: list[Problem]
+    problem_count: int
+    error_count: int
+    warning_count: int
+    headings: dict[str, str]
+    row_count: int
+    columns: list[str]
+    blocks: Iterator[EncodedBlock]
+
+    @property
+    def accepted(self) -> bool:
+        return self.error_count == 0
+
+    def close(self) -> None:
+        close = getattr(self.blocks, "close", None)
+        if close is not None:
+            close()
+
+
 class ListReader(Protocol):
-    """Reads one push: ``ingest`` itself, or ``ingest`` run in a sandboxed worker."""
+    """Reads one push (``ingest`` run in a sandboxed worker); ``blocks`` says whether the
+    accepted rows are wanted (not for a dry run)."""
 
     def __call__(
         self,
@@ -120,7 +159,8 @@ class ListReader(Protocol):
         spec: ListSpec,
         theme: Theme,
         context: IngestContext,
-    ) -> IngestResult: ...
+        blocks: bool,
+    ) -> ListRead: ...
 
 
 class IngestError(Exception):

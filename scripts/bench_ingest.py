@@ -1,0 +1,247 @@
+"""Benchmark: list pushes against COPY and calamine, and a 1 GiB upload against boto3, one run.
+
+Each row prints the service, its peer measured in the same run (alternating, so a slow spell on
+this shared machine falls on both alike), the ratio and the API server's RSS growth:
+- CSV push of N rows through the API into PostgreSQL vs a raw ``COPY`` of the same CSV
+  (target <= 1.5x);
+- XLSX push of the same rows vs python-calamine merely reading the workbook (target <= 1.25x);
+- the server's peak RSS growth over those pushes (target < 100 MiB);
+- a push of 5 x N rows (500,000, the row limit) vs the N-row push (target <= 5.5x, same memory);
+- 1 GiB streamed through ``POST /v1/requests/{id}/documents`` into SeaweedFS vs boto3's
+  multipart upload of the same bytes (target >= 0.9x, RSS growth < 64 MiB).
+
+Run: .venv/bin/python scripts/bench_ingest.py [--rows 100000] [--repeats 3] [--size-mib 1024]
+     [--only lists|uploads]
+Needs PostgreSQL (JTAI_TEST_POSTGRES_URL, default 127.0.0.1:5432 as postgres).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from python_calamine import CalamineWorkbook
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from scripts.bench.common import demo_world, free_port, rss_kib, scratch_database, served, token
+from scripts.bench_documents import MiB, boto3_baseline, make_file, streamed
+from scripts.bench_lists import XLSX, copy_baseline, csv_bytes, generate_rows, push, xlsx_file
+from tests.storage.seaweed import SeaweedServer
+
+Row = tuple[str, str, str, str, str, str]
+
+
+def calamine_read(path: Path) -> float:
+    """The peer of an XLSX push: calamine reading every cell of the sheet into Python."""
+    started = time.perf_counter()
+    workbook = CalamineWorkbook.from_path(str(path))
+    workbook.get_sheet_by_index(0).to_python()
+    return time.perf_counter() - started
+
+
+def reset_peak(pid: int) -> None:
+    """Start the kernel's peak-RSS count afresh (Linux: writing 5 to clear_refs)."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+@contextmanager
+def peak_growth(pid: int, base: int, into: list[float]) -> Iterator[None]:
+    """Append the server's peak RSS (MiB) over the block, above ``base`` (KiB: its RSS before
+    the first push or upload, so what an earlier one kept counts too), to ``into``."""
+    reset_peak(pid)
+    yield
+    into.append((rss_kib(pid, "VmHWM") - base) / 1024)
+
+
+def alternate(
+    repeats: int, ours: Callable[[], float], peer: Callable[[], float]
+) -> tuple[list[float], list[float]]:
+    mine, theirs = [], []
+    for _ in range(repeats):
+        theirs.append(peer())
+        mine.append(ours())
+    return mine, theirs
+
+
+def row(what: str, ours: list[float], peers: list[float], peer: str, growth: str) -> Row:
+    ours_s, peer_s = statistics.median(ours), statistics.median(peers)
+    per_run = ", ".join(f"{o / p:.2f}" for o, p in zip(ours, peers, strict=True))
+    return (
+        what,
+        f"{ours_s:.2f} s",
+        f"{peer}: {peer_s:.2f} s",
+        f"{ours_s / peer_s:.2f}x (runs {per_run})",
+        growth,
+        "",
+    )
+
+
+def bench_lists(options: argparse.Namespace, scratch: Path) -> list[Row]:
+    headings, rows = generate_rows(options.rows)
+    body = csv_bytes(headings, rows)
+    workbook = scratch / "cin.xlsx"
+    xlsx_file(headings, rows, workbook)
+    big_headings, big_rows = generate_rows(options.rows * 5, seed=8)
+    big_body = csv_bytes(big_headings, big_rows)
+    del rows, big_rows
+    xlsx_body = workbook.read_bytes()
+    print(
+        f"{options.rows:,} rows: CSV {len(body) / 1e6:.1f} MB, XLSX {len(xlsx_body) / 1e6:.1f} MB;"
+        f" {options.rows * 5:,} rows: CSV {len(big_body) / 1e6:.1f} MB",
+        flush=True,
+    )
+    with scratch_database() as database_url:
+        env = {
+            "JTAI_DATABASE_URL": database_url,
+            "JTAI_VAR_DIR": str(scratch / "var"),
+            "JTAI_LOG_LEVEL": "WARNING",
+            # 500,000 rows of this list are ~70 MB of CSV: the row limit, not the byte limit,
+            # is what this measures.
+            "JTAI_MAX_LIST_BYTES": str(200 * 1000 * 1000),
+        }
+        world: Any = demo_world(env)
+        inspection = world["inspections"]["mental-health"]
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
+        with served(command, env, port) as pid:
+            agency = token(base, world["clients"]["local_authority"])
+            base_rss = rss_kib(pid)
+            growth: list[float] = []
+
+            def csv_push(data: bytes = body) -> float:
+                with peak_growth(pid, base_rss, growth):
+                    return push(base, agency, inspection, data, "text/csv")
+
+            def xlsx_push() -> float:
+                with peak_growth(pid, base_rss, growth):
+                    return push(base, agency, inspection, xlsx_body, XLSX)
+
+            csv_ours, copies = alternate(
+                options.repeats, csv_push, lambda: copy_baseline(database_url, headings, body)
+            )
+            csv_growth, growth[:] = list(growth), []
+            xlsx_ours, reads = alternate(
+                options.repeats, xlsx_push, lambda: calamine_read(workbook)
+            )
+            xlsx_growth, growth[:] = list(growth), []
+            big_ours, small = alternate(options.repeats, lambda: csv_push(big_body), csv_push)
+            big_growth = growth[0::2]
+            total = (rss_kib(pid) - base_rss) / 1024
+    n = f"{options.rows:,}"
+    return [
+        row(f"CSV push of {n} rows", csv_ours, copies, "COPY", _mib(csv_growth)),
+        row(f"XLSX push of {n} rows", xlsx_ours, reads, "calamine read", _mib(xlsx_growth)),
+        row(
+            f"CSV push of {options.rows * 5:,} rows",
+            big_ours,
+            small,
+            f"{n}-row push",
+            _mib(big_growth),
+        ),
+        ("server RSS after all pushes", f"+{total:.0f} MiB over its start", "", "", "", ""),
+    ]
+
+
+def _mib(values: list[float]) -> str:
+    return "peak +" + "/".join(f"{v:.0f}" for v in values) + " MiB"
+
+
+def bench_uploads(options: argparse.Namespace, scratch: Path) -> list[Row]:
+    big = scratch / "big.pdf"
+    digest = make_file(big, options.size_mib * MiB)
+    seaweed_server = SeaweedServer(scratch / "seaweed")
+    seaweed = seaweed_server.start()
+    bucket = f"jtai-bench-{uuid.uuid4().hex[:8]}"
+    try:
+        with scratch_database() as database_url:
+            env = {
+                "JTAI_DATABASE_URL": database_url,
+                "JTAI_VAR_DIR": str(scratch / "var"),
+                "JTAI_LOG_LEVEL": "WARNING",
+                "JTAI_STORAGE": "s3",
+                "JTAI_S3_BUCKET": bucket,
+                "JTAI_S3_ENDPOINT_URL": seaweed.endpoint_url,
+                "JTAI_S3_REGION": seaweed.region,
+                "JTAI_MAX_UPLOAD_BYTES": str(4 * 1024 * MiB),
+                "AWS_ACCESS_KEY_ID": seaweed.access_key,
+                "AWS_SECRET_ACCESS_KEY": seaweed.secret_key,
+            }
+            world: Any = demo_world(env)
+            inspection = world["inspections"]["mental-health"]
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
+            with served(command, env, port) as pid:
+                council = token(base, world["clients"]["local_authority"])
+                requests = httpx.get(
+                    f"{base}/v1/inspections/{inspection}/requests",
+                    headers={"Authorization": f"Bearer {council}"},
+                    timeout=60,
+                ).json()
+                growth: list[float] = []
+                base_rss = rss_kib(pid)
+
+                def ours() -> float:
+                    with peak_growth(pid, base_rss, growth):
+                        seconds, document = streamed(base, council, requests[0]["id"], big)
+                    assert document["sha256"] == digest, "the streamed upload's hash is wrong"
+                    return seconds
+
+                mine, direct = alternate(
+                    options.repeats, ours, lambda: boto3_baseline(seaweed, bucket, big)
+                )
+    finally:
+        seaweed_server.stop()
+    # Throughput, not time: the ratio is ours over the peer's, higher is better.
+    size = options.size_mib
+    per_run = ", ".join(f"{d / m:.2f}" for m, d in zip(mine, direct, strict=True))
+    ours_rate, peer_rate = size / statistics.median(mine), size / statistics.median(direct)
+    return [
+        (
+            f"{size} MiB streamed upload into SeaweedFS",
+            f"{ours_rate:.0f} MiB/s",
+            f"boto3 multipart: {peer_rate:.0f} MiB/s",
+            f"{ours_rate / peer_rate:.2f}x (runs {per_run})",
+            _mib(growth),
+            "",
+        )
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--only", choices=["lists", "uploads"])
+    options = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="jtai-bench-"))
+    rows: list[Row] = []
+    try:
+        if options.only != "uploads":
+            rows += bench_lists(options, scratch)
+        if options.only != "lists":
+            rows += bench_uploads(options, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    print(f"medians of {options.repeats} alternating runs; ratio = service / peer for times")
+    print("| what | service | peer in the same run | ratio | server RSS growth |")
+    print("| --- | --- | --- | --- | --- |")
+    for what, ours, peer, ratio, growth, _ in rows:
+        print(f"| {what} | {ours} | {peer} | {ratio} | {growth} |")
+
+
+if __name__ == "__main__":
+    main()
