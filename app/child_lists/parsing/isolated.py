@@ -101,7 +101,7 @@ def _answer(
         b"",
     )
     if sending:
-        for block in encode_blocks(result.frame, result.row_numbers, child_id_field):
+        for block in encode_blocks(result.frame, result.numbers, child_id_field):
             header = {"status": "block"} | asdict(block)
             data = header.pop("data")
             yield header, data

@@ -90,7 +90,9 @@ class IngestResult:
     it on first use, because a hundred thousand dicts cost more than the whole validation."""
 
     frame: pl.DataFrame
-    row_numbers: list[int]
+    # The row each of ``frame``'s rows is in the file; a Series, since a list of a hundred
+    # thousand ints costs more to make (and for the blocks to turn back) than to need.
+    numbers: pl.Series
     problems: list[Problem]
     problem_count: int
     error_count: int
@@ -103,7 +105,11 @@ class IngestResult:
 
     @property
     def row_count(self) -> int:
-        return len(self.row_numbers)
+        return len(self.numbers)
+
+    @cached_property
+    def row_numbers(self) -> list[int]:
+        return self.numbers.to_list()
 
     @cached_property
     def rows(self) -> list[dict[str, Value]]:
