@@ -46,6 +46,7 @@ from app.core.errors import InvalidContent, ProblemItem, UnsupportedMediaType, e
 from app.core.pagination import Page, PageParams, page_params
 from app.core.preconditions import version_from_if_match
 from app.core.sandbox import SandboxBusy
+from app.core.threads import blocking_iter
 from app.inspections.access import inspection_context
 from app.inspections.context import InspectionContext
 from app.storage import download_headers
@@ -147,7 +148,8 @@ async def push_list(
             push = service.Push(
                 context,
                 spec,
-                await request.body(),
+                # Passed on to the reader as it arrives, in the thread: never held whole here.
+                blocking_iter(request.stream()),
                 media_type,
                 dry_run,
                 version_from_if_match(if_match),

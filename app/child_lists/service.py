@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
@@ -74,7 +74,7 @@ def push_target(context: InspectionContext, list_key: str) -> ListSpec:
 class Push:
     context: InspectionContext
     spec: ListSpec
-    body: bytes
+    body: Iterable[bytes]  # read once, by the reader, as it arrives
     media_type: str
     dry_run: bool
     if_match: int | None
@@ -124,12 +124,29 @@ def _ingest_context(session: Session, push: Push) -> IngestContext:
     )
 
 
-def read_push(push: Push, context: IngestContext) -> ListRead:
+class _Hashed:
+    """The body on its way to the reader, hashed as it passes (the version keeps its SHA-256)."""
+
+    def __init__(self, body: Iterable[bytes]) -> None:
+        # Bytes given whole (a test, a script) are one chunk, not a byte at a time.
+        self._body = [body] if isinstance(body, bytes) else body
+        self._digest = hashlib.sha256()
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._body:
+            self._digest.update(chunk)
+            yield chunk
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
+
+
+def read_push(push: Push, body: Iterable[bytes], context: IngestContext) -> ListRead:
     """Parse and check the body (in a sandboxed worker): no database work. The accepted rows
     follow as blocks while they are stored (not for a dry run)."""
     with _reading_refused():
         return push.reader(
-            push.body, push.media_type, push.spec, push.context.theme, context, not push.dry_run
+            body, push.media_type, push.spec, push.context.theme, context, not push.dry_run
         )
 
 
@@ -173,12 +190,13 @@ def push_list(session: Session, push: Push) -> PushOutcome:
     _check_precondition(session, push)
     ingest_context = _ingest_context(session, push)
     session.commit()
-    result = read_push(push, ingest_context)
+    body = _Hashed(push.body)
+    result = read_push(push, body, ingest_context)
     try:
         if push.dry_run or not result.accepted:
             return PushOutcome(result, None)
         _check_still_writable(session, push)
-        version = _store(session, push, result)
+        version = _store(session, push, result, body.hexdigest())
     finally:
         result.close()  # blocks not stored (a failure meanwhile) are abandoned, not left queued
     audit.record(
@@ -198,7 +216,7 @@ def push_list(session: Session, push: Push) -> PushOutcome:
     return PushOutcome(result, version)
 
 
-def _store(session: Session, push: Push, result: ListRead) -> ListVersion:
+def _store(session: Session, push: Push, result: ListRead, sha256: str) -> ListVersion:
     number = _check_precondition(session, push)
     context = push.context
     due_at = due_at_for(
@@ -213,7 +231,7 @@ def _store(session: Session, push: Push, result: ListRead) -> ListVersion:
         client_id=push.principal.client_id,
         organisation_id=push.principal.organisation_id,
         media_type=push.media_type,
-        body_sha256=hashlib.sha256(push.body).hexdigest(),
+        body_sha256=sha256,
         row_count=result.row_count,
         warning_count=result.warning_count,
         warnings=[asdict(p) for p in result.problems[:MAX_WARNINGS_KEPT]],

@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from typing import Any, BinaryIO
 
-from app.core.sandbox import FRAME, Header, encode_frame
+from app.core.sandbox import FRAME, PIECE, PIECES, Header, encode_frame
 
 Frame = tuple[Header, bytes]
 # One frame, or several: the first header's ``frames`` says how many follow it.
@@ -50,6 +50,20 @@ def _read_exact(stream: BinaryIO, size: int) -> bytes | None:
             return None
         filled += count
     return bytes(data)
+
+
+def _read_pieces(stream: BinaryIO) -> bytes | None:
+    """A payload sent in pieces (see ``sandbox.PIECES``)."""
+    data = bytearray()
+    while (length := _read_exact(stream, PIECE.size)) is not None:
+        (size,) = PIECE.unpack(length)
+        if size == 0:
+            return bytes(data)
+        piece = _read_exact(stream, size)
+        if piece is None:
+            return None
+        data += piece
+    return None
 
 
 def _load_handler(path: str, args: list[str]) -> Handler:
@@ -88,7 +102,11 @@ def serve(handler: Handler, source: BinaryIO, sink: BinaryIO, cpu_seconds: int) 
     while (frame := _read_exact(source, FRAME.size)) is not None:
         head_length, payload_length = FRAME.unpack(frame)
         head = _read_exact(source, head_length)
-        payload = _read_exact(source, payload_length)
+        payload = (
+            _read_pieces(source)
+            if payload_length == PIECES
+            else _read_exact(source, payload_length)
+        )
         if head is None or payload is None:
             return
         _limit_cpu(cpu_seconds)

@@ -120,3 +120,9 @@ def test_a_stream_left_unread_kills_its_worker_and_frees_the_slot(sandbox: Sandb
     frames.close()  # the caller failed while storing: the worker is still writing
     after, _ = sandbox.run({"do": "echo"}, b"")  # the one worker's slot is free again
     assert after["pid"] != first["pid"]
+
+
+def test_a_payload_sent_in_pieces_arrives_whole(sandbox: Sandbox) -> None:
+    pieces = [b"", bytes(range(256)) * 4096, b"x", b"", b"yz" * 300_000]  # empties are skipped
+    _, body = sandbox.run({"do": "echo"}, iter(pieces))
+    assert body == b"".join(pieces)[::-1]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict
 from datetime import date
@@ -119,7 +119,7 @@ class IsolatedListReader:
 
     def __call__(
         self,
-        body: bytes,
+        body: Iterable[bytes],
         media_type: str,
         spec: ListSpec,
         theme: Theme,

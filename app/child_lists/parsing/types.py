@@ -6,7 +6,7 @@ turns them into its own response models and maps the exceptions to status codes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from functools import cached_property
@@ -160,7 +160,7 @@ class ListReader(Protocol):
 
     def __call__(
         self,
-        body: bytes,
+        body: Iterable[bytes],
         media_type: str,
         spec: ListSpec,
         theme: Theme,
