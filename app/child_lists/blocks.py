@@ -16,6 +16,12 @@ from sqlalchemy import ColumnElement, Integer, Select, Uuid, bindparam, insert, 
 from sqlalchemy.orm import Session
 
 from app.child_lists.models import ListBlock, ListVersion
+
+# ROW and CHILD are the stored blocks' own columns, which readers of blocks name.
+from app.child_lists.parsing.encoded import CHILD as CHILD
+from app.child_lists.parsing.encoded import ROW as ROW
+from app.child_lists.parsing.encoded import encode_blocks
+from app.child_lists.parsing.types import EncodedBlock
 from app.core.database import position_in
 
 
@@ -29,11 +35,11 @@ class StoredRow:
     data: dict[str, Any]
 
 
-BLOCK_ROWS = 1000
-# Columns every block carries besides the list's own fields.
-ROW, CHILD = "__row", "__child"
 # Which of several versions read together a row comes from (never stored).
 SOURCE = "__source"
+# Blocks sent to the database in one statement while a push streams in: enough to make each
+# round trip worth it, few enough that a push holds a few MB, not the list.
+INSERT_BATCH = 16
 
 
 def insert_frame(
@@ -48,37 +54,31 @@ def insert_frame(
         return
     if list(frame.columns) != list(version.columns):
         raise ValueError("the frame's columns are not the version's")
-    numbered = frame.select(
-        pl.Series(ROW, list(row_numbers), dtype=pl.Int64),
-        pl.col(child_id_field).cast(pl.String).alias(CHILD),
-        pl.all(),
-    )
-    session.execute(
-        insert(ListBlock),
-        [
-            _block(version.id, number, number * BLOCK_ROWS, block)
-            for number, block in enumerate(numbered.iter_slices(BLOCK_ROWS))
-        ],
-    )
+    insert_blocks(session, version, encode_blocks(frame, row_numbers, child_id_field))
 
 
-def _block(
-    version_id: uuid.UUID, number: int, first_row: int, frame: pl.DataFrame
-) -> dict[str, Any]:
-    encoded = io.BytesIO()
-    frame.write_ipc(encoded, compression="lz4")
-    return {
-        "version_id": version_id,
-        "number": number,
-        "first_row": first_row,
-        "row_count": frame.height,
-        "child_ids": _framed(frame[CHILD].to_list()),
-        "data": encoded.getvalue(),
-    }
-
-
-def _framed(child_ids: Iterable[str]) -> str:
-    return "\n" + "".join(f"{child}\n" for child in child_ids)
+def insert_blocks(session: Session, version: ListVersion, blocks: Iterable[EncodedBlock]) -> int:
+    """Store encoded blocks as they come, ``INSERT_BATCH`` at a time; how many rows they held."""
+    batch: list[dict[str, Any]] = []
+    rows = 0
+    for block in blocks:
+        batch.append(
+            {
+                "version_id": version.id,
+                "number": block.number,
+                "first_row": block.first_row,
+                "row_count": block.row_count,
+                "child_ids": block.child_ids,
+                "data": block.data,
+            }
+        )
+        rows += block.row_count
+        if len(batch) == INSERT_BATCH:
+            session.execute(insert(ListBlock), batch)
+            batch = []
+    if batch:
+        session.execute(insert(ListBlock), batch)
+    return rows
 
 
 def _names_child(child_id: str) -> ColumnElement[bool]:

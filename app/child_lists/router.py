@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict
 from functools import partial
 from pathlib import Path
@@ -19,6 +19,7 @@ from app.child_lists.contract import (
     FILE_ANSWER,
     LIST_BODY_DOC,
     OCTET_STREAM,
+    ZIP_SIGNATURE,
     read_as,
 )
 from app.child_lists.exports import (
@@ -31,7 +32,7 @@ from app.child_lists.exports import (
 )
 from app.child_lists.filters import row_query
 from app.child_lists.parsing.isolated import IsolatedListReader
-from app.child_lists.parsing.types import MEDIA_TYPES, IngestResult
+from app.child_lists.parsing.types import MEDIA_TYPES, ListRead
 from app.child_lists.repository import Contribution
 from app.child_lists.schemas import (
     ChildFound,
@@ -52,6 +53,7 @@ from app.core.errors import InvalidContent, ProblemItem, UnsupportedMediaType, e
 from app.core.pagination import Page, PageParams, page_params
 from app.core.preconditions import version_from_if_match
 from app.core.sandbox import SandboxBusy
+from app.core.threads import blocking_iter
 from app.inspections.access import inspection_context
 from app.inspections.context import InspectionContext
 from app.storage import download_headers
@@ -65,7 +67,7 @@ SupplierQuery = Annotated[
 router = APIRouter(prefix="/v1/inspections/{inspection_id}", tags=["child lists"])
 
 
-def _report(result: IngestResult, stored: bool) -> ValidationReport:
+def _report(result: ListRead, stored: bool) -> ValidationReport:
     return ValidationReport(
         accepted=result.accepted,
         stored=stored,
@@ -78,7 +80,7 @@ def _report(result: IngestResult, stored: bool) -> ValidationReport:
     )
 
 
-def _refuse(result: IngestResult) -> InvalidContent:
+def _refuse(result: ListRead) -> InvalidContent:
     report = _report(result, stored=False)
     errors = [
         ProblemItem(field=p.field, code=p.code, message=p.message, row=p.row, value=p.value)
@@ -134,12 +136,13 @@ async def push_list(
         # A free reader first, the body after: pushes waiting for one hold no body in memory
         # and no thread, and give up with 503 rather than queue without end.
         async with reader.slot():
-            body = await request.body()
+            head, body = await _peeked(request.stream(), len(ZIP_SIGNATURE))
             push = service.Push(
                 context,
                 spec,
-                body,
-                read_as(media_type, body),
+                # Passed on to the reader as it arrives, in the thread: never held whole here.
+                blocking_iter(body),
+                read_as(media_type, head),
                 dry_run,
                 version_from_if_match(if_match),
                 reader,
@@ -374,3 +377,22 @@ def get_child(
             for key, rows in sorted(view.lists.items())
         ],
     )
+
+
+async def _peeked(stream: AsyncIterator[bytes], size: int) -> tuple[bytes, AsyncIterator[bytes]]:
+    """The body's first ``size`` bytes (or all of a shorter body), and the whole body still to
+    be read: a file sent as CSV or as plain bytes is told apart by its start (a workbook is a
+    ZIP), without holding the rest."""
+    head = b""
+    async for chunk in stream:
+        head += chunk
+        if len(head) >= size:
+            break
+
+    async def whole() -> AsyncIterator[bytes]:
+        if head:
+            yield head
+        async for chunk in stream:
+            yield chunk
+
+    return head[:size], whole()

@@ -92,7 +92,7 @@ class _Actor:
             spec = child_lists.push_target(context, list_key)
             body = json.dumps({"rows": rows}).encode()
             push = child_lists.Push(
-                context, spec, body, "application/json", False, None, self.state.list_reader
+                context, spec, [body], "application/json", False, None, self.state.list_reader
             )
             outcome = child_lists.push_list(session, push)
             if outcome.version is None:
