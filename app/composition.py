@@ -18,6 +18,7 @@ from app.auth.keys import load_signing_key
 from app.auth.tokens import TokenCodec
 from app.child_lists.parsing.isolated import HANDLER as LIST_READER_HANDLER
 from app.child_lists.parsing.isolated import IsolatedListReader
+from app.child_lists.parsing.types import Limits
 from app.core.clock import Clock
 from app.core.config import Settings
 from app.core.database import make_engine, make_session_factory
@@ -62,7 +63,11 @@ def build_state(settings: Settings) -> AppState:
         decoder=token_decoder(settings, tokens),
         themes=themes,
         storage=storage,
-        list_reader=IsolatedListReader(_list_sandbox(settings, themes_from)),
+        list_reader=IsolatedListReader(
+            _list_sandbox(settings, themes_from),
+            # The reader's byte limit is the one the edge enforces, not a second default.
+            Limits(max_body_bytes=settings.max_list_bytes),
+        ),
         contexts=inspection_contexts(settings, themes),
     )
 

@@ -10,9 +10,11 @@ from fastapi import FastAPI
 
 from app.audit import chain as _audit_chain  # noqa: F401  (registers the commit hook)
 from app.audit.router import router as audit_router
+from app.audit.sequencer import sequence_periodically
 from app.auth.router import router as auth_router
 from app.child_lists.router import router as child_lists_router
 from app.composition import AppState, build_state
+from app.contract import enrich_contract
 from app.core.config import Settings, get_settings
 from app.core.database import utcnow
 from app.core.edge import RouteMatchMiddleware, body_limits
@@ -110,6 +112,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                     state.settings.retention_days,
                     ReminderPlan.from_settings(state.settings, state.contexts),
                 )
+            if state.settings.audit_sequence_seconds > 0:
+                tasks.start_soon(
+                    sequence_periodically,
+                    state.session_factory,
+                    state.settings.audit_sequence_seconds,
+                )
             yield
             tasks.cancel_scope.cancel()
 
@@ -136,7 +144,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, limits=body_limits(settings))
     app.add_middleware(RouteMatchMiddleware, router=app.router)
     app.add_middleware(RequestContextMiddleware)
-    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+    themes = app.state.jtai.themes
+    app.openapi = lambda: build_openapi(  # type: ignore[method-assign]
+        app, lambda schema: enrich_contract(schema, themes)
+    )
     return app
 
 

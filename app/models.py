@@ -1,6 +1,6 @@
 """Every domain's tables, imported once so Alembic and tests see the whole schema."""
 
-from app.audit.models import AuditAnchor, AuditEvent, AuditHead
+from app.audit.models import AuditAnchor, AuditEvent, AuditHead, PendingRead
 from app.auth.models import ApiClient
 from app.child_lists.models import ListBlock, ListVersion
 from app.core.database import Base
@@ -43,6 +43,7 @@ __all__ = [
     "MilestoneOverride",
     "NilReturn",
     "Organisation",
+    "PendingRead",
     "PurgeTombstone",
     "Selection",
     "TrackingRecord",

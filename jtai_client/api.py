@@ -330,6 +330,15 @@ class ExchangeClient:
         result: list[dict[str, Any]] = self.get_json(f"/v1/inspections/{inspection_id}/requests")
         return result
 
+    def selection(self, inspection_id: str, key: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.get_json(f"/v1/inspections/{inspection_id}/selections/{key}")
+        return result
+
+    def list_template(self, inspection_id: str, list_key: str) -> bytes:
+        """The Excel template of a list (small: a workbook of headings)."""
+        url = f"/v1/inspections/{inspection_id}/lists/{list_key}/template.xlsx"
+        return self.request("GET", url).content
+
     def document(self, document_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self.get_json(f"/v1/documents/{document_id}")
         return result

@@ -6,29 +6,28 @@ Exit codes: 0 all done, 1 something failed or was refused, 2 the command cannot 
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
-import httpx
 import typer
 
-from jtai_client.api import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, ApiError, ExchangeClient, RetryPolicy
-from jtai_client.downloads import VerificationFailed, download
+from jtai_client import reads
+from jtai_client.api import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, ApiError
+from jtai_client.downloads import download
 from jtai_client.events import Feed, json_line, load_cursor, read_events, save_cursor
-from jtai_client.progress import echo, print_table, progress_bars
-from jtai_client.session import (
-    DEFAULT_BASE_URL,
-    ClientConfigError,
-    TokenCache,
-    default_token_path,
-    load_credentials,
+from jtai_client.options import (
+    BaseUrl,
+    ClientDeps,
+    Connection,
+    CredentialsFile,
+    TokenFile,
+    open_client,
+    reporting,
+    warn,
 )
+from jtai_client.progress import echo, print_table, progress_bars
+from jtai_client.session import ClientConfigError
 from jtai_client.uploads.plan import (
     LARGE_FILE_BYTES,
     Matcher,
@@ -40,98 +39,16 @@ from jtai_client.uploads.state import UploadState, default_state_path
 from jtai_client.uploads.transfer import Uploader
 from jtai_client.webhook_verify import webhook_verify
 
+__all__ = ["ClientDeps", "client_app"]
+
 client_app = typer.Typer(
-    help="Script bulk work against a JTAI Exchange: log in, push lists, upload, download.",
+    help="Script bulk work against a JTAI Exchange: log in, push lists, upload, download; "
+    "fetch a list's template, see the requests asked of you and the tracked children.",
     no_args_is_help=True,
 )
-
-
-@dataclass
-class ClientDeps:
-    """What the commands use to reach the API; tests put a TestClient and a no-op sleep here."""
-
-    http: httpx.Client | None = None
-    sleep: Callable[[float], None] = time.sleep
-
-
-BaseUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--base-url",
-        envvar="JTAI_BASE_URL",
-        help=f"The API (default: the one logged in to, else {DEFAULT_BASE_URL})",
-        show_default=False,
-    ),
-]
-CredentialsFile = Annotated[
-    Path | None,
-    typer.Option(
-        "--credentials-file",
-        envvar="JTAI_CREDENTIALS_FILE",
-        help="JSON with client_id and client_secret, mode 0600 "
-        "(else JTAI_CLIENT_ID and JTAI_CLIENT_SECRET)",
-        dir_okay=False,
-    ),
-]
-TokenFile = Annotated[
-    Path | None,
-    typer.Option(
-        "--token-file",
-        envvar="JTAI_TOKEN_FILE",
-        help="Where the token is cached (default: ~/.cache/jtai/token.json)",
-        dir_okay=False,
-    ),
-]
-
-
-@dataclass(frozen=True)
-class Connection:
-    base_url: str | None
-    credentials_file: Path | None
-    token_file: Path | None
-
-
-def _deps(ctx: typer.Context) -> ClientDeps:
-    return ctx.obj if isinstance(ctx.obj, ClientDeps) else ClientDeps()
-
-
-def _warn(message: str) -> None:
-    echo(message, err=True)
-
-
-def _open(ctx: typer.Context, connection: Connection) -> ExchangeClient:
-    deps = _deps(ctx)
-    credentials = load_credentials(connection.credentials_file, os.environ)
-    cache = TokenCache(connection.token_file or default_token_path())
-    cached = cache.load()
-    base_url = connection.base_url or (cached.base_url if cached else DEFAULT_BASE_URL)
-    return ExchangeClient(
-        base_url,
-        deps.http,
-        credentials=credentials,
-        cache=cache,
-        retry=RetryPolicy(sleep=deps.sleep),
-        notify=_warn,
-    )
-
-
-@contextmanager
-def _reporting() -> Iterator[None]:
-    """Errors as one line on stderr and an exit code, not a traceback."""
-    try:
-        yield
-    except ClientConfigError as exc:
-        _warn(f"error: {exc}")
-        raise typer.Exit(2) from None
-    except (ApiError, VerificationFailed) as exc:
-        _warn(f"error: {exc}")
-        raise typer.Exit(1) from None
-    except httpx.TransportError as exc:
-        _warn(f"error: cannot reach the exchange: {type(exc).__name__}: {exc}")
-        raise typer.Exit(1) from None
-    except OSError as exc:
-        _warn(f"error: {exc}")
-        raise typer.Exit(1) from None
+client_app.command("template")(reads.template)
+client_app.command("requests")(reads.requests)
+client_app.command("children")(reads.children)
 
 
 @client_app.command()
@@ -142,7 +59,7 @@ def login(
     token_file: TokenFile = None,
 ) -> None:
     """Get a token with the client credentials, cache it (0600) and say who you are."""
-    with _reporting(), _open(ctx, Connection(base_url, credentials_file, token_file)) as api:
+    with reporting(), open_client(ctx, Connection(base_url, credentials_file, token_file)) as api:
         token = api.login()
         me = api.me()
     organisation = me["organisation"]
@@ -168,11 +85,12 @@ def _print_report(report: dict[str, Any], verdict: str) -> None:
     if problems:
         print_table(
             "Validation report",
-            ["row", "column", "severity", "code", "message"],
+            ["row", "column", "value", "severity", "code", "message"],
             [
                 [
                     p.get("row"),
                     p.get("column") or p.get("field"),
+                    p.get("value"),  # what the file holds there, as the exchange read it
                     p.get("severity"),
                     p["code"],
                     p["message"],
@@ -202,13 +120,15 @@ def push_list(
     token_file: TokenFile = None,
 ) -> None:
     """Push a CSV or Excel list and print its validation report; exit 1 when refused."""
-    with _reporting(), _open(ctx, Connection(base_url, credentials_file, token_file)) as api:
+    with reporting(), open_client(ctx, Connection(base_url, credentials_file, token_file)) as api:
         media_type = _media_type(file)
         try:
             # Lists are bounded (50 MB) and the server validates the whole body at once.
             result = api.push_list(
                 inspection_id, list_key, file.read_bytes(), media_type, dry_run, if_match
             )
+        except KeyboardInterrupt:
+            _interrupted_push(list_key)
         except ApiError as exc:
             report = exc.problem.get("report")
             if not isinstance(report, dict):
@@ -218,16 +138,67 @@ def push_list(
     version = result.get("version")
     verdict = f"Stored as version {version['number']}" if version else "Valid (dry run)"
     _print_report(result["report"], verdict)
+    _warn_if_empty(result["report"], file)
 
 
-def _print_outcomes(outcomes: list[Outcome]) -> None:
+def _warn_if_empty(report: dict[str, Any], file: Path) -> None:
+    """An empty push is allowed (it says "nothing to add"), but is more often a workbook whose
+    list is on another sheet than the one read: say which."""
+    if report.get("rows", 0):
+        return
+    sheet = report.get("sheet")
+    where = f"on the sheet '{sheet}' of {file.name}" if sheet else f"in {file.name}"
+    hint = (
+        " (the exchange reads the sheet named after the list, e.g. List_1, else the first "
+        "visible sheet)"
+        if sheet
+        else ""
+    )
+    warn(f"warning: no rows found {where}{hint}")
+
+
+INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C (128 + SIGINT)
+
+
+def _interrupted_push(list_key: str) -> NoReturn:
+    warn(
+        f"interrupted: the push of '{list_key}' may or may not have been stored (the exchange "
+        "stores a list whole or not at all, never part of one). A push replaces your whole "
+        "contribution, so running the same command again is safe; add --if-match N to replace "
+        "only your version N."
+    )
+    raise typer.Exit(INTERRUPTED)
+
+
+def _interrupted_upload(
+    done: list[Outcome], planned: int, command: str, state_path: Path
+) -> NoReturn:
+    finished = [o for o in done if o.ok]
+    echo("")  # past the stopped progress bars
+    if finished:
+        _print_outcomes(finished, summary=False)
+    warn(
+        f"interrupted: {len(finished)} of {planned} files were uploaded before it and are "
+        f"kept; the parts of a big file already sent are kept too, in {state_path}. Run the "
+        f"same command again to resume (nothing is sent twice): {command}"
+    )
+    raise typer.Exit(INTERRUPTED)
+
+
+def _print_outcomes(outcomes: list[Outcome], summary: bool = True) -> None:
+    """A table of ids (never folded), then each failure on a line of its own: an error
+    folded into a narrow table cell is hard to read and cannot be searched for."""
     print_table(
         "Uploads",
-        ["file", "request", "result", "document / error"],
-        [[o.file, o.request_id, o.result, o.error or o.document_id] for o in outcomes],
+        ["file", "request", "result", "document"],
+        [[o.file, o.request_id, o.result, o.document_id] for o in outcomes],
+        id_columns=("request", "document"),
     )
-    failed = sum(not o.ok for o in outcomes)
-    echo(f"{len(outcomes) - failed} of {len(outcomes)} files done, {failed} failed")
+    failed = [o for o in outcomes if not o.ok]
+    for outcome in failed:
+        echo(f"failed: {outcome.file}: {outcome.error}")
+    if summary:
+        echo(f"{len(outcomes) - len(failed)} of {len(outcomes)} files done, {len(failed)} failed")
 
 
 @client_app.command()
@@ -267,16 +238,26 @@ def upload(
     kind (one of the request's categories) first after the child id, as "plan" does there,
     or in the manifest's document_kind column.
     """
-    with _reporting(), _open(ctx, Connection(base_url, credentials_file, token_file)) as api:
+    with reporting(), open_client(ctx, Connection(base_url, credentials_file, token_file)) as api:
         state_path = state or default_state_path(path)
         skip = {state_path.resolve(), *([manifest.resolve()] if manifest else [])}
         matcher = Matcher(api, inspection_id, read_manifest(manifest) if manifest else {})
         planned, outcomes = plan_uploads(matcher, path, skip)
-        with progress_bars(progress) as bars:
-            uploader = Uploader(
-                api, UploadState(state_path), bars, large_file_bytes, matcher.existing_document
-            )
-            outcomes = uploader.run(planned) + outcomes
+        uploader = Uploader(
+            api,
+            UploadState(state_path),
+            progress_bars(progress),
+            large_file_bytes,
+            matcher.existing_document,
+        )
+        try:
+            with uploader.bars:  # stopped (not left frozen) however the run ends
+                outcomes = uploader.run(planned) + outcomes
+        except KeyboardInterrupt:
+            again = f"jtai client upload {inspection_id} {path}"
+            again += f" --manifest {manifest}" if manifest else ""
+            again += f" --state {state}" if state else ""
+            _interrupted_upload(uploader.done, len(planned), again, state_path)
     _print_outcomes(outcomes)
     if not all(o.ok for o in outcomes):
         raise typer.Exit(1)
@@ -290,15 +271,19 @@ def download_command(
         Path | None,
         typer.Option("--output", "-o", help="File or folder (default: the document's name here)"),
     ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace a file that is there already")
+    ] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
     base_url: BaseUrl = None,
     credentials_file: CredentialsFile = None,
     token_file: TokenFile = None,
 ) -> None:
-    """Download a document, verify its SHA-256 and only then put it in place."""
+    """Download a document, verify its SHA-256 and only then put it in place (never over an
+    existing file, unless --overwrite)."""
     connection = Connection(base_url, credentials_file, token_file)
-    with _reporting(), _open(ctx, connection) as api, progress_bars(progress) as bars:
-        done = download(api, document_id, output, bars)
+    with reporting(), open_client(ctx, connection) as api, progress_bars(progress) as bars:
+        done = download(api, document_id, output, bars, overwrite)
     echo(f"{done.path} ({done.size} bytes, SHA-256 {done.sha256} verified)")
 
 
@@ -333,9 +318,9 @@ def events_command(
         # Flushed a line at a time: a pipe's reader acts on each event as it comes.
         print(json_line(item), flush=True)
 
-    with _reporting(), _open(ctx, connection) as api:
+    with reporting(), open_client(ctx, connection) as api:
         cursor = read_events(api, feed, emit, lambda reached: save_cursor(cursor_file, reached))
-    _warn(f"cursor: {cursor}")
+    warn(f"cursor: {cursor}")
 
 
 # Kept in a module of its own: it needs no API, only the payload and the secret.

@@ -25,6 +25,25 @@ class VerificationFailed(Exception):
     """The bytes received are not the bytes the exchange recorded."""
 
 
+class WouldOverwrite(Exception):
+    """The target file exists and the user did not say it may be replaced."""
+
+
+def refuse_to_overwrite(target: Path, overwrite: bool) -> None:
+    """Checked before anything is fetched: a file already there is kept unless told."""
+    if target.exists() and not overwrite:
+        raise WouldOverwrite(
+            f"{target} exists already: nothing was downloaded. Pass --overwrite to replace "
+            "it, or --output to save elsewhere"
+        )
+
+
+def write_new(target: Path, content: bytes, overwrite: bool) -> None:
+    """Write a small file whole, not replacing one that appeared meanwhile unless told."""
+    with target.open("wb" if overwrite else "xb") as out:
+        out.write(content)
+
+
 @dataclass(frozen=True)
 class Downloaded:
     path: Path
@@ -74,10 +93,18 @@ def _fetch_once(api: ExchangeClient, url: str, out: IO[bytes], bar: Bar, hops: i
     return digest.hexdigest()
 
 
-def download(api: ExchangeClient, document_id: str, output: Path | None, bars: Bars) -> Downloaded:
-    """Stream to a temporary file beside the target, verify, then rename into place."""
+def download(
+    api: ExchangeClient,
+    document_id: str,
+    output: Path | None,
+    bars: Bars,
+    overwrite: bool = False,
+) -> Downloaded:
+    """Stream to a temporary file beside the target, verify, then move it into place; an
+    existing file is refused (before a byte is fetched) unless ``overwrite``."""
     metadata = api.document(document_id)
     target = target_path(output, str(metadata.get("filename") or ""), document_id)
+    refuse_to_overwrite(target, overwrite)
     url = f"/v1/documents/{document_id}/content"
     bar = bars.bar(target.name, int(metadata["size"]))
     with tempfile.NamedTemporaryFile(
@@ -96,5 +123,21 @@ def download(api: ExchangeClient, document_id: str, output: Path | None, bars: B
             f"{document_id}: got {size} bytes with SHA-256 {sha256}, "
             f"expected {metadata['size']} bytes with {metadata['sha256']}"
         )
-    os.replace(temporary, target)
+    if overwrite:
+        os.replace(temporary, target)
+    else:
+        _move_unless_there(temporary, target)
     return Downloaded(target, size, sha256)
+
+
+def _move_unless_there(temporary: Path, target: Path) -> None:
+    """Into place only if no file took the name while the bytes came (a link fails if one did,
+    where a rename would replace it)."""
+    try:
+        os.link(temporary, target)
+    except FileExistsError:
+        raise WouldOverwrite(
+            f"{target} appeared while downloading: kept as it is; pass --overwrite to replace it"
+        ) from None
+    finally:
+        temporary.unlink(missing_ok=True)

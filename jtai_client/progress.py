@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from types import TracebackType
@@ -19,6 +20,7 @@ try:
         TransferSpeedColumn,
     )
     from rich.table import Table
+    from rich.text import Text
 
     HAVE_RICH = True
 except ImportError:  # pragma: no cover (typer brings rich; this keeps a bare install working)
@@ -42,8 +44,10 @@ class Bars(Protocol):
 def _console(err: bool) -> Any:
     console = Console(stderr=err)
     if not console.is_terminal:
-        # Captured output (scripts, CI, tests) should not be wrapped at 80 columns.
-        console = Console(stderr=err, width=200)
+        # Captured output (scripts, CI, tests) should not be wrapped at 80 columns, unless
+        # COLUMNS says how wide it is.
+        width = os.environ.get("COLUMNS", "")
+        console = Console(stderr=err, width=int(width) if width.isdigit() else 200)
     return console
 
 
@@ -119,15 +123,26 @@ def progress_bars(enabled: bool = True) -> Bars:
 
 
 def print_table(
-    title: str, columns: Sequence[str], rows: Sequence[Sequence[object]], err: bool = False
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    err: bool = False,
+    id_columns: Sequence[str] = (),
+    whole_columns: Sequence[str] = (),
 ) -> None:
+    """A table; ``id_columns`` hold UUIDs, kept whole on one line (a UUID folded in two
+    cannot be copied), as are ``whole_columns``; the other columns wrap to make room."""
     cells = [["" if value is None else str(value) for value in row] for row in rows]
     if HAVE_RICH:
         table = Table(title=title, show_lines=False)
         for column in columns:
-            table.add_column(column, overflow="fold")
+            # Ids, and short values that read wrongly when broken (times), are never wrapped:
+            # the other columns wrap to make room for them.
+            whole = column in id_columns or column in whole_columns
+            table.add_column(column, overflow="fold", no_wrap=whole)
         for row in cells:
-            table.add_row(*row)
+            # As text, not markup: a title such as "[draft] plan" is shown as it is.
+            table.add_row(*(Text(cell) for cell in row))
         _console(err).print(table)
         return
     out = sys.stderr if err else sys.stdout  # pragma: no cover

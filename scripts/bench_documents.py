@@ -100,6 +100,8 @@ def streamed(base: str, bearer: str, request_id: str, path: Path) -> tuple[float
     with path.open("rb") as handle:
         response = httpx.post(
             f"{base}/v1/requests/{request_id}/documents",
+            # A case-file request asks which kind of case file this is (before the file).
+            data={"kind": "chronology"},
             files={"file": ("big.pdf", handle, "application/pdf")},
             headers={"Authorization": f"Bearer {bearer}"},
             timeout=3600,

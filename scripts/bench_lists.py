@@ -18,7 +18,6 @@ Needs PostgreSQL (JTAI_TEST_POSTGRES_URL, default 127.0.0.1:5432 as postgres).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import io
 import statistics
@@ -45,6 +44,7 @@ from scripts.bench.common import (
     served,
     token,
 )
+from scripts.bench.load import request_bytes, run_load
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -145,27 +145,12 @@ def push(base: str, bearer: str, inspection: str, body: bytes, media_type: str) 
     return elapsed
 
 
-async def _load(url: str, headers: dict[str, str], clients: int, seconds: float) -> list[float]:
-    latencies: list[float] = []
-    deadline = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=30) as client:
-
-        async def worker() -> None:
-            while time.perf_counter() < deadline:
-                started = time.perf_counter()
-                response = await client.get(url)
-                response.raise_for_status()
-                latencies.append(time.perf_counter() - started)
-
-        await asyncio.gather(*(worker() for _ in range(clients)))
-    return latencies
-
-
 def load(url: str, headers: dict[str, str], clients: int, seconds: float) -> tuple[float, float]:
-    latencies = asyncio.run(_load(url, headers, clients, seconds))
-    p99 = statistics.quantiles(latencies, n=100)[98]
-    return len(latencies) / seconds, p99
+    """Requests per second and p99, through the light generator (scripts/bench/load.py):
+    httpx.AsyncClient took a core of its own here. scripts/bench_reads.py is the read
+    benchmark proper (service and peer in alternating rounds)."""
+    result = run_load(url, [request_bytes(url, headers)], clients, seconds)
+    return result.rate, result.p99
 
 
 def main() -> None:

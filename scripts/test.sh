@@ -12,6 +12,12 @@ scripts/bootstrap.sh
 .venv/bin/lint-imports --no-cache
 .venv/bin/python scripts/export_openapi.py --check
 
+# The themes are checked against the published guidance kept beside the repository; a clone
+# without it skips those tests, and says so here and in pytest's summary.
+if ! compgen -G "../shared/seeds/*.txt" >/dev/null; then
+  echo "!!! no guidance texts in ../shared/seeds: the theme-vs-guidance tests will be SKIPPED !!!"
+fi
+
 # Each run's wall time, in seconds, so that a suite growing slower is noticed.
 timings=()
 timed_pytest() {

@@ -31,6 +31,28 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
+class PendingRead(Base):
+    """A read recorded but not yet linked into the chain: reads append here without taking
+    the head's lock, and the sequencer (app.audit.sequencer) moves them into the chain in the
+    order of ``id``, deleting them in the same transaction. Never updated."""
+
+    __tablename__ = "audit_pending_reads"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    client_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[str | None] = mapped_column(String(128))
+    inspection_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
+    child_id: Mapped[str | None] = mapped_column(String(128))
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[dict[str, object]] = mapped_column(JSON)
+
+
 class AuditHead(Base):
     """The chain's tip, one row; writers lock it so concurrent commits extend one chain."""
 

@@ -1,17 +1,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.moments import Instant
 
 
 class AuditEventRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     seq: int
-    occurred_at: datetime
+    occurred_at: Instant
     client_id: uuid.UUID | None
     organisation_id: uuid.UUID | None
     action: str

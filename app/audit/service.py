@@ -13,6 +13,7 @@ from app.audit.chain import GENESIS_HASH, compute_hash
 from app.audit.models import AuditAnchor, AuditEvent
 from app.audit.redaction import AuditView, whole, without_children
 from app.audit.repository import AuditFilter as AuditFilter  # what the router filters by
+from app.audit.sequencer import chain_all_pending
 from app.core.database import utcnow
 from app.core.errors import Forbidden
 
@@ -32,8 +33,9 @@ def read_inspection_audit(
 
     The operator may not look for a child (403): even a count of rows found would tell
     whether the child is known. Its search by object ID skips the rows about a child, for
-    the same reason.
+    the same reason. Reads still pending are linked first, so the trail shows every one.
     """
+    chain_all_pending(session)
     if not blind_to_children:
         rows = repository.matching_events(session, criteria, after_seq=after_seq, limit=limit)
         return [whole(row) for row in rows]
@@ -55,6 +57,7 @@ def events_concerning_organisation(
     limit: int,
     offset: int,
 ) -> tuple[Sequence[AuditEvent], int]:
+    chain_all_pending(session)
     return repository.page_concerning_organisation(
         session, organisation_id, actions, limit=limit, offset=offset
     )
@@ -71,7 +74,9 @@ class VerifyResult:
 
 
 def verify_chain(session: Session) -> VerifyResult:
-    """Recompute every link, then check the chain still holds every anchor written down."""
+    """Link the reads still pending (so the verdict covers every one written down), recompute
+    every link, then check the chain still holds every anchor written down."""
+    chain_all_pending(session)
     result = _verify_links(session)
     if not result.valid:
         return result
@@ -112,7 +117,9 @@ def _link_problem(row: AuditEvent, previous_seq: int, previous_hash: str) -> str
 
 
 def take_anchor(session: Session) -> AuditAnchor:
-    """Write the chain's current head down, to be kept outside the database as well."""
+    """Write the chain's current head down, to be kept outside the database as well; the
+    reads still pending are linked first, so the anchor covers them."""
+    chain_all_pending(session)
     head = repository.head(session)
     anchor = AuditAnchor(
         seq=head.seq if head else 0, hash=head.hash if head else GENESIS_HASH, created_at=utcnow()

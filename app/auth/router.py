@@ -18,6 +18,7 @@ from app.core.edge import edge
 from app.core.errors import AppError, error_responses
 
 router = APIRouter(tags=["auth"])
+FORM = "application/x-www-form-urlencoded"
 
 
 class OAuthError(AppError):
@@ -71,7 +72,13 @@ def _credentials(
     response_model=TokenResponse,
     responses=error_responses(400, 401, 409),
     summary="Exchange client credentials for an access token",
-    openapi_extra={"security": []},
+    openapi_extra={
+        "security": [],
+        "requestBody": {
+            "required": True,
+            "content": {FORM: {"schema": {"$ref": "#/components/schemas/TokenRequest"}}},
+        },
+    },
 )
 @edge(
     not_replayable="The first answer to this key held an access token, which is never kept "

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -8,6 +9,25 @@ from pydantic import BaseModel, Field
 from app.auth.principal import PrincipalKind
 from app.auth.roles import Role, Scope
 from app.organisations.kinds import OrganisationKind
+
+
+class GrantType(StrEnum):
+    CLIENT_CREDENTIALS = "client_credentials"
+
+
+class TokenRequest(BaseModel):
+    """The token request's form as the contract declares it (RFC 6749 section 4.4).
+
+    The route reads the fields one by one, so that a missing or unknown grant type is answered
+    as RFC 6749 says (400 ``invalid_request`` / ``unsupported_grant_type``), not as a 422.
+    """
+
+    grant_type: GrantType
+    client_id: str = Field(description="Or HTTP Basic credentials instead of these two fields")
+    client_secret: str
+    scope: str | None = Field(
+        default=None, description="Space-separated scopes, a subset of the client's"
+    )
 
 
 class TokenResponse(BaseModel):

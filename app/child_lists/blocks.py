@@ -4,7 +4,9 @@ a few children's rows, whole versions. No HTTP and no parsing here."""
 from __future__ import annotations
 
 import io
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +16,12 @@ from sqlalchemy import ColumnElement, Integer, Select, Uuid, bindparam, insert, 
 from sqlalchemy.orm import Session
 
 from app.child_lists.models import ListBlock, ListVersion
+
+# ROW and CHILD are the stored blocks' own columns, which readers of blocks name.
+from app.child_lists.parsing.encoded import CHILD as CHILD
+from app.child_lists.parsing.encoded import ROW as ROW
+from app.child_lists.parsing.encoded import encode_blocks
+from app.child_lists.parsing.types import EncodedBlock
 from app.core.database import position_in
 
 
@@ -27,11 +35,11 @@ class StoredRow:
     data: dict[str, Any]
 
 
-BLOCK_ROWS = 1000
-# Columns every block carries besides the list's own fields.
-ROW, CHILD = "__row", "__child"
 # Which of several versions read together a row comes from (never stored).
 SOURCE = "__source"
+# Blocks sent to the database in one statement while a push streams in: enough to make each
+# round trip worth it, few enough that a push holds a few MB, not the list.
+INSERT_BATCH = 16
 
 
 def insert_frame(
@@ -46,37 +54,31 @@ def insert_frame(
         return
     if list(frame.columns) != list(version.columns):
         raise ValueError("the frame's columns are not the version's")
-    numbered = frame.select(
-        pl.Series(ROW, list(row_numbers), dtype=pl.Int64),
-        pl.col(child_id_field).cast(pl.String).alias(CHILD),
-        pl.all(),
-    )
-    session.execute(
-        insert(ListBlock),
-        [
-            _block(version.id, number, number * BLOCK_ROWS, block)
-            for number, block in enumerate(numbered.iter_slices(BLOCK_ROWS))
-        ],
-    )
+    insert_blocks(session, version, encode_blocks(frame, row_numbers, child_id_field))
 
 
-def _block(
-    version_id: uuid.UUID, number: int, first_row: int, frame: pl.DataFrame
-) -> dict[str, Any]:
-    encoded = io.BytesIO()
-    frame.write_ipc(encoded, compression="lz4")
-    return {
-        "version_id": version_id,
-        "number": number,
-        "first_row": first_row,
-        "row_count": frame.height,
-        "child_ids": _framed(frame[CHILD].to_list()),
-        "data": encoded.getvalue(),
-    }
-
-
-def _framed(child_ids: Iterable[str]) -> str:
-    return "\n" + "".join(f"{child}\n" for child in child_ids)
+def insert_blocks(session: Session, version: ListVersion, blocks: Iterable[EncodedBlock]) -> int:
+    """Store encoded blocks as they come, ``INSERT_BATCH`` at a time; how many rows they held."""
+    batch: list[dict[str, Any]] = []
+    rows = 0
+    for block in blocks:
+        batch.append(
+            {
+                "version_id": version.id,
+                "number": block.number,
+                "first_row": block.first_row,
+                "row_count": block.row_count,
+                "child_ids": block.child_ids,
+                "data": block.data,
+            }
+        )
+        rows += block.row_count
+        if len(batch) == INSERT_BATCH:
+            session.execute(insert(ListBlock), batch)
+            batch = []
+    if batch:
+        session.execute(insert(ListBlock), batch)
+    return rows
 
 
 def _names_child(child_id: str) -> ColumnElement[bool]:
@@ -98,15 +100,60 @@ def _decode(data: bytes) -> pl.DataFrame:
 
 
 def _frame_of(blobs: Iterable[bytes]) -> pl.DataFrame:
-    frames = [_decode(blob) for blob in blobs]
+    return _joined([_decode(blob) for blob in blobs])
+
+
+def _joined(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    if len(frames) == 1:
+        return frames[0]
     return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
+
+
+class DecodedBlocks:
+    """Decoded blocks by version and block number, the least recently read dropped first once
+    they hold more than ``budget`` bytes. Decoding a page's block was the largest part of a
+    page read; a version never changes after its push, so a decoded block never goes stale.
+    Shared by the worker threads of one process, hence the lock."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget, self.size = budget, 0
+        self._frames: OrderedDict[tuple[uuid.UUID, int], pl.DataFrame] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, version_id: uuid.UUID, number: int) -> pl.DataFrame | None:
+        with self._lock:
+            frame = self._frames.get((version_id, number))
+            if frame is not None:
+                self._frames.move_to_end((version_id, number))
+            return frame
+
+    def put(self, version_id: uuid.UUID, number: int, frame: pl.DataFrame) -> None:
+        size = int(frame.estimated_size())
+        with self._lock:
+            if (version_id, number) in self._frames or size > self.budget:
+                return
+            self._frames[(version_id, number)] = frame
+            self.size += size
+            while self.size > self.budget:
+                _, dropped = self._frames.popitem(last=False)
+                self.size -= int(dropped.estimated_size())
+
+
+DECODED = DecodedBlocks(budget=32 * 1024 * 1024)
+
+
+def _shown(frame: pl.DataFrame) -> pl.DataFrame:
+    """Dates as the ISO text JSON gives them (which sorts and compares as the dates do)."""
+    if not any(dtype in (pl.Date, pl.Datetime) for dtype in frame.dtypes):
+        return frame  # already shown (a kept block): casting nothing still costs a pass
+    return frame.with_columns(pl.col(pl.Date, pl.Datetime).cast(pl.String))
 
 
 def _stored(version: ListVersion, frame: pl.DataFrame) -> list[StoredRow]:
     """Rows as dicts with values as JSON would give them (dates as ISO text)."""
     if frame.height == 0:
         return []
-    shown = frame.with_columns(pl.col(pl.Date, pl.Datetime).cast(pl.String))
+    shown = _shown(frame)
     data = shown.select([c for c in version.columns if c in shown.columns]).to_dicts()
     numbers, children = frame[ROW].to_list(), frame[CHILD].to_list()
     return [
@@ -115,28 +162,46 @@ def _stored(version: ListVersion, frame: pl.DataFrame) -> list[StoredRow]:
     ]
 
 
-# Every page read runs this: built once, with parameters typed (see repository._CONTRIBUTIONS).
+# Every page read runs these: built once, with parameters typed (see repository._CONTRIBUTIONS).
+_VERSION_ID = bindparam("version_id", type_=Uuid())
 _BLOCKS_COVERING = (
-    select(ListBlock.first_row, ListBlock.data)
+    select(ListBlock.number, ListBlock.first_row)
     .where(
-        ListBlock.version_id == bindparam("version_id", type_=Uuid()),
+        ListBlock.version_id == _VERSION_ID,
         ListBlock.first_row < bindparam("stop", type_=Integer()),
         ListBlock.first_row + ListBlock.row_count > bindparam("start", type_=Integer()),
     )
     .order_by(ListBlock.number)
 )
+_BLOCK_DATA = select(ListBlock.number, ListBlock.data).where(
+    ListBlock.version_id == _VERSION_ID,
+    ListBlock.number.in_(bindparam("numbers", expanding=True)),
+)
 
 
 def _blocks_covering(
-    session: Session, version: ListVersion, start: int = 0, stop: int | None = None
-) -> tuple[int, list[bytes]]:
-    """The blocks holding rows ``start`` to ``stop - 1`` (all by default), in order, and the
-    index of their first row."""
+    session: Session,
+    version: ListVersion,
+    start: int = 0,
+    stop: int | None = None,
+) -> tuple[int, list[pl.DataFrame]]:
+    """The blocks holding rows ``start`` to ``stop - 1`` (all by default), decoded with dates
+    shown as ISO text, in order, and the index of their first row. Blocks decoded before come
+    from DECODED, and only the others' bytes are fetched."""
     stop = version.row_count if stop is None else stop
     found = session.execute(
         _BLOCKS_COVERING, {"version_id": version.id, "start": start, "stop": stop}
     ).all()
-    return (found[0].first_row if found else start), [row.data for row in found]
+    if not found:
+        return start, []
+    frames = {row.number: DECODED.get(version.id, row.number) for row in found}
+    missing = [number for number, frame in frames.items() if frame is None]
+    if missing:
+        fetched = session.execute(_BLOCK_DATA, {"version_id": version.id, "numbers": missing})
+        for number, data in fetched:
+            frames[number] = decoded = _shown(_decode(data))
+            DECODED.put(version.id, number, decoded)
+    return found[0].first_row, [frame for frame in frames.values() if frame is not None]
 
 
 def rows_of(
@@ -164,9 +229,12 @@ def rows_of(
 
 
 def iter_rows(session: Session, version: ListVersion) -> Iterator[StoredRow]:
-    """Every row in file order, a block at a time (exports)."""
-    for blob in _blocks_covering(session, version)[1]:
-        yield from _stored(version, _decode(blob))
+    """Every row in file order, a block at a time (exports). Blocks are decoded one by one and
+    not kept: a whole export would push the pages being read out of DECODED."""
+    query = select(ListBlock.number, ListBlock.data).where(ListBlock.version_id == version.id)
+    for number, data in session.execute(query.order_by(ListBlock.number)):
+        frame = DECODED.get(version.id, number)
+        yield from _stored(version, _decode(data) if frame is None else frame)
 
 
 @dataclass(frozen=True)
@@ -192,7 +260,7 @@ def page_of_rows(
         # Versions are immutable: the counts stored with them need no recounting.
         return _plain_page(session, versions, limit, offset), sum(v.row_count for v in versions)
     frames = [
-        _frame_of(_blocks_covering(session, version)[1]).with_columns(
+        _joined(_blocks_covering(session, version)[1]).with_columns(
             pl.lit(index, dtype=pl.Int32).alias(SOURCE)
         )
         for index, version in enumerate(versions)
@@ -226,15 +294,15 @@ def _plain_page(
             start -= version.row_count
             continue
         stop = min(version.row_count, start + limit - len(rows))
-        first_row, blobs = _blocks_covering(session, version, start, stop)
-        rows += _stored(version, _frame_of(blobs).slice(start - first_row, stop - start))
+        first_row, frames = _blocks_covering(session, version, start, stop)
+        rows += _stored(version, _joined(frames).slice(start - first_row, stop - start))
         start = 0
     return rows
 
 
 def _stored_from(versions: Sequence[ListVersion], frame: pl.DataFrame) -> list[StoredRow]:
     """Rows of several versions, told apart by their ``SOURCE`` column (see ``_stored``)."""
-    shown = frame.with_columns(pl.col(pl.Date, pl.Datetime).cast(pl.String))
+    shown = _shown(frame)
     rows = []
     for record in shown.to_dicts():
         version = versions[record[SOURCE]]

@@ -67,7 +67,10 @@ def _contributions(
         return [_numbered(session, inspection, spec, number, supplier)]
     found = repository.contributions(session, inspection.id, spec.key)
     if not found:
-        raise NotFound(f"'{spec.key}' has no version yet.")
+        raise NotFound(
+            f"Nothing has been pushed to '{spec.key}' in this inspection yet: no organisation "
+            "has sent a version of it."
+        )
     return [c for c in found if supplier is None or c.organisation_id == supplier]
 
 
@@ -179,7 +182,7 @@ def child_view(session: Session, context: InspectionContext, child_id: str) -> C
         found.setdefault(supplied.contribution.version.list_key, []).append(supplied)
     if not found and not chosen:
         raise NotFound("No list of this inspection names that child.")
-    audit.record(
+    audit.record_read(
         session,
         principal,
         "child.viewed",
@@ -219,7 +222,7 @@ def read_page(
     rows, total = blocks.page_of_rows(
         session, [c.version for c in versions], _selection(spec, versions, query), limit, offset
     )
-    audit.record(
+    audit.record_read(
         session,
         context.principal,
         "list.read",
@@ -254,7 +257,7 @@ def export_list(
         for contribution in versions
         for row in blocks.iter_rows(session, contribution.version)
     ]
-    audit.record(
+    audit.record_read(
         session,
         context.principal,
         "list.exported",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict
 from functools import partial
 from pathlib import Path
@@ -15,6 +15,13 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
 from app.child_lists import reading, search, service
+from app.child_lists.contract import (
+    FILE_ANSWER,
+    LIST_BODY_DOC,
+    OCTET_STREAM,
+    ZIP_SIGNATURE,
+    read_as,
+)
 from app.child_lists.exports import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
@@ -25,7 +32,7 @@ from app.child_lists.exports import (
 )
 from app.child_lists.filters import row_query
 from app.child_lists.parsing.isolated import IsolatedListReader
-from app.child_lists.parsing.types import MEDIA_TYPES, IngestResult
+from app.child_lists.parsing.types import MEDIA_TYPES, ListRead
 from app.child_lists.repository import Contribution
 from app.child_lists.schemas import (
     ChildFound,
@@ -46,6 +53,7 @@ from app.core.errors import InvalidContent, ProblemItem, UnsupportedMediaType, e
 from app.core.pagination import Page, PageParams, page_params
 from app.core.preconditions import version_from_if_match
 from app.core.sandbox import SandboxBusy
+from app.core.threads import blocking_iter
 from app.inspections.access import inspection_context
 from app.inspections.context import InspectionContext
 from app.storage import download_headers
@@ -58,25 +66,8 @@ SupplierQuery = Annotated[
 
 router = APIRouter(prefix="/v1/inspections/{inspection_id}", tags=["child lists"])
 
-LIST_BODY_DOC = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "properties": {"rows": {"type": "array", "items": {"type": "object"}}},
-                    "required": ["rows"],
-                }
-            },
-            CSV_MEDIA_TYPE: {"schema": {"type": "string"}},
-            XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
-        },
-    }
-}
 
-
-def _report(result: IngestResult, stored: bool) -> ValidationReport:
+def _report(result: ListRead, stored: bool) -> ValidationReport:
     return ValidationReport(
         accepted=result.accepted,
         stored=stored,
@@ -85,10 +76,11 @@ def _report(result: IngestResult, stored: bool) -> ValidationReport:
         warnings=result.warning_count,
         problems=[ListProblem.model_validate(asdict(p)) for p in result.problems],
         problems_total=result.problem_count,
+        sheet=result.sheet,
     )
 
 
-def _refuse(result: IngestResult) -> InvalidContent:
+def _refuse(result: ListRead) -> InvalidContent:
     report = _report(result, stored=False)
     errors = [
         ProblemItem(field=p.field, code=p.code, message=p.message, row=p.row, value=p.value)
@@ -105,9 +97,9 @@ def _refuse(result: IngestResult) -> InvalidContent:
 
 def _media_type(content_type: str | None) -> str:
     media_type = (content_type or "").split(";")[0].strip().lower()
-    if media_type not in MEDIA_TYPES:
+    if media_type not in (*MEDIA_TYPES, OCTET_STREAM):
         raise UnsupportedMediaType(
-            f"Send the list as one of: {', '.join(MEDIA_TYPES)}.",
+            f"Send the list as one of: {', '.join((*MEDIA_TYPES, OCTET_STREAM))}.",
             code="unsupported_list_format",
         )
     return media_type
@@ -144,11 +136,13 @@ async def push_list(
         # A free reader first, the body after: pushes waiting for one hold no body in memory
         # and no thread, and give up with 503 rather than queue without end.
         async with reader.slot():
+            head, body = await _peeked(request.stream(), len(ZIP_SIGNATURE))
             push = service.Push(
                 context,
                 spec,
-                await request.body(),
-                media_type,
+                # Passed on to the reader as it arrives, in the thread: never held whole here.
+                blocking_iter(body),
+                read_as(media_type, head),
                 dry_run,
                 version_from_if_match(if_match),
                 reader,
@@ -191,7 +185,7 @@ ACCEPT_DOC = (
     response_model=ListPage,
     responses={
         200: {
-            "content": {CSV_MEDIA_TYPE: {}, XLSX_MEDIA_TYPE: {}},
+            "content": {CSV_MEDIA_TYPE: FILE_ANSWER, XLSX_MEDIA_TYPE: FILE_ANSWER},
             "description": "A page of rows, or the whole list as a download",
         },
         **error_responses(401, 403, 404, 422),
@@ -317,7 +311,10 @@ def get_list_version(
     "/lists/{list_key}/template.xlsx",
     response_class=Response,
     responses={
-        200: {"content": {XLSX_MEDIA_TYPE: {}}, "description": "The Excel template"},
+        200: {
+            "content": {XLSX_MEDIA_TYPE: FILE_ANSWER, OCTET_STREAM: FILE_ANSWER},
+            "description": "The Excel template",
+        },
         **error_responses(401, 403, 404),
     },
     summary="The Excel template for a list of the inspection's theme",
@@ -380,3 +377,22 @@ def get_child(
             for key, rows in sorted(view.lists.items())
         ],
     )
+
+
+async def _peeked(stream: AsyncIterator[bytes], size: int) -> tuple[bytes, AsyncIterator[bytes]]:
+    """The body's first ``size`` bytes (or all of a shorter body), and the whole body still to
+    be read: a file sent as CSV or as plain bytes is told apart by its start (a workbook is a
+    ZIP), without holding the rest."""
+    head = b""
+    async for chunk in stream:
+        head += chunk
+        if len(head) >= size:
+            break
+
+    async def whole() -> AsyncIterator[bytes]:
+        if head:
+            yield head
+        async for chunk in stream:
+            yield chunk
+
+    return head[:size], whole()

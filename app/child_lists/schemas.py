@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -9,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.child_lists.reading import SuppliedRow
 from app.child_lists.repository import Contribution
 from app.child_lists.search import Appearance, FoundChild
+from app.core.moments import Instant
 
 
 class ListProblem(BaseModel):
@@ -31,6 +31,11 @@ class ValidationReport(BaseModel):
     warnings: int
     problems: list[ListProblem] = Field(description="At most 1,000; see the counts for the rest")
     problems_total: int
+    sheet: str | None = Field(
+        default=None,
+        description="An Excel push: the sheet that was read (the list's own, e.g. List_1, "
+        "else the first visible one)",
+    )
 
 
 class ListVersionRead(BaseModel):
@@ -40,7 +45,7 @@ class ListVersionRead(BaseModel):
 
     list_key: str
     number: int = Field(description="Numbered per contribution: per list and organisation")
-    created_at: datetime
+    created_at: Instant
     client_id: uuid.UUID
     organisation_id: uuid.UUID = Field(description="The supplier: the organisation that pushed")
     organisation_name: str | None = None
@@ -48,7 +53,7 @@ class ListVersionRead(BaseModel):
     body_sha256: str
     row_count: int
     warning_count: int
-    due_at: datetime | None
+    due_at: Instant | None
     late: bool
 
     @classmethod

@@ -143,7 +143,7 @@ def find_children(
         )
         for child_id in page
     ]
-    audit.record(
+    audit.record_read(
         session,
         context.principal,
         "children.searched",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +18,7 @@ from app.child_lists.parsing.types import (
     BodyTooLargeError,
     IngestContext,
     IngestError,
-    IngestResult,
+    ListRead,
     ListReader,
     UnsupportedMediaTypeError,
 )
@@ -73,7 +75,7 @@ def push_target(context: InspectionContext, list_key: str) -> ListSpec:
 class Push:
     context: InspectionContext
     spec: ListSpec
-    body: bytes
+    body: Iterable[bytes]  # read once, by the reader, as it arrives
     media_type: str
     dry_run: bool
     if_match: int | None
@@ -90,7 +92,7 @@ class Push:
 
 @dataclass(frozen=True)
 class PushOutcome:
-    result: IngestResult
+    result: ListRead
     version: ListVersion | None
 
 
@@ -123,10 +125,37 @@ def _ingest_context(session: Session, push: Push) -> IngestContext:
     )
 
 
-def read_push(push: Push, context: IngestContext) -> IngestResult:
-    """Parse and check the body (in a sandboxed worker): no database work."""
+class _Hashed:
+    """The body on its way to the reader, hashed as it passes (the version keeps its SHA-256)."""
+
+    def __init__(self, body: Iterable[bytes]) -> None:
+        # Bytes given whole (a test, a script) are one chunk, not a byte at a time.
+        self._body = [body] if isinstance(body, bytes) else body
+        self._digest = hashlib.sha256()
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._body:
+            self._digest.update(chunk)
+            yield chunk
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
+
+
+def read_push(push: Push, body: Iterable[bytes], context: IngestContext) -> ListRead:
+    """Parse and check the body (in a sandboxed worker): no database work. The accepted rows
+    follow as blocks while they are stored (not for a dry run)."""
+    with _reading_refused():
+        return push.reader(
+            body, push.media_type, push.spec, push.context.theme, context, not push.dry_run
+        )
+
+
+@contextmanager
+def _reading_refused() -> Iterator[None]:
+    """The reader's refusals as the answers they are."""
     try:
-        return push.reader(push.body, push.media_type, push.spec, push.context.theme, context)
+        yield
     except SandboxBusy:
         raise readers_busy() from None
     except UnsupportedMediaTypeError as exc:
@@ -162,11 +191,15 @@ def push_list(session: Session, push: Push) -> PushOutcome:
     _check_precondition(session, push)
     ingest_context = _ingest_context(session, push)
     session.commit()
-    result = read_push(push, ingest_context)
-    if push.dry_run or not result.accepted:
-        return PushOutcome(result, None)
-    _check_still_writable(session, push)
-    version = _store(session, push, result)
+    body = _Hashed(push.body)
+    result = read_push(push, body, ingest_context)
+    try:
+        if push.dry_run or not result.accepted:
+            return PushOutcome(result, None)
+        _check_still_writable(session, push)
+        version = _store(session, push, result, body.hexdigest())
+    finally:
+        result.close()  # blocks not stored (a failure meanwhile) are abandoned, not left queued
     audit.record(
         session,
         push.principal,
@@ -187,7 +220,7 @@ def push_list(session: Session, push: Push) -> PushOutcome:
     return PushOutcome(result, version)
 
 
-def _store(session: Session, push: Push, result: IngestResult) -> ListVersion:
+def _store(session: Session, push: Push, result: ListRead, sha256: str) -> ListVersion:
     number = _check_precondition(session, push)
     context = push.context
     due_at = due_at_for(
@@ -202,11 +235,11 @@ def _store(session: Session, push: Push, result: IngestResult) -> ListVersion:
         client_id=push.principal.client_id,
         organisation_id=push.principal.organisation_id,
         media_type=push.media_type,
-        body_sha256=hashlib.sha256(push.body).hexdigest(),
+        body_sha256=sha256,
         row_count=result.row_count,
         warning_count=result.warning_count,
         warnings=[asdict(p) for p in result.problems[:MAX_WARNINGS_KEPT]],
-        columns=list(result.frame.columns),
+        columns=result.columns,
         due_at=due_at,
         late=due_at is not None and now > due_at,
     )
@@ -219,7 +252,7 @@ def _store(session: Session, push: Push, result: IngestResult) -> ListVersion:
             "moment; read and retry.",
             code="concurrent_push",
         ) from None
-    blocks.insert_frame(
-        session, version, result.frame, result.row_numbers, push.spec.child_id_field
-    )
+    # The rows arrive block by block while the reader encodes the next: stored as they come.
+    with _reading_refused():
+        blocks.insert_blocks(session, version, result.blocks)
     return version

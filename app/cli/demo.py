@@ -9,8 +9,11 @@ secrets, because a secret is only ever shown when it is made.
 
 from __future__ import annotations
 
+import json
+import os
 import uuid
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -118,7 +121,16 @@ def _inspection(
     return context.inspection, True
 
 
-def build_demo(session: Session, contexts: InspectionContexts) -> dict[str, Any]:
+def base_url(host: str, port: int) -> str:
+    """Where a client on this machine reaches a server bound to ``host``: a wildcard bind is
+    reached on loopback."""
+    reachable = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)  # noqa: S104
+    if ":" in reachable:  # an IPv6 address
+        reachable = f"[{reachable}]"
+    return f"http://{reachable}:{port}"
+
+
+def build_demo(session: Session, contexts: InspectionContexts, url: str) -> dict[str, Any]:
     platform = platform_organisation(session)
     organisations = {name: _organisation(session, name, kind) for name, kind in ORGANISATIONS}
     organisations[platform.name] = platform
@@ -136,9 +148,23 @@ def build_demo(session: Session, contexts: InspectionContexts) -> dict[str, Any]
         for theme in ("mental-health", "domestic-abuse")
     }
     return {
-        "base_url": "http://127.0.0.1:8000",
+        "base_url": url,
         "token_url": "/v1/auth/token",
         "inspections": {theme: str(inspection.id) for theme, (inspection, _) in made.items()},
         "new": any(created for _, created in made.values()),
         "clients": credentials,
     }
+
+
+def write_world(var_dir: Path, world: dict[str, Any]) -> Path:
+    """The demo world as a file a shell can read (``python3 -c``), mode 0600 from its
+    creation: it holds secrets. Replaced whole on each run."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path = var_dir / "demo.json"
+    partial = var_dir / "demo.json.tmp"
+    partial.unlink(missing_ok=True)
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as output:
+        json.dump(world, output, indent=2)
+    partial.replace(path)
+    return path

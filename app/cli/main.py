@@ -74,7 +74,8 @@ def serve(
         raise typer.Exit(2) from None
     upgrade_to_head(settings.resolved_database_url)
     if demo:
-        _print_demo(settings)
+        _print_demo(settings, host, port)
+    _say_where(host, port, workers)
     uvicorn.run(
         "app.main:app",
         host=host,
@@ -87,25 +88,41 @@ def serve(
     )
 
 
+def _say_where(host: str, port: int, workers: int) -> None:
+    """One line on where the service listens (uvicorn's own banner is below the log level)."""
+    from app.cli.demo import base_url
+
+    url = base_url(host, port)
+    processes = f", {workers} worker processes" if workers > 1 else ""
+    typer.echo(f"JTAI Exchange listening on {url} (API docs: {url}/docs{processes}); Ctrl-C stops")
+
+
 @cli.command()
-def demo() -> None:
-    """Create (or refresh) a demo world and print its credentials as JSON."""
-    _print_demo(_settings())
+def demo(
+    host: str = typer.Option("127.0.0.1", help="Interface the server is (to be) bound to"),
+    port: int = typer.Option(8000, help="Port the server listens on"),
+) -> None:
+    """Create (or refresh) a demo world and print its credentials as JSON (also written to
+    demo.json in JTAI_VAR_DIR, readable only by you); the base URL is the server's at
+    --host/--port."""
+    _print_demo(_settings(), host, port)
 
 
-def _print_demo(settings: Settings) -> None:
-    from app.cli.demo import build_demo
+def _print_demo(settings: Settings, host: str, port: int) -> None:
+    from app.cli.demo import base_url, build_demo, write_world
     from app.cli.demo_activity import play
     from app.composition import inspection_contexts, theme_dirs
     from app.themes.registry import load_themes
 
     contexts = inspection_contexts(settings, load_themes(theme_dirs(settings)))
     with _session(settings) as session:
-        world = build_demo(session, contexts)
+        world = build_demo(session, contexts, base_url(host, port))
     if world.pop("new"):
-        # Lists, a selection, documents and an evaluation, made through the API itself.
+        # Lists, a selection, documents and an evaluation, through the API's use cases.
         play(settings, world)
+    written = write_world(settings.var_dir, world)
     typer.echo(json.dumps(world, indent=2))
+    typer.echo(f"(also written to {written}, readable only by you)", err=True)
 
 
 @admin.command("create-operator")

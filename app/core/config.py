@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=2 * GiB, ge=1024)
     upload_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     sweep_interval_seconds: float = Field(default=600, ge=0, description="0 turns it off")
+    # How often the service links pending reads into the audit chain (app/audit/sequencer.py);
+    # 0 turns its loop off, and then `jtai jobs run --every` must do it.
+    audit_sequence_seconds: float = Field(default=1.0, ge=0)
     # Closed inspections are purged this many days after closure; unset keeps them for ever.
     retention_days: int | None = Field(default=None, ge=1)
 

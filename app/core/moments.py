@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, PlainSerializer, WithJsonSchema
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 12, 31, 23, 59, 59, tzinfo=UTC)
@@ -30,3 +30,20 @@ def _within_years(value: datetime) -> datetime:
 
 
 Moment = Annotated[AwareDatetime, AfterValidator(_within_years)]
+
+
+def utc_text(value: datetime) -> str:
+    """One form for every instant the API answers with: UTC, `Z`, always six fractional
+    digits, so that clients parse one format and the texts sort as the instants do."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# Instants in responses (what Moment is to requests).
+Instant = Annotated[
+    datetime,
+    PlainSerializer(utc_text, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {"type": "string", "format": "date-time", "examples": ["2027-03-22T09:00:00.000000Z"]},
+        mode="serialization",
+    ),
+]

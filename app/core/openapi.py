@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -15,7 +16,12 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def build_openapi(app: FastAPI) -> dict[str, Any]:
+Enrichment = Callable[[dict[str, Any]], None]
+
+
+def build_openapi(app: FastAPI, enrich: Enrichment | None = None) -> dict[str, Any]:
+    """The document FastAPI derives, every error declared, then ``enrich``: what only the
+    layers above know (the access policy, the themes' closed sets) written in."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
@@ -37,6 +43,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         components.setdefault(name, definition)
     components["Problem"].pop("$defs", None)
     _declare_problems(schema)
+    if enrich is not None:
+        enrich(schema)
     app.openapi_schema = schema
     return schema
 

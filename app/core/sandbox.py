@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -37,9 +37,15 @@ logger = logging.getLogger("jtai.sandbox")
 
 # header length, payload length
 FRAME = struct.Struct("<IQ")
+# A payload length meaning "sent in pieces as it arrives": each piece's length, then the
+# piece, until a length of 0. The service need not hold a pushed list to pass it on.
+PIECES = 2**64 - 1
+PIECE = struct.Struct("<I")
 _IO_BLOCK = 1024 * 1024
 
 Header = dict[str, Any]
+# What a task is given: bytes, or pieces of them as they arrive (sent on as they come).
+Payload = bytes | bytearray | memoryview | Iterable[bytes]
 
 
 @dataclass(frozen=True)
@@ -63,8 +69,8 @@ class SandboxBusy(Exception):
 
 
 def encode_frame(
-    header: Mapping[str, Any], payload: bytes | memoryview
-) -> list[bytes | memoryview]:
+    header: Mapping[str, Any], payload: bytes | bytearray | memoryview
+) -> list[bytes | bytearray | memoryview]:
     head = json.dumps(header, separators=(",", ":")).encode()
     return [FRAME.pack(len(head), len(payload)), head, payload]
 
@@ -93,16 +99,27 @@ class _Worker:
         self._in = self.process.stdin.fileno()
         self._out = self.process.stdout.fileno()
 
-    def exchange(
-        self, header: Mapping[str, Any], payload: bytes, deadline: float
-    ) -> tuple[Header, bytes]:
-        for piece in encode_frame(header, payload):
-            self._write(piece, deadline)
+    def send(self, header: Mapping[str, Any], payload: Payload, wall_seconds: float) -> None:
+        """Send a task; waiting on the pipe is limited, waiting on pieces of the payload (a
+        client still sending them) is not this task's time."""
+        if isinstance(payload, bytes | bytearray | memoryview):
+            for part in encode_frame(header, payload):
+                self._write(part, time.monotonic() + wall_seconds)
+            return
+        head = json.dumps(header, separators=(",", ":")).encode()
+        self._write(FRAME.pack(len(head), PIECES) + head, time.monotonic() + wall_seconds)
+        for piece in payload:
+            if piece:
+                self._write(PIECE.pack(len(piece)), time.monotonic() + wall_seconds)
+                self._write(piece, time.monotonic() + wall_seconds)
+        self._write(PIECE.pack(0), time.monotonic() + wall_seconds)
+
+    def receive(self, deadline: float) -> tuple[Header, bytes]:
         head_length, payload_length = FRAME.unpack(self._read(FRAME.size, deadline))
         answer = json.loads(self._read(head_length, deadline))
         return answer, self._read(payload_length, deadline)
 
-    def _write(self, data: bytes | memoryview, deadline: float) -> None:
+    def _write(self, data: bytes | bytearray | memoryview, deadline: float) -> None:
         view = memoryview(data)
         while view:
             self._wait(self._in, deadline, writing=True)
@@ -213,7 +230,21 @@ class Sandbox:
                 limiter = self._limiters[loop] = anyio.CapacityLimiter(self._workers)
         return limiter
 
-    def run(self, header: Mapping[str, Any], payload: bytes) -> tuple[Header, bytes]:
+    def run(self, header: Mapping[str, Any], payload: Payload) -> tuple[Header, bytes]:
+        """The task's answer; for a task answered in several frames, the first (the rest are
+        read and dropped)."""
+        frames = self.stream(header, payload)
+        answer = next(frames)
+        for _ in frames:
+            pass
+        return answer
+
+    def stream(self, header: Mapping[str, Any], payload: Payload) -> Iterator[tuple[Header, bytes]]:
+        """The task's answer frames as they come: the first, then as many more as its header's
+        ``frames`` says (a reader sends rows in blocks while the caller stores them, so
+        neither side holds them all). One deadline covers them all. The worker goes back to
+        the pool once the last is read; one left unread (the generator closed early) is
+        killed, since it is still writing."""
         try:
             worker = self._idle.get(timeout=self._limits.wait_seconds)
         except queue.Empty:
@@ -222,19 +253,22 @@ class Sandbox:
             if worker is None or not worker.alive:  # never started, closed, or died idle
                 self._discard(worker)
                 worker = self._start()
+            worker.send(header, payload, self._limits.wall_seconds)
             deadline = time.monotonic() + self._limits.wall_seconds
-            answer = worker.exchange(header, payload, deadline)
+            first = worker.receive(deadline)
+            yield first
+            for _ in range(int(first[0].get("frames", 0))):
+                yield worker.receive(deadline)
         except SandboxFailed as failure:
             logger.warning("sandboxed %s failed: %s", self._handler, failure.reason)
             self._discard(worker)
             self._idle.put(None)
             raise
-        except BaseException:
+        except BaseException:  # the caller's own failure, or it stopped reading (GeneratorExit)
             self._discard(worker)
             self._idle.put(None)
             raise
         self._idle.put(worker)
-        return answer
 
     def _start(self) -> _Worker:
         worker = _Worker(self._handler, self._args, self._limits)

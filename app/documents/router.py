@@ -44,8 +44,11 @@ MULTIPART_DOC = {
                             "type": "string",
                             "maxLength": 64,
                             "description": "On a case-file request, which of its kinds the "
-                            "file is (or the query's document_kind); sent before the file. "
-                            "`document_kind` is taken as another name.",
+                            "file is (or the query's document_kind); read only when sent "
+                            "before the file, since the file is stored as it arrives. "
+                            "`document_kind` is taken as another name. Clients that write "
+                            "fields in their own order (generated ones put the file first) "
+                            "send the `document_kind` query parameter instead.",
                         },
                         "file": {"type": "string", "format": "binary"},
                     },
@@ -53,6 +56,19 @@ MULTIPART_DOC = {
                 },
             }
         },
+    }
+}
+
+
+BINARY = {"type": "string", "format": "binary"}
+# Generators read bytes only from application/octet-stream (openapi-python-client omits any
+# other binary type with a warning), so a file answer declares it beside its real media type.
+OCTET_STREAM = "application/octet-stream"
+PART_BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "description": "The part's bytes: every part but the last exactly `part_size` long",
+        "content": {OCTET_STREAM: {"schema": BINARY}},
     }
 }
 
@@ -147,7 +163,7 @@ def create_upload(
         ttl_seconds=settings.upload_ttl_seconds,
     )
     return UploadRead(
-        upload_id=plan.upload.id,
+        id=plan.upload.id,
         part_size=plan.upload.part_size,
         parts=[
             UploadPart(
@@ -164,6 +180,7 @@ def create_upload(
     "/uploads/{upload_id}/parts/{part_number}",
     response_model=PartStored,
     responses=error_responses(401, 403, 404, 409, 413, 422, 503),
+    openapi_extra=PART_BODY_DOC,
     summary="Send one part of an upload through the API (stores without presigned URLs)",
 )
 @edge(body=BodyKind.DOCUMENT)
@@ -243,8 +260,9 @@ def get_document(
     response_class=StreamingResponse,
     responses={
         200: {
-            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
-            "description": "The bytes, with the type sniffed when they were uploaded",
+            "content": {OCTET_STREAM: {"schema": BINARY}},
+            "description": "The bytes; `Content-Type` is the media type sniffed when they "
+            "were uploaded (the document's `media_type`)",
         },
         307: {"description": "A presigned store URL valid for at most 5 minutes"},
         **error_responses(401, 403, 404),
@@ -274,7 +292,7 @@ def download_document(
     response_class=StreamingResponse,
     responses={
         200: {
-            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            "content": {"application/zip": {"schema": BINARY}, OCTET_STREAM: {"schema": BINARY}},
             "description": "A ZIP of the latest document of each kind from each agency, "
             "one flat entry per document",
         },

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.moments import Instant
 from app.core.text import visible_text
 
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
@@ -38,7 +38,7 @@ class DocumentRead(BaseModel):
     size: int
     sha256: str
     media_type: str = Field(description="Sniffed from the bytes, not taken from the client")
-    created_at: datetime
+    created_at: Instant
     late: bool
     document_kind: str | None = Field(
         description="Which kind of the case-file request this is; null on a request without "
@@ -84,10 +84,10 @@ class NilReturnRead(BaseModel):
     client_id: uuid.UUID = Field(description="Who recorded it")
     document_kind: str | None
     reason: str
-    created_at: datetime
+    created_at: Instant
     late: bool
     supersedes_id: uuid.UUID | None = Field(description="The nil return of the kind it replaced")
-    withdrawn_at: datetime | None = Field(
+    withdrawn_at: Instant | None = Field(
         description="When it stopped standing: a document of the kind came, or a nil return "
         "replaced it"
     )
@@ -101,14 +101,14 @@ class UploadPart(BaseModel):
     size: int = Field(description="The part's exact size: any other is refused")
     method: Literal["PUT"] = "PUT"
     url: str = Field(description="Presigned store URL, or the API's own part endpoint")
-    expires_at: datetime = Field(description="After this the URL takes no bytes (15 minutes)")
+    expires_at: Instant = Field(description="After this the URL takes no bytes (15 minutes)")
 
 
 class UploadRead(BaseModel):
-    upload_id: uuid.UUID
+    id: uuid.UUID = Field(description="The upload's id, as in `/v1/uploads/{upload_id}`")
     part_size: int
     parts: list[UploadPart]
-    expires_at: datetime
+    expires_at: Instant
     complete_url: str
 
 

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from app.core.moments import Moment
+from app.core.moments import Instant, Moment
 from app.core.text import LongText
 
 
@@ -33,11 +32,11 @@ class EngagementRead(BaseModel):
     carer_agreed: bool | None
     reason_when_not: str | None
     arrangements: str | None
-    confirmed_in_writing_at: datetime | None
-    confirmation_recorded_at: datetime | None = Field(
+    confirmed_in_writing_at: Instant | None
+    confirmation_recorded_at: Instant | None = Field(
         description="When the service first learnt of the written confirmation"
     )
     version: int
-    changed_at: datetime
+    changed_at: Instant
     changed_by_client_id: uuid.UUID
     changed_by_organisation_id: uuid.UUID

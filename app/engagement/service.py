@@ -102,7 +102,7 @@ def read_engagement(session: Session, context: InspectionContext, child_id: str)
     """A tracked child's engagement record; the read is audited."""
     require_tracked_child(session, context.inspection.id, child_id)
     engagement = get_engagement(session, context.inspection.id, child_id)
-    audit.record(
+    audit.record_read(
         session,
         context.principal,
         "engagement.read",

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.moments import Instant
 from app.core.text import Answer, LongText
 
 
@@ -34,7 +34,7 @@ class EvaluationRead(BaseModel):
     answers: dict[str, str]
     summary: str | None
     contributing_organisation_ids: list[uuid.UUID]
-    created_at: datetime
+    created_at: Instant
     client_id: uuid.UUID
-    due_at: datetime | None
+    due_at: Instant | None
     late: bool

@@ -96,11 +96,24 @@ def check_body(
     ]
     problems += _contributor_problems(session, inspection, kind, body.contributing_organisation_ids)
     if problems:
-        raise InvalidContent(
-            "The evaluation does not fit the theme's questions.",
-            code="invalid_evaluation",
-            errors=problems,
-        )
+        raise InvalidContent(_summary(problems), code="invalid_evaluation", errors=problems)
+
+
+_WRONG = {
+    "unknown_question": "answers: the theme's evaluation questions are not these",
+    "answer_missing": "answers: a question of the theme is not answered",
+    "contributors_missing": "contributing_organisation_ids is missing: a joint evaluation "
+    "names each agency that contributed",
+    "not_joint": "contributing_organisation_ids: only a joint evaluation names contributors",
+    "not_a_participating_agency": "contributing_organisation_ids: names an organisation that "
+    "is not an agency taking part",
+}
+
+
+def _summary(problems: list[ProblemItem]) -> str:
+    """The detail line names each field at fault and how (``errors`` has every item)."""
+    said = dict.fromkeys(_WRONG.get(p.code) or str(p.field or p.code) for p in problems)
+    return "The evaluation was not stored: " + "; ".join(said) + "."
 
 
 def _writer(principal: Principal, inspection: Inspection, kind: str) -> uuid.UUID:
@@ -253,7 +266,7 @@ def read_evaluation(
     row = _find_evaluation(
         session, principal, context.inspection.id, child_id, kind, organisation_id, version
     )
-    audit.record(
+    audit.record_read(
         session,
         principal,
         "evaluation.read",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import BaseModel, Field
+
+from app.core.moments import Instant
 
 
 class EventResource(BaseModel):
@@ -17,7 +18,7 @@ class EventResource(BaseModel):
 class EventRead(BaseModel):
     id: str = Field(description="evt_<n>: stable, the webhook-id of its deliveries")
     type: str = Field(description="list.pushed, request.opened, credential.changed, ...")
-    occurred_at: datetime
+    occurred_at: Instant
     inspection_id: uuid.UUID | None
     resource: EventResource
 

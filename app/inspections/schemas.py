@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.moments import Moment
+from app.core.moments import Instant, Moment
 from app.inspections.models import InspectionStatus
 from app.organisations.kinds import OrganisationKind
 
@@ -34,7 +33,7 @@ class ParticipantRead(BaseModel):
     organisation_id: uuid.UUID
     name: str
     kind: OrganisationKind
-    added_at: datetime
+    added_at: Instant
 
 
 class InspectionWarningRead(BaseModel):
@@ -47,10 +46,10 @@ class InspectionRead(BaseModel):
     area_name: str
     local_authority_id: uuid.UUID
     theme: str
-    notification_at: datetime
+    notification_at: Instant
     status: InspectionStatus
     lead_client_id: uuid.UUID | None
-    created_at: datetime
+    created_at: Instant
     participants: list[ParticipantRead]
     warnings: list[InspectionWarningRead] = Field(
         description="Where the inspection departs from its theme's guidance (not errors)"
@@ -77,4 +76,4 @@ class TeamMemberRead(BaseModel):
     organisation_kind: OrganisationKind
     roles: list[str]
     is_lead: bool = Field(description="The lead inspector is always on the team")
-    added_at: datetime
+    added_at: Instant

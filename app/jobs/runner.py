@@ -6,6 +6,8 @@
 - Idempotency records older than a day are dropped at the same time.
 - With JTAI_RETENTION_DAYS set, inspections closed longer ago than that are purged.
 - Deadline reminders now due are sent (app.events.reminders), each once.
+- Reads still pending are linked into the audit chain (the service also does this every
+  JTAI_AUDIT_SEQUENCE_SECONDS; see app/audit/sequencer.py).
 - Webhooks: events are delivered by a worker thread (app.events.delivery) polling every
   JTAI_WEBHOOK_POLL_SECONDS; `jtai jobs deliver` runs more workers (PostgreSQL).
 
@@ -26,6 +28,7 @@ import anyio
 from anyio import to_thread
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.audit.sequencer import run_sequencer
 from app.core.config import Settings
 from app.core.database import session_scope
 from app.documents.service import SweepResult, sweep_uploads
@@ -56,6 +59,7 @@ class JobsReport:
     purged: list[str]
     failed: list[str]
     reminders_sent: int | None = None
+    audit_reads_linked: int = 0
 
     def as_json(self) -> dict[str, Any]:
         uploads = self.sweep.uploads if self.sweep else None
@@ -65,6 +69,7 @@ class JobsReport:
             "idempotency_records": self.sweep.idempotency_records if self.sweep else None,
             "purged_inspections": self.purged,
             "reminders_sent": self.reminders_sent,
+            "audit_reads_linked": self.audit_reads_linked,
             "failed": self.failed,
         }
 
@@ -95,7 +100,13 @@ def run_once(
     if reminders is not None:
         sent, reminders_failed = _send_reminders(factory, reminders)
         failed += reminders_failed
-    return JobsReport(report, purged, failed, sent)
+    linked = 0
+    try:
+        linked = run_sequencer(factory)
+    except Exception:
+        logger.exception("linking pending reads into the audit chain failed")
+        failed.append("audit sequencer")
+    return JobsReport(report, purged, failed, sent, linked)
 
 
 async def run_periodically(

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.core.moments import Moment
+from app.core.moments import Instant, Moment
 from app.selections.schemas import ChildId
 
 Place = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -42,15 +41,15 @@ class MeetingRead(BaseModel):
 
     id: uuid.UUID
     kind: str
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Instant
+    ends_at: Instant
     place: str | None
     call_link: str | None
     organisation_ids: list[uuid.UUID]
     child_ids: list[str]
     version: int
-    created_at: datetime
-    changed_at: datetime
+    created_at: Instant
+    changed_at: Instant
     changed_by_client_id: uuid.UUID
     recorded_by_organisation_id: uuid.UUID = Field(
         description="The agency that recorded the meeting; it and the local authority change it"

@@ -3,18 +3,28 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Enum, String
+from sqlalchemy import Enum, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, UTCDateTime, new_id, utcnow
 from app.organisations.kinds import OrganisationKind
 
 
+def name_key(name: str) -> str:
+    """What makes two organisations' names the same: case and runs of whitespace do not
+    ("Demoshire  police" is "Demoshire Police")."""
+    return " ".join(name.split()).casefold()
+
+
 class Organisation(Base):
     __tablename__ = "organisations"
+    # One organisation per name and kind, held by the database too: two registrations racing
+    # each other cannot both pass the service's check.
+    __table_args__ = (UniqueConstraint("kind", "name_key", name="uq_organisations_kind_name_key"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200))
     kind: Mapped[OrganisationKind] = mapped_column(
         Enum(
             OrganisationKind,

@@ -33,6 +33,14 @@ def page_of_organisations(
     return rows.scalars().all(), int(total)
 
 
+def organisation_named(session: Session, kind: OrganisationKind, name_key: str) -> uuid.UUID | None:
+    """The organisation of that kind whose name is the same (``models.name_key``), if any."""
+    query = select(Organisation.id).where(
+        Organisation.kind == kind, Organisation.name_key == name_key
+    )
+    return session.execute(query).scalar_one_or_none()
+
+
 def clients_of(session: Session, organisation_id: uuid.UUID) -> Sequence[ApiClient]:
     """The organisation's API clients, oldest first."""
     query = (

@@ -34,8 +34,10 @@ CREDENTIALS_NOT_KEPT = (
     "/organisations",
     status_code=201,
     response_model=OrganisationRead,
-    responses=error_responses(401, 403, 422),
+    responses=error_responses(401, 403, 409, 422),
     summary="Register an organisation",
+    description="One organisation per kind and name: a name differing only in case or spacing "
+    "from one of the same kind is 409 `organisation_exists`, with `existing_organisation_id`.",
 )
 def create_organisation(
     body: OrganisationCreate,

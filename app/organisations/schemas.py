@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from enum import StrEnum
 from typing import cast
 
@@ -10,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.audit.models import AuditEvent
 from app.auth.principal import PrincipalKind
 from app.auth.roles import Role
+from app.core.moments import Instant
 from app.organisations.kinds import OrganisationKind
 
 
@@ -32,7 +32,7 @@ class OrganisationRead(BaseModel):
     id: uuid.UUID
     name: str
     kind: OrganisationKind
-    created_at: datetime
+    created_at: Instant
     active: bool
 
 
@@ -54,9 +54,9 @@ class ClientRead(BaseModel):
     organisation_id: uuid.UUID
     name: str
     roles: list[Role]
-    created_at: datetime
-    secret_rotated_at: datetime | None = Field(description="None for a person: no secret")
-    disabled_at: datetime | None
+    created_at: Instant
+    secret_rotated_at: Instant | None = Field(description="None for a person: no secret")
+    disabled_at: Instant | None
     issuer: str | None = Field(description="A person's identity provider (`iss`)")
     subject: str | None = Field(description="A person's `sub` at that issuer")
 
@@ -72,7 +72,7 @@ class CredentialEventRead(BaseModel):
     """A change to one of the organisation's credentials, from the audit chain; no secret."""
 
     seq: int = Field(description="The event's place in the audit chain")
-    occurred_at: datetime
+    occurred_at: Instant
     action: CredentialAction
     client_id: uuid.UUID = Field(description="The client whose credentials changed")
     roles: list[str] | None = Field(

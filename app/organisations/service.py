@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit import chain as audit
@@ -16,12 +17,12 @@ from app.auth.models import ApiClient
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.auth.service import IssuedCredentials
-from app.core.errors import NotFound
+from app.core.errors import Conflict, NotFound
 from app.events import audiences as events
 from app.idempotency.service import forget_client
 from app.organisations import repository, standing
 from app.organisations.kinds import OrganisationKind
-from app.organisations.models import Organisation
+from app.organisations.models import Organisation, name_key
 from app.organisations.schemas import CredentialAction
 
 # What is listed to an organisation's administrators: every change to its credentials.
@@ -31,12 +32,33 @@ CREDENTIAL_EVENTS = tuple(action.value for action in CredentialAction)
 def create_organisation(
     session: Session, actor: Principal | None, name: str, kind: OrganisationKind
 ) -> Organisation:
-    """Register an organisation; ``actor`` None when the platform itself does (CLI, demo)."""
-    organisation = Organisation(name=name, kind=kind)
-    session.add(organisation)
-    session.flush()
+    """Register an organisation; ``actor`` None when the platform itself does (CLI, demo).
+    One of the same kind and name (case and spacing aside) already registered is 409."""
+    key = name_key(name)
+    existing = repository.organisation_named(session, kind, key)
+    if existing is not None:
+        raise _already_registered(name, kind, existing)
+    organisation = Organisation(name=name, kind=kind, name_key=key)
+    try:
+        # A savepoint: a registration racing this one is refused by the unique constraint,
+        # and the caller's transaction stays usable for the 409.
+        with session.begin_nested():
+            session.add(organisation)
+            session.flush()
+    except IntegrityError:
+        raced = repository.organisation_named(session, kind, key)
+        raise _already_registered(name, kind, raced) from None
     audit.record(session, actor, "organisation.created", "organisation", organisation.id)
     return organisation
+
+
+def _already_registered(name: str, kind: OrganisationKind, existing: uuid.UUID | None) -> Conflict:
+    return Conflict(
+        f"An organisation of kind '{kind.value}' named '{name}' is registered already "
+        "(names are compared without case or extra spaces).",
+        code="organisation_exists",
+        extra={"existing_organisation_id": str(existing) if existing else None},
+    )
 
 
 def get_organisation(session: Session, organisation_id: uuid.UUID) -> Organisation:

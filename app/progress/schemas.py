@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from app.core.moments import Instant
 from app.document_requests.models import RequestKind
 from app.documents.answers import AnswerStatus
 
@@ -15,11 +15,11 @@ class ItemProgress(BaseModel):
     document_kind: str | None = Field(description="Null: the request as a whole")
     title: str | None = Field(description="The kind as the theme names it")
     status: AnswerStatus = Field(description="received, nil_return (none held) or owed")
-    answered_at: datetime | None = Field(description="First answered (document or nil return)")
+    answered_at: Instant | None = Field(description="First answered (document or nil return)")
     late: bool = Field(description="Answered after the due time")
     document_id: uuid.UUID | None = Field(description="The latest document of the kind")
     nil_return_reason: str | None = None
-    due_at: datetime | None = Field(description="When it is (or was) due")
+    due_at: Instant | None = Field(description="When it is (or was) due")
 
 
 class RequestProgress(BaseModel):
@@ -27,7 +27,7 @@ class RequestProgress(BaseModel):
     kind: RequestKind
     title: str
     item_number: str | None
-    due_at: datetime | None
+    due_at: Instant | None
     answered: bool = Field(description="Every item received or answered with a nil return")
     items: list[ItemProgress]
 
@@ -45,7 +45,7 @@ class EvaluationProgress(BaseModel):
     present: bool
     version: int | None = None
     late: bool | None = None
-    updated_at: datetime | None = None
+    updated_at: Instant | None = None
 
 
 class EngagementProgress(BaseModel):
@@ -53,7 +53,7 @@ class EngagementProgress(BaseModel):
     child_agreed: bool | None = None
     parent_agreed: bool | None = None
     carer_agreed: bool | None = None
-    confirmed_in_writing_at: datetime | None = None
+    confirmed_in_writing_at: Instant | None = None
 
 
 class ChildProgress(BaseModel):

@@ -194,7 +194,7 @@ def inspection_progress(session: Session, context: InspectionContext) -> Inspect
     # What each tracked child's agencies have sent, and nil returns' reasons, are reads about
     # that child: each goes in the child's access log.
     for child_id in tracked:
-        audit.record(
+        audit.record_read(
             session,
             context.actor,
             "progress.read",

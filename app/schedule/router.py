@@ -78,7 +78,10 @@ def get_schedule(
     "/schedule.ics",
     response_class=Response,
     responses={
-        200: {"content": {"text/calendar": {}}, "description": "iCalendar feed"},
+        200: {
+            "content": {"text/calendar": {"schema": {"type": "string"}}},
+            "description": "iCalendar feed (RFC 5545)",
+        },
         **error_responses(401, 403, 404),
     },
     summary="The schedule as an iCalendar feed",

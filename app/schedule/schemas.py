@@ -1,24 +1,23 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.moments import Moment
+from app.core.moments import Instant, Moment
 from app.schedule.live import MilestoneState
 
 
 class ConditionRead(BaseModel):
     kind: str = Field(description="What satisfies the milestone (from the theme)")
-    met_at: datetime | None
+    met_at: Instant | None
     description: str | None = Field(description="What satisfied it, once it is met")
 
 
 class MilestoneMove(BaseModel):
     reason: str
     moved_by_client_id: uuid.UUID
-    moved_at: datetime
+    moved_at: Instant
 
 
 class MilestoneRead(BaseModel):
@@ -28,10 +27,10 @@ class MilestoneRead(BaseModel):
     working_days: int = Field(description="Offset from the notification day D0 in working days")
     at: str = Field(description="Time of day (HH:MM, Europe/London) or end_of_day")
     note: str | None
-    due_at: datetime = Field(description="When it is due, with its UTC offset")
-    default_due_at: datetime
+    due_at: Instant = Field(description="When it is due, with its UTC offset")
+    default_due_at: Instant
     state: MilestoneState
-    met_at: datetime | None
+    met_at: Instant | None
     satisfied_by: list[ConditionRead]
     moved: MilestoneMove | None
 
@@ -39,7 +38,7 @@ class MilestoneRead(BaseModel):
 class ScheduleRead(BaseModel):
     inspection_id: uuid.UUID
     theme: str
-    notification_at: datetime
+    notification_at: Instant
     timezone: str
     milestones: list[MilestoneRead]
 

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.moments import Instant
 from app.core.text import visible_text
 
 # As the themes' "Child Unique ID": one line, so it can name a child in a URL and a list block.
@@ -59,7 +59,7 @@ class ContextNoteRead(BaseModel):
 
     id: uuid.UUID = Field(description="The document: GET /v1/documents/{id}/content")
     filename: str
-    created_at: datetime
+    created_at: Instant
 
 
 class SelectionRead(BaseModel):
@@ -68,8 +68,8 @@ class SelectionRead(BaseModel):
     key: str
     child_ids: list[str]
     version: int
-    first_made_at: datetime
-    changed_at: datetime
+    first_made_at: Instant
+    changed_at: Instant
     changed_by_client_id: uuid.UUID
     override_reason: str | None = Field(
         default=None, description="The lead's reason for the rules overridden; inspectors only"

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from app.core.moments import Instant
 from app.document_requests.models import RequestKind
 from app.documents.answers import AnswerStatus
 from app.documents.schemas import DocumentRead, NilReturnRead
@@ -27,12 +27,12 @@ class KindAnswerRead(BaseModel):
     status: AnswerStatus = Field(
         description="received (a document), nil_return (none held) or owed"
     )
-    answered_at: datetime | None = Field(
+    answered_at: Instant | None = Field(
         description="When the kind was first answered, by a document or a nil return"
     )
     late: bool = Field(description="Answered after the request's due time")
     document_id: uuid.UUID | None = Field(description="The latest document of the kind")
-    document_received_at: datetime | None = None
+    document_received_at: Instant | None = None
     nil_return_id: uuid.UUID | None = Field(description="The nil return standing for the kind")
     nil_return_reason: str | None = None
     answered_by_organisation_id: uuid.UUID | None = Field(
@@ -57,7 +57,7 @@ class RequestRead(BaseModel):
     child_id: str | None
     item_number: str | None
     categories: list[str] = Field(description="Case-file document kinds asked for")
-    due_at: datetime | None
+    due_at: Instant | None
     state: RequestState
     answers: list[KindAnswerRead] = Field(
         description="Per kind the request covers: received, nil return (with its reason) or owed"

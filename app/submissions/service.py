@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.child_lists.repository import versions_by_organisation
 from app.core.database import aware
+from app.core.moments import utc_text
 from app.document_requests import service as requests
 from app.document_requests.models import DocumentRequest
 from app.documents.schemas import DocumentRead, NilReturnRead
@@ -138,7 +139,7 @@ def submissions(
                     {
                         "list_key": v.list_key,
                         "number": v.number,
-                        "created_at": v.created_at.isoformat(),
+                        "created_at": utc_text(v.created_at),
                         "late": v.late,
                         "rows": v.row_count,
                     }

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
+from app.core.moments import Instant
 from app.core.text import MAX_TEXT, LongText
 
 HeaderText = Annotated[str, StringConstraints(strict=True, max_length=MAX_TEXT)]
@@ -51,4 +51,4 @@ class TrackingRead(BaseModel):
     version: int
     header: dict[str, str | int | None]
     summaries: dict[str, QuestionSummary]
-    created_at: datetime
+    created_at: Instant

@@ -133,6 +133,32 @@ def child_request(name: str, by_child: dict[str, str]) -> str | None:
     return by_child[max(matches, key=len)] if matches else None
 
 
+def child_in_name(name: str) -> str | None:
+    """The child ID a name starts with, as it is read when no request matches: up to the
+    first separator (``X999_plan.pdf``: X999); None when nothing precedes one."""
+    stem = name
+    for index, character in enumerate(name):
+        if character in SEPARATORS:
+            stem = name[:index]
+            break
+    return stem or None
+
+
+def unmatched(name: str) -> str:
+    """Why a file found no request, and the way round it: the manifest."""
+    child = child_in_name(name)
+    read = (
+        f"child ID '{child}' read from the name matches none of your case-file requests "
+        "(is the child tracked, and the ID as in your lists?)"
+        if child
+        else "no child ID at the start of the name"
+    )
+    return (
+        f"{read}; name the file's request in a --manifest CSV "
+        "(file,request_id[,document_kind]); `jtai client requests` lists them"
+    )
+
+
 def kind_in_name(name: str, kinds: list[str], child_id: str | None = None) -> str | None:
     """The kind that starts the name, after the child id if it starts with one: the longest
     of ``kinds`` followed by a separator (``C1001_section-47 minutes.pdf``: section-47)."""
@@ -219,7 +245,7 @@ def plan_uploads(
         seen.update({file.label, path.name})
         target = matcher.target_for(file)
         if target is None:
-            failed.append(Outcome(file.label, None, "no request", error="no matching request"))
+            failed.append(Outcome(file.label, None, "no request", error=unmatched(path.name)))
         elif target.document_kind is None and (kinds := matcher.kinds_of(target.request_id)):
             error = (
                 "no document kind: start the name with one after the child id, or give a "

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 import httpx
@@ -92,7 +92,8 @@ def _start_upload(api: ExchangeClient, item: Planned, entry: FileState) -> None:
         ),
     )
     created = response.json()
-    entry.upload_id = str(created["upload_id"])
+    # `id` since the contract's issue 18; `upload_id` from servers before it.
+    entry.upload_id = str(created.get("id", created.get("upload_id")))
     entry.part_size = int(created["part_size"])
     entry.part_urls = {str(part["part_number"]): str(part["url"]) for part in created["parts"]}
     entry.complete_url = str(created["complete_url"])
@@ -281,9 +282,13 @@ class Uploader:
     bars: Bars
     large_file_bytes: int = LARGE_FILE_BYTES
     existing: Callable[[str, str], str | None] = lambda request_id, sha256: None
+    # What this run has finished, so far: told to the user if it is interrupted.
+    done: list[Outcome] = field(default_factory=list)
 
     def run(self, items: list[Planned]) -> list[Outcome]:
-        return [self.one(item) for item in items]
+        for item in items:
+            self.done.append(self.one(item))
+        return list(self.done)
 
     def one(self, item: Planned) -> Outcome:
         outcome = Outcome(item.file.label, item.request_id, "uploaded")

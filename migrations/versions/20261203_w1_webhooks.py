@@ -6,7 +6,7 @@ delivery attempt (status code or a short error, never the receiver's body). Noth
 over: no subscription existed before this.
 
 Revision ID: w1
-Revises: r1
+Revises: rd1
 Create Date: 2026-12-03 11:28:41.603228
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import app.core.database
 
 revision: str = "w1"
-down_revision: str | None = "r1"
+down_revision: str | None = "rd1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

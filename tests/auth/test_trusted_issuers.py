@@ -179,7 +179,9 @@ def test_a_person_on_the_team_reads_the_inspection_and_is_audited_by_a_stable_id
     factory.stored_list(world.inspection_id, "children-in-need", [cin_row("C1")])
     listed = client.get(f"{inspection}/lists/children-in-need", headers=people.headers())
     assert listed.status_code == 200
-    actions = [e.action for e in db.all(select(AuditEvent).where(AuditEvent.client_id == alice))]
+    actions = [
+        e.action for e in db.chained(select(AuditEvent).where(AuditEvent.client_id == alice))
+    ]
     assert actions == ["client.person_registered", "list.read"]
     added = db.all(select(AuditEvent).where(AuditEvent.action == "inspection.team_member_added"))
     assert added[-1].object_id == str(alice)

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from app.child_lists import blocks
 from app.child_lists.models import ListVersion
+from app.child_lists.parsing import encoded
 from app.core.database import session_scope
 from tests.factories import Factory, World
 
@@ -34,7 +35,7 @@ def _ids(page: dict[str, Any]) -> list[str]:
 def test_every_page_is_right_across_block_boundaries(
     client: TestClient, world: World, factory: Factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(blocks, "BLOCK_ROWS", 4)  # ten rows: blocks of 4, 4 and 2
+    monkeypatch.setattr(encoded, "BLOCK_ROWS", 4)  # ten rows: blocks of 4, 4 and 2
     factory.stored_list(world.inspection_id, LIST, ROWS)
     expected = [row["child_id"] for row in ROWS]
     for limit in (1, 3, 4, 5, 10):
@@ -47,9 +48,9 @@ def test_every_page_is_right_across_block_boundaries(
 def test_versions_written_in_other_block_sizes_still_read_right(
     client: TestClient, world: World, factory: Factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(blocks, "BLOCK_ROWS", 4)
+    monkeypatch.setattr(encoded, "BLOCK_ROWS", 4)
     factory.stored_list(world.inspection_id, LIST, ROWS)
-    monkeypatch.setattr(blocks, "BLOCK_ROWS", 3)  # as if the size changed between releases
+    monkeypatch.setattr(encoded, "BLOCK_ROWS", 3)  # as if the size changed between releases
     factory.stored_list(world.inspection_id, LIST, ROWS[:7])
     assert _ids(_page(client, world, version=1, limit=3, offset=5)) == ["C06", "C07", "C08"]
     assert _ids(_page(client, world, version=2, limit=3, offset=5)) == ["C06", "C07"]
@@ -58,7 +59,7 @@ def test_versions_written_in_other_block_sizes_still_read_right(
 def test_filters_and_sorts_see_every_block(
     client: TestClient, world: World, factory: Factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(blocks, "BLOCK_ROWS", 3)
+    monkeypatch.setattr(encoded, "BLOCK_ROWS", 3)
     factory.stored_list(world.inspection_id, LIST, ROWS)
     girls = _page(client, world, gender="F", limit=2, offset=1)
     assert _ids(girls) == ["C03", "C05"]

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
+from app.audit.sequencer import chain_all_pending
 from app.core.database import session_scope
 from tests.factories import Factory, World
 from tests.list_rows import cin_row, cp_row
@@ -100,6 +101,7 @@ def test_one_audit_record_per_search_names_the_count_not_the_children(
     lists_with_children(factory, world)
     assert search(client, world, q="AB").status_code == 200
     with session_scope(app.state.jtai.session_factory) as session:
+        chain_all_pending(session)
         events = (
             session.execute(select(AuditEvent).where(AuditEvent.action == "children.searched"))
             .scalars()

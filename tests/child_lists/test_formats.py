@@ -149,6 +149,7 @@ def test_plain_xlsx_first_sheet(mh: Theme, cin: ListSpec) -> None:
     result = run(body, XLSX, cin, mh)
 
     assert result.row_numbers == [2, 3]
+    assert result.sheet == "Sheet1"  # told to the user: the sheet that was read
     assert result.rows[0]["gender"] == "M"
     assert [(p.row, p.column, p.code) for p in result.problems] == [
         (3, "Age of Child (Years)", "invalid_integer")
@@ -166,6 +167,7 @@ def test_ofsted_workbook_layout(mh: Theme, cin: ListSpec) -> None:
     result = run(body, XLSX, cin, mh)
 
     assert result.row_numbers == [3, 4]
+    assert result.sheet == "List_6"
     assert result.rows[0]["primary_need"] == "N1"
     assert [(p.row, p.column, p.code) for p in result.problems] == [
         (4, "Primary Need Code", "invalid_code")

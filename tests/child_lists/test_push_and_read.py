@@ -88,6 +88,9 @@ def test_invalid_push_stores_nothing_and_reports_each_problem(
         headers=world.inspector.headers,
     )
     assert missing.status_code == 404
+    assert missing.json()["detail"].startswith(
+        "Nothing has been pushed to 'children-in-need' in this inspection yet"
+    )
 
 
 def test_dry_run_validates_without_storing(client: TestClient, world: World, db: Reader) -> None:
@@ -102,6 +105,7 @@ def test_dry_run_validates_without_storing(client: TestClient, world: World, db:
         "warnings": response.json()["report"]["warnings"],
         "problems": response.json()["report"]["problems"],
         "problems_total": response.json()["report"]["problems_total"],
+        "sheet": None,  # JSON has no sheets
     }
     assert db.all(select(ListBlock)) == []
 
@@ -188,7 +192,7 @@ def test_reads_are_filtered_sorted_and_audited(
     bad = client.get(url, params={"colour": "red"}, headers=world.inspector.headers)
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "query.colour"
-    reads = db.all(select(AuditEvent).where(AuditEvent.action == "list.read"))
+    reads = db.chained(select(AuditEvent).where(AuditEvent.action == "list.read"))
     assert reads[-1].client_id == world.inspector.client_id
     assert reads[-1].detail["rows"] == 1
 

@@ -14,9 +14,11 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 from fastapi.testclient import TestClient
 
+from app.cli.demo import base_url
 from app.core.config import Environment, Settings
 from app.main import create_app
 
@@ -70,12 +72,21 @@ def test_create_operator_prints_credentials_that_work(jtai: Jtai, client: TestCl
     _works_as_operator(client, credentials)
 
 
-def test_demo_prints_working_credentials_and_can_run_again(jtai: Jtai, client: TestClient) -> None:
-    first = jtai("demo")
+def test_demo_prints_working_credentials_and_can_run_again(
+    jtai: Jtai, client: TestClient, var_dir: Path
+) -> None:
+    first = jtai("demo", "--port", "8765")
     assert first.exit_code == 0, first.output
     world = json.loads(first.stdout)
     assert set(world["inspections"]) == {"mental-health", "domestic-abuse"}
+    assert world["base_url"] == "http://127.0.0.1:8765"  # where the server is told to listen
+    # The same world in a file a shell reads the secrets from, readable only by its owner.
+    written = var_dir / "demo.json"
+    assert json.loads(written.read_text()) == world
+    assert written.stat().st_mode & 0o777 == 0o600
     second = json.loads(jtai("demo").stdout)
+    assert second["base_url"] == "http://127.0.0.1:8000"
+    assert json.loads(written.read_text()) == second
     assert second["inspections"] == world["inspections"]
     lead = second["clients"]["lead_inspector"]
     assert lead["client_secret"] != world["clients"]["lead_inspector"]["client_secret"]
@@ -114,6 +125,32 @@ def test_demo_prints_working_credentials_and_can_run_again(jtai: Jtai, client: T
         asked = client.get(f"/v1/inspections/{inspection_id}/requests", headers=auth).json()
         assert any(r["kind"] == "information_item" for r in asked), theme
     _the_council_has_its_own_administrator(client, second["clients"])
+
+
+def test_the_demo_runs_without_a_test_client() -> None:
+    """The demo acts through the use cases, so starting the service loads no test client
+    (whose import warned at every start-up) and raises no warning at all."""
+    check = (
+        "import sys, app.cli.main, app.cli.demo_activity, app.main; "
+        "assert not {'fastapi.testclient', 'starlette.testclient'} & set(sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", check], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:9000"),
+        ("0.0.0.0", "http://127.0.0.1:9000"),  # noqa: S104
+        ("::", "http://[::1]:9000"),
+        ("jtai.example", "http://jtai.example:9000"),
+    ],
+)
+def test_the_printed_base_url_is_where_a_client_reaches_the_server(host: str, url: str) -> None:
+    assert base_url(host, 9000) == url
 
 
 def _headers(client: TestClient, credentials: dict[str, str]) -> dict[str, str]:

@@ -56,7 +56,7 @@ class FakeExchange:
             return httpx.Response(
                 201,
                 json={
-                    "upload_id": "u1",
+                    "id": "u1",
                     "part_size": 16_000,
                     "parts": parts,
                     "expires_at": "2030-01-01T00:00:00Z",

@@ -216,7 +216,11 @@ def test_errors_other_than_5xx_are_not_retried_and_fail_the_run(
     )
     assert result.exit_code == 1
     assert "unsupported_document_type" in result.output
-    assert "no matching request" in result.output
+    assert (
+        "failed: unmatched.pdf: child ID 'unmatched' read from the name matches none of your "
+        "case-file requests" in result.output
+    )
+    assert "--manifest" in result.output
     assert "2 of 4 files done, 2 failed" in result.output
     assert cli.sleeps == []
     assert len(wire.calls("POST", "/documents")) == 2  # the 415 was sent once

@@ -102,3 +102,27 @@ def test_a_closed_pool_starts_new_workers_when_used_again(sandbox: Sandbox) -> N
     sandbox.close()
     after, _ = sandbox.run({"do": "echo"}, b"")
     assert after["pid"] != before["pid"]
+
+
+def test_an_answer_streams_in_frames_and_the_worker_stays(sandbox: Sandbox) -> None:
+    payload = bytes(range(256)) * (8 * 1024)  # 2 MiB a frame: the worker waits on the reader
+    frames = list(sandbox.stream({"do": "stream", "frames": 5}, payload))
+    assert [header.get("number") for header, _ in frames] == [None, 0, 1, 2, 3, 4]
+    assert all(body == payload for _, body in frames[1:])
+    again, _ = sandbox.run({"do": "echo"}, b"")
+    assert again["pid"] == frames[0][0]["pid"]
+
+
+def test_a_stream_left_unread_kills_its_worker_and_frees_the_slot(sandbox: Sandbox) -> None:
+    frames = sandbox.stream({"do": "stream", "frames": 50}, b"x" * 1024 * 1024)
+    first, _ = next(frames)
+    next(frames)
+    frames.close()  # the caller failed while storing: the worker is still writing
+    after, _ = sandbox.run({"do": "echo"}, b"")  # the one worker's slot is free again
+    assert after["pid"] != first["pid"]
+
+
+def test_a_payload_sent_in_pieces_arrives_whole(sandbox: Sandbox) -> None:
+    pieces = [b"", bytes(range(256)) * 4096, b"x", b"", b"yz" * 300_000]  # empties are skipped
+    _, body = sandbox.run({"do": "echo"}, iter(pieces))
+    assert body == b"".join(pieces)[::-1]

@@ -214,7 +214,7 @@ def test_an_upload_named_before_the_rule_is_refused_at_completion(
     started = _start(client, world, request_id, "case.pdf", PDF)
     assert started.status_code == 201
     with session_scope(factory.state.session_factory) as session:
-        upload = session.get(Upload, uuid.UUID(started.json()["upload_id"]))
+        upload = session.get(Upload, uuid.UUID(started.json()["id"]))
         assert upload is not None
         upload.filename = "case.html"  # as an upload started before names were checked
     done = _send_parts_and_complete(client, world, started.json(), PDF)

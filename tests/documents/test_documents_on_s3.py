@@ -146,7 +146,7 @@ def _plan(s3_client: TestClient, s3_app: FastAPI, world: World, data: bytes) -> 
 
 
 def _store_upload(db: Reader, plan: Any) -> Upload:
-    (upload,) = db.all(select(Upload).where(Upload.id == uuid.UUID(plan["upload_id"])))
+    (upload,) = db.all(select(Upload).where(Upload.id == uuid.UUID(plan["id"])))
     return upload
 
 
@@ -242,7 +242,7 @@ def test_s3_errors_never_show_the_stores_upload_id(
     seaweed_client.abort_multipart_upload(
         Bucket=bucket, Key=upload.object_key, UploadId=upload.store_upload_id
     )
-    api_part = f"/v1/uploads/{plan['upload_id']}/parts/1"
+    api_part = f"/v1/uploads/{plan['id']}/parts/1"
 
     lost = [
         s3_client.put(api_part, content=PDF, headers=world.agency.headers),
@@ -260,7 +260,7 @@ def test_s3_errors_never_show_the_stores_upload_id(
     try:
         down = [
             s3_client.put(
-                f"/v1/uploads/{second['upload_id']}/parts/1",
+                f"/v1/uploads/{second['id']}/parts/1",
                 content=PDF,
                 headers=world.agency.headers,
             ),

@@ -114,7 +114,7 @@ def test_a_part_of_any_other_size_is_refused_and_nothing_kept(
     chunked_shorter = send(content=iter([data[:-1]]))
     assert chunked_shorter.status_code == 422
     assert chunked_shorter.json()["code"] == "part_size_mismatch"
-    upload = _upload_row(db, plan["upload_id"])
+    upload = _upload_row(db, plan["id"])
     assert storage.list_parts(upload.object_key, upload.store_upload_id) == []
 
     exact = send(content=data)
@@ -129,7 +129,7 @@ def test_a_part_past_its_size_is_not_read_on(
     app: FastAPI, client: TestClient, world: World, request_id: str
 ) -> None:
     plan = _plan(client, world.agency, request_id, b"%PDF-1.7\n" + b"x")  # a 10-byte upload
-    path = f"/v1/uploads/{plan['upload_id']}/parts/1"
+    path = f"/v1/uploads/{plan['id']}/parts/1"
     body = [b"y" * MiB] * 64
     headers = {"authorization": f"Bearer {world.agency.token}"}
 
@@ -151,7 +151,7 @@ def test_the_api_part_route_expires_like_a_presigned_url(
     with session_scope(app.state.jtai.session_factory) as session:
         session.execute(
             update(Upload)
-            .where(Upload.id == uuid.UUID(plan["upload_id"]))
+            .where(Upload.id == uuid.UUID(plan["id"]))
             .values(created_at=utcnow() - timedelta(minutes=16))
         )
     late = client.put(plan["parts"][0]["url"], content=PDF, headers=world.agency.headers)
@@ -164,7 +164,7 @@ def test_completion_refuses_a_part_whose_size_differs_from_the_plan(
 ) -> None:
     before = _objects(settings)
     plan = _plan(client, world.agency, request_id, PDF)
-    upload = _upload_row(db, plan["upload_id"])
+    upload = _upload_row(db, plan["id"])
     # Behind the API's back, as through a store that did not hold a URL to its length.
     etag = storage.put_part(upload.object_key, upload.store_upload_id, 1, [PDF + b"padding"])
     done = client.post(
@@ -177,7 +177,7 @@ def test_completion_refuses_a_part_whose_size_differs_from_the_plan(
     assert problem["code"] == "part_size_mismatch"
     assert problem["errors"][0]["field"] == "body.parts[0]"
     assert "part 1 has" in problem["errors"][0]["message"]
-    assert _upload_row(db, plan["upload_id"]).state is UploadState.ABORTED
+    assert _upload_row(db, plan["id"]).state is UploadState.ABORTED
     assert db.all(select(Document)) == []
     assert _objects(settings) == before  # the parts went with the upload
 
@@ -265,7 +265,7 @@ def test_every_step_of_an_upload_rechecks_access(
         "complete": client.post(
             to_complete["complete_url"], json={"parts": [sent.json()]}, headers=health.headers
         ),
-        "abort": client.delete(f"/v1/uploads/{to_abort['upload_id']}", headers=health.headers),
+        "abort": client.delete(f"/v1/uploads/{to_abort['id']}", headers=health.headers),
         "streamed": client.post(
             f"/v1/requests/{request_id}/documents",
             files={"file": ("a.pdf", PDF, "application/pdf")},
@@ -342,7 +342,7 @@ def test_racing_completions_publish_one_document(
     assert {r.json()["code"] for r in results if r.status_code == 409} == {"upload_closed"}
     (document,) = db.all(select(Document))
     assert storage.sha256_of(document.object_key) == (len(data), hashlib.sha256(data).hexdigest())
-    upload = _upload_row(db, plan["upload_id"])
+    upload = _upload_row(db, plan["id"])
     assert upload.state is UploadState.COMPLETED
     assert upload.store_upload_id not in _open_store_uploads(storage)
 
@@ -406,7 +406,7 @@ def test_a_client_that_drops_a_part_is_not_a_server_error(
             drive,
             app,
             "PUT",
-            f"/v1/uploads/{plan['upload_id']}/parts/1",
+            f"/v1/uploads/{plan['id']}/parts/1",
             {"authorization": f"Bearer {world.agency.token}"},
             [data[:100_000], data[100_000:200_000]],
             then_disconnect=True,
@@ -416,7 +416,7 @@ def test_a_client_that_drops_a_part_is_not_a_server_error(
     _assert_logged_as_a_disconnect(jtai_logs)
     # Nothing of the part is kept; the upload stays open for the part to be sent again
     # (and is aborted by the sweeper if it never is).
-    upload = _upload_row(db, plan["upload_id"])
+    upload = _upload_row(db, plan["id"])
     assert storage.list_parts(upload.object_key, upload.store_upload_id) == []
     assert upload.state is UploadState.OPEN
     again = client.put(plan["parts"][0]["url"], content=data, headers=world.agency.headers)
@@ -431,7 +431,7 @@ def test_store_errors_never_show_the_stores_upload_id(
 ) -> None:
     plan = _plan(client, world.agency, request_id, PDF)
     sent = client.put(plan["parts"][0]["url"], content=PDF, headers=world.agency.headers).json()
-    upload = _upload_row(db, plan["upload_id"])
+    upload = _upload_row(db, plan["id"])
     storage.abort_multipart(upload.object_key, upload.store_upload_id)  # the store lost it
 
     part = client.put(plan["parts"][0]["url"], content=PDF, headers=world.agency.headers)
@@ -451,10 +451,10 @@ def test_an_upload_can_be_aborted_once(
 ) -> None:
     plan = _plan(client, world.agency, request_id, PDF)
     client.put(plan["parts"][0]["url"], content=PDF, headers=world.agency.headers)
-    url = f"/v1/uploads/{plan['upload_id']}"
+    url = f"/v1/uploads/{plan['id']}"
 
     assert client.delete(url, headers=world.agency.headers).status_code == 204
-    upload = _upload_row(db, plan["upload_id"])
+    upload = _upload_row(db, plan["id"])
     assert upload.state is UploadState.ABORTED
     assert upload.store_upload_id not in _open_store_uploads(storage)
     again = client.delete(url, headers=world.agency.headers)

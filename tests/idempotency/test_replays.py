@@ -54,13 +54,15 @@ def test_same_key_other_body_is_422(client: TestClient, factory: Factory) -> Non
 def test_keys_are_per_client(client: TestClient, factory: Factory, db: Reader) -> None:
     world = factory.world()
     second_operator = factory.actor(OrganisationKind.PLATFORM, [Role.OPERATOR])
-    body = {"name": "Shared key", "kind": "health"}
-    for actor in (world.operator, second_operator):
+    # Two bodies (one organisation per name): were keys shared, the second would be 422.
+    for number, actor in enumerate((world.operator, second_operator)):
+        body = {"name": f"Shared key {number}", "kind": "health"}
         response = client.post(
             "/v1/organisations", json=body, headers={**actor.headers, "Idempotency-Key": "same"}
         )
-        assert response.status_code == 201
-    assert len(db.all(select(Organisation).where(Organisation.name == "Shared key"))) == 2
+        assert response.status_code == 201, response.text
+    named = db.all(select(Organisation).where(Organisation.name.startswith("Shared key")))
+    assert len(named) == 2
 
 
 def test_uploads_are_not_stored_twice(client: TestClient, factory: Factory, db: Reader) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
 
 from app.child_lists import blocks
 from app.child_lists.models import ListVersion
@@ -19,7 +20,6 @@ from app.documents.models import Document
 from app.idempotency.models import IdempotencyRecord
 from app.inspections.models import Inspection
 from app.organisations.kinds import OrganisationKind
-from app.organisations.models import Organisation
 
 BEFORE_BLOCKS = "e1b52d9420db"
 # The two tables as they were before the move, typed so that values bind on either database.
@@ -42,6 +42,27 @@ OLD_ROWS = sa.table(
     sa.column("child_id", sa.String()),
     sa.column("data", sa.JSON()),
 )
+# Organisations as they were before their name key (g1): the ORM model would write it.
+OLD_ORGANISATIONS = sa.table(
+    "organisations",
+    sa.column("id", sa.Uuid()),
+    sa.column("name", sa.String()),
+    sa.column("kind", sa.String()),
+    sa.column("created_at", UTCDateTime()),
+)
+
+
+def old_organisation(session: Session, name: str, kind: OrganisationKind) -> uuid.UUID:
+    """An organisation inserted in the shape tables had before g1."""
+    organisation_id = uuid.uuid4()
+    session.execute(
+        OLD_ORGANISATIONS.insert().values(
+            id=organisation_id, name=name, kind=kind.value, created_at=datetime.now(UTC)
+        )
+    )
+    return organisation_id
+
+
 ROWS: list[dict[str, Any]] = [
     {"child_id": "C1", "gender": "b", "age_years": 12, "mh_concern": True},
     {"child_id": "C\\t2", "gender": None, "age_years": 3, "mh_concern": False},
@@ -53,18 +74,17 @@ def _old_shape_list(engine: Engine) -> uuid.UUID:
     version = uuid.uuid4()
     now = datetime(2026, 11, 2, 9, tzinfo=UTC)
     with make_session_factory(engine)() as session, session.begin():
-        council = Organisation(name="Council", kind=OrganisationKind.LOCAL_AUTHORITY)
-        session.add(council)
+        council_id = old_organisation(session, "Council", OrganisationKind.LOCAL_AUTHORITY)
         session.flush()
         inspection = Inspection(
             area_name="Area",
-            local_authority_id=council.id,
+            local_authority_id=council_id,
             theme="mental-health",
             notification_at=now,
         )
         session.add(inspection)
         session.flush()
-        organisation, inspection_id = council.id, inspection.id
+        organisation, inspection_id = council_id, inspection.id
     with engine.begin() as connection:
         connection.execute(
             OLD_VERSIONS.insert().values(
@@ -220,18 +240,17 @@ def test_documents_sent_before_kinds_are_unspecified_unless_the_request_has_one_
     now = datetime(2026, 11, 30, 9, tzinfo=UTC)
     try:
         with make_session_factory(engine)() as session, session.begin():
-            council = Organisation(name="Council", kind=OrganisationKind.LOCAL_AUTHORITY)
-            session.add(council)
+            council_id = old_organisation(session, "Council", OrganisationKind.LOCAL_AUTHORITY)
             session.flush()
             inspection = Inspection(
                 area_name="Area",
-                local_authority_id=council.id,
+                local_authority_id=council_id,
                 theme="mental-health",
                 notification_at=now,
             )
             session.add(inspection)
             session.flush()
-            organisation, inspection_id = council.id, inspection.id
+            organisation, inspection_id = council_id, inspection.id
         asked = {
             "several": ("case_file", ["plan", "chronology"]),
             "one": ("case_file", ["pre-sentence-report"]),

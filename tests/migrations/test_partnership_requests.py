@@ -18,7 +18,7 @@ from app.documents.models import Document
 from app.inspections.models import Inspection
 from app.organisations.kinds import OrganisationKind
 from app.organisations.models import Organisation
-from tests.migrations.test_data_migrations import OLD_DOCUMENTS, OLD_REQUESTS
+from tests.migrations.test_data_migrations import OLD_DOCUMENTS, OLD_REQUESTS, old_organisation
 
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 
@@ -40,9 +40,11 @@ def test_partnership_duplicates_become_the_councils_request(empty_database_url: 
                 "trust": OrganisationKind.HEALTH,
                 "police": OrganisationKind.POLICE,
             }
-            orgs = {name: Organisation(name=name, kind=kind) for name, kind in kinds.items()}
-            session.add_all(orgs.values())
-            session.flush()
+            # Inserted in their old shape; the objects only carry ids for _derived_id.
+            orgs = {
+                name: Organisation(id=old_organisation(session, name, kind), name=name, kind=kind)
+                for name, kind in kinds.items()
+            }
             inspection = Inspection(
                 area_name="Area",
                 local_authority_id=orgs["council"].id,

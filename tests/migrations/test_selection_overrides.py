@@ -26,7 +26,9 @@ def test_earlier_selections_override_nothing(empty_database_url: str) -> None:
     engine = make_engine(empty_database_url)
     try:
         with make_session_factory(engine)() as session, session.begin():
-            council = Organisation(name="Council", kind=OrganisationKind.LOCAL_AUTHORITY)
+            council = Organisation(
+                name="Council", name_key="council", kind=OrganisationKind.LOCAL_AUTHORITY
+            )
             session.add(council)
             session.flush()
             inspection = Inspection(

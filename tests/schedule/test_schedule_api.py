@@ -18,6 +18,16 @@ from tests.conftest import Reader
 from tests.factories import Factory, World
 
 LONDON = ZoneInfo("Europe/London")
+# How the API writes every instant (app.core.moments.utc_text).
+WIRE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+
+
+def london(answered: str) -> str:
+    """An instant as answered (UTC), read as the London wall time the guidance counts in:
+    `Z` in winter, `+01:00` in summer, seconds only."""
+    assert WIRE.match(answered), answered
+    local = datetime.fromisoformat(answered).astimezone(LONDON).replace(microsecond=0)
+    return local.isoformat().replace("+00:00", "Z")
 
 
 def _world(factory: Factory, theme: str, notified: datetime) -> World:
@@ -29,7 +39,7 @@ def _due(client: TestClient, world: World, actor: str = "lead") -> dict[str, str
         f"/v1/inspections/{world.inspection_id}/schedule", headers=getattr(world, actor).headers
     )
     assert response.status_code == 200
-    return {m["key"]: m["due_at"] for m in response.json()["milestones"]}
+    return {m["key"]: london(m["due_at"]) for m in response.json()["milestones"]}
 
 
 def test_mental_health_week_before_easter(client: TestClient, factory: Factory) -> None:
@@ -105,8 +115,8 @@ def test_lead_moves_a_milestone_with_a_reason(
     body = {"due_at": "2030-03-14T12:00:00+00:00", "reason": "Records system outage at the council"}
     moved = client.put(url, json=body, headers=world.lead.headers)
     assert moved.status_code == 200
-    assert moved.json()["due_at"] == "2030-03-14T12:00:00Z"
-    assert moved.json()["default_due_at"] == "2030-03-12T23:59:59Z"
+    assert london(moved.json()["due_at"]) == "2030-03-14T12:00:00Z"
+    assert london(moved.json()["default_due_at"]) == "2030-03-12T23:59:59Z"
     assert moved.json()["moved"]["reason"] == body["reason"]
     assert _due(client, world, "agency")["documents"] == "2030-03-14T12:00:00Z"
     events = db.all(select(AuditEvent).where(AuditEvent.action == "schedule.milestone_moved"))

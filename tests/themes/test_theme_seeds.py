@@ -6,7 +6,10 @@ information" items, list scopes and columns, evaluation criteria and Annex B que
 checked against the theme file.
 """
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +18,10 @@ from app.themes.registry import builtin_themes
 from app.themes.schema.base import match_key
 from app.themes.schema.theme import Theme
 
-SEEDS = Path(__file__).parents[2].parent / "shared" / "seeds"
+# TEST_SEEDS_DIR points elsewhere (tests of the banner shown when they are missing).
+SEEDS = Path(
+    os.environ.get("TEST_SEEDS_DIR") or Path(__file__).parents[2].parent / "shared" / "seeds"
+)
 SEED_FILES = sorted(SEEDS.glob("*.txt")) if SEEDS.is_dir() else []
 
 ITEM_LINE = re.compile(r"^\s*(?:-\s*)?(?:\*\*)?(\d+\.\d+)(?:\*\*)?\s*(?:\u2013\s*)?(\S.*?)\s*$")
@@ -185,3 +191,18 @@ def markdown_bullets(lines: list[str]) -> list[str]:
         elif bullets or (line.strip() and "Detail required" not in line):
             break
     return bullets
+
+
+def test_missing_seeds_are_announced_not_skipped_silently(tmp_path: Path) -> None:
+    """Without ../shared/seeds every test above skips: the run's summary says so in a banner."""
+    environment = os.environ | {"TEST_SEEDS_DIR": str(tmp_path / "absent")}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", __file__, "-q", "-p", "no:cacheprovider"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=Path(__file__).parents[2],
+        check=False,
+        timeout=120,
+    )
+    assert "theme-vs-guidance tests SKIPPED: no seed documents" in done.stdout, done.stdout

@@ -82,4 +82,4 @@ def test_a_third_theme_runs_from_a_file_alone(settings: Settings, engine: Engine
         ).json()
     app.state.jtai.engine.dispose()
     assert [m["key"] for m in schedule["milestones"]] == ["lists", "selection", "documents"]
-    assert schedule["milestones"][0]["due_at"] == "2030-03-05T12:00:00Z"
+    assert schedule["milestones"][0]["due_at"] == "2030-03-05T12:00:00.000000Z"

@@ -66,12 +66,13 @@ def ingest(
     report = _report(spec, match.problems, problem_frame(list_problems), found, names, limits)
     return IngestResult(
         frame=normalised.frame.select(f.key for f in spec.fields),
-        row_numbers=normalised.frame[ROW].to_list(),
+        numbers=normalised.frame[ROW],
         problems=report.problems,
         problem_count=report.problem_count,
         error_count=report.error_count,
         warning_count=report.warning_count,
         headings=match.headings(),
+        sheet=table.sheet,
     )
 
 

@@ -2,15 +2,16 @@
 
 The whole of ``ingest`` runs there: the parsers of untrusted bytes (calamine, polars' CSV reader,
 the JSON decoder) and the column-wise checks over what they produced. What comes back is the
-report as JSON and the accepted rows as an Arrow IPC frame; a worker that dies on a hostile file
-becomes an ``UnreadableFileError`` for that push alone.
+report as JSON, then the accepted rows as the blocks they are stored in (Arrow IPC, encoded
+there, sent one by one while the service stores the previous); a worker that dies on a hostile
+file becomes an ``UnreadableFileError`` for that push alone.
 """
 
 from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict
 from datetime import date
@@ -19,14 +20,17 @@ from typing import Any
 
 import polars as pl
 
+from app.child_lists.parsing.encoded import BLOCK_ROWS, block_columns, block_count, encode_blocks
 from app.child_lists.parsing.ingest import ingest
 from app.child_lists.parsing.types import (
     DEFAULT_LIMITS,
     BodyTooLargeError,
+    EncodedBlock,
     IngestContext,
     IngestError,
     IngestResult,
     Limits,
+    ListRead,
     Problem,
     UnreadableFileError,
     UnsupportedMediaTypeError,
@@ -39,7 +43,6 @@ from app.themes.schema.theme import Theme
 logger = logging.getLogger("jtai.child_lists")
 
 HANDLER = "app.child_lists.parsing.isolated:make_handler"
-_ROW_NUMBERS = "#row_numbers"
 _ERRORS: dict[str, type[IngestError]] = {
     cls.__name__: cls for cls in (UnsupportedMediaTypeError, BodyTooLargeError, UnreadableFileError)
 }
@@ -56,7 +59,7 @@ def make_handler(theme_dirs: list[str]) -> Any:
     """The worker's handler; themes are read from the same folders as the service's own."""
     themes = load_themes([Path(d) for d in theme_dirs])
 
-    def handle(header: Header, payload: bytes) -> tuple[Header, bytes]:
+    def handle(header: Header, payload: bytes) -> Iterator[tuple[Header, bytes]]:
         theme = themes.get(header["theme"])
         spec = theme.get_list(header["list"])
         assert spec is not None
@@ -69,25 +72,40 @@ def make_handler(theme_dirs: list[str]) -> Any:
             result = ingest(payload, header["media_type"], spec, theme, context, limits=limits)
         except IngestError as exc:
             error = {"status": "refused", "error": type(exc).__name__}
-            return error | {"code": exc.code, "message": exc.message}, b""
-        return _encode(result)
+            yield error | {"code": exc.code, "message": exc.message}, b""
+            return
+        del payload  # the body is read: what stays is the rows
+        yield from _answer(result, spec.child_id_field, bool(header.get("blocks")))
 
     return handle
 
 
-def _encode(result: IngestResult) -> tuple[Header, bytes]:
-    frame = result.frame.with_columns(pl.Series(_ROW_NUMBERS, result.row_numbers, pl.Int64))
-    sink = io.BytesIO()
-    frame.write_ipc(sink, compression="uncompressed")
-    header = {
-        "status": "ok",
-        "problems": [p.as_dict() for p in result.problems],
-        "problem_count": result.problem_count,
-        "error_count": result.error_count,
-        "warning_count": result.warning_count,
-        "headings": result.headings,
-    }
-    return header, sink.getvalue()
+def _answer(
+    result: IngestResult, child_id_field: str, blocks: bool
+) -> Iterator[tuple[Header, bytes]]:
+    """The report first, then (accepted, and wanted) the rows block by block: the service
+    stores each while the next is encoded here."""
+    sending = blocks and result.accepted
+    yield (
+        {
+            "status": "ok",
+            "frames": block_count(result.row_count) if sending else 0,
+            "problems": [p.as_dict() for p in result.problems],
+            "problem_count": result.problem_count,
+            "error_count": result.error_count,
+            "warning_count": result.warning_count,
+            "headings": result.headings,
+            "sheet": result.sheet,
+            "row_count": result.row_count,
+            "columns": list(result.frame.columns),
+        },
+        b"",
+    )
+    if sending:
+        for block in encode_blocks(result.frame, result.numbers, child_id_field):
+            header = {"status": "block"} | asdict(block)
+            data = header.pop("data")
+            yield header, data
 
 
 # --- the service's side ---------------------------------------------------------------------
@@ -102,12 +120,13 @@ class IsolatedListReader:
 
     def __call__(
         self,
-        body: bytes,
+        body: Iterable[bytes],
         media_type: str,
         spec: ListSpec,
         theme: Theme,
         context: IngestContext,
-    ) -> IngestResult:
+        blocks: bool,
+    ) -> ListRead:
         header = {
             "theme": theme.key,
             "list": spec.key,
@@ -115,17 +134,14 @@ class IsolatedListReader:
             "today": context.today.isoformat(),
             "selections": {k: sorted(v) for k, v in context.selections.items()},
             "limits": asdict(self._limits),
+            "blocks": blocks,
         }
-        try:
-            answer, payload = self._sandbox.run(header, body)
-        except SandboxFailed as failure:
-            raise ReaderFailed(
-                "file_too_costly",
-                f"The list could not be read within the service's limits ({failure.reason}); "
-                "nothing was stored. Check that the file is the list itself, not a copy with "
-                "formatting or cells far beyond the data.",
-            ) from None
-        return _decode(answer, payload)
+        frames = _failures_named(self._sandbox.stream(header, body))
+        answer, _ = next(frames)
+        if not answer.get("frames"):
+            for _ in frames:  # none follow: this returns the worker to the pool
+                pass
+        return _decode(answer, _blocks(frames, answer))
 
     def slot(self) -> AbstractAsyncContextManager[None]:
         """Wait for a free reader before reading the body (see ``Sandbox.slot``)."""
@@ -135,7 +151,21 @@ class IsolatedListReader:
         self._sandbox.close()
 
 
-def _decode(answer: Mapping[str, Any], payload: bytes) -> IngestResult:
+def _failures_named(frames: Iterator[tuple[Header, bytes]]) -> Iterator[tuple[Header, bytes]]:
+    try:
+        yield from frames
+    except SandboxFailed as failure:
+        raise ReaderFailed(
+            "file_too_costly",
+            f"The list could not be read within the service's limits ({failure.reason}); "
+            "nothing was stored. Check that the file is the list itself, not a copy with "
+            "formatting or cells far beyond the data.",
+        ) from None
+    finally:
+        frames.close()  # type: ignore[attr-defined]  # a generator: frees the worker now
+
+
+def _decode(answer: Mapping[str, Any], blocks: Iterator[EncodedBlock]) -> ListRead:
     status = answer.get("status")
     if status == "refused":
         raise _ERRORS[answer["error"]](answer["code"], answer["message"])
@@ -147,13 +177,48 @@ def _decode(answer: Mapping[str, Any], payload: bytes) -> IngestResult:
             "The list could not be read; nothing was stored. The service's operators have the "
             "details.",
         )
-    frame = pl.read_ipc(io.BytesIO(payload))
-    return IngestResult(
-        frame=frame.drop(_ROW_NUMBERS),
-        row_numbers=frame[_ROW_NUMBERS].to_list(),
+    return ListRead(
         problems=[Problem(**p) for p in answer["problems"]],
         problem_count=answer["problem_count"],
         error_count=answer["error_count"],
         warning_count=answer["warning_count"],
         headings=answer["headings"],
+        sheet=answer.get("sheet"),
+        row_count=answer["row_count"],
+        columns=list(answer["columns"]),
+        blocks=blocks,
     )
+
+
+def _blocks(
+    frames: Iterator[tuple[Header, bytes]], answer: Mapping[str, Any]
+) -> Iterator[EncodedBlock]:
+    """The blocks as the worker sends them, each checked against what the report promised (a
+    worker is not trusted to be well-behaved: its blocks must follow on, add up to the rows,
+    and hold the list's columns and nothing else)."""
+    expected = block_columns(answer["columns"])
+    rows = 0
+    if not answer.get("frames"):
+        return
+    for number, (header, data) in enumerate(frames):
+        block = EncodedBlock(
+            number=int(header["number"]),
+            first_row=int(header["first_row"]),
+            row_count=int(header["row_count"]),
+            child_ids=str(header["child_ids"]),
+            data=data,
+        )
+        columns = list(pl.read_ipc_schema(io.BytesIO(data)))
+        if (
+            header.get("status") != "block"
+            or block.number != number
+            or block.first_row != rows
+            or not 0 < block.row_count <= BLOCK_ROWS
+            or rows + block.row_count > int(answer["row_count"])
+            or columns != expected
+        ):
+            raise ReaderFailed("unreadable_list", "The list's reader sent a damaged block.")
+        rows += block.row_count
+        yield block
+    if rows != answer["row_count"]:
+        raise ReaderFailed("unreadable_list", "The list's reader sent too few rows.")

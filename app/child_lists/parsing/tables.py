@@ -12,7 +12,7 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import zip_longest
 from typing import Any
 
@@ -44,6 +44,7 @@ class RawTable:
     frame: pl.DataFrame  # ROW, then column i of the file as "c{i}"
     heading_row: int | None
     keyed: bool  # JSON: columns are named by keys, not read from a heading row
+    sheet: str | None = None  # the workbook's sheet read (Excel only)
 
     def has_values(self) -> list[bool]:
         if not self.headings:
@@ -324,12 +325,12 @@ def _polars_csv(data: bytes, separator: str, skip: int, n_rows: int | None) -> p
 
 def _read_xlsx(body: bytes, matcher: HeadingMatcher, sheet: str | None, limits: Limits) -> RawTable:
     cap = limits.max_rows + HEADING_SEARCH_ROWS + 1
-    rows, height = xlsx.read_sheet(body, sheet, cap)
+    rows, height, name = xlsx.read_sheet(body, sheet, cap)
     table = _table_from_rows(rows, matcher, limits)
     if len(rows) == cap and height > cap:  # cut short by the cap but under it once blank rows
-        rows, _ = xlsx.read_sheet(body, sheet, None)  # are gone: read the rest after all
+        rows, _, _ = xlsx.read_sheet(body, sheet, None)  # are gone: read the rest after all
         table = _table_from_rows(rows, matcher, limits)
-    return table
+    return replace(table, sheet=name)
 
 
 def _table_from_rows(

@@ -6,7 +6,7 @@ turns them into its own response models and maps the exceptions to status codes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from functools import cached_property
@@ -90,12 +90,15 @@ class IngestResult:
     it on first use, because a hundred thousand dicts cost more than the whole validation."""
 
     frame: pl.DataFrame
-    row_numbers: list[int]
+    # The row each of ``frame``'s rows is in the file; a Series, since a list of a hundred
+    # thousand ints costs more to make (and for the blocks to turn back) than to need.
+    numbers: pl.Series
     problems: list[Problem]
     problem_count: int
     error_count: int
     warning_count: int
     headings: dict[str, str]
+    sheet: str | None = None  # the workbook's sheet that was read (Excel only)
 
     @property
     def accepted(self) -> bool:
@@ -103,24 +106,69 @@ class IngestResult:
 
     @property
     def row_count(self) -> int:
-        return len(self.row_numbers)
+        return len(self.numbers)
+
+    @cached_property
+    def row_numbers(self) -> list[int]:
+        return self.numbers.to_list()
 
     @cached_property
     def rows(self) -> list[dict[str, Value]]:
         return self.frame.to_dicts()
 
 
+@dataclass(frozen=True)
+class EncodedBlock:
+    """Up to a thousand rows of a list as stored: their Arrow IPC bytes and the child IDs they
+    name (one a line, for look-ups without decoding)."""
+
+    number: int
+    first_row: int
+    row_count: int
+    child_ids: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class ListRead:
+    """A push as the service gets it back from its reader: the report, the list's columns and,
+    when accepted and wanted, its rows as the blocks they are stored in. The blocks arrive
+    while the service stores them (the reader encodes the next meanwhile), so the service holds
+    a block at a time, not the list; ``close`` abandons those not taken."""
+
+    problems: list[Problem]
+    problem_count: int
+    error_count: int
+    warning_count: int
+    headings: dict[str, str]
+    row_count: int
+    columns: list[str]
+    blocks: Iterator[EncodedBlock]
+    sheet: str | None = None  # the workbook's sheet that was read (Excel only)
+
+    @property
+    def accepted(self) -> bool:
+        return self.error_count == 0
+
+    def close(self) -> None:
+        close = getattr(self.blocks, "close", None)
+        if close is not None:
+            close()
+
+
 class ListReader(Protocol):
-    """Reads one push: ``ingest`` itself, or ``ingest`` run in a sandboxed worker."""
+    """Reads one push (``ingest`` run in a sandboxed worker); ``blocks`` says whether the
+    accepted rows are wanted (not for a dry run)."""
 
     def __call__(
         self,
-        body: bytes,
+        body: Iterable[bytes],
         media_type: str,
         spec: ListSpec,
         theme: Theme,
         context: IngestContext,
-    ) -> IngestResult: ...
+        blocks: bool,
+    ) -> ListRead: ...
 
 
 class IngestError(Exception):

@@ -1,0 +1,127 @@
+"""Benchmark (part of issue 19's "Growth"): do reads stay as fast as the audit trail grows?
+
+Serves the demo on a scratch PostgreSQL database and times, on one keep-alive connection,
+a page of a list, a child looked up across lists, the progress view and the inspection's
+audit page (medians of --requests each), first as the demo leaves it, then after --events
+audit events of other inspections are bulk-loaded (as pending reads, by SQL) and linked into
+the chain by the sequencer. Then `jtai audit verify` is timed after an anchor and
+--after-anchor more events, beside the whole chain's size. Prints each figure with its ratio
+(target: reads within 1.5x; verify from the last anchor proportional to the events since it).
+
+Not yet here: 100 inspections with 8 lists of 5,000 rows built through the API, and the
+500,000-row push against a 100,000-row one.
+
+Run: .venv/bin/python scripts/bench_scale.py [--events 200000] [--requests 30]
+     (the issue's full figure: --events 10000000)
+Needs PostgreSQL (JTAI_TEST_POSTGRES_URL, default 127.0.0.1:5432 as postgres).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.audit.sequencer import run_sequencer
+from app.core.database import make_session_factory
+from scripts.bench.common import demo_world, free_port, jtai, scratch_database, served, token
+
+# Events of a hundred other inspections, as reads would leave them; no child data.
+_BULK_EVENTS = text(
+    "INSERT INTO audit_pending_reads (occurred_at, client_id, organisation_id, action, "
+    "object_type, object_id, inspection_id, child_id, request_id, detail) "
+    "SELECT now(), NULL, NULL, 'list.read', 'list', 'children-in-need', "
+    "('00000000-0000-4000-8000-' || lpad((n % 100)::text, 12, '0'))::uuid, NULL, NULL, "
+    "'{\"rows\": 100}'::json FROM generate_series(1, :count) AS n"
+)
+
+
+def _median_ms(client: httpx.Client, url: str, requests: int) -> float:
+    times = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        client.get(url).raise_for_status()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def _reads(base: str, lead: str, inspection: str, requests: int) -> dict[str, float]:
+    root = f"{base}/v1/inspections/{inspection}"
+    urls = {
+        "page of a list": f"{root}/lists/children-in-need?limit=100",
+        "child across lists": f"{root}/children/DEMO001",
+        "progress view": f"{root}/progress",
+        "audit page": f"{root}/audit?limit=100",
+    }
+    with httpx.Client(headers={"Authorization": f"Bearer {lead}"}, timeout=120) as client:
+        return {name: _median_ms(client, url, requests) for name, url in urls.items()}
+
+
+def _grow(database_url: str, events: int) -> float:
+    engine = create_engine(database_url)
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        connection.execute(_BULK_EVENTS, {"count": events})
+    run_sequencer(make_session_factory(engine))
+    engine.dispose()
+    return time.perf_counter() - started
+
+
+def _verify_seconds(env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    jtai(["audit", "verify"], env)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--after-anchor", type=int, default=1_000)
+    parser.add_argument("--requests", type=int, default=30)
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch, scratch_database() as database_url:
+        env = {
+            "JTAI_DATABASE_URL": database_url,
+            "JTAI_VAR_DIR": str(Path(scratch) / "var"),
+            "JTAI_LOG_LEVEL": "WARNING",
+        }
+        world: Any = demo_world(env)
+        inspection = world["inspections"]["mental-health"]
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
+        with served(command, env, port):
+            lead = token(base, world["clients"]["lead_inspector"])
+            _reads(base, lead, inspection, 3)  # warm up
+            small = _reads(base, lead, inspection, options.requests)
+            small_verify = _verify_seconds(env)
+            grew = _grow(database_url, options.events)
+            big = _reads(base, lead, inspection, options.requests)
+            jtai(["audit", "anchor"], env)
+            _grow(database_url, options.after_anchor)
+            big_verify = _verify_seconds(env)
+    print(f"{options.events} events loaded and linked in {grew:.1f} s")
+    for name, before in small.items():
+        ratio = big[name] / before
+        print(
+            f"{name:<20} small {before:7.1f} ms  big {big[name]:7.1f} ms  ratio {ratio:5.2f}x "
+            "(target <= 1.5x)"
+        )
+    print(
+        f"jtai audit verify     demo's chain {small_verify:6.2f} s; {options.after_anchor} events "
+        f"after an anchor on {options.events} {big_verify:6.2f} s  ratio "
+        f"{big_verify / small_verify:5.2f}x (target: proportional to the events since the anchor)"
+    )
+
+
+if __name__ == "__main__":
+    main()

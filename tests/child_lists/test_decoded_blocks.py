@@ -1,0 +1,51 @@
+"""Decoded blocks are kept (versions never change) within a budget, least recently read first
+out; pages read from them are the pages read from the database."""
+
+from __future__ import annotations
+
+import uuid
+
+import polars as pl
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from app.child_lists.blocks import DECODED, DecodedBlocks
+from app.child_lists.models import ListVersion
+from tests.conftest import Reader
+from tests.factories import World
+from tests.list_rows import cin_row, push_json
+
+
+def _frame(rows: int) -> pl.DataFrame:
+    return pl.DataFrame({"child": [f"C{n}" for n in range(rows)]})
+
+
+def test_the_least_recently_read_block_goes_first_once_over_budget() -> None:
+    size = int(_frame(100).estimated_size())
+    cache = DecodedBlocks(budget=2 * size)
+    version = uuid.uuid4()
+    cache.put(version, 0, _frame(100))
+    cache.put(version, 1, _frame(100))
+    assert cache.get(version, 0) is not None  # block 1 is now the least recently read
+    cache.put(version, 2, _frame(100))
+    assert cache.get(version, 1) is None
+    assert cache.get(version, 0) is not None
+    assert cache.get(version, 2) is not None
+    assert cache.size <= cache.budget
+    cache.put(version, 3, _frame(10_000))  # larger than the whole budget: not kept
+    assert cache.get(version, 3) is None
+    assert cache.get(version, 2) is not None
+
+
+def test_a_page_read_again_comes_from_the_decoded_block_and_is_the_same(
+    client: TestClient, world: World, db: Reader
+) -> None:
+    rows = [cin_row(f"C{n}") for n in range(30)]
+    assert push_json(client, world, "children-in-need", rows).status_code == 201
+    (version,) = db.all(select(ListVersion))
+    url = f"/v1/inspections/{world.inspection_id}/lists/children-in-need"
+    first = client.get(url, params={"limit": 10, "offset": 5}, headers=world.lead.headers)
+    assert DECODED.get(version.id, 0) is not None
+    again = client.get(url, params={"limit": 10, "offset": 5}, headers=world.lead.headers)
+    assert again.json()["items"] == first.json()["items"]
+    assert [item["child_id"] for item in again.json()["items"]] == [f"C{n}" for n in range(5, 15)]
