@@ -7,6 +7,7 @@ import uuid
 from pydantic import BaseModel, Field
 
 from app.core.moments import Instant
+from app.events.types import EventType
 
 
 class EventResource(BaseModel):
@@ -17,7 +18,7 @@ class EventResource(BaseModel):
 
 class EventRead(BaseModel):
     id: str = Field(description="evt_<n>: stable, the webhook-id of its deliveries")
-    type: str = Field(description="list.pushed, request.opened, credential.changed, ...")
+    type: EventType
     occurred_at: Instant
     inspection_id: uuid.UUID | None
     resource: EventResource

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.events.types import EVENT_TYPES
+from app.core.moments import Instant
+from app.events.types import EVENT_TYPES, EventType
+from app.webhooks.models import DeliveryOutcome
 
 
 class WebhookWrite(BaseModel):
@@ -28,8 +29,8 @@ class WebhookRead(BaseModel):
 
     id: uuid.UUID
     url: str
-    event_types: list[str]
-    created_at: datetime
+    event_types: list[EventType]
+    created_at: Instant
     owner_client_id: uuid.UUID = Field(
         description="The client that subscribed: the webhook hears what it may read"
     )
@@ -45,13 +46,13 @@ class DeliveryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     event_id: str = Field(description="The event's id, as sent in the webhook-id header")
-    event_type: str
+    event_type: EventType
     attempt: int
-    outcome: str = Field(description="delivered, retrying, or failed (given up)")
+    outcome: DeliveryOutcome = Field(description="delivered, retrying, or failed (given up)")
     status_code: int | None = Field(description="The receiver's answer, when there was one")
     error: str | None
-    attempted_at: datetime
-    next_attempt_at: datetime | None = Field(description="When it is tried again, if it is")
+    attempted_at: Instant
+    next_attempt_at: Instant | None = Field(description="When it is tried again, if it is")
 
 
 class PingSent(BaseModel):
