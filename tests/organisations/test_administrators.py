@@ -43,8 +43,13 @@ def test_an_administrator_holds_no_scope_of_an_inspection(client: TestClient, wo
     me = client.get("/v1/me", headers=world.org_admin.headers).json()
     assert me["roles"] == ["org_admin"]
     assert me["organisation"]["id"] == str(world.agency.organisation_id)
-    # and its own events (credential changes): the feed is every role's
-    assert set(me["scopes"]) == {"clients:manage", "themes:read", "events:read"}
+    # and its own events (credential changes): the feed and webhooks are every role's
+    assert set(me["scopes"]) == {
+        "clients:manage",
+        "themes:read",
+        "events:read",
+        "webhooks:manage",
+    }
 
 
 def test_an_administrator_creates_rotates_and_disables_its_organisations_clients(
