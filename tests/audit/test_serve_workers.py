@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -19,29 +18,10 @@ from sqlalchemy import func, select
 from app.audit.models import AuditEvent, PendingRead
 from app.audit.service import verify_chain
 from app.core.database import make_engine, make_session_factory, session_scope, utcnow
+from tests.live_server import free_port, wait_until_up
 
 READERS, READS_EACH = 8, 12
 PATIENCE_SECONDS = 60  # only stops a broken server from hanging the run
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_until_up(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"jtai serve exited: {log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("jtai serve did not come up")
 
 
 def _read_concurrently(url: str, headers: dict[str, str]) -> list[int]:
@@ -73,13 +53,13 @@ def _serve_and_read(env: dict[str, str], log: Path) -> tuple[list[int], datetime
             timeout=300,
         ).stdout
     )
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "2"]
     with log.open("wb") as output:
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
-        _wait_until_up(process, base, log)
+        wait_until_up(process, base, log)
         lead = world["clients"]["lead_inspector"]
         answer = httpx.post(
             f"{base}/v1/auth/token", data={"grant_type": "client_credentials", **lead}, timeout=30

@@ -13,10 +13,11 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.live_server import free_port, wait_until_up
 
 LIMIT = 64 * 1024  # JTAI_MAX_HEADER_BYTES' default, which the server below runs with
 REQUEST_LINE = b"GET /healthz HTTP/1.1\r\nHost: jtai.test\r\nConnection: close\r\n"
@@ -40,31 +41,11 @@ class Server:
         return socket.create_connection(("127.0.0.1", self.port), timeout=PATIENCE_SECONDS)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_until_up(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"jtai serve exited: {log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("jtai serve did not come up")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`jtai serve --workers 2` on a free loopback port, SQLite in a temporary folder."""
     var = tmp_path_factory.mktemp("serve")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "JTAI_VAR_DIR": str(var),
@@ -78,7 +59,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with log.open("wb") as output:
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
-        _wait_until_up(process, f"http://127.0.0.1:{port}", log)
+        wait_until_up(process, f"http://127.0.0.1:{port}", log)
         yield Server(port)
     finally:
         process.terminate()

@@ -13,13 +13,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.live_server import free_port, wait_until_up
 
 ROOT = Path(__file__).parents[2]
 README = ROOT / "README.md"
@@ -45,33 +45,11 @@ class Served:
     log: Path
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_until_up(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + PATIENCE_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"jtai serve exited: {log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"jtai serve did not come up: {log.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """`jtai serve --demo --port N` as run.sh runs it, from a scratch folder."""
     folder = tmp_path_factory.mktemp("tour")
-    port = _free_port()
+    port = free_port()
     environment = {
         key: value
         for key, value in os.environ.items()
@@ -85,7 +63,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             command, cwd=folder, env=environment, stdout=output, stderr=subprocess.STDOUT
         )
     try:
-        _wait_until_up(process, f"http://127.0.0.1:{port}", log)
+        wait_until_up(process, f"http://127.0.0.1:{port}", log, PATIENCE_SECONDS)
         yield Served(folder, port, log)
     finally:
         process.terminate()
