@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import chain as audit
 from app.auth.principal import Principal, PrincipalKind
+from app.auth.roles import Role
 from app.core.database import utcnow
 from app.core.errors import Forbidden, InvalidContent, NotFound, ProblemItem
 from app.events.models import Event
@@ -98,22 +99,36 @@ def _latest_position(session: Session) -> Position:
 
 
 def list_webhooks(session: Session, principal: Principal) -> Sequence[Webhook]:
-    query = (
-        select(Webhook)
-        .where(Webhook.organisation_id == principal.organisation_id, Webhook.deleted_at.is_(None))
-        .order_by(Webhook.created_at, Webhook.id)
+    """The caller's own webhooks; an organisation's administrator sees all of its
+    organisation's (to retire an integration), never their deliveries."""
+    query = select(Webhook).where(
+        Webhook.organisation_id == principal.organisation_id, Webhook.deleted_at.is_(None)
     )
-    return session.execute(query).scalars().all()
+    if not _administers(principal):
+        query = query.where(Webhook.owner_client_id == principal.client_id)
+    return session.execute(query.order_by(Webhook.created_at, Webhook.id)).scalars().all()
 
 
-def get_webhook(session: Session, principal: Principal, webhook_id: uuid.UUID) -> Webhook:
-    """The caller's organisation's webhook; 404 for anyone else's, as if it did not exist."""
+def _administers(principal: Principal) -> bool:
+    return Role.ORG_ADMIN in principal.roles
+
+
+def get_webhook(
+    session: Session, principal: Principal, webhook_id: uuid.UUID, *, owner_only: bool = False
+) -> Webhook:
+    """A webhook is its subscribing client's: it hears what that client may read, and its
+    delivery log shows as much. Another client of the same organisation (an inspector off the
+    team, say) gets 404 as if it did not exist; the organisation's administrator may see and
+    delete it, but not read its deliveries or ping it (``owner_only``)."""
     webhook = session.get(Webhook, webhook_id)
     if (
         webhook is None
         or webhook.deleted_at is not None
         or webhook.organisation_id != principal.organisation_id
     ):
+        raise NotFound("No such webhook.")
+    is_owner = webhook.owner_client_id == principal.client_id
+    if not is_owner and (owner_only or not _administers(principal)):
         raise NotFound("No such webhook.")
     return webhook
 
@@ -129,8 +144,8 @@ def delete_webhook(session: Session, principal: Principal, webhook_id: uuid.UUID
 def list_deliveries(
     session: Session, principal: Principal, webhook_id: uuid.UUID, limit: int
 ) -> Sequence[WebhookDelivery]:
-    """The webhook's delivery attempts, newest first."""
-    webhook = get_webhook(session, principal, webhook_id)
+    """The webhook's delivery attempts, newest first: its owner's only (they name events)."""
+    webhook = get_webhook(session, principal, webhook_id, owner_only=True)
     query = (
         select(WebhookDelivery)
         .where(WebhookDelivery.webhook_id == webhook.id)
@@ -143,7 +158,7 @@ def list_deliveries(
 def ping(session: Session, principal: Principal, webhook_id: uuid.UUID) -> Webhook:
     """A ``webhook.ping`` event for this webhook only: no feed and no other webhook hears of
     it (it names no recipient). It is written when the transaction commits."""
-    webhook = get_webhook(session, principal, webhook_id)
+    webhook = get_webhook(session, principal, webhook_id, owner_only=True)
     emit(
         session,
         PING,

@@ -48,9 +48,33 @@ def test_another_organisations_webhook_is_not_found(client: TestClient, world: W
         response = client.request(method, f"/v1/webhooks/{created['id']}{suffix}", headers=other)
         assert response.status_code == 404, (method, suffix)
     assert client.get("/v1/webhooks", headers=other).json() == []
-    # The council's own administrator manages it: it belongs to the organisation.
+    # The council's own administrator sees it and may retire it, but may not read what it
+    # was told (its deliveries name the events its client may hear of) nor ping it.
     admin = world.org_admin.headers
-    assert client.get(f"/v1/webhooks/{created['id']}", headers=admin).status_code == 200
+    url = f"/v1/webhooks/{created['id']}"
+    assert client.get(url, headers=admin).status_code == 200
+    assert [hook["id"] for hook in client.get("/v1/webhooks", headers=admin).json()] == [
+        created["id"]
+    ]
+    assert client.get(f"{url}/deliveries", headers=admin).status_code == 404
+    assert client.post(f"{url}/ping", headers=admin).status_code == 404
+    assert client.delete(url, headers=admin).status_code == 204
+    assert client.get(url, headers=world.agency.headers).status_code == 404
+
+
+def test_a_webhook_is_its_clients_not_every_colleagues(client: TestClient, world: World) -> None:
+    """CQC's inspector on the team subscribes; a CQC colleague off the team must not read its
+    delivery log (it names events of an inspection they may not know of), nor ping, see or
+    delete it."""
+    inspector, colleague = world.inspector.headers, world.off_team_inspector.headers
+    made = client.post("/v1/webhooks", json=LOCAL_HOOK, headers=inspector)
+    assert made.status_code == 201, made.text
+    hook = made.json()["id"]
+    for method, suffix in (("GET", ""), ("DELETE", ""), ("GET", "/deliveries"), ("POST", "/ping")):
+        response = client.request(method, f"/v1/webhooks/{hook}{suffix}", headers=colleague)
+        assert response.status_code == 404, (method, suffix)
+    assert client.get("/v1/webhooks", headers=colleague).json() == []
+    assert client.get(f"/v1/webhooks/{hook}/deliveries", headers=inspector).status_code == 200
 
 
 def test_a_deleted_webhook_is_gone_and_its_secret_forgotten(
