@@ -37,7 +37,8 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.audit.sequencer import run_sequencer
-from app.core.database import make_session_factory
+from app.audit.service import verify_chain
+from app.core.database import make_session_factory, session_scope
 from scripts.bench.common import demo_world, free_port, jtai, scratch_database, served, token
 from scripts.bench.scale_world import grow_inspections
 
@@ -82,31 +83,38 @@ def _grow(database_url: str, events: int) -> float:
     return time.perf_counter() - started
 
 
-def _verify(env: dict[str, str], *flags: str) -> tuple[float, dict[str, Any]]:
-    """`jtai audit verify` wall time (a process start included) and its verdict."""
-    started = time.perf_counter()
-    verdict: dict[str, Any] = json.loads(jtai(["audit", "verify", *flags], env))
-    seconds = time.perf_counter() - started
-    if not verdict["valid"]:
-        raise SystemExit(f"the chain does not verify: {verdict}")
-    return seconds, verdict
+Timed = tuple[float, float, dict[str, Any]]  # jtai's seconds, the service's, the verdict
 
 
-def _verify_after_anchor(
-    env: dict[str, str], database_url: str, events: int
-) -> tuple[float, dict[str, Any]]:
+def _verify(env: dict[str, str], database_url: str, *flags: str) -> Timed:
+    """Medians of 3: `jtai audit verify` wall time (a process start included), and the
+    service function alone, in this process; and the verdict."""
+    cli, service, verdict = [], [], {}
+    engine = create_engine(database_url)
+    factory = make_session_factory(engine)
+    for _ in range(3):
+        started = time.perf_counter()
+        verdict = json.loads(jtai(["audit", "verify", *flags], env))
+        cli.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        with session_scope(factory) as session:
+            verify_chain(session, full=bool(flags))
+        service.append(time.perf_counter() - started)
+        if not verdict["valid"]:
+            raise SystemExit(f"the chain does not verify: {verdict}")
+    engine.dispose()
+    return statistics.median(cli), statistics.median(service), verdict
+
+
+def _verify_after_anchor(env: dict[str, str], database_url: str, events: int) -> Timed:
     """An anchor, ``events`` more events, then the default verify (from that anchor)."""
     jtai(["audit", "anchor"], env)
     _grow(database_url, events)
-    return _verify(env)
+    return _verify(env, database_url)
 
 
-def _print_verify(
-    small: tuple[float, dict[str, Any]],
-    big: tuple[float, dict[str, Any]],
-    full: tuple[float, dict[str, Any]],
-) -> None:
-    (small_s, small_v), (big_s, big_v), (full_s, full_v) = small, big, full
+def _print_verify(small: Timed, big: Timed, full: Timed) -> None:
+    (small_s, small_f, small_v), (big_s, big_f, big_v), (full_s, full_f, full_v) = small, big, full
     print(
         f"jtai audit verify from the last anchor ({small_v['events_checked']} events after it): "
         f"chain of {small_v['head_seq']} {small_s:6.2f} s; chain of {big_v['head_seq']} "
@@ -114,9 +122,13 @@ def _print_verify(
         "(target ~1x: proportional to the events since the anchor)"
     )
     print(
+        f"  the service function alone: {small_f * 1000:7.1f} ms vs {big_f * 1000:7.1f} ms  "
+        f"ratio {big_f / small_f:5.2f}x"
+    )
+    print(
         f"jtai audit verify --full on the chain of {full_v['head_seq']}: {full_s:6.2f} s "
-        f"({full_v['events_checked']} events checked)  ratio to from-anchor "
-        f"{full_s / big_s:5.2f}x"
+        f"({full_v['events_checked']} events checked; the function alone {full_f:6.2f} s)  "
+        f"ratio to from-anchor {full_s / big_s:5.2f}x, function alone {full_f / big_f:5.2f}x"
     )
 
 
@@ -151,7 +163,7 @@ def main() -> None:
             )
             big = _reads(base, lead, inspection, options.requests)
             big_verify = _verify_after_anchor(env, database_url, options.after_anchor)
-            full_verify = _verify(env, "--full")
+            full_verify = _verify(env, database_url, "--full")
     print(f"{options.events} events loaded and linked in {grew:.1f} s")
     if options.inspections:
         print(
