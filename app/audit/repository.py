@@ -97,6 +97,12 @@ def anchors(session: Session) -> Iterable[AuditAnchor]:
     return session.execute(select(AuditAnchor).order_by(AuditAnchor.seq)).scalars()
 
 
+def last_anchor(session: Session) -> AuditAnchor | None:
+    """The anchor furthest along the chain (the latest taken, as the chain only grows)."""
+    query = select(AuditAnchor).order_by(AuditAnchor.seq.desc(), AuditAnchor.id.desc())
+    return session.execute(query.limit(1)).scalars().first()
+
+
 def head(session: Session) -> AuditHead | None:
     """The chain's last link, None before the first event."""
     return session.get(AuditHead, 1)

@@ -43,7 +43,11 @@ class AuditVerification(BaseModel):
     to a guess. Anchors (`jtai audit anchor`, on the server) write the head's hash down."""
 
     valid: bool
-    events_checked: int
+    events_checked: int = Field(description="Rows whose links were recomputed, after from_seq")
+    from_seq: int = Field(
+        description="Verified from here: the last anchor's seq (0: the whole chain, from the "
+        "genesis)"
+    )
     head_seq: int = Field(description="Last sequence number verified")
     first_broken_seq: int | None = None
     problem: str | None = None

@@ -71,36 +71,62 @@ class VerifyResult:
     head_hash: str
     first_broken_seq: int | None = None
     problem: str | None = None
+    # The seq the links were recomputed from: 0 from the genesis, else the last anchor's.
+    from_seq: int = 0
 
 
-def verify_chain(session: Session) -> VerifyResult:
-    """Link the reads still pending (so the verdict covers every one written down), recompute
-    every link, then check the chain still holds every anchor written down."""
+def verify_chain(session: Session, *, full: bool = False) -> VerifyResult:
+    """Link the reads still pending (so the verdict covers every one written down), then
+    check the chain.
+
+    By default from the last anchor: the anchored row must still hold the anchored hash (and
+    its content that hash), and only the links after it are recomputed, so the time taken
+    follows the events since the anchor, not the whole chain. A row changed before the anchor
+    is left to ``full``, which recomputes every link from the genesis and checks every anchor.
+    """
     chain_all_pending(session)
-    result = _verify_links(session)
+    anchor = None if full else repository.last_anchor(session)
+    if anchor is None or anchor.seq == 0:
+        return _verify_from_genesis(session)
+    row = repository.event(session, anchor.seq)
+    if row is None or row.hash != anchor.hash or compute_hash(row) != row.hash:
+        problem = f"the anchor taken at {anchor.created_at.isoformat()} no longer matches"
+        before = row.prev_hash if row is not None else ""
+        return VerifyResult(False, 0, anchor.seq - 1, before, anchor.seq, problem, anchor.seq)
+    return _verify_links(session, anchor.seq, anchor.hash)
+
+
+def _verify_from_genesis(session: Session) -> VerifyResult:
+    """Recompute every link, then check the chain still holds every anchor written down."""
+    result = _verify_links(session, 0, GENESIS_HASH)
     if not result.valid:
         return result
     for anchor in repository.anchors(session):
-        row = repository.event(session, anchor.seq)
-        if row is None or row.hash != anchor.hash:
+        if anchor.seq == 0:
+            matches = anchor.hash == GENESIS_HASH
+        else:
+            row = repository.event(session, anchor.seq)
+            matches = row is not None and row.hash == anchor.hash
+        if not matches:
             problem = f"the anchor taken at {anchor.created_at.isoformat()} no longer matches"
-            return VerifyResult(
-                False, result.events_checked, result.head_seq, result.head_hash, anchor.seq, problem
-            )
+            return replace(result, valid=False, first_broken_seq=anchor.seq, problem=problem)
     return result
 
 
-def _verify_links(session: Session) -> VerifyResult:
-    """Recompute every link in order; report the first row whose hash or link is wrong."""
-    previous_hash, previous_seq, checked = GENESIS_HASH, 0, 0
+def _verify_links(session: Session, from_seq: int, from_hash: str) -> VerifyResult:
+    """Recompute every link after ``from_seq`` (whose hash is ``from_hash``) in order; report
+    the first row whose hash or link is wrong."""
+    previous_hash, previous_seq, checked = from_hash, from_seq, 0
     while True:
         batch = repository.events_after(session, previous_seq, VERIFY_BATCH)
         if not batch:
-            return VerifyResult(True, checked, previous_seq, previous_hash)
+            return VerifyResult(True, checked, previous_seq, previous_hash, from_seq=from_seq)
         for row in batch:
             problem = _link_problem(row, previous_seq, previous_hash)
             if problem is not None:
-                return VerifyResult(False, checked, previous_seq, previous_hash, row.seq, problem)
+                return VerifyResult(
+                    False, checked, previous_seq, previous_hash, row.seq, problem, from_seq
+                )
             previous_hash, previous_seq = row.hash, row.seq
             checked += 1
         session.expunge_all()

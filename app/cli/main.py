@@ -301,12 +301,17 @@ def anchor() -> None:
 
 
 @audit_cli.command("verify")
-def verify() -> None:
-    """Recompute the audit chain; exit 1 and name the first broken row if it is broken."""
+def verify(
+    full: bool = typer.Option(
+        False, "--full", help="Recompute the whole chain and check every anchor."
+    ),
+) -> None:
+    """Check the audit chain from the last anchor (the anchored row, then every link after
+    it); exit 1 and name the first broken row if it is broken."""
     from app.audit.service import verify_chain
 
     with _session(_settings()) as session:
-        result = verify_chain(session)
+        result = verify_chain(session, full=full)
     typer.echo(json.dumps(result.__dict__))
     if not result.valid:
         raise typer.Exit(1)

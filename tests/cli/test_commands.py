@@ -240,3 +240,8 @@ def test_audit_anchor_then_verify(jtai: Jtai) -> None:
     verified = jtai("audit", "verify")
     assert verified.exit_code == 0
     assert json.loads(verified.stdout)["valid"] is True
+    assert json.loads(verified.stdout)["from_seq"] == line["seq"]
+    whole = jtai("audit", "verify", "--full")
+    assert whole.exit_code == 0, whole.output
+    assert json.loads(whole.stdout)["from_seq"] == 0
+    assert json.loads(whole.stdout)["events_checked"] == line["seq"]
