@@ -16,6 +16,7 @@ from app.auth.policy import rule_for
 from app.auth.principal import Principal
 from app.auth.roles import SCOPE_DESCRIPTIONS
 from app.auth.tokens import InvalidToken, TokenCodec
+from app.core.database import release_between_hops
 from app.core.deps import DbSession, app_component
 from app.core.errors import Forbidden, NotFound, Unauthenticated
 
@@ -64,6 +65,7 @@ def authenticate(
             headers={"WWW-Authenticate": 'Bearer realm="jtai", error="invalid_token"'},
         ) from None
     request.state.client_id = str(principal.client_id)
+    release_between_hops(session)
     return principal
 
 

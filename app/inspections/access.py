@@ -11,6 +11,7 @@ from fastapi import Depends
 from app.auth.deps import authorize
 from app.auth.policy import Relation, rule_for
 from app.auth.principal import Principal
+from app.core.database import release_between_hops
 from app.core.deps import DbSession, app_component
 from app.core.errors import Forbidden
 from app.inspections import service
@@ -59,6 +60,7 @@ def authorize_inspection(operation: str) -> Any:
         access = InspectionAccess(principal, service.get_visible(session, principal, inspection_id))
         _check_relation(relation, access)
         _check_open(access, operation)
+        release_between_hops(session)  # the route runs in another thread
         return access
 
     load.__policy_operation__ = operation  # type: ignore[attr-defined]
