@@ -83,11 +83,18 @@ def _path_parameter_with_nul(match: EdgeMatch) -> str:
 def _has_json_body(scope: Scope) -> bool:
     if scope.get("method") in {"GET", "HEAD", "OPTIONS", "DELETE"}:
         return False
-    media_type = ""
-    for name, value in scope.get("headers", []):
-        if name == b"content-type":
-            media_type = value.decode("latin-1").split(";")[0].strip().lower()
-    # FastAPI decodes a body without a content type as JSON too.
+    media_types = [
+        value.decode("latin-1").split(";")[0].strip().lower()
+        for name, value in scope.get("headers", [])
+        if name == b"content-type"
+    ]
+    # FastAPI decodes a body without a content type as JSON too. With several Content-Type
+    # headers the body is checked if any says JSON: the framework reads the first, a proxy may
+    # read the last, and a guard that read only one was walked past with the other.
+    return any(_is_json(media_type) for media_type in media_types or [""])
+
+
+def _is_json(media_type: str) -> bool:
     return media_type in {"", "application/json"} or (
         media_type.startswith("application/") and media_type.endswith("+json")
     )

@@ -126,3 +126,18 @@ def test_bodies_that_do_not_decode_are_left_to_the_endpoint(
     response = _post_raw(client, world, "{not json")
     assert response.status_code == 422
     assert response.json()["errors"][0]["code"] == "json_invalid"
+
+
+def test_a_second_content_type_does_not_walk_the_body_past_the_guard(
+    client: TestClient, world: World
+) -> None:
+    """The framework reads the first Content-Type; a guard that read the last let a NUL through
+    (found by the attacker's pass: a webhook stored with a NUL in its URL)."""
+    body = b'{"url": "http://1.1.1.1\\u0000x/", "event_types": ["request.opened"]}'
+    headers = [
+        *world.agency.headers.items(),
+        ("content-type", "application/json"),
+        ("content-type", "text/plain"),
+    ]
+    response = client.post("/v1/webhooks", content=body, headers=headers)
+    assert _named(response) == ["body.url"]
