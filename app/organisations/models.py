@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import datetime
 
@@ -7,13 +8,16 @@ from sqlalchemy import Enum, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, UTCDateTime, new_id, utcnow
+from app.core.text import without_hidden
 from app.organisations.kinds import OrganisationKind
 
 
 def name_key(name: str) -> str:
-    """What makes two organisations' names the same: case and runs of whitespace do not
-    ("Demoshire  police" is "Demoshire Police")."""
-    return " ".join(name.split()).casefold()
+    """What makes two organisations' names the same: case, runs of whitespace, invisible
+    characters and compatibility forms do not ("Demoshire  police" is "Demoshire Police";
+    "Ofsted" with a zero-width space or a soft hyphen, or in full-width letters, is Ofsted)."""
+    folded = unicodedata.normalize("NFKC", without_hidden(name))
+    return " ".join(folded.split()).casefold()
 
 
 class Organisation(Base):

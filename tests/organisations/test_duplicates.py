@@ -42,6 +42,23 @@ def test_the_same_name_and_kind_is_409_naming_the_first(
     assert len(named) == 1
 
 
+# "Exampleshire Police" in full-width letters
+FULL_WIDTH = "".join(chr(ord(c) + 0xFEE0) for c in "Exampleshire") + " Police"
+
+
+@pytest.mark.parametrize(
+    "look_alike",
+    ["Exampleshire Police\u200b", "Example\u00adshire Police", FULL_WIDTH],
+)
+def test_a_look_alike_name_is_the_same_organisation(
+    client: TestClient, world: World, look_alike: str
+) -> None:
+    """Invisible characters and full-width letters do not make another organisation (the
+    attacker's pass registered "Ofsted" again with a zero-width space)."""
+    assert _register(client, world, "Exampleshire Police", "police").status_code == 201
+    assert _register(client, world, look_alike, "police").status_code == 409
+
+
 def test_the_same_name_of_another_kind_is_another_organisation(
     client: TestClient, world: World
 ) -> None:
