@@ -40,6 +40,7 @@ from app.events.models import Event
 from app.events.outbox import ORDER, Position, settled_after
 from app.events.payload import event_id, event_payload
 from app.events.types import PING
+from app.organisations.models import Organisation
 from app.webhooks.models import DeliveryOutcome, Webhook, WebhookDelivery
 from app.webhooks.sender import AddressRules, Sent, http_client, post, signed_headers
 
@@ -283,7 +284,10 @@ def _without_waiting_for_disk(session: Session) -> None:
 def _claimable(now: datetime) -> tuple[ColumnElement[bool], ...]:
     news = exists().where(Event.id > Webhook.cursor_id)
     owner_active = exists().where(
-        ApiClient.id == Webhook.owner_client_id, ApiClient.disabled_at.is_(None)
+        ApiClient.id == Webhook.owner_client_id,
+        ApiClient.disabled_at.is_(None),
+        Organisation.id == ApiClient.organisation_id,
+        Organisation.disabled_at.is_(None),
     )
     return (
         Webhook.deleted_at.is_(None),
@@ -298,6 +302,9 @@ def _reader(session: Session, client_id: uuid.UUID) -> EventReader | None:
     """The owner as a feed reader, or None if it (or its organisation) is disabled."""
     client = session.get(ApiClient, client_id)
     if client is None or client.disabled_at is not None:
+        return None
+    organisation = session.get(Organisation, client.organisation_id)
+    if organisation is None or organisation.disabled_at is not None:
         return None
     principal = principal_for_client(session, client_id)
     return EventReader(

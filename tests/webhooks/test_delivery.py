@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -19,6 +19,7 @@ from app.core.config import Settings
 from app.core.database import session_scope, utcnow
 from app.events.outbox import Audience
 from app.main import create_app
+from app.organisations.models import Organisation
 from app.webhooks.models import Webhook
 from app.webhooks.sender import AddressRules
 from tests.factories import World
@@ -150,24 +151,25 @@ def test_only_the_types_asked_for_and_the_webhooks_own_pings(
     assert worker(app).claim(10) == []
 
 
-def test_deliveries_wait_while_the_owner_is_disabled(app: FastAPI, world: World) -> None:
+@pytest.mark.parametrize("disabled", [ApiClient, Organisation])
+def test_deliveries_wait_while_the_owner_is_disabled(
+    app: FastAPI, world: World, disabled: type[ApiClient] | type[Organisation]
+) -> None:
+    """The owning client disabled, or its whole organisation (the attacker's pass saw a
+    disabled organisation's webhook still told of a request)."""
+    owner = world.agency.client_id if disabled is ApiClient else world.agency.organisation_id
+
+    def set_disabled(at: datetime | None) -> None:
+        with session_scope(app.state.jtai.session_factory) as session:
+            session.execute(update(disabled).where(disabled.id == owner).values(disabled_at=at))
+
     with receiving() as receiver:
         _webhook_id, _ = subscribe(app, world.agency, receiver.url)
-        with session_scope(app.state.jtai.session_factory) as session:
-            session.execute(
-                update(ApiClient)
-                .where(ApiClient.id == world.agency.client_id)
-                .values(disabled_at=utcnow())
-            )
+        set_disabled(utcnow())
         sent = emit_events(app, world.inspection_id, 2, _to_council(world))
         assert worker(app).run_once() == 0
         assert receiver.requests == []
-        with session_scope(app.state.jtai.session_factory) as session:
-            session.execute(
-                update(ApiClient)
-                .where(ApiClient.id == world.agency.client_id)
-                .values(disabled_at=None)
-            )
+        set_disabled(None)
         assert worker(app).run_once() == 2
         assert receiver.accepted_ids() == sent
 
