@@ -61,7 +61,10 @@ def test_what_a_sheet_reaches(xml: bytes, beyond: str | None) -> None:
     assert bounds.beyond == beyond
 
 
-def test_a_sheet_kept_outside_the_usual_folder_is_still_measured() -> None:
+@pytest.mark.parametrize("part", ["xl/data/list.xml", "xl/worksheets/sheet1.bin"])
+def test_a_sheet_kept_outside_the_usual_folder_or_name_is_still_measured(part: str) -> None:
+    """Moved out of worksheets/, or given another suffix (the attacker's pass: a sheet named
+    .bin skipped every check and reached calamine)."""
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
@@ -75,9 +78,11 @@ def test_a_sheet_kept_outside_the_usual_folder_is_still_measured() -> None:
         zipfile.ZipFile(moved, "w", zipfile.ZIP_DEFLATED) as target,
     ):
         for info in source.infolist():
-            data = source.read(info).replace(b"worksheets/sheet1.xml", b"data/list.xml")
+            data = source.read(info).replace(
+                b"worksheets/sheet1.xml", part.removeprefix("xl/").encode()
+            )
             if info.filename == "xl/worksheets/sheet1.xml":
-                target.writestr("xl/data/list.xml", data.replace(b'r="A1"', b'r="A900000"'))
+                target.writestr(part, data.replace(b'r="A1"', b'r="A900000"'))
             else:
                 target.writestr(info.filename, data)
     with pytest.raises(UnreadableFileError, match="'Children' has a cell or row at A900000"):

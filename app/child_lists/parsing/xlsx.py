@@ -65,9 +65,11 @@ def check_zip(body: bytes, limits: Limits, max_columns: int) -> None:
             )
     names = _sheet_names(body, infos)
     for info in infos:
-        if info.filename.lower().endswith(_XML_SUFFIXES):
-            # Other members (a theme's drawing attributes, say) have r="..." of other meanings.
-            is_sheet = info.filename in names or info.filename.startswith(_SHEETS_FOLDER)
+        # Other members (a theme's drawing attributes, say) have r="..." of other meanings.
+        is_sheet = info.filename in names or info.filename.startswith(_SHEETS_FOLDER)
+        # A sheet is scanned whatever its part is called: calamine reads the part the workbook
+        # names, so "sheet1.bin" holding XML would otherwise reach it unchecked.
+        if is_sheet or info.filename.lower().endswith(_XML_SUFFIXES):
             bounds = SheetBounds(limits.max_rows + SHEET_ROWS_ABOVE_DATA, max_columns)
             _scan(body, info, bounds if is_sheet else None)
             bounds.check(names.get(info.filename, info.filename))
