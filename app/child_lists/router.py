@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from functools import partial
 from pathlib import Path
@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
 from app.child_lists import reading, search, service
+from app.child_lists.arriving import peeked
 from app.child_lists.contract import (
     FILE_ANSWER,
     LIST_BODY_DOC,
@@ -47,9 +48,14 @@ from app.child_lists.schemas import (
     rows_read,
 )
 from app.child_lists.templates import build_template
-from app.core.deps import DbSession, app_component
+from app.core.deps import AppSettings, DbSession, app_component
 from app.core.edge import BodyKind, edge
-from app.core.errors import InvalidContent, ProblemItem, UnsupportedMediaType, error_responses
+from app.core.errors import (
+    InvalidContent,
+    ProblemItem,
+    UnsupportedMediaType,
+    error_responses,
+)
 from app.core.pagination import Page, PageParams, page_params
 from app.core.preconditions import version_from_if_match
 from app.core.sandbox import SandboxBusy
@@ -111,7 +117,7 @@ def _media_type(content_type: str | None) -> str:
     status_code=201,
     responses={
         200: {"model": PushResult, "description": "Dry run: valid, nothing stored"},
-        **error_responses(401, 403, 404, 409, 412, 413, 415, 422, 503),
+        **error_responses(401, 403, 404, 408, 409, 412, 413, 415, 422, 503),
     },
     openapi_extra=LIST_BODY_DOC,
     summary="Push a new version of your contribution to a child list (JSON, CSV or Excel)",
@@ -126,6 +132,7 @@ async def push_list(
     response: Response,
     session: DbSession,
     reader: ListReaderDep,
+    settings: AppSettings,
     context: InspectionContext = inspection_context("push_list"),
     dry_run: Annotated[bool, Query(description="Validate only; store nothing")] = False,
     if_match: Annotated[str | None, Header(description="The version number pushed over")] = None,
@@ -136,7 +143,9 @@ async def push_list(
         # A free reader first, the body after: pushes waiting for one hold no body in memory
         # and no thread, and give up with 503 rather than queue without end.
         async with reader.slot():
-            head, body = await _peeked(request.stream(), len(ZIP_SIGNATURE))
+            head, body = await peeked(
+                request.stream(), len(ZIP_SIGNATURE), settings.list_body_seconds
+            )
             push = service.Push(
                 context,
                 spec,
@@ -377,22 +386,3 @@ def get_child(
             for key, rows in sorted(view.lists.items())
         ],
     )
-
-
-async def _peeked(stream: AsyncIterator[bytes], size: int) -> tuple[bytes, AsyncIterator[bytes]]:
-    """The body's first ``size`` bytes (or all of a shorter body), and the whole body still to
-    be read: a file sent as CSV or as plain bytes is told apart by its start (a workbook is a
-    ZIP), without holding the rest."""
-    head = b""
-    async for chunk in stream:
-        head += chunk
-        if len(head) >= size:
-            break
-
-    async def whole() -> AsyncIterator[bytes]:
-        if head:
-            yield head
-        async for chunk in stream:
-            yield chunk
-
-    return head[:size], whole()

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # connections open for ever.
     header_timeout_seconds: float = Field(default=30, gt=0, le=600)
     max_list_bytes: int = Field(default=50 * 1000 * 1000, ge=1024)
+    # A pushed list streams into one of the few list readers as it arrives: it must have
+    # arrived within this time (408 after it), or two slow senders would hold every reader.
+    list_body_seconds: float = Field(default=120, gt=0, le=3600)
     max_upload_bytes: int = Field(default=2 * GiB, ge=1024)
     upload_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     sweep_interval_seconds: float = Field(default=600, ge=0, description="0 turns it off")

@@ -82,6 +82,10 @@ class Conflict(AppError):
     status, code, title = 409, "conflict", "Conflict"
 
 
+class RequestTimeout(AppError):
+    status, code, title = 408, "request_timeout", "Request timeout"
+
+
 class PreconditionFailed(AppError):
     status, code, title = 412, "precondition_failed", "Precondition failed"
 
