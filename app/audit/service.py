@@ -120,6 +120,13 @@ def _verify_links(session: Session, from_seq: int, from_hash: str) -> VerifyResu
     while True:
         batch = repository.events_after(session, previous_seq, VERIFY_BATCH)
         if not batch:
+            ending = _ending_problem(session, previous_seq, previous_hash)
+            if ending == _WRITTEN_MEANWHILE:
+                continue
+            if ending is not None:
+                return VerifyResult(
+                    False, checked, previous_seq, previous_hash, previous_seq + 1, ending, from_seq
+                )
             return VerifyResult(True, checked, previous_seq, previous_hash, from_seq=from_seq)
         for row in batch:
             problem = _link_problem(row, previous_seq, previous_hash)
@@ -130,6 +137,20 @@ def _verify_links(session: Session, from_seq: int, from_hash: str) -> VerifyResu
             previous_hash, previous_seq = row.hash, row.seq
             checked += 1
         session.expunge_all()
+
+
+_WRITTEN_MEANWHILE = "written meanwhile"
+
+
+def _ending_problem(session: Session, last_seq: int, last_hash: str) -> str | None:
+    """The chain must end where its head says: rows deleted from the end leave every link
+    intact, and only the head (moved in the same transaction as every row) tells."""
+    head = repository.head(session)
+    if head is None or (head.seq == last_seq and head.hash == last_hash):
+        return None
+    if head.seq > last_seq and repository.events_after(session, last_seq, 1):
+        return _WRITTEN_MEANWHILE  # rows committed while this read: read on
+    return f"the chain ends at {last_seq} but its head is at {head.seq}: rows are missing"
 
 
 def _link_problem(row: AuditEvent, previous_seq: int, previous_hash: str) -> str | None:

@@ -157,3 +157,19 @@ def test_concurrent_writers_keep_one_chain(fresh_engine: Engine, engine: Engine)
         assert result.valid, result.problem
         assert result.events_checked == writers * per_writer
         assert result.head_seq == writers * per_writer
+
+
+def test_verify_notices_rows_cut_from_the_end(
+    client: TestClient, factory: Factory, fresh_engine: Engine
+) -> None:
+    """Deleting the newest rows leaves every remaining link intact: the head tells."""
+    world = _make_some_history(client, factory)
+    with fresh_engine.begin() as connection:
+        last = connection.execute(text("SELECT max(seq) FROM audit_events")).scalar_one()
+        connection.execute(text("DELETE FROM audit_events WHERE seq >= :seq"), {"seq": last - 1})
+    result = client.get(
+        "/v1/audit/verify", params={"from": "genesis"}, headers=world.operator.headers
+    ).json()
+    assert result["valid"] is False
+    assert result["first_broken_seq"] == last - 1
+    assert "rows are missing" in result["problem"]
