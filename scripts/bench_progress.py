@@ -17,10 +17,8 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -28,11 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scripts.bench.common import (
     cpu_seconds,
-    demo_world,
-    free_port,
+    demo_service,
     own_cpu_seconds,
-    scratch_database,
-    served,
     token,
 )
 
@@ -73,27 +68,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=200)
     arguments = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch, scratch_database() as database_url:
-        env = {
-            "JTAI_DATABASE_URL": database_url,
-            "JTAI_VAR_DIR": str(Path(scratch) / "var"),
-            "JTAI_LOG_LEVEL": "WARNING",
-        }
-        world: Any = demo_world(env)
+    with demo_service() as service:
+        base, world, pid = service.base, service.world, service.pid
         inspection = world["inspections"]["mental-health"]
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
-        with served(command, env, port) as pid:
-            lead = token(base, world["clients"]["lead_inspector"])
-            page = httpx.get(
-                f"{base}/v1/inspections/{inspection}/progress",
-                headers={"Authorization": f"Bearer {lead}"},
-                timeout=60,
-            ).json()
-            server_before, own_before = cpu_seconds(pid), own_cpu_seconds()
-            times = measure(base, inspection, lead, arguments.rounds)
-            server_cpu, own_cpu = cpu_seconds(pid) - server_before, own_cpu_seconds() - own_before
+        lead = token(base, world["clients"]["lead_inspector"])
+        page = httpx.get(
+            f"{base}/v1/inspections/{inspection}/progress",
+            headers={"Authorization": f"Bearer {lead}"},
+            timeout=60,
+        ).json()
+        server_before, own_before = cpu_seconds(pid), own_cpu_seconds()
+        times = measure(base, inspection, lead, arguments.rounds)
+        server_cpu, own_cpu = cpu_seconds(pid) - server_before, own_cpu_seconds() - own_before
     children = page["tracked_children"]
     agencies = {a["organisation_id"] for child in children for a in child["agencies"]}
     items = sum(len(agency["requests"]) for agency in page["other_requests"])

@@ -26,7 +26,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.audit.sequencer import run_sequencer
 from app.audit.service import verify_chain
 from app.core.database import make_session_factory, session_scope
-from scripts.bench.common import demo_world, free_port, jtai, scratch_database, served, token
+from scripts.bench.common import demo_service, jtai, token
 from scripts.bench.scale_world import grow_inspections
 
 # Events of a hundred other inspections, as reads would leave them; no child data.
@@ -141,29 +140,20 @@ def main() -> None:
     parser.add_argument("--lists", type=int, default=8, help="lists in each of them")
     parser.add_argument("--rows", type=int, default=5_000, help="rows in each list")
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch, scratch_database() as database_url:
-        env = {
-            "JTAI_DATABASE_URL": database_url,
-            "JTAI_VAR_DIR": str(Path(scratch) / "var"),
-            "JTAI_LOG_LEVEL": "WARNING",
-        }
-        world: Any = demo_world(env)
-        inspection = world["inspections"]["mental-health"]
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
-        with served(command, env, port):
-            lead = token(base, world["clients"]["lead_inspector"])
-            _reads(base, lead, inspection, 3)  # warm up
-            small = _reads(base, lead, inspection, options.requests)
-            small_verify = _verify_after_anchor(env, database_url, options.after_anchor)
-            grew = _grow(database_url, options.events)
-            built = grow_inspections(
-                database_url, Path(scratch), options.inspections, options.lists, options.rows
-            )
-            big = _reads(base, lead, inspection, options.requests)
-            big_verify = _verify_after_anchor(env, database_url, options.after_anchor)
-            full_verify = _verify(env, database_url, "--full")
+    with demo_service() as service:
+        base, env, database_url = service.base, service.env, service.database_url
+        inspection = service.world["inspections"]["mental-health"]
+        lead = token(base, service.world["clients"]["lead_inspector"])
+        _reads(base, lead, inspection, 3)  # warm up
+        small = _reads(base, lead, inspection, options.requests)
+        small_verify = _verify_after_anchor(env, database_url, options.after_anchor)
+        grew = _grow(database_url, options.events)
+        built = grow_inspections(
+            database_url, service.scratch, options.inspections, options.lists, options.rows
+        )
+        big = _reads(base, lead, inspection, options.requests)
+        big_verify = _verify_after_anchor(env, database_url, options.after_anchor)
+        full_verify = _verify(env, database_url, "--full")
     print(f"{options.events} events loaded and linked in {grew:.1f} s")
     if options.inspections:
         print(

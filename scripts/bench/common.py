@@ -8,11 +8,14 @@ import resource
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, make_url, text
@@ -106,3 +109,34 @@ def token(base: str, client: dict[str, str]) -> str:
 def demo_world(env: dict[str, str]) -> dict[str, object]:
     world: dict[str, object] = json.loads(jtai(["demo"], env))
     return world
+
+
+@dataclass(frozen=True)
+class DemoService:
+    """The demo's world served by `jtai serve` on a scratch database."""
+
+    base: str
+    world: Any
+    env: dict[str, str]
+    database_url: str
+    scratch: Path
+    pid: int
+
+
+@contextmanager
+def demo_service() -> Iterator[DemoService]:
+    """A scratch database and folder, the demo's world in them, and a server on a free port;
+    all gone afterwards."""
+    with tempfile.TemporaryDirectory() as scratch, scratch_database() as database_url:
+        env = {
+            "JTAI_DATABASE_URL": database_url,
+            "JTAI_VAR_DIR": str(Path(scratch) / "var"),
+            "JTAI_LOG_LEVEL": "WARNING",
+        }
+        world = demo_world(env)
+        port = free_port()
+        command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
+        with served(command, env, port) as pid:
+            yield DemoService(
+                f"http://127.0.0.1:{port}", world, env, database_url, Path(scratch), pid
+            )
