@@ -41,6 +41,8 @@ FRAME = struct.Struct("<IQ")
 # piece, until a length of 0. The service need not hold a pushed list to pass it on.
 PIECES = 2**64 - 1
 PIECE = struct.Struct("<I")
+# An answer's head is a small JSON report (its problems are capped by the list limits).
+MAX_HEAD_BYTES = 16 * 1024 * 1024
 _IO_BLOCK = 1024 * 1024
 
 Header = dict[str, Any]
@@ -86,6 +88,9 @@ class _Worker:
             str(limits.cpu_seconds),
             *args,
         ]
+        # A worker cannot honestly answer with more than it may hold: a frame declaring more
+        # is a broken or subverted worker, refused before the service reads it into memory.
+        self._largest_frame = limits.memory_bytes
         environment = {**os.environ, "RUST_BACKTRACE": "0"}
         self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
             command,
@@ -116,6 +121,8 @@ class _Worker:
 
     def receive(self, deadline: float) -> tuple[Header, bytes]:
         head_length, payload_length = FRAME.unpack(self._read(FRAME.size, deadline))
+        if head_length > MAX_HEAD_BYTES or payload_length > self._largest_frame:
+            raise SandboxFailed(f"answered a frame too large ({head_length}, {payload_length})")
         answer = json.loads(self._read(head_length, deadline))
         return answer, self._read(payload_length, deadline)
 
