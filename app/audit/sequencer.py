@@ -38,12 +38,17 @@ _QUEUE = cast(Table, PendingRead.__table__)
 # A write to the head row: PostgreSQL locks the row, SQLite takes its write lock, before the
 # queue is read, so two sequencers never link the same reads.
 _LOCK_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq)
+_ANY_WAITING = select(_QUEUE.c.id).limit(1)
 _OLDEST = select(_QUEUE).order_by(_QUEUE.c.id).limit(bindparam("limit"))
 _TAKEN = delete(_QUEUE).where(_QUEUE.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def chain_pending(session: Session, limit: int = BATCH) -> int:
     """Link up to ``limit`` pending reads into the chain in this transaction; how many."""
+    if session.execute(_ANY_WAITING).first() is None:
+        # Nothing waiting: no lock (on SQLite the whole database's) for audit readers to
+        # queue behind. A read committed after this look waits for the next run, as it would.
+        return 0
     session.execute(_LOCK_HEAD)
     rows = session.execute(_OLDEST, {"limit": limit}).all()
     if not rows:
