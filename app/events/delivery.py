@@ -35,7 +35,8 @@ from app.auth.models import ApiClient
 from app.auth.service import principal_for_client
 from app.core.config import Settings
 from app.core.database import utcnow
-from app.events.feed import EventReader, visible_events
+from app.core.errors import NotFound
+from app.events.feed import EventReader, reader_of, visible_events
 from app.events.models import Event
 from app.events.outbox import ORDER, Position, settled_after
 from app.events.payload import event_id, event_payload
@@ -300,19 +301,17 @@ def _claimable(now: datetime) -> tuple[ColumnElement[bool], ...]:
 
 def _reader(session: Session, client_id: uuid.UUID) -> EventReader | None:
     """The owner as a feed reader, or None if it (or its organisation) is disabled."""
-    client = session.get(ApiClient, client_id)
+    try:
+        principal = principal_for_client(session, client_id)  # loads client and organisation
+    except NotFound:
+        return None
+    client = session.get(ApiClient, client_id)  # in the session already: no query
+    organisation = session.get(Organisation, principal.organisation_id)
     if client is None or client.disabled_at is not None:
         return None
-    organisation = session.get(Organisation, client.organisation_id)
     if organisation is None or organisation.disabled_at is not None:
         return None
-    principal = principal_for_client(session, client_id)
-    return EventReader(
-        principal.client_id,
-        principal.organisation_id,
-        frozenset(role.value for role in principal.roles),
-        principal.is_inspector,
-    )
+    return reader_of(principal)
 
 
 def _next_events(session: Session, webhook: Webhook, reader: EventReader) -> list[Event]:
