@@ -112,15 +112,18 @@ def _make_sqlite_engine(url: str) -> Engine:
 
 
 def release_between_hops(session: Session) -> None:
-    """End the transaction a request's dependency began, on SQLite, before the request moves
-    to its next worker thread.
+    """End the transaction a request's dependency began before the request moves to its next
+    worker thread, giving its connection back to the pool.
 
-    BEGIN IMMEDIATE takes SQLite's one write lock, even for a read. A request holding it while
-    it waits for a thread can wait for ever when every thread is taken by requests waiting for
-    that lock: a burst of a hundred requests stalled the whole service for the 30-second busy
-    timeout and answered 500s. PostgreSQL locks nothing for a read, so there the transaction
-    goes on (one round trip fewer)."""
-    if session.in_transaction() and session.get_bind().dialect.name == "sqlite":
+    A request holding a connection (on SQLite, the write lock that BEGIN IMMEDIATE takes even
+    for a read) while it waits for a thread can wait for ever: once every thread is taken by
+    requests waiting for a connection, nothing moves until the pool's timeout. A burst of a
+    hundred requests stalled the whole service for 30 seconds and answered 500s; on
+    PostgreSQL it takes as many requests in flight as threads and connections together.
+    Released here, a connection is only held by a request that is running in a thread, or
+    committing (which never waits for a shared thread). It costs a COMMIT per request on
+    PostgreSQL, whose READ COMMITTED reads see a fresh snapshot per statement anyway."""
+    if session.in_transaction():
         session.commit()
 
 

@@ -11,10 +11,10 @@ from typing import Any
 import anyio.to_thread
 import httpx
 import pytest
-from fastapi import FastAPI, Response
+from fastapi import Depends, FastAPI, Response
 from sqlalchemy import Engine, create_engine, event, text
 
-from app.core.database import make_engine, make_session_factory
+from app.core.database import make_engine, make_session_factory, release_between_hops
 from app.core.deps import DbSession
 from app.core.errors import install_error_handlers
 
@@ -121,3 +121,44 @@ def test_a_request_that_cannot_get_the_database_in_time_is_told_to_retry(
     assert refused.json()["code"] == "busy"
     with one_connection.connect() as connection:
         assert connection.execute(text("SELECT n FROM writes")).scalars().all() == [2]
+
+
+def _app_reading_in_two_hops(engine: Engine) -> FastAPI:
+    """A route whose sync dependency queries (as authentication and the inspection check do)
+    before its sync endpoint queries again in another worker thread."""
+    app = FastAPI()
+    app.state.jtai = types.SimpleNamespace(session_factory=make_session_factory(engine))
+    install_error_handlers(app)
+
+    def checked(session: DbSession) -> int:
+        found = session.execute(text("SELECT count(*) FROM writes")).scalar_one()
+        release_between_hops(session)
+        return int(found)
+
+    @app.get("/read")
+    def read(session: DbSession, before: int = Depends(checked)) -> Response:
+        time.sleep(0.02)
+        now = session.execute(text("SELECT count(*) FROM writes")).scalar_one()
+        return Response(f"{before} {now}".encode())
+
+    return app
+
+
+def test_more_readers_than_threads_and_connections_together_all_answer(
+    small_engine: Engine,
+) -> None:
+    # Were connections held from the dependency's thread to the endpoint's, the threads could
+    # all be taken by requests waiting for a connection while every connection was held by a
+    # request waiting for a thread: nothing would move until the pool's timeout (503s).
+    async def many() -> list[int]:
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        usual, limiter.total_tokens = limiter.total_tokens, SHARED_THREADS
+        try:
+            transport = httpx.ASGITransport(app=_app_reading_in_two_hops(small_engine))
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                answers = await asyncio.gather(*(client.get("/read") for _ in range(REQUESTS)))
+        finally:
+            limiter.total_tokens = usual
+        return [answer.status_code for answer in answers]
+
+    assert asyncio.run(many()) == [200] * REQUESTS
