@@ -42,8 +42,9 @@ from app.events.outbox import ORDER, Position, settled_after
 from app.events.payload import event_id, event_payload
 from app.events.types import PING
 from app.organisations.models import Organisation
+from app.webhooks.address import AddressRules, address_rules
 from app.webhooks.models import DeliveryOutcome, Webhook, WebhookDelivery
-from app.webhooks.sender import AddressRules, Sent, http_client, post, signed_headers
+from app.webhooks.sender import Sent, http_client, post, signed_headers
 
 logger = logging.getLogger("jtai.webhooks")
 PAGE = 200  # events read at a time while looking for the next one a subscription wants
@@ -63,7 +64,7 @@ class DeliveryConfig:
     @classmethod
     def of(cls, settings: Settings) -> DeliveryConfig:
         return cls(
-            AddressRules(settings.webhook_allow_insecure, settings.webhook_allow_private),
+            address_rules(settings),
             settings.webhook_lease_seconds,
             settings.webhook_retry_base_seconds,
             settings.webhook_retry_for_seconds,

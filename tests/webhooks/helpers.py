@@ -14,8 +14,8 @@ from app.core.database import session_scope
 from app.events.delivery import Deliverer, DeliveryConfig
 from app.events.models import Event
 from app.events.outbox import START, Audience, emit, settled_after
+from app.webhooks.address import AddressRules
 from app.webhooks.models import Webhook, WebhookDelivery
-from app.webhooks.sender import AddressRules
 from app.webhooks.service import NewWebhook, create_webhook
 from tests.factories import Actor
 
