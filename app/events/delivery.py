@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import ColumnElement, exists, func, or_, select, text, update
+from sqlalchemy import ColumnElement, exists, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.models import ApiClient
@@ -36,18 +36,16 @@ from app.auth.service import principal_for_client
 from app.core.config import Settings
 from app.core.database import utcnow
 from app.core.errors import NotFound
-from app.events.feed import EventReader, reader_of, visible_events
+from app.events.feed import EventReader, Wanted, reader_of, webhook_events
 from app.events.models import Event
-from app.events.outbox import ORDER, Position, settled_after
+from app.events.outbox import Position
 from app.events.payload import event_id, event_payload
-from app.events.types import PING
 from app.organisations.models import Organisation
 from app.webhooks.address import AddressRules, address_rules
 from app.webhooks.models import DeliveryOutcome, Webhook, WebhookDelivery
 from app.webhooks.sender import Sent, http_client, post, signed_headers
 
 logger = logging.getLogger("jtai.webhooks")
-PAGE = 200  # events read at a time while looking for the next one a subscription wants
 BATCH = 50  # events taken at once for one subscription, then sent one by one
 BACKOFF_CAP_SECONDS = 3600.0
 
@@ -317,52 +315,13 @@ def _reader(session: Session, client_id: uuid.UUID) -> EventReader | None:
 
 def _next_events(session: Session, webhook: Webhook, reader: EventReader) -> list[Event]:
     """The next events after the cursor that the owner may read and the webhook wants, with
-    this webhook's pings, in order. Where there are none, the cursor moves past everything
-    settled that was looked at, so an idle subscription is not claimed again for them."""
-    after = Position(webhook.cursor_id)
-    wanted = set(webhook.event_types)
-    while True:
-        # Read before the events: everything up to it has committed, so nothing can later
-        # appear at or before it (app.events.outbox).
-        settled = _newest_settled(session, after)
-        if settled is None:
-            return []
-        page = visible_events(session, reader, after, PAGE)
-        found = [event for event in page if event.event_type in wanted]
-        pings = _pings(session, webhook.id, after)
-        if len(page) == PAGE:
-            # Wanted events may lie past this page, before a later ping.
-            pings = [ping for ping in pings if Position.of(ping) <= Position.of(page[-1])]
-        found = sorted(found + pings, key=Position.of)[:BATCH]
-        if found:
-            return found
-        if len(page) == PAGE:
-            after = Position.of(page[-1])
-            continue
-        done = max([settled, *(Position.of(event) for event in page[-1:])])
-        webhook.cursor_id = done.id
-        return []
-
-
-def _newest_settled(session: Session, after: Position) -> Position | None:
-    newest = session.execute(
-        select(func.max(Event.id)).where(*settled_after(session, after))
-    ).scalar_one_or_none()
-    return None if newest is None else Position(newest)
-
-
-def _pings(session: Session, webhook_id: uuid.UUID, after: Position) -> list[Event]:
-    query = (
-        select(Event)
-        .where(
-            *settled_after(session, after),
-            Event.event_type == PING,
-            Event.resource_id == str(webhook_id),
-        )
-        .order_by(*ORDER)
-        .limit(BATCH)
-    )
-    return list(session.execute(query).scalars())
+    this webhook's pings, in order: one statement. Where there are none, the cursor moves past
+    everything settled that it saw, so an idle subscription is not claimed again for them."""
+    wanted = Wanted(frozenset(webhook.event_types), str(webhook.id))
+    batch = webhook_events(session, reader, Position(webhook.cursor_id), BATCH, wanted)
+    if batch.done_to is not None:
+        webhook.cursor_id = batch.done_to.id
+    return batch.events
 
 
 def _job(webhook: Webhook, event: Event) -> _Job:
