@@ -10,7 +10,9 @@ delivered again (receivers dedupe on ``webhook-id``), nothing else is.
 A failure is retried with exponential backoff and full jitter, the subscription waiting
 meanwhile (order is kept), for up to JTAI_WEBHOOK_RETRY_FOR_SECONDS from the first failure;
 then the delivery is marked failed and the cursor moves on. No transaction is open during an
-HTTP call, and subscriptions are delivered concurrently, so a slow receiver holds only itself.
+HTTP call, and subscriptions are delivered concurrently, so a slow receiver holds only itself;
+and at most JTAI_WEBHOOK_CONCURRENCY_PER_ORGANISATION of one organisation's at once, so that
+its slow receivers leave the other slots to other organisations.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ import socket
 import threading
 import time
 import uuid
+from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import ColumnElement, exists, or_, select, text, update
+from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.models import ApiClient
@@ -58,6 +61,7 @@ class DeliveryConfig:
     retry_for_seconds: float
     concurrency: int
     poll_seconds: float
+    per_organisation: int  # of ``concurrency``, at most this many of one organisation's
 
     @classmethod
     def of(cls, settings: Settings) -> DeliveryConfig:
@@ -68,6 +72,7 @@ class DeliveryConfig:
             settings.webhook_retry_for_seconds,
             settings.webhook_concurrency,
             settings.webhook_poll_seconds,
+            settings.webhook_concurrency_per_organisation,
         )
 
 
@@ -101,11 +106,21 @@ class Deliverer:
 
     def claim(self, limit: int) -> list[uuid.UUID]:
         """Lease up to ``limit`` subscriptions that have something to deliver now."""
+        return [webhook_id for webhook_id, _ in self.claim_fairly(limit, Counter())]
+
+    def claim_fairly(
+        self, limit: int, running: Counter[uuid.UUID]
+    ) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        """Lease up to ``limit`` subscriptions that have something to deliver now, no more of
+        an organisation's than its share less those ``running`` (by organisation) already;
+        each with its organisation."""
         now = utcnow()
         with self.factory() as session, session.begin():
             due = (
-                select(Webhook.id)
-                .where(*_claimable(now))
+                select(Webhook.id, Webhook.organisation_id)
+                # The claimable conditions again, on the row locked: PostgreSQL checks them
+                # anew on a row another worker leased since the snapshot was taken.
+                .where(*_claimable(now), Webhook.id.in_(self._fair_share(now, running)))
                 .order_by(Webhook.next_attempt_at, Webhook.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
@@ -113,14 +128,31 @@ class Deliverer:
             # Two statements, not UPDATE ... WHERE id IN (SELECT ... SKIP LOCKED): PostgreSQL
             # may run such a subquery once per row, each run skipping what the last locked,
             # and so lease more than ``limit``.
-            claimed = list(session.execute(due).scalars())
+            claimed = [(row.id, row.organisation_id) for row in session.execute(due)]
             if claimed:
                 session.execute(
                     update(Webhook)
-                    .where(Webhook.id.in_(claimed))
+                    .where(Webhook.id.in_([webhook_id for webhook_id, _ in claimed]))
                     .values(lease_owner=self.name, lease_until=self._lease_end())
                 )
             return claimed
+
+    def _fair_share(self, now: datetime, running: Counter[uuid.UUID]) -> Select[tuple[uuid.UUID]]:
+        """The claimable subscriptions each organisation may still have delivered: its first
+        ones (in the order they are due) up to its share less those it has running."""
+        share = self.config.per_organisation
+        due_order = func.row_number().over(
+            partition_by=Webhook.organisation_id,
+            order_by=(Webhook.next_attempt_at, Webhook.id),
+        )
+        ranked = (
+            select(Webhook.id, Webhook.organisation_id, due_order.label("place"))
+            .where(*_claimable(now))
+            .subquery()
+        )
+        left = {organisation: share - count for organisation, count in running.items() if count}
+        allowed = case(left, value=ranked.c.organisation_id, else_=share) if left else share
+        return select(ranked.c.id).where(ranked.c.place <= allowed)
 
     def _lease_end(self) -> datetime:
         return utcnow() + timedelta(seconds=self.config.lease_seconds)
@@ -241,23 +273,28 @@ class Deliverer:
     def run(self, stop: threading.Event) -> None:
         """The worker's loop until ``stop``: at most ``concurrency`` subscriptions at once,
         claiming more as soon as one is done; an idle worker looks every poll interval."""
-        running: set[Future[int]] = set()
+        running: dict[Future[int], uuid.UUID] = {}  # each delivery's organisation
         with ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="webhooks") as pool:
             while not stop.is_set():
                 free = max(0, self.config.concurrency - len(running))
-                claimed = self._claim_logged(free) if free else []
-                running |= {pool.submit(self._deliver_logged, each) for each in claimed}
+                claimed = self._claim_logged(free, Counter(running.values())) if free else []
+                for webhook_id, organisation_id in claimed:
+                    running[pool.submit(self._deliver_logged, webhook_id)] = organisation_id
                 if running:
-                    done, running = wait(
+                    done, _ = wait(
                         running, timeout=self.config.poll_seconds, return_when=FIRST_COMPLETED
                     )
+                    for future in done:
+                        del running[future]
                     if done or claimed:
                         continue
                 stop.wait(self.config.poll_seconds)
 
-    def _claim_logged(self, limit: int) -> list[uuid.UUID]:
+    def _claim_logged(
+        self, limit: int, running: Counter[uuid.UUID]
+    ) -> list[tuple[uuid.UUID, uuid.UUID]]:
         try:
-            return self.claim(limit)
+            return self.claim_fairly(limit, running)
         except Exception:
             logger.exception("claiming webhooks failed")
             return []

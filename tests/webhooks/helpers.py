@@ -30,6 +30,7 @@ FAST = DeliveryConfig(
     retry_for_seconds=3600,
     concurrency=4,
     poll_seconds=0.05,
+    per_organisation=4,
 )
 
 
