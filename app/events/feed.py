@@ -76,8 +76,9 @@ def webhook_events(
 
     The statement also returns the newest settled event, wanted or not, flagged as such: where
     it is the only row, the webhook is done with everything up to it, and its cursor may move
-    there, so that it is not claimed again for events it does not want. (A second query
-    could not tell: on PostgreSQL it would see a later snapshot.)"""
+    there, so that it is not claimed again for events it does not want. Being read by the
+    same statement, from the same snapshot, nothing at or before it can still appear
+    (app.events.outbox)."""
     takes = or_(
         and_(Event.event_type.in_(sorted(wanted.types)), _hears_of(reader)),
         and_(Event.event_type == PING, Event.resource_id == wanted.pings_of),
