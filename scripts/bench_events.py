@@ -141,7 +141,13 @@ def run(database_url: str, scratch: Path, rounds: int, poll: float) -> None:
     audiences.meeting_changed = emitting  # type: ignore[assignment]
     config = DeliveryConfig.of(
         settings.model_copy(
-            update={"webhook_poll_seconds": poll, "webhook_concurrency": SUBSCRIBERS}
+            # All ten are the council's: let it have every slot, as before organisations had
+            # a share (JTAI_WEBHOOK_CONCURRENCY_PER_ORGANISATION), to measure the same thing.
+            update={
+                "webhook_poll_seconds": poll,
+                "webhook_concurrency": SUBSCRIBERS,
+                "webhook_concurrency_per_organisation": SUBSCRIBERS,
+            }
         )
     )
     stop = threading.Event()

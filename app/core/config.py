@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     webhook_poll_seconds: float = Field(default=0.5, ge=0, le=60)
     # Subscriptions delivered at once by one worker: a slow receiver holds only its own slot.
     webhook_concurrency: int = Field(default=8, ge=1, le=256)
+    # ... of which one organisation's take at most this many, so that its slow receivers
+    # cannot hold every slot while another organisation's wait.
+    webhook_concurrency_per_organisation: int = Field(default=4, ge=1, le=256)
     # A worker holds a subscription this long; a killed worker's is taken over after it.
     webhook_lease_seconds: float = Field(default=60, ge=1, le=3600)
     # Retries: exponential backoff from this base with full jitter, for this long from the

@@ -10,7 +10,9 @@ delivered again (receivers dedupe on ``webhook-id``), nothing else is.
 A failure is retried with exponential backoff and full jitter, the subscription waiting
 meanwhile (order is kept), for up to JTAI_WEBHOOK_RETRY_FOR_SECONDS from the first failure;
 then the delivery is marked failed and the cursor moves on. No transaction is open during an
-HTTP call, and subscriptions are delivered concurrently, so a slow receiver holds only itself.
+HTTP call, and subscriptions are delivered concurrently, so a slow receiver holds only itself;
+and at most JTAI_WEBHOOK_CONCURRENCY_PER_ORGANISATION of one organisation's at once, so that
+its slow receivers leave the other slots to other organisations.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ import socket
 import threading
 import time
 import uuid
+from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import ColumnElement, exists, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.models import ApiClient
@@ -36,17 +39,16 @@ from app.auth.service import principal_for_client
 from app.core.config import Settings
 from app.core.database import utcnow
 from app.core.errors import NotFound
-from app.events.feed import EventReader, reader_of, visible_events
+from app.events.feed import EventReader, Wanted, reader_of, webhook_events
 from app.events.models import Event
-from app.events.outbox import ORDER, Position, settled_after
+from app.events.outbox import Position
 from app.events.payload import event_id, event_payload
-from app.events.types import PING
 from app.organisations.models import Organisation
+from app.webhooks.address import AddressRules, address_rules
 from app.webhooks.models import DeliveryOutcome, Webhook, WebhookDelivery
-from app.webhooks.sender import AddressRules, Sent, http_client, post, signed_headers
+from app.webhooks.sender import Sent, http_client, post, signed_headers
 
 logger = logging.getLogger("jtai.webhooks")
-PAGE = 200  # events read at a time while looking for the next one a subscription wants
 BATCH = 50  # events taken at once for one subscription, then sent one by one
 BACKOFF_CAP_SECONDS = 3600.0
 
@@ -59,16 +61,18 @@ class DeliveryConfig:
     retry_for_seconds: float
     concurrency: int
     poll_seconds: float
+    per_organisation: int  # of ``concurrency``, at most this many of one organisation's
 
     @classmethod
     def of(cls, settings: Settings) -> DeliveryConfig:
         return cls(
-            AddressRules(settings.webhook_allow_insecure, settings.webhook_allow_private),
+            address_rules(settings),
             settings.webhook_lease_seconds,
             settings.webhook_retry_base_seconds,
             settings.webhook_retry_for_seconds,
             settings.webhook_concurrency,
             settings.webhook_poll_seconds,
+            settings.webhook_concurrency_per_organisation,
         )
 
 
@@ -102,11 +106,21 @@ class Deliverer:
 
     def claim(self, limit: int) -> list[uuid.UUID]:
         """Lease up to ``limit`` subscriptions that have something to deliver now."""
+        return [webhook_id for webhook_id, _ in self.claim_fairly(limit, Counter())]
+
+    def claim_fairly(
+        self, limit: int, running: Counter[uuid.UUID]
+    ) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        """Lease up to ``limit`` subscriptions that have something to deliver now, no more of
+        an organisation's than its share less those ``running`` (by organisation) already;
+        each with its organisation."""
         now = utcnow()
         with self.factory() as session, session.begin():
             due = (
-                select(Webhook.id)
-                .where(*_claimable(now))
+                select(Webhook.id, Webhook.organisation_id)
+                # The claimable conditions again, on the row locked: PostgreSQL checks them
+                # anew on a row another worker leased since the snapshot was taken.
+                .where(*_claimable(now), Webhook.id.in_(self._fair_share(now, running)))
                 .order_by(Webhook.next_attempt_at, Webhook.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
@@ -114,14 +128,31 @@ class Deliverer:
             # Two statements, not UPDATE ... WHERE id IN (SELECT ... SKIP LOCKED): PostgreSQL
             # may run such a subquery once per row, each run skipping what the last locked,
             # and so lease more than ``limit``.
-            claimed = list(session.execute(due).scalars())
+            claimed = [(row.id, row.organisation_id) for row in session.execute(due)]
             if claimed:
                 session.execute(
                     update(Webhook)
-                    .where(Webhook.id.in_(claimed))
+                    .where(Webhook.id.in_([webhook_id for webhook_id, _ in claimed]))
                     .values(lease_owner=self.name, lease_until=self._lease_end())
                 )
             return claimed
+
+    def _fair_share(self, now: datetime, running: Counter[uuid.UUID]) -> Select[tuple[uuid.UUID]]:
+        """The claimable subscriptions each organisation may still have delivered: its first
+        ones (in the order they are due) up to its share less those it has running."""
+        share = self.config.per_organisation
+        due_order = func.row_number().over(
+            partition_by=Webhook.organisation_id,
+            order_by=(Webhook.next_attempt_at, Webhook.id),
+        )
+        ranked = (
+            select(Webhook.id, Webhook.organisation_id, due_order.label("place"))
+            .where(*_claimable(now))
+            .subquery()
+        )
+        left = {organisation: share - count for organisation, count in running.items() if count}
+        allowed = case(left, value=ranked.c.organisation_id, else_=share) if left else share
+        return select(ranked.c.id).where(ranked.c.place <= allowed)
 
     def _lease_end(self) -> datetime:
         return utcnow() + timedelta(seconds=self.config.lease_seconds)
@@ -242,23 +273,28 @@ class Deliverer:
     def run(self, stop: threading.Event) -> None:
         """The worker's loop until ``stop``: at most ``concurrency`` subscriptions at once,
         claiming more as soon as one is done; an idle worker looks every poll interval."""
-        running: set[Future[int]] = set()
+        running: dict[Future[int], uuid.UUID] = {}  # each delivery's organisation
         with ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="webhooks") as pool:
             while not stop.is_set():
                 free = max(0, self.config.concurrency - len(running))
-                claimed = self._claim_logged(free) if free else []
-                running |= {pool.submit(self._deliver_logged, each) for each in claimed}
+                claimed = self._claim_logged(free, Counter(running.values())) if free else []
+                for webhook_id, organisation_id in claimed:
+                    running[pool.submit(self._deliver_logged, webhook_id)] = organisation_id
                 if running:
-                    done, running = wait(
+                    done, _ = wait(
                         running, timeout=self.config.poll_seconds, return_when=FIRST_COMPLETED
                     )
+                    for future in done:
+                        del running[future]
                     if done or claimed:
                         continue
                 stop.wait(self.config.poll_seconds)
 
-    def _claim_logged(self, limit: int) -> list[uuid.UUID]:
+    def _claim_logged(
+        self, limit: int, running: Counter[uuid.UUID]
+    ) -> list[tuple[uuid.UUID, uuid.UUID]]:
         try:
-            return self.claim(limit)
+            return self.claim_fairly(limit, running)
         except Exception:
             logger.exception("claiming webhooks failed")
             return []
@@ -316,52 +352,13 @@ def _reader(session: Session, client_id: uuid.UUID) -> EventReader | None:
 
 def _next_events(session: Session, webhook: Webhook, reader: EventReader) -> list[Event]:
     """The next events after the cursor that the owner may read and the webhook wants, with
-    this webhook's pings, in order. Where there are none, the cursor moves past everything
-    settled that was looked at, so an idle subscription is not claimed again for them."""
-    after = Position(webhook.cursor_id)
-    wanted = set(webhook.event_types)
-    while True:
-        # Read before the events: everything up to it has committed, so nothing can later
-        # appear at or before it (app.events.outbox).
-        settled = _newest_settled(session, after)
-        if settled is None:
-            return []
-        page = visible_events(session, reader, after, PAGE)
-        found = [event for event in page if event.event_type in wanted]
-        pings = _pings(session, webhook.id, after)
-        if len(page) == PAGE:
-            # Wanted events may lie past this page, before a later ping.
-            pings = [ping for ping in pings if Position.of(ping) <= Position.of(page[-1])]
-        found = sorted(found + pings, key=Position.of)[:BATCH]
-        if found:
-            return found
-        if len(page) == PAGE:
-            after = Position.of(page[-1])
-            continue
-        done = max([settled, *(Position.of(event) for event in page[-1:])])
-        webhook.cursor_id = done.id
-        return []
-
-
-def _newest_settled(session: Session, after: Position) -> Position | None:
-    newest = session.execute(
-        select(func.max(Event.id)).where(*settled_after(session, after))
-    ).scalar_one_or_none()
-    return None if newest is None else Position(newest)
-
-
-def _pings(session: Session, webhook_id: uuid.UUID, after: Position) -> list[Event]:
-    query = (
-        select(Event)
-        .where(
-            *settled_after(session, after),
-            Event.event_type == PING,
-            Event.resource_id == str(webhook_id),
-        )
-        .order_by(*ORDER)
-        .limit(BATCH)
-    )
-    return list(session.execute(query).scalars())
+    this webhook's pings, in order: one statement. Where there are none, the cursor moves past
+    everything settled that it saw, so an idle subscription is not claimed again for them."""
+    wanted = Wanted(frozenset(webhook.event_types), str(webhook.id))
+    batch = webhook_events(session, reader, Position(webhook.cursor_id), BATCH, wanted)
+    if batch.done_to is not None:
+        webhook.cursor_id = batch.done_to.id
+    return batch.events
 
 
 def _job(webhook: Webhook, event: Event) -> _Job:

@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
@@ -24,6 +24,7 @@ from app.auth.roles import Role, Scope, scopes_for
 from app.events.models import Event, EventRecipient
 from app.events.outbox import ORDER, START, Position, settled_after
 from app.events.payload import event_payload
+from app.events.types import PING
 from app.inspections.models import InspectionParticipant, InspectionTeamMember
 
 
@@ -37,6 +38,24 @@ class EventReader:
     is_inspector: bool
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """What a webhook takes of what its reader hears of: these types, and its own pings
+    (which name the webhook and no recipient, so no reader hears of them)."""
+
+    types: frozenset[str]
+    pings_of: str  # the webhook's id, as its pings name it
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A webhook's next events, and where it is done up to when there are none: the newest
+    settled event the same statement saw, past which nothing earlier can still appear."""
+
+    events: list[Event]
+    done_to: Position | None
+
+
 def visible_events(
     session: Session, reader: EventReader, after: Position, limit: int
 ) -> Sequence[Event]:
@@ -48,6 +67,33 @@ def visible_events(
         .limit(limit)
     )
     return session.execute(query).scalars().all()
+
+
+def webhook_events(
+    session: Session, reader: EventReader, after: Position, limit: int, wanted: Wanted
+) -> Batch:
+    """The events of visible_events that the webhook wants, with its pings, in one statement.
+
+    The statement also returns the newest settled event, wanted or not, flagged as such: where
+    it is the only row, the webhook is done with everything up to it, and its cursor may move
+    there, so that it is not claimed again for events it does not want. Being read by the
+    same statement, from the same snapshot, nothing at or before it can still appear
+    (app.events.outbox)."""
+    takes = or_(
+        and_(Event.event_type.in_(sorted(wanted.types)), _hears_of(reader)),
+        and_(Event.event_type == PING, Event.resource_id == wanted.pings_of),
+    )
+    newest = select(func.max(Event.id)).where(*settled_after(session, after)).scalar_subquery()
+    query = (
+        select(Event, takes.label("wanted"))
+        .where(*settled_after(session, after), or_(takes, Event.id == newest))
+        .order_by(*ORDER)
+        .limit(limit)
+    )
+    rows = session.execute(query).all()
+    events = [event for event, taken in rows if taken]
+    done_to = Position.of(rows[-1][0]) if rows and not events else None
+    return Batch(events, done_to)
 
 
 def _hears_of(reader: EventReader) -> ColumnElement[bool]:

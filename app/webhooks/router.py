@@ -11,9 +11,9 @@ from app.core.deps import AppSettings, DbSession
 from app.core.edge import edge
 from app.core.errors import error_responses
 from app.webhooks import service
+from app.webhooks.address import address_rules
 from app.webhooks.models import Webhook
 from app.webhooks.schemas import DeliveryRead, PingSent, WebhookCreated, WebhookRead, WebhookWrite
-from app.webhooks.sender import AddressRules
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 NOT_REPLAYABLE = (
@@ -41,9 +41,8 @@ def create_webhook(
     settings: AppSettings,
     principal: Principal = authorize("create_webhook"),
 ) -> WebhookCreated:
-    rules = AddressRules(settings.webhook_allow_insecure, settings.webhook_allow_private)
     new = service.NewWebhook(body.url, body.event_types)
-    webhook, secret = service.create_webhook(session, principal, new, rules)
+    webhook, secret = service.create_webhook(session, principal, new, address_rules(settings))
     return WebhookCreated(**_read(webhook).model_dump(), secret=secret)
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 import httpx
 from standardwebhooks.webhooks import Webhook as Signer
 
-from app.webhooks.address import AddressRefused, resolve
+from app.webhooks.address import AddressRefused, AddressRules, resolve
 
 TIMEOUT_SECONDS = 10.0
 MAX_BODY_BYTES = 64 * 1024
@@ -55,12 +55,6 @@ def signed_headers(secret: str, message_id: str, moment: datetime, body: str) ->
         "webhook-timestamp": str(int(moment.timestamp())),
         "webhook-signature": signature,
     }
-
-
-@dataclass(frozen=True)
-class AddressRules:
-    allow_insecure: bool
-    allow_private: bool
 
 
 def post(

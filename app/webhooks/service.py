@@ -24,9 +24,8 @@ from app.core.errors import Forbidden, InvalidContent, NotFound, ProblemItem
 from app.events.models import Event
 from app.events.outbox import START, Audience, Position, emit
 from app.events.types import EVENT_TYPES, PING
-from app.webhooks.address import AddressRefused, resolve
+from app.webhooks.address import AddressRefused, AddressRules, resolve
 from app.webhooks.models import Webhook, WebhookDelivery
-from app.webhooks.sender import AddressRules
 
 SECRET_BYTES = 32
 

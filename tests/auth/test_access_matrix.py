@@ -27,7 +27,7 @@ from app.core.database import session_scope
 from app.core.edge import flat_routes
 from app.inspections.models import Inspection, InspectionStatus
 from app.organisations.kinds import OrganisationKind
-from app.webhooks.sender import AddressRules
+from app.webhooks.address import AddressRules
 from app.webhooks.service import NewWebhook, create_webhook
 from tests.auth.identity_provider import IdpKey, jwks, person_claims
 from tests.core.test_contract import PUBLIC_OPERATIONS

@@ -5,19 +5,22 @@ from __future__ import annotations
 import dataclasses
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from app.auth.service import principal_for_client
 from app.core.database import session_scope
 from app.events.delivery import Deliverer, DeliveryConfig
 from app.events.models import Event
 from app.events.outbox import START, Audience, emit, settled_after
+from app.webhooks.address import AddressRules
 from app.webhooks.models import Webhook, WebhookDelivery
-from app.webhooks.sender import AddressRules
 from app.webhooks.service import NewWebhook, create_webhook
-from tests.factories import Actor
+from tests.factories import Actor, World
 
 OPEN = AddressRules(allow_insecure=True, allow_private=True)
 FAST = DeliveryConfig(
@@ -27,6 +30,7 @@ FAST = DeliveryConfig(
     retry_for_seconds=3600,
     concurrency=4,
     poll_seconds=0.05,
+    per_organisation=4,
 )
 
 
@@ -68,6 +72,50 @@ def emit_events(
         ids.append(resource)
     wait_settled(app)
     return [_webhook_id(app, resource) for resource in ids]
+
+
+def emit_many(
+    app: FastAPI, world: World, count: int, event_type: str = "request.opened"
+) -> list[str]:
+    """``count`` events to the council, a hundred to a transaction; their webhook-ids."""
+    audience = Audience(organisations=(world.agency.organisation_id,))
+    with session_scope(app.state.jtai.session_factory) as session:
+        before = session.execute(select(func.max(Event.id))).scalar_one_or_none() or 0
+    for start in range(0, count, 100):
+        with session_scope(app.state.jtai.session_factory) as session:
+            for _ in range(min(100, count - start)):
+                resource = uuid.uuid4()
+                emit(
+                    session,
+                    event_type,
+                    inspection_id=world.inspection_id,
+                    resource_type="document_request",
+                    resource_id=resource,
+                    url=f"/v1/requests/{resource}",
+                    audience=audience,
+                )
+    wait_settled(app)
+    with session_scope(app.state.jtai.session_factory) as session:
+        ids = session.execute(
+            select(Event.id).where(Event.id > before).order_by(Event.id)
+        ).scalars()
+        return [f"evt_{each}" for each in ids]
+
+
+@contextmanager
+def statements(app: FastAPI) -> Iterator[list[str]]:
+    """The SQL the app's engine runs meanwhile."""
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    engine = app.state.jtai.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
 
 
 def wait_settled(app: FastAPI, within: float = 20.0) -> None:

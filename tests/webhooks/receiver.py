@@ -27,6 +27,8 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     port: int = 0
+    at_once: int = 0  # requests being answered now
+    most_at_once: int = 0
 
     @property
     def url(self) -> str:
@@ -45,12 +47,16 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             arrived = time.time()
+            with receiver.lock:
+                receiver.at_once += 1
+                receiver.most_at_once = max(receiver.most_at_once, receiver.at_once)
             if receiver.delay:
                 time.sleep(receiver.delay)
             status = receiver.status
             with receiver.lock:
                 headers = {key.lower(): value for key, value in self.headers.items()}
                 receiver.requests.append(Received(headers, body, status, arrived))
+                receiver.at_once -= 1
             self.send_response(status)
             self.send_header("content-length", "0")
             self.end_headers()

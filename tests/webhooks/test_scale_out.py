@@ -6,47 +6,18 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-import uuid
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
 
-from app.core.database import make_engine, make_session_factory, session_scope
+from app.core.database import make_engine, make_session_factory
 from app.events.delivery import Deliverer
-from app.events.models import Event
-from app.events.outbox import Audience, emit
 from tests.factories import World
-from tests.webhooks.helpers import FAST, subscribe, wait_settled
+from tests.webhooks.helpers import FAST, emit_many, subscribe
 from tests.webhooks.receiver import eventually, receiving
 
 EVENTS = 1000
 SUBSCRIPTIONS = 2
-
-
-def _emit_many(app: FastAPI, world: World, count: int) -> list[str]:
-    audience = Audience(organisations=(world.agency.organisation_id,))
-    with session_scope(app.state.jtai.session_factory) as session:
-        before = session.execute(select(func.max(Event.id))).scalar_one_or_none() or 0
-    for start in range(0, count, 100):
-        with session_scope(app.state.jtai.session_factory) as session:
-            for _ in range(min(100, count - start)):
-                resource = uuid.uuid4()
-                emit(
-                    session,
-                    "request.opened",
-                    inspection_id=world.inspection_id,
-                    resource_type="document_request",
-                    resource_id=resource,
-                    url=f"/v1/requests/{resource}",
-                    audience=audience,
-                )
-    wait_settled(app)
-    with session_scope(app.state.jtai.session_factory) as session:
-        ids = session.execute(
-            select(Event.id).where(Event.id > before).order_by(Event.id)
-        ).scalars()
-        return [f"evt_{each}" for each in ids]
 
 
 @pytest.mark.commits
@@ -61,7 +32,7 @@ def test_two_workers_deliver_a_thousand_events_once_each(
         receivers = [a, b, c][:SUBSCRIPTIONS]
         for receiver in receivers:
             subscribe(app, world.agency, receiver.url)
-        sent = _emit_many(app, world, EVENTS)
+        sent = emit_many(app, world, EVENTS)
         workers = [
             Deliverer(make_session_factory(engine), one_at_a_time, name=f"worker-{n}")
             for n, engine in enumerate(engines)

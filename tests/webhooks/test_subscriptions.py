@@ -145,6 +145,9 @@ REFUSED = [
     "https://localhost/hook",  # a name resolving to loopback
     "https://0.0.0.0/hook",
     "https://224.0.0.1/hook",
+    "https://192.0.0.8/hook",
+    "https://[2002:5db8:d70e::1]/hook",  # 6to4, embedding a public address
+    "https://[fec0::1]/hook",
 ]
 
 
@@ -156,8 +159,23 @@ def test_private_addresses_are_refused(
     response = client.post("/v1/webhooks", json=body, headers=world.agency.headers)
     assert response.status_code == 422, url
     assert response.json()["code"] == "webhook_url_refused"
-    assert "non-public address" in response.json()["detail"]
+    assert response.json()["detail"] == (
+        "The webhook URL is refused: the host resolves to a non-public address."
+    )
     assert db.all(select(Webhook)) == []
+
+
+def test_a_refusal_does_not_say_what_a_name_resolves_to(
+    client: TestClient, world: World, strict: None
+) -> None:
+    """Naming the address would make the service a DNS oracle for internal names."""
+    body = {"url": "https://localhost/hook", "event_types": ["request.opened"]}
+    response = client.post("/v1/webhooks", json=body, headers=world.agency.headers)
+    assert response.status_code == 422
+    assert "non-public address" in response.text
+    for address in ("127.0.0.1", "::1"):
+        assert address not in response.json()["detail"]
+        assert all(address not in item["message"] for item in response.json()["errors"])
 
 
 def test_https_is_required(client: TestClient, world: World, strict: None) -> None:
