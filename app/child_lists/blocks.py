@@ -110,24 +110,27 @@ def _joined(frames: list[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
 
 
+# What DECODED keeps a frame by: a version, a block of it (None: all), some columns (None: all).
+Decoded = tuple[uuid.UUID, int | None, tuple[str, ...] | None]
+
+
 class DecodedBlocks:
     """Decoded blocks by version and block number, the least recently read dropped first once
     they hold more than ``budget`` bytes. Decoding a page's block was the largest part of a
     page read; a version never changes after its push, so a decoded block never goes stale.
-    A filter or a sort keeps single columns of blocks (``column``) beside whole blocks: the
-    few it reads of every block, not every row of the list. Shared by the worker threads of
-    one process, hence the lock."""
+    Filters and sorts keep a few ``columns`` of every block of a version too (``number``
+    None), which is what they read. Shared by the worker threads of one process, hence the
+    lock."""
 
     def __init__(self, budget: int) -> None:
         self.budget, self.size = budget, 0
-        self._frames: OrderedDict[tuple[uuid.UUID, int, str | None], pl.DataFrame]
-        self._frames = OrderedDict()
+        self._frames: OrderedDict[Decoded, pl.DataFrame] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(
-        self, version_id: uuid.UUID, number: int, column: str | None = None
+        self, version_id: uuid.UUID, number: int | None, columns: tuple[str, ...] | None = None
     ) -> pl.DataFrame | None:
-        key = (version_id, number, column)
+        key = (version_id, number, columns)
         with self._lock:
             frame = self._frames.get(key)
             if frame is not None:
@@ -135,9 +138,13 @@ class DecodedBlocks:
             return frame
 
     def put(
-        self, version_id: uuid.UUID, number: int, frame: pl.DataFrame, column: str | None = None
+        self,
+        version_id: uuid.UUID,
+        number: int | None,
+        frame: pl.DataFrame,
+        columns: tuple[str, ...] | None = None,
     ) -> None:
-        key, size = (version_id, number, column), int(frame.estimated_size())
+        key, size = (version_id, number, columns), int(frame.estimated_size())
         with self._lock:
             if key in self._frames or size > self.budget:
                 return
