@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Security
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2, SecurityScopes
+from sqlalchemy.orm import Session
 
 from app.auth import service
 from app.auth.bearer import bearer_token, token_claims
@@ -47,12 +48,10 @@ def _bearer_token(authorization: str | None) -> str:
     return token
 
 
-def authenticate(
-    request: Request,
-    session: DbSession,
-    decoder: Decoder,
-    authorization: str | None = Security(oauth2_scheme),
+def principal_of_request(
+    request: Request, session: Session, decoder: TokenDecoder, authorization: str | None
 ) -> Principal:
+    """Who sent the request's access token, now (401 when nobody may act with it)."""
     token = _bearer_token(authorization)
     try:
         claims = token_claims(request.scope, decoder, token)
@@ -65,6 +64,33 @@ def authenticate(
             headers={"WWW-Authenticate": 'Bearer realm="jtai", error="invalid_token"'},
         ) from None
     request.state.client_id = str(principal.client_id)
+    return principal
+
+
+def check_scope(operation: str, principal: Principal) -> None:
+    """``POLICY[operation]``'s scope: 403, or 404 where the policy conceals the operation."""
+    rule = rule_for(operation)
+    if rule.scope not in principal.scopes:
+        if rule.conceal:
+            raise NotFound()
+        raise Forbidden(
+            f"The caller's roles do not allow '{operation}'.", code="insufficient_scope"
+        )
+
+
+def bearer_for(operation: str) -> Any:
+    """The Authorization header, declared with the scope ``POLICY[operation]`` needs, for a
+    dependency that authenticates itself (see ``principal_of_request``)."""
+    return Security(oauth2_scheme, scopes=[rule_for(operation).scope.value])
+
+
+def authenticate(
+    request: Request,
+    session: DbSession,
+    decoder: Decoder,
+    authorization: str | None = Security(oauth2_scheme),
+) -> Principal:
+    principal = principal_of_request(request, session, decoder, authorization)
     release_between_hops(session)
     return principal
 
@@ -74,16 +100,11 @@ def authorize(operation: str) -> Any:
     rule = rule_for(operation)
 
     # async: it only compares sets, and a sync dependency would cost a hop to a worker thread.
-    async def check_scope(
+    async def check_scope_of(
         security_scopes: SecurityScopes, principal: Principal = Security(authenticate)
     ) -> Principal:
-        if rule.scope not in principal.scopes:
-            if rule.conceal:
-                raise NotFound()
-            raise Forbidden(
-                f"The caller's roles do not allow '{operation}'.", code="insufficient_scope"
-            )
+        check_scope(operation, principal)
         return principal
 
-    check_scope.__policy_operation__ = operation  # type: ignore[attr-defined]
-    return Security(check_scope, scopes=[rule.scope.value])
+    check_scope_of.__policy_operation__ = operation  # type: ignore[attr-defined]
+    return Security(check_scope_of, scopes=[rule.scope.value])

@@ -9,10 +9,10 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import polars as pl
-from sqlalchemy import ColumnElement, Integer, Select, Uuid, bindparam, insert, or_, select
+from sqlalchemy import ColumnElement, Select, Uuid, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
 from app.child_lists.models import ListBlock, ListVersion
@@ -25,9 +25,9 @@ from app.child_lists.parsing.types import EncodedBlock
 from app.core.database import position_in
 
 
-@dataclass(frozen=True)
-class StoredRow:
-    """A row as read back: its cells keyed by field again."""
+class StoredRow(NamedTuple):
+    """A row as read back: its cells keyed by field again. (A tuple: a page makes a hundred,
+    and a frozen dataclass costs several times as much to build.)"""
 
     version_id: uuid.UUID
     row_number: int
@@ -178,21 +178,61 @@ def stored(version: ListVersion, frame: pl.DataFrame) -> list[StoredRow]:
     ]
 
 
+class BlockSpan(NamedTuple):
+    number: int
+    first_row: int
+    row_count: int
+
+
+class BlockLayouts:
+    """Where each block of a version starts, by version, the least recently read dropped
+    first beyond ``capacity`` versions. A version's blocks never change after its push, so
+    a page read needs no query to find the blocks it covers once its version has been read."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._layouts: OrderedDict[uuid.UUID, tuple[BlockSpan, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, version_id: uuid.UUID) -> tuple[BlockSpan, ...] | None:
+        with self._lock:
+            layout = self._layouts.get(version_id)
+            if layout is not None:
+                self._layouts.move_to_end(version_id)
+            return layout
+
+    def put(self, version_id: uuid.UUID, layout: tuple[BlockSpan, ...]) -> None:
+        with self._lock:
+            self._layouts[version_id] = layout
+            while len(self._layouts) > self.capacity:
+                self._layouts.popitem(last=False)
+
+
+LAYOUTS = BlockLayouts(capacity=4096)
+
 # Every page read runs these: built once, with parameters typed (see repository._CONTRIBUTIONS).
 _VERSION_ID = bindparam("version_id", type_=Uuid())
-_BLOCKS_COVERING = (
-    select(ListBlock.number, ListBlock.first_row)
-    .where(
-        ListBlock.version_id == _VERSION_ID,
-        ListBlock.first_row < bindparam("stop", type_=Integer()),
-        ListBlock.first_row + ListBlock.row_count > bindparam("start", type_=Integer()),
-    )
+_LAYOUT = (
+    select(ListBlock.number, ListBlock.first_row, ListBlock.row_count)
+    .where(ListBlock.version_id == _VERSION_ID)
     .order_by(ListBlock.number)
 )
 _BLOCK_DATA = select(ListBlock.number, ListBlock.data).where(
     ListBlock.version_id == _VERSION_ID,
     ListBlock.number.in_(bindparam("numbers", expanding=True)),
 )
+
+
+def _layout(session: Session, version: ListVersion) -> tuple[BlockSpan, ...]:
+    layout = LAYOUTS.get(version.id)
+    if layout is None:
+        found = session.execute(_LAYOUT, {"version_id": version.id})
+        layout = tuple(BlockSpan(*row) for row in found)
+        # Kept only when whole: a version is read only once its push has committed, but
+        # nothing here should trust that a half-written version is never read.
+        if sum(span.row_count for span in layout) == version.row_count:
+            LAYOUTS.put(version.id, layout)
+    return layout
 
 
 def _blocks_covering(
@@ -205,12 +245,14 @@ def _blocks_covering(
     shown as ISO text, in order, and the index of their first row. Blocks decoded before come
     from DECODED, and only the others' bytes are fetched."""
     stop = version.row_count if stop is None else stop
-    found = session.execute(
-        _BLOCKS_COVERING, {"version_id": version.id, "start": start, "stop": stop}
-    ).all()
+    found = [
+        span
+        for span in _layout(session, version)
+        if span.first_row < stop and span.first_row + span.row_count > start
+    ]
     if not found:
         return start, []
-    frames = {row.number: DECODED.get(version.id, row.number) for row in found}
+    frames = {span.number: DECODED.get(version.id, span.number) for span in found}
     missing = [number for number, frame in frames.items() if frame is None]
     if missing:
         fetched = session.execute(_BLOCK_DATA, {"version_id": version.id, "numbers": missing})

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import polars as pl
 from sqlalchemy.orm import Session
@@ -135,8 +135,7 @@ def check_query(spec: ListSpec, query: RowQuery) -> None:
         )
 
 
-@dataclass(frozen=True)
-class SuppliedRow:
+class SuppliedRow(NamedTuple):
     """A row as read, with the contribution (supplier and version) it belongs to."""
 
     row: StoredRow

@@ -45,6 +45,7 @@ from app.child_lists.schemas import (
     ListVersionWithReport,
     PushResult,
     ValidationReport,
+    list_page_json,
     rows_read,
 )
 from app.child_lists.templates import build_template
@@ -236,14 +237,13 @@ def read_list(
     page = ListPage.model_construct(
         list_key=list_key,
         contributions=[ListVersionRead.of(c) for c in found.contributions],
-        items=rows_read(found.rows),
+        items=[],
         limit=paging.limit,
         offset=paging.offset,
         total=found.total,
         next_offset=following if following < found.total else None,
     )
-    # The rows were validated when pushed: serialise straight to bytes, the hot path of reads.
-    return Response(page.model_dump_json(), media_type="application/json")
+    return Response(list_page_json(page, found.rows), media_type="application/json")
 
 
 def _download(context: InspectionContext, export: reading.ListExport, *, xlsx: bool) -> Response:

@@ -10,6 +10,8 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
@@ -252,15 +254,39 @@ async def _handle_validation_error(request: Request, exc: Exception) -> Response
     )
 
 
+async def _handle_database_busy(request: Request, exc: Exception) -> Response:
+    """No connection came free within the pool's timeout, or SQLite's write lock did not: the
+    service is overloaded, not broken. A 503 tells clients to come back; a 500 told them
+    something was wrong with their request or with us, and let retrying clients give up."""
+    if isinstance(exc, OperationalError) and not _is_lock_timeout(exc):
+        raise exc
+    logger.warning("database busy", extra={"path": request.url.path})
+    return problem_response(
+        503,
+        "busy",
+        "Service busy",
+        "Too many requests are waiting for the database; retry in a moment.",
+        headers={"Retry-After": "2"},
+        instance=request.url.path,
+    )
+
+
+def _is_lock_timeout(exc: OperationalError) -> bool:
+    return "database is locked" in str(exc.orig)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _handle_app_error)
+    app.add_exception_handler(PoolTimeout, _handle_database_busy)
+    app.add_exception_handler(OperationalError, _handle_database_busy)
     app.add_exception_handler(StarletteHTTPException, _handle_http_error)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)
     # Anything else is answered 500 by RequestContextMiddleware, inside the request id.
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The ``responses=`` entry declaring a route's problem+json errors for OpenAPI."""
+    """The ``responses=`` entry declaring a route's problem+json errors for OpenAPI; 503 is
+    declared for every route, as any may find the database busy."""
     descriptions = {
         400: "Malformed request",
         401: "Missing, expired or invalid token",
@@ -272,7 +298,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         415: "Unsupported media type",
         422: "Invalid content; `errors` names each problem",
         428: "A change to an existing object must send If-Match with the version it is based on",
-        503: "Temporarily unavailable (busy, or the object store failing); retry later",
+        503: "Temporarily unavailable (busy, or the object store failing); retry after Retry-After",
     }
     return {
         status: {
@@ -280,5 +306,5 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
             "description": descriptions.get(status, "Error"),
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
-        for status in statuses
+        for status in sorted({*statuses, 503})
     }

@@ -4,12 +4,13 @@ out; pages read from them are the pages read from the database."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import polars as pl
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 
-from app.child_lists.blocks import DECODED, DecodedBlocks
+from app.child_lists.blocks import DECODED, BlockLayouts, BlockSpan, DecodedBlocks
 from app.child_lists.models import ListVersion
 from tests.conftest import Reader
 from tests.factories import World
@@ -49,3 +50,39 @@ def test_a_page_read_again_comes_from_the_decoded_block_and_is_the_same(
     again = client.get(url, params={"limit": 10, "offset": 5}, headers=world.lead.headers)
     assert again.json()["items"] == first.json()["items"]
     assert [item["child_id"] for item in again.json()["items"]] == [f"C{n}" for n in range(5, 15)]
+
+
+def test_block_layouts_keep_the_most_recently_read_versions() -> None:
+    layouts = BlockLayouts(capacity=2)
+    first, second, third = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    layouts.put(first, (BlockSpan(0, 0, 10),))
+    layouts.put(second, (BlockSpan(0, 0, 5), BlockSpan(1, 5, 5)))
+    assert layouts.get(first) == (BlockSpan(0, 0, 10),)  # second is now the oldest read
+    layouts.put(third, ())
+    assert layouts.get(second) is None
+    assert layouts.get(first) is not None
+    assert layouts.get(third) == ()
+
+
+def test_a_page_read_again_asks_the_database_for_no_block(
+    client: TestClient, world: World, db: Reader, engine: Engine
+) -> None:
+    rows = [cin_row(f"C{n}") for n in range(30)]
+    assert push_json(client, world, "children-in-need", rows).status_code == 201
+    url = f"/v1/inspections/{world.inspection_id}/lists/children-in-need"
+    params = {"limit": 10, "offset": 20}
+    first = client.get(url, params=params, headers=world.lead.headers)
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        again = client.get(url, params=params, headers=world.lead.headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert again.json()["items"] == first.json()["items"]
+    assert [item["child_id"] for item in again.json()["items"]] == [f"C{n}" for n in range(20, 30)]
+    assert statements
+    assert not [s for s in statements if "list_blocks" in s]

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, event, text
 
 from app.core.database import make_engine, make_session_factory
 from app.core.deps import DbSession
+from app.core.errors import install_error_handlers
 
 REQUESTS = 16
 SHARED_THREADS = 4
@@ -72,3 +73,51 @@ def test_more_writers_than_shared_threads_all_commit(small_engine: Engine) -> No
     assert statuses == [200] * REQUESTS
     with small_engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM writes")).scalar_one() == REQUESTS
+
+
+@pytest.fixture
+def one_connection(db_kind: str, empty_database_url: str) -> Iterator[Engine]:
+    """A database a second request cannot get at for long: PostgreSQL with one pooled
+    connection, SQLite with a short wait for its write lock."""
+    if db_kind == "postgresql":
+        engine = create_engine(empty_database_url, pool_size=1, max_overflow=0, pool_timeout=0.3)
+    else:
+        engine = make_engine(empty_database_url)
+
+        @event.listens_for(engine, "connect")
+        def _short_waits(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute("PRAGMA busy_timeout=300")
+
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE writes (n INTEGER)"))
+    yield engine
+    engine.dispose()
+
+
+def test_a_request_that_cannot_get_the_database_in_time_is_told_to_retry(
+    one_connection: Engine,
+) -> None:
+    app = _app_writing_to(one_connection)
+    install_error_handlers(app)
+
+    @app.post("/slow-write")
+    def slow_write(session: DbSession) -> Response:
+        session.execute(text("INSERT INTO writes VALUES (2)"))
+        time.sleep(1.5)
+        return Response(b"ok")
+
+    async def both() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            slow = asyncio.create_task(client.post("/slow-write"))
+            await asyncio.sleep(0.3)  # the slow writer holds the connection / the lock
+            return [await client.post("/write"), await slow]
+
+    refused, slow = asyncio.run(both())
+    assert slow.status_code == 200
+    assert refused.status_code == 503
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.headers["retry-after"] == "2"
+    assert refused.json()["code"] == "busy"
+    with one_connection.connect() as connection:
+        assert connection.execute(text("SELECT n FROM writes")).scalars().all() == [2]
