@@ -8,7 +8,6 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import polars as pl
