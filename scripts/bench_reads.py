@@ -9,20 +9,28 @@ generator (scripts/bench/load.py), whose own CPU is printed beside each server's
 the list (offsets 0, 100, ... 4,900) on both sides. Targets (issue 19): at least 1.0x the
 peer's requests per second, p99 within 2x.
 
+With --filtered the list is pushed by three suppliers (the council, health and the youth
+offending service, a third of the rows each) and the service alone is driven, in alternating
+rounds: plain pages (the baseline of the same run), pages filtered on gender and sorted by age,
+and pages sorted by date of birth, newest first; printed as ratios to the plain pages.
+
 Run: .venv/bin/python scripts/bench_reads.py [--rows 5000] [--seconds 10] [--rounds 3]
-     [--workers 1]
+     [--workers 1] [--filtered]
 Needs PostgreSQL (JTAI_TEST_POSTGRES_URL, default 127.0.0.1:5432 as postgres).
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import subprocess
 import sys
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -36,6 +44,14 @@ from scripts.bench.common import (
 )
 from scripts.bench.load import LoadResult, request_bytes, run_load
 from scripts.bench_lists import copy_baseline, csv_bytes, generate_rows, push
+
+SUPPLIERS = ("local_authority", "health", "youth_offending")
+LIST_PATH = "/v1/inspections/{inspection}/lists/children-in-need?"
+# Selections of the --filtered case, beside the plain pages.
+SELECTIONS = {
+    "filtered": "gender=F&sort=age_years&",
+    "sorted": "sort=date_of_birth&descending=true&",
+}
 
 
 def _pages(base: str, path: str, rows: int, headers: dict[str, str]) -> list[bytes]:
@@ -53,9 +69,9 @@ def _line(name: str, result: LoadResult, server_cpu: float) -> str:
     )
 
 
-def measure(options: argparse.Namespace) -> dict[str, tuple[LoadResult, float]]:
+def measure(options: argparse.Namespace) -> dict[str, list[tuple[LoadResult, float]]]:
+    """Each target's result and server CPU, round by round."""
     headings, rows = generate_rows(options.rows)
-    body = csv_bytes(headings, rows)
     with ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         database_url = stack.enter_context(scratch_database())
@@ -66,47 +82,78 @@ def measure(options: argparse.Namespace) -> dict[str, tuple[LoadResult, float]]:
         }
         world: Any = demo_world(env)
         inspection = world["inspections"]["mental-health"]
-        copy_baseline(database_url, headings, body)  # the peer's table
-        port, peer_port = free_port(), free_port()
+        port = free_port()
         service_command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
         service_command += ["--workers", str(options.workers)]
-        peer_command = [sys.executable, "-m", "uvicorn", "scripts.bench.peer_app:app"]
-        peer_command += ["--port", str(peer_port), "--log-level", "warning"]
-        pids = {
-            "service": stack.enter_context(served(service_command, env, port)),
-            "peer": stack.enter_context(
-                served(peer_command, env | {"BENCH_DATABASE_URL": database_url}, peer_port)
-            ),
-        }
-        base, peer_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{peer_port}"
-        push(base, token(base, world["clients"]["local_authority"]), inspection, body, "text/csv")
+        pid = stack.enter_context(served(service_command, env, port))
+        base = f"http://127.0.0.1:{port}"
+        suppliers = SUPPLIERS if options.filtered else SUPPLIERS[:1]
+        for index, supplier in enumerate(suppliers):  # a share of the rows each
+            body = csv_bytes(headings, rows[index :: len(suppliers)])
+            push(base, token(base, world["clients"][supplier]), inspection, body, "text/csv")
         lead = {"Authorization": f"Bearer {token(base, world['clients']['lead_inspector'])}"}
-        targets = {
-            "service": (
-                base,
-                _pages(
-                    base, f"/v1/inspections/{inspection}/lists/children-in-need?", len(rows), lead
-                ),
-            ),
-            "peer": (peer_base, _pages(peer_base, "/rows?", len(rows), {})),
-        }
-        for url, requests in targets.values():  # warm both: pools, caches, lazy imports
-            run_load(url, requests, options.clients, 2)
-        totals: dict[str, tuple[LoadResult, float]] = {}
-        for round_number in range(options.rounds):
-            for name, (url, requests) in targets.items():
-                before = _server_cpu(pids[name])
-                last = round_number == options.rounds - 1
-                profiler = _profile(options.profile, name, pids[name], options.seconds, last)
-                result = run_load(url, requests, options.clients, options.seconds)
-                if profiler is not None:
-                    profiler.wait()
-                used = _server_cpu(pids[name]) - before
-                print(f"round {round_number + 1} " + _line(name, result, used), flush=True)
-                if name in totals:
-                    result, used = totals[name][0] + result, totals[name][1] + used
-                totals[name] = (result, used)
-        return totals
+        path = LIST_PATH.format(inspection=inspection)
+        targets = {"service": (base, _pages(base, path, len(rows), lead), pid)}
+        if options.filtered:
+            targets = {"plain": targets["service"]}
+            for name, selection in SELECTIONS.items():
+                found = _total(f"{base}{path}{selection}limit=1", lead)
+                targets[name] = (base, _pages(base, path + selection, found, lead), pid)
+        else:
+            targets["peer"] = _peer(stack, database_url, env, headings, rows)
+        return _rounds(options, targets)
+
+
+def _total(url: str, headers: dict[str, str]) -> int:
+    answer = httpx.get(url, headers=headers, timeout=60)
+    answer.raise_for_status()
+    return int(answer.json()["total"])
+
+
+def _peer(
+    stack: ExitStack,
+    database_url: str,
+    env: dict[str, str],
+    headings: list[str],
+    rows: list[list[str]],
+) -> tuple[str, list[bytes], int]:
+    """The plain FastAPI + SQLAlchemy endpoint paging the same rows from a plain table."""
+    copy_baseline(database_url, headings, csv_bytes(headings, rows))  # the peer's table
+    peer_port = free_port()
+    peer_command = [sys.executable, "-m", "uvicorn", "scripts.bench.peer_app:app"]
+    peer_command += ["--port", str(peer_port), "--log-level", "warning"]
+    peer_env = env | {"BENCH_DATABASE_URL": database_url}
+    pid = stack.enter_context(served(peer_command, peer_env, peer_port))
+    peer_base = f"http://127.0.0.1:{peer_port}"
+    return peer_base, _pages(peer_base, "/rows?", len(rows), {}), pid
+
+
+def _rounds(
+    options: argparse.Namespace, targets: dict[str, tuple[str, list[bytes], int]]
+) -> dict[str, list[tuple[LoadResult, float]]]:
+    """The targets driven in turn, round after round, after a warm-up of each."""
+    for url, requests, _ in targets.values():  # pools, caches, lazy imports
+        run_load(url, requests, options.clients, 2)
+    results: dict[str, list[tuple[LoadResult, float]]] = {name: [] for name in targets}
+    for round_number in range(options.rounds):
+        for name, (url, requests, pid) in targets.items():
+            before = _server_cpu(pid)
+            last = round_number == options.rounds - 1
+            profiler = _profile(options.profile, name, pid, options.seconds, last)
+            result = run_load(url, requests, options.clients, options.seconds)
+            if profiler is not None:
+                profiler.wait()
+            used = _server_cpu(pid) - before
+            print(f"round {round_number + 1} " + _line(name, result, used), flush=True)
+            results[name].append((result, used))
+    return results
+
+
+def _summed(rounds: list[tuple[LoadResult, float]]) -> tuple[LoadResult, float]:
+    total, used = rounds[0]
+    for result, cpu in rounds[1:]:
+        total, used = total + result, used + cpu
+    return total, used
 
 
 def _profile(
@@ -140,19 +187,41 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=1, help="jtai serve --workers")
     parser.add_argument(
+        "--filtered", action="store_true", help="three suppliers; filtered and sorted pages"
+    )
+    parser.add_argument(
         "--profile", type=Path, help="py-spy both servers in the last round, into this folder"
     )
     options = parser.parse_args()
-    totals = measure(options)
-    ours, ours_cpu = totals["service"]
-    peer, peer_cpu = totals["peer"]
+    results = measure(options)
     print(f"all rounds, {options.clients} clients, a page of 100 of {options.rows} rows:")
-    print(_line("service", ours, ours_cpu))
-    print(_line("peer", peer, peer_cpu))
+    for name, rounds in results.items():
+        print(_line(name, *_summed(rounds)))
+    if options.filtered:
+        _print_selection_ratios(results)
+        return
+    ours, peer = _summed(results["service"])[0], _summed(results["peer"])[0]
     print(
         f"ratio    {ours.rate / peer.rate:7.2f}x req/s (target >= 1.0x), "
         f"p99 {ours.p99 / peer.p99:5.2f}x (target <= 2x)"
     )
+
+
+def _print_selection_ratios(results: dict[str, list[tuple[LoadResult, float]]]) -> None:
+    """Each selection against the plain pages of the same rounds: the median of the rounds'
+    ratios of requests per second, and of server CPU per request."""
+    plain = results["plain"]
+    for name in SELECTIONS:
+        rates = [s.rate / p.rate for (s, _), (p, _) in zip(results[name], plain, strict=True)]
+        costs = [
+            (s_cpu / s.requests) / (p_cpu / p.requests)
+            for (s, s_cpu), (p, p_cpu) in zip(results[name], plain, strict=True)
+        ]
+        print(
+            f"{name}/plain  req/s {statistics.median(rates):5.2f}x "
+            f"(rounds {', '.join(f'{r:.2f}' for r in rates)}), "
+            f"server CPU per request {statistics.median(costs):5.2f}x"
+        )
 
 
 if __name__ == "__main__":

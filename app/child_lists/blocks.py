@@ -8,7 +8,6 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import polars as pl
@@ -95,12 +94,13 @@ def versions_naming_child(inspection_id: uuid.UUID, child_id: str) -> Select[tup
     )
 
 
-def _decode(data: bytes) -> pl.DataFrame:
-    return pl.read_ipc(io.BytesIO(data))
+def decode(data: bytes, columns: list[str] | None = None) -> pl.DataFrame:
+    """A stored block, or only the named columns of it (the others are not decompressed)."""
+    return pl.read_ipc(io.BytesIO(data), columns=columns)
 
 
 def _frame_of(blobs: Iterable[bytes]) -> pl.DataFrame:
-    return _joined([_decode(blob) for blob in blobs])
+    return _joined([decode(blob) for blob in blobs])
 
 
 def _joined(frames: list[pl.DataFrame]) -> pl.DataFrame:
@@ -109,30 +109,45 @@ def _joined(frames: list[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
 
 
+# What DECODED keeps a frame by: a version, a block of it (None: all), some columns (None: all).
+Decoded = tuple[uuid.UUID, int | None, tuple[str, ...] | None]
+
+
 class DecodedBlocks:
     """Decoded blocks by version and block number, the least recently read dropped first once
     they hold more than ``budget`` bytes. Decoding a page's block was the largest part of a
     page read; a version never changes after its push, so a decoded block never goes stale.
-    Shared by the worker threads of one process, hence the lock."""
+    Filters and sorts keep a few ``columns`` of every block of a version too (``number``
+    None), which is what they read. Shared by the worker threads of one process, hence the
+    lock."""
 
     def __init__(self, budget: int) -> None:
         self.budget, self.size = budget, 0
-        self._frames: OrderedDict[tuple[uuid.UUID, int], pl.DataFrame] = OrderedDict()
+        self._frames: OrderedDict[Decoded, pl.DataFrame] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, version_id: uuid.UUID, number: int) -> pl.DataFrame | None:
+    def get(
+        self, version_id: uuid.UUID, number: int | None, columns: tuple[str, ...] | None = None
+    ) -> pl.DataFrame | None:
+        key = (version_id, number, columns)
         with self._lock:
-            frame = self._frames.get((version_id, number))
+            frame = self._frames.get(key)
             if frame is not None:
-                self._frames.move_to_end((version_id, number))
+                self._frames.move_to_end(key)
             return frame
 
-    def put(self, version_id: uuid.UUID, number: int, frame: pl.DataFrame) -> None:
-        size = int(frame.estimated_size())
+    def put(
+        self,
+        version_id: uuid.UUID,
+        number: int | None,
+        frame: pl.DataFrame,
+        columns: tuple[str, ...] | None = None,
+    ) -> None:
+        key, size = (version_id, number, columns), int(frame.estimated_size())
         with self._lock:
-            if (version_id, number) in self._frames or size > self.budget:
+            if key in self._frames or size > self.budget:
                 return
-            self._frames[(version_id, number)] = frame
+            self._frames[key] = frame
             self.size += size
             while self.size > self.budget:
                 _, dropped = self._frames.popitem(last=False)
@@ -142,19 +157,19 @@ class DecodedBlocks:
 DECODED = DecodedBlocks(budget=32 * 1024 * 1024)
 
 
-def _shown(frame: pl.DataFrame) -> pl.DataFrame:
+def shown(frame: pl.DataFrame) -> pl.DataFrame:
     """Dates as the ISO text JSON gives them (which sorts and compares as the dates do)."""
     if not any(dtype in (pl.Date, pl.Datetime) for dtype in frame.dtypes):
         return frame  # already shown (a kept block): casting nothing still costs a pass
     return frame.with_columns(pl.col(pl.Date, pl.Datetime).cast(pl.String))
 
 
-def _stored(version: ListVersion, frame: pl.DataFrame) -> list[StoredRow]:
+def stored(version: ListVersion, frame: pl.DataFrame) -> list[StoredRow]:
     """Rows as dicts with values as JSON would give them (dates as ISO text)."""
     if frame.height == 0:
         return []
-    shown = _shown(frame)
-    data = shown.select([c for c in version.columns if c in shown.columns]).to_dicts()
+    texts = shown(frame)
+    data = texts.select([c for c in version.columns if c in texts.columns]).to_dicts()
     numbers, children = frame[ROW].to_list(), frame[CHILD].to_list()
     return [
         StoredRow(version.id, number, child, cells)
@@ -241,7 +256,7 @@ def _blocks_covering(
     if missing:
         fetched = session.execute(_BLOCK_DATA, {"version_id": version.id, "numbers": missing})
         for number, data in fetched:
-            frames[number] = decoded = _shown(_decode(data))
+            frames[number] = decoded = shown(decode(data))
             DECODED.put(version.id, number, decoded)
     return found[0].first_row, [frame for frame in frames.values() if frame is not None]
 
@@ -266,64 +281,26 @@ def rows_of(
         frame = _frame_of(blobs)
         if child_ids is not None:
             frame = frame.filter(pl.col(CHILD).is_in(list(child_ids)))
-        rows += _stored(by_id[version_id], frame)
+        rows += stored(by_id[version_id], frame)
     return rows
 
 
-def iter_rows(session: Session, version: ListVersion) -> Iterator[StoredRow]:
-    """Every row in file order, a block at a time (exports). Blocks are decoded one by one and
-    not kept: a whole export would push the pages being read out of DECODED."""
-    query = select(ListBlock.number, ListBlock.data).where(ListBlock.version_id == version.id)
-    for number, data in session.execute(query.order_by(ListBlock.number)):
-        frame = DECODED.get(version.id, number)
-        yield from _stored(version, _decode(data) if frame is None else frame)
+def rows_in_order(session: Session, versions: Sequence[ListVersion]) -> Iterator[StoredRow]:
+    """Every row of the versions, one version after the other as given, each in file order
+    (exports). Every block's bytes come in one query, before this returns: a download streams
+    after the request's session has closed. The blocks stay compressed until their rows are
+    taken, one block at a time, and are not kept decoded: a whole export would push the pages
+    being read out of DECODED."""
+    order = {version.id: index for index, version in enumerate(versions)}
+    query = select(ListBlock.version_id, ListBlock.number, ListBlock.data)
+    found = sorted(
+        session.execute(query.where(ListBlock.version_id.in_(order))),
+        key=lambda block: (order[block.version_id], block.number),
+    )
+    return _rows_decoded([(versions[order[v]], number, data) for v, number, data in found])
 
 
-@dataclass(frozen=True)
-class RowSelection:
-    """Which rows a page shows, as polars expressions over a version's columns."""
-
-    conditions: Sequence[pl.Expr] = ()
-    sort: pl.Expr | None = None
-    descending: bool = False
-
-
-def page_of_rows(
-    session: Session,
-    versions: Sequence[ListVersion],
-    selection: RowSelection,
-    limit: int,
-    offset: int,
-) -> tuple[list[StoredRow], int]:
-    """A page of the versions' rows (one after the other, in the order given) and how many
-    match. In file order only the blocks the page covers are read; a filter or a sort reads
-    every block of the versions, and ties keep that order."""
-    if not selection.conditions and selection.sort is None:
-        # Versions are immutable: the counts stored with them need no recounting.
-        return _plain_page(session, versions, limit, offset), sum(v.row_count for v in versions)
-    frames = [
-        _joined(_blocks_covering(session, version)[1]).with_columns(
-            pl.lit(index, dtype=pl.Int32).alias(SOURCE)
-        )
-        for index, version in enumerate(versions)
-        if version.row_count
-    ]
-    if not frames:
-        return [], 0
-    frame = pl.concat(frames, how="diagonal_relaxed")
-    if selection.conditions:
-        frame = frame.filter(*selection.conditions)
-    if selection.sort is not None:
-        # As SQL orders: missing values last going up, first going down; file order breaks ties.
-        frame = frame.sort(
-            [selection.sort, pl.col(SOURCE), pl.col(ROW)],
-            descending=[selection.descending, False, False],
-            nulls_last=not selection.descending,
-        )
-    return _stored_from(versions, frame.slice(offset, limit)), frame.height
-
-
-def _plain_page(
+def plain_page(
     session: Session, versions: Sequence[ListVersion], limit: int, offset: int
 ) -> list[StoredRow]:
     """Rows ``offset`` to ``offset + limit - 1`` of the versions one after the other."""
@@ -337,20 +314,15 @@ def _plain_page(
             continue
         stop = min(version.row_count, start + limit - len(rows))
         first_row, frames = _blocks_covering(session, version, start, stop)
-        rows += _stored(version, _joined(frames).slice(start - first_row, stop - start))
+        rows += stored(version, _joined(frames).slice(start - first_row, stop - start))
         start = 0
     return rows
 
 
-def _stored_from(versions: Sequence[ListVersion], frame: pl.DataFrame) -> list[StoredRow]:
-    """Rows of several versions, told apart by their ``SOURCE`` column (see ``_stored``)."""
-    shown = _shown(frame)
-    rows = []
-    for record in shown.to_dicts():
-        version = versions[record[SOURCE]]
-        cells = {column: record.get(column) for column in version.columns}
-        rows.append(StoredRow(version.id, record[ROW], record[CHILD], cells))
-    return rows
+def _rows_decoded(found: list[tuple[ListVersion, int, bytes]]) -> Iterator[StoredRow]:
+    for version, number, data in found:
+        frame = DECODED.get(version.id, number)
+        yield from stored(version, decode(data) if frame is None else frame)
 
 
 def child_frames(

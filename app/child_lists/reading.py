@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import operator
 import uuid
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
@@ -21,7 +21,7 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from app.audit import chain as audit
-from app.child_lists import blocks, repository
+from app.child_lists import blocks, pages, repository
 from app.child_lists.blocks import StoredRow
 from app.child_lists.repository import Contribution
 from app.child_lists.service import check_may_push, list_spec
@@ -92,9 +92,7 @@ def _column(spec: ListSpec, columns: Collection[str], key: str) -> pl.Expr | Non
     return pl.col(key) if key in columns else None
 
 
-def _selection(
-    spec: ListSpec, versions: list[Contribution], query: RowQuery
-) -> blocks.RowSelection:
+def _selection(spec: ListSpec, versions: list[Contribution], query: RowQuery) -> pages.RowSelection:
     """Filters compare a field's value as JSON text would show it (dates ISO, "true"); sorting
     uses the typed value, so ages and dates sort as numbers and days, not as text."""
     columns = {column for c in versions for column in c.version.columns}
@@ -112,7 +110,7 @@ def _selection(
     sort = _column(spec, columns, query.sort)
     if query.sort == "row_number" and not query.descending:
         sort = None  # file order (supplier by supplier) is the stored order
-    return blocks.RowSelection(conditions, sort, query.descending)
+    return pages.RowSelection(conditions, sort, query.descending)
 
 
 def check_query(spec: ListSpec, query: RowQuery) -> None:
@@ -218,7 +216,7 @@ def read_page(
     spec = list_spec(context.theme, list_key)
     check_query(spec, query)
     versions = _contributions(session, context.inspection, spec, number, supplier)
-    rows, total = blocks.page_of_rows(
+    rows, total = pages.page_of_rows(
         session, [c.version for c in versions], _selection(spec, versions, query), limit, offset
     )
     audit.record_read(
@@ -237,7 +235,7 @@ def read_page(
 class ListExport:
     spec: ListSpec
     contributions: list[Contribution]
-    rows: list[SuppliedRow]
+    rows: Iterator[SuppliedRow]  # taken once, as the download is written
 
 
 def export_list(
@@ -248,14 +246,12 @@ def export_list(
     supplier: uuid.UUID | None,
 ) -> ListExport:
     """Every row of the merged list (or of what ``supplier`` and ``number`` name), supplier
-    by supplier in file order, for a download; the export is audited."""
+    by supplier in file order, for a download; the export is audited. The rows are decoded
+    as the download takes them, from blocks fetched in one query."""
     spec = list_spec(context.theme, list_key)
     versions = _contributions(session, context.inspection, spec, number, supplier)
-    rows = [
-        SuppliedRow(row, contribution)
-        for contribution in versions
-        for row in blocks.iter_rows(session, contribution.version)
-    ]
+    by_id = {c.version.id: c for c in versions}
+    rows = blocks.rows_in_order(session, [c.version for c in versions])
     audit.record_read(
         session,
         context.principal,
@@ -263,9 +259,11 @@ def export_list(
         "list",
         list_key,
         inspection_id=context.inspection.id,
-        detail=_read_detail(versions, len(rows)),
+        # Versions are immutable: their stored counts are the rows the download holds.
+        detail=_read_detail(versions, sum(c.version.row_count for c in versions)),
     )
-    return ListExport(spec, versions, rows)
+    supplied = (SuppliedRow(row, by_id[row.version_id]) for row in rows)
+    return ListExport(spec, versions, supplied)
 
 
 def _own_supplier(

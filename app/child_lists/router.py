@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import asdict
 from functools import partial
 from pathlib import Path
@@ -251,7 +251,7 @@ def _download(context: InspectionContext, export: reading.ListExport, *, xlsx: b
     filename = export.spec.key
     if len(export.contributions) == 1:
         filename += f"-v{export.contributions[0].version.number}"
-    rows = [(r.row.data, r.contribution.organisation_name or "") for r in export.rows]
+    rows = ((r.row.data, r.contribution.organisation_name or "") for r in export.rows)
     if xlsx:
         sheet = export.spec.workbook_sheet or export.spec.key
         return _xlsx_download(formatter, rows, sheet, filename)
@@ -263,7 +263,7 @@ def _download(context: InspectionContext, export: reading.ListExport, *, xlsx: b
 
 
 def _xlsx_download(
-    formatter: RowFormatter, rows: Sequence[ExportRow], sheet: str, filename: str
+    formatter: RowFormatter, rows: Iterable[ExportRow], sheet: str, filename: str
 ) -> FileResponse:
     handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115
     handle.close()
