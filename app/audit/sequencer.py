@@ -23,7 +23,8 @@ from typing import cast
 
 import anyio
 from anyio import to_thread
-from sqlalchemy import Table, bindparam, delete, func, select
+from sqlalchemy import BigInteger, Table, any_, bindparam, delete, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit.links import ENTRY_FIELDS, extend, lock_head
@@ -38,14 +39,18 @@ logger = logging.getLogger("jtai.audit")
 BATCH = 2000
 _QUEUE = cast(Table, PendingRead.__table__)
 _ANY_WAITING = select(_QUEUE.c.id).limit(1)
-# The oldest waiting, read and taken off the queue in one statement, so exactly the rows
-# taken are linked (a read committing meanwhile is left for the next run, whatever its id).
-_OLDEST = select(_QUEUE.c.id).order_by(_QUEUE.c.id).limit(bindparam("limit"))
-_TAKE = (
-    delete(_QUEUE)
-    .where(_QUEUE.c.id.in_(_OLDEST.scalar_subquery()))
-    .returning(_QUEUE.c.id, *(_QUEUE.c[name] for name in ENTRY_FIELDS))
+# Whole rows, so PostgreSQL reads them by a plain index scan, which marks the index entries
+# of rows already taken (deleted) as dead on its way: an index-only scan of the ids would
+# wade through every one of them again, until a vacuum, on each run after a burst.
+_OLDEST = (
+    select(_QUEUE.c.id, *(_QUEUE.c[name] for name in ENTRY_FIELDS))
+    .order_by(_QUEUE.c.id)
+    .limit(bindparam("limit"))
 )
+# Exactly the rows read are taken off the queue (a read committing meanwhile is left for the
+# next run, whatever its id): by an array on PostgreSQL, a list of ids elsewhere.
+_TAKEN = delete(_QUEUE).where(_QUEUE.c.id.in_(bindparam("ids", expanding=True)))
+_TAKEN_PG = delete(_QUEUE).where(_QUEUE.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
 
 
 def chain_pending(session: Session, limit: int = BATCH) -> int:
@@ -55,8 +60,10 @@ def chain_pending(session: Session, limit: int = BATCH) -> int:
         # queue behind. A read committed after this look waits for the next run, as it would.
         return 0
     seq, prev_hash = lock_head(session)
-    rows = session.execute(_TAKE, {"limit": limit}).mappings().all()
-    extend(session, seq, prev_hash, sorted(rows, key=lambda row: int(row["id"])))
+    rows = session.execute(_OLDEST, {"limit": limit}).mappings().all()
+    extend(session, seq, prev_hash, rows)
+    taken = _TAKEN_PG if session.get_bind().dialect.name == "postgresql" else _TAKEN
+    session.execute(taken, {"ids": [row["id"] for row in rows]})
     return len(rows)
 
 
