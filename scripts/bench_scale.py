@@ -20,9 +20,9 @@ linked by the sequencer's own batch linker (--link-batch a transaction), its rat
 every tenth of the way: the API would take hours to make them, the linker takes minutes.
 
 Run: .venv/bin/python scripts/bench_scale.py [--events 100000] [--requests 30]
-     (the issue's full figure: --events 10000000; at the 3,000-4,400 events a second linked
-     and 6,500-7,400 verified a second measured at 1,000,000 on this 2-core machine at load
-     average 5-11, about 50 minutes of linking and twice 25 of `verify --full`)
+     (the issue's full figure: --events 10000000; at the 3,200-5,900 events a second linked
+     and 6,500-21,000 verified a second measured at 1,000,000 on this 2-core machine at load
+     average 4-11, 30-50 minutes of linking and twice 10-25 of `verify --full`)
 Needs PostgreSQL (JTAI_TEST_POSTGRES_URL, default 127.0.0.1:5432 as postgres).
 """
 
