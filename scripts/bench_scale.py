@@ -15,8 +15,14 @@ the issue's figure is --inspections 100 --lists 8 --rows 5000 (long on this mach
 
 Not yet here: the 500,000-row push against a 100,000-row one.
 
+The big chain's events are queued by SQL (generate_series, a million a transaction), then
+linked by the sequencer's own batch linker (--link-batch a transaction), its rate printed
+every tenth of the way: the API would take hours to make them, the linker takes minutes.
+
 Run: .venv/bin/python scripts/bench_scale.py [--events 100000] [--requests 30]
-     (the issue's full figure: --events 10000000)
+     (the issue's full figure: --events 10000000; at the 3,200-5,900 events a second linked
+     and 6,500-21,000 verified a second measured at 1,000,000 on this 2-core machine at load
+     average 4-11, 30-50 minutes of linking and twice 10-25 of `verify --full`)
 Needs PostgreSQL (JTAI_TEST_POSTGRES_URL, default 127.0.0.1:5432 as postgres).
 """
 
@@ -31,11 +37,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.audit.sequencer import run_sequencer
+from app.audit.sequencer import chain_pending
 from app.audit.service import verify_chain
 from app.core.database import make_session_factory, session_scope
 from scripts.bench.common import demo_service, jtai, token
@@ -49,6 +55,7 @@ _BULK_EVENTS = text(
     "('00000000-0000-4000-8000-' || lpad((n % 100)::text, 12, '0'))::uuid, NULL, NULL, "
     "'{\"rows\": 100}'::json FROM generate_series(1, :count) AS n"
 )
+_LOAD_CHUNK = 1_000_000
 
 
 def _median_ms(client: httpx.Client, url: str, requests: int) -> float:
@@ -72,26 +79,74 @@ def _reads(base: str, lead: str, inspection: str, requests: int) -> dict[str, fl
         return {name: _median_ms(client, url, requests) for name, url in urls.items()}
 
 
-def _grow(database_url: str, events: int) -> float:
+def _load(database_url: str, events: int) -> float:
+    """Queue ``events`` pending reads by SQL alone, a million per transaction; seconds taken.
+
+    Made by the server (generate_series) rather than sent by COPY: the rows are synthetic, and
+    nothing in Python need touch them before the sequencer does."""
     engine = create_engine(database_url)
     started = time.perf_counter()
-    with engine.begin() as connection:
-        connection.execute(_BULK_EVENTS, {"count": events})
-    run_sequencer(make_session_factory(engine))
+    for first in range(0, events, _LOAD_CHUNK):
+        with engine.begin() as connection:
+            connection.execute(_BULK_EVENTS, {"count": min(_LOAD_CHUNK, events - first)})
     engine.dispose()
     return time.perf_counter() - started
+
+
+def _link(database_url: str, events: int, batch: int) -> tuple[float, float]:
+    """Link every pending read, ``batch`` per transaction, as the sequencer does; prints the
+    rate every tenth of the way (it must not fall as the chain grows). Seconds taken, and
+    this process's CPU seconds per event it linked (the machine is shared: the wall rate
+    follows its load; the served app's own sequencer links some of the events meanwhile)."""
+    engine = create_engine(database_url)
+    factory = make_session_factory(engine)
+    started, cpu = time.perf_counter(), time.process_time()
+    lap, linked, since_lap = started, 0, 0
+    while True:
+        with session_scope(factory) as session:
+            taken = chain_pending(session, batch)
+        linked, since_lap = linked + taken, since_lap + taken
+        if since_lap >= max(events // 10, batch) or (taken < batch and since_lap):
+            now = time.perf_counter()
+            print(f"  linked {linked:>10}: {since_lap / (now - lap):8.0f} events/s", flush=True)
+            lap, since_lap = now, 0
+        if taken < batch:
+            break
+    seconds, cpu_each = time.perf_counter() - started, (time.process_time() - cpu) / max(linked, 1)
+    _vacuum_queue_if_no_autovacuum(engine)
+    engine.dispose()
+    return seconds, cpu_each
+
+
+def _vacuum_queue_if_no_autovacuum(engine: Engine) -> None:
+    """A server with autovacuum off (this development machine's) keeps the queue's dead rows
+    for ever, and each sequencer run (every audit page starts one) reads through their index
+    entries: vacuum the queue as autovacuum would (after 10,000 rows, migration av1)."""
+    with engine.connect() as connection:
+        if connection.execute(text("SHOW autovacuum")).scalar_one() == "on":
+            return
+    started = time.perf_counter()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM audit_pending_reads"))
+    print(f"  autovacuum is off: the queue vacuumed in {time.perf_counter() - started:.1f} s")
+
+
+def _grow(database_url: str, events: int, batch: int = 10_000) -> tuple[float, float, float]:
+    """``events`` more events in the chain: seconds to queue them, seconds to link them and
+    the CPU seconds this process spent linking each."""
+    return _load(database_url, events), *_link(database_url, events, batch)
 
 
 Timed = tuple[float, float, dict[str, Any]]  # jtai's seconds, the service's, the verdict
 
 
-def _verify(env: dict[str, str], database_url: str, *flags: str) -> Timed:
-    """Medians of 3: `jtai audit verify` wall time (a process start included), and the
-    service function alone, in this process; and the verdict."""
+def _verify(env: dict[str, str], database_url: str, *flags: str, rounds: int = 3) -> Timed:
+    """Medians of ``rounds``: `jtai audit verify` wall time (a process start included), and
+    the service function alone, in this process; and the verdict."""
     cli, service, verdict = [], [], {}
     engine = create_engine(database_url)
     factory = make_session_factory(engine)
-    for _ in range(3):
+    for _ in range(rounds):
         started = time.perf_counter()
         verdict = json.loads(jtai(["audit", "verify", *flags], env))
         cli.append(time.perf_counter() - started)
@@ -126,8 +181,11 @@ def _print_verify(small: Timed, big: Timed, full: Timed) -> None:
     )
     print(
         f"jtai audit verify --full on the chain of {full_v['head_seq']}: {full_s:6.2f} s "
-        f"({full_v['events_checked']} events checked; the function alone {full_f:6.2f} s)  "
-        f"ratio to from-anchor {full_s / big_s:5.2f}x, function alone {full_f / big_f:5.2f}x"
+        f"({full_v['events_checked']} events checked, "
+        f"{full_v['events_checked'] / full_f:.0f} a second; the function alone {full_f:6.2f} s)"
+        f"  ratio to from-anchor on the same chain {full_s / big_s:5.2f}x "
+        f"(function alone {full_f / big_f:5.2f}x), to from-anchor on the small one "
+        f"{full_s / small_s:5.2f}x"
     )
 
 
@@ -135,6 +193,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--after-anchor", type=int, default=1_000)
+    parser.add_argument(
+        "--link-batch", type=int, default=10_000, help="pending reads linked per transaction"
+    )
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--inspections", type=int, default=0, help="other inspections to make")
     parser.add_argument("--lists", type=int, default=8, help="lists in each of them")
@@ -147,14 +208,20 @@ def main() -> None:
         _reads(base, lead, inspection, 3)  # warm up
         small = _reads(base, lead, inspection, options.requests)
         small_verify = _verify_after_anchor(env, database_url, options.after_anchor)
-        grew = _grow(database_url, options.events)
+        loaded, linked, cpu = _grow(database_url, options.events, options.link_batch)
         built = grow_inspections(
             database_url, service.scratch, options.inspections, options.lists, options.rows
         )
         big = _reads(base, lead, inspection, options.requests)
         big_verify = _verify_after_anchor(env, database_url, options.after_anchor)
-        full_verify = _verify(env, database_url, "--full")
-    print(f"{options.events} events loaded and linked in {grew:.1f} s")
+        # One round: on millions of events it is minutes, and the figure is for scale.
+        full_verify = _verify(env, database_url, "--full", rounds=1)
+    print(
+        f"{options.events} events queued in {loaded:.1f} s ({options.events / loaded:.0f} a "
+        f"second), linked in {linked:.1f} s ({options.events / linked:.0f} events a second, "
+        f"{options.link_batch} a transaction; {cpu * 1e6:.0f} us of the linking "
+        "process's CPU an event)"
+    )
     if options.inspections:
         print(
             f"{options.inspections} other inspections with {options.lists} lists of "

@@ -10,21 +10,21 @@ for the head's lock.
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, bindparam, event, insert, update
+from sqlalchemy import Table, event, insert
 from sqlalchemy.orm import Session
 
-from app.audit.models import AuditEvent, AuditHead, PendingRead
+from app.audit.links import COLUMNS, canonical, extend, lock_head
+from app.audit.links import GENESIS_HASH as GENESIS_HASH  # where every chain starts
+from app.audit.models import AuditEvent, PendingRead
 from app.core.database import utcnow
 from app.core.request_context import current_request_id
 
-GENESIS_HASH = "0" * 64
 _PENDING_KEY = "jtai_pending_audit"
 _READS_KEY = "jtai_pending_reads"
 
@@ -112,92 +112,23 @@ def record_read(
 
 
 def canonical_bytes(event_row: AuditEvent) -> bytes:
-    """The exact bytes hashed: sorted keys, no spaces, UTC microsecond timestamps."""
-    body = {
-        "seq": event_row.seq,
-        "occurred_at": event_row.occurred_at.isoformat(timespec="microseconds"),
-        "client_id": _text(event_row.client_id),
-        "organisation_id": _text(event_row.organisation_id),
-        "action": event_row.action,
-        "object_type": event_row.object_type,
-        "object_id": event_row.object_id,
-        "inspection_id": _text(event_row.inspection_id),
-        "child_id": event_row.child_id,
-        "request_id": event_row.request_id,
-        "detail": event_row.detail,
-        "prev_hash": event_row.prev_hash,
-    }
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def _text(value: uuid.UUID | None) -> str | None:
-    return None if value is None else str(value)
+    """The exact bytes an event's hash is of (the format is in app/audit/links.py)."""
+    return canonical({name: getattr(event_row, name) for name in COLUMNS})
 
 
 def compute_hash(event_row: AuditEvent) -> str:
     return hashlib.sha256(canonical_bytes(event_row)).hexdigest()
 
 
-_EVENTS = cast(Table, AuditEvent.__table__)
-_HEAD = cast(Table, AuditHead.__table__)
-# Built once: every audited request runs all three while it holds the head's lock.
-_CLAIM = (
-    update(_HEAD)
-    .where(_HEAD.c.id == 1)
-    .values(seq=_HEAD.c.seq + bindparam("count"))
-    .returning(_HEAD.c.seq, _HEAD.c.hash)
-)
-_INSERT_EVENTS = insert(_EVENTS)
 _INSERT_READS = insert(cast(Table, PendingRead.__table__))
-_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(hash=bindparam("new_hash"))
 
 
-def _claim_seqs(session: Session, count: int) -> tuple[int, str]:
-    """Lock the head and reserve ``count`` sequence numbers in one statement.
-
-    Returns the sequence number and hash the new entries follow. The row lock is held until
-    the transaction ends, so concurrent commits queue here and extend one chain.
-    """
-    claimed = session.execute(_CLAIM, {"count": count}).first()
-    if claimed is None:  # the very first entry: the head row does not exist yet
-        session.execute(insert(_HEAD).values(id=1, seq=0, hash=GENESIS_HASH))
-        claimed = session.execute(_CLAIM, {"count": count}).one()
-    return int(claimed.seq) - count, str(claimed.hash)
-
-
-def append(session: Session, entries: Sequence[AuditEntry]) -> list[AuditEvent]:
-    """Link the entries after the head and write them: three statements, whatever the count.
-
-    Written with Core statements rather than the unit of work: every audited read pays for
-    this, and the head stays locked while it runs.
-    """
-    seq, prev_hash = _claim_seqs(session, len(entries))
-    written = []
-    for entry in entries:
-        seq += 1
-        row = AuditEvent(
-            seq=seq,
-            occurred_at=entry.occurred_at,
-            client_id=entry.client_id,
-            organisation_id=entry.organisation_id,
-            action=entry.action,
-            object_type=entry.object_type,
-            object_id=entry.object_id,
-            inspection_id=entry.inspection_id,
-            child_id=entry.child_id,
-            request_id=entry.request_id,
-            detail=entry.detail,
-            prev_hash=prev_hash,
-        )
-        row.hash = prev_hash = compute_hash(row)
-        written.append(row)
-    session.execute(_INSERT_EVENTS, [_values(row) for row in written])
-    session.execute(_MOVE_HEAD, {"new_hash": prev_hash})
-    return written
-
-
-def _values(row: AuditEvent) -> dict[str, Any]:
-    return {column.name: getattr(row, column.key) for column in _EVENTS.columns}
+def append(session: Session, entries: Sequence[AuditEntry]) -> None:
+    """Link the entries after the head and write them: three statements, whatever the count
+    (the head locked and read, the rows, the head moved), with no ORM instances made: every
+    audited change pays for this while it holds the head's lock."""
+    seq, prev_hash = lock_head(session)
+    extend(session, seq, prev_hash, [entry.__dict__ for entry in entries])
 
 
 @event.listens_for(Session, "before_commit")

@@ -4,13 +4,14 @@ chain is written by chain.py alone."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import RowMapping, Select, func, select
 from sqlalchemy.orm import Session
 
+from app.audit.links import EVENTS
 from app.audit.models import AuditAnchor, AuditEvent, AuditHead
 from app.audit.redaction import CHILD_OBJECT_TYPES
 
@@ -86,6 +87,15 @@ def events_after(session: Session, seq: int, limit: int) -> Sequence[AuditEvent]
         .scalars()
         .all()
     )
+
+
+def stream_after(session: Session, seq: int, batch: int) -> Iterator[RowMapping]:
+    """Every event of the chain after ``seq``, in order, as plain rows fetched ``batch`` at a
+    time (a server-side cursor on PostgreSQL): verify reads millions this way, in constant
+    memory and without making an ORM instance of each."""
+    query = select(EVENTS).where(EVENTS.c.seq > seq).order_by(EVENTS.c.seq)
+    with session.execute(query.execution_options(yield_per=batch)) as result:
+        yield from result.mappings()
 
 
 def event(session: Session, seq: int) -> AuditEvent | None:

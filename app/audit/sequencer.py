@@ -23,24 +23,34 @@ from typing import cast
 
 import anyio
 from anyio import to_thread
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import BigInteger, Table, any_, bindparam, delete, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.audit.chain import AuditEntry, append
-from app.audit.models import AuditHead, PendingRead
+from app.audit.links import ENTRY_FIELDS, extend, lock_head
+from app.audit.models import PendingRead
 from app.core.database import session_scope
 
 logger = logging.getLogger("jtai.audit")
 
-BATCH = 1000
-_HEAD = cast(Table, AuditHead.__table__)
+# Reads linked per transaction by the service's loop: the head stays locked while a batch is
+# linked (a few tens of ms for these), so changes wait at most that; a bulk load links in
+# bigger batches (``run_sequencer(batch=...)``).
+BATCH = 2000
 _QUEUE = cast(Table, PendingRead.__table__)
-# A write to the head row: PostgreSQL locks the row, SQLite takes its write lock, before the
-# queue is read, so two sequencers never link the same reads.
-_LOCK_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq)
 _ANY_WAITING = select(_QUEUE.c.id).limit(1)
-_OLDEST = select(_QUEUE).order_by(_QUEUE.c.id).limit(bindparam("limit"))
+# Whole rows, so PostgreSQL reads them by a plain index scan, which marks the index entries
+# of rows already taken (deleted) as dead on its way: an index-only scan of the ids would
+# wade through every one of them again, until a vacuum, on each run after a burst.
+_OLDEST = (
+    select(_QUEUE.c.id, *(_QUEUE.c[name] for name in ENTRY_FIELDS))
+    .order_by(_QUEUE.c.id)
+    .limit(bindparam("limit"))
+)
+# Exactly the rows read are taken off the queue (a read committing meanwhile is left for the
+# next run, whatever its id): by an array on PostgreSQL, a list of ids elsewhere.
 _TAKEN = delete(_QUEUE).where(_QUEUE.c.id.in_(bindparam("ids", expanding=True)))
+_TAKEN_PG = delete(_QUEUE).where(_QUEUE.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
 
 
 def chain_pending(session: Session, limit: int = BATCH) -> int:
@@ -49,27 +59,11 @@ def chain_pending(session: Session, limit: int = BATCH) -> int:
         # Nothing waiting: no lock (on SQLite the whole database's) for audit readers to
         # queue behind. A read committed after this look waits for the next run, as it would.
         return 0
-    session.execute(_LOCK_HEAD)
-    rows = session.execute(_OLDEST, {"limit": limit}).all()
-    if not rows:
-        return 0
-    entries = [
-        AuditEntry(
-            action=row.action,
-            object_type=row.object_type,
-            object_id=row.object_id,
-            client_id=row.client_id,
-            organisation_id=row.organisation_id,
-            inspection_id=row.inspection_id,
-            child_id=row.child_id,
-            detail=row.detail,
-            request_id=row.request_id,
-            occurred_at=row.occurred_at,
-        )
-        for row in rows
-    ]
-    append(session, entries)
-    session.execute(_TAKEN, {"ids": [row.id for row in rows]})
+    seq, prev_hash = lock_head(session)
+    rows = session.execute(_OLDEST, {"limit": limit}).mappings().all()
+    extend(session, seq, prev_hash, rows)
+    taken = _TAKEN_PG if session.get_bind().dialect.name == "postgresql" else _TAKEN
+    session.execute(taken, {"ids": [row["id"] for row in rows]})
     return len(rows)
 
 
@@ -85,14 +79,14 @@ def pending_count(session: Session) -> int:
     return int(session.execute(select(func.count()).select_from(_QUEUE)).scalar_one())
 
 
-def run_sequencer(factory: sessionmaker[Session]) -> int:
-    """Link every pending read, a batch per transaction so the lock is held briefly."""
+def run_sequencer(factory: sessionmaker[Session], batch: int = BATCH) -> int:
+    """Link every pending read, ``batch`` per transaction so the lock is held briefly."""
     linked = 0
     while True:
         with session_scope(factory) as session:
-            batch = chain_pending(session)
-        linked += batch
-        if batch < BATCH:
+            taken = chain_pending(session, batch)
+        linked += taken
+        if taken < batch:
             return linked
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.audit import repository
-from app.audit.chain import GENESIS_HASH, compute_hash
+from app.audit.chain import compute_hash
+from app.audit.links import GENESIS_HASH, link_hash
 from app.audit.models import AuditAnchor, AuditEvent
 from app.audit.redaction import AuditView, whole, without_children
 from app.audit.repository import AuditFilter as AuditFilter  # what the router filters by
@@ -17,7 +19,7 @@ from app.audit.sequencer import chain_all_pending
 from app.core.database import utcnow
 from app.core.errors import Forbidden
 
-VERIFY_BATCH = 1000
+VERIFY_BATCH = 10_000  # rows fetched at a time from the stream
 
 
 def read_inspection_audit(
@@ -114,29 +116,26 @@ def _verify_from_genesis(session: Session) -> VerifyResult:
 
 
 def _verify_links(session: Session, from_seq: int, from_hash: str) -> VerifyResult:
-    """Recompute every link after ``from_seq`` (whose hash is ``from_hash``) in order; report
-    the first row whose hash or link is wrong."""
+    """Recompute every link after ``from_seq`` (whose hash is ``from_hash``) in order, reading
+    the rows as a stream; report the first row whose hash or link is wrong."""
     previous_hash, previous_seq, checked = from_hash, from_seq, 0
     while True:
-        batch = repository.events_after(session, previous_seq, VERIFY_BATCH)
-        if not batch:
-            ending = _ending_problem(session, previous_seq, previous_hash)
-            if ending == _WRITTEN_MEANWHILE:
-                continue
-            if ending is not None:
-                return VerifyResult(
-                    False, checked, previous_seq, previous_hash, previous_seq + 1, ending, from_seq
-                )
-            return VerifyResult(True, checked, previous_seq, previous_hash, from_seq=from_seq)
-        for row in batch:
+        for row in repository.stream_after(session, previous_seq, VERIFY_BATCH):
             problem = _link_problem(row, previous_seq, previous_hash)
             if problem is not None:
                 return VerifyResult(
-                    False, checked, previous_seq, previous_hash, row.seq, problem, from_seq
+                    False, checked, previous_seq, previous_hash, row["seq"], problem, from_seq
                 )
-            previous_hash, previous_seq = row.hash, row.seq
+            previous_hash, previous_seq = row["hash"], row["seq"]
             checked += 1
-        session.expunge_all()
+        ending = _ending_problem(session, previous_seq, previous_hash)
+        if ending == _WRITTEN_MEANWHILE:
+            continue  # rows committed while the stream ran: read on from where it ended
+        if ending is not None:
+            return VerifyResult(
+                False, checked, previous_seq, previous_hash, previous_seq + 1, ending, from_seq
+            )
+        return VerifyResult(True, checked, previous_seq, previous_hash, from_seq=from_seq)
 
 
 _WRITTEN_MEANWHILE = "written meanwhile"
@@ -153,12 +152,12 @@ def _ending_problem(session: Session, last_seq: int, last_hash: str) -> str | No
     return f"the chain ends at {last_seq} but its head is at {head.seq}: rows are missing"
 
 
-def _link_problem(row: AuditEvent, previous_seq: int, previous_hash: str) -> str | None:
-    if row.seq != previous_seq + 1:
-        return f"sequence jumps from {previous_seq} to {row.seq}"
-    if row.prev_hash != previous_hash:
+def _link_problem(row: Mapping[Any, Any], previous_seq: int, previous_hash: str) -> str | None:
+    if row["seq"] != previous_seq + 1:
+        return f"sequence jumps from {previous_seq} to {row['seq']}"
+    if row["prev_hash"] != previous_hash:
         return "prev_hash does not match the previous row's hash"
-    if compute_hash(row) != row.hash:
+    if link_hash(row) != row["hash"]:
         return "the row's content does not match its hash"
     return None
 
