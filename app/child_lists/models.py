@@ -73,4 +73,5 @@ class ListBlock(Base):
     first_row: Mapped[int] = mapped_column(Integer)
     row_count: Mapped[int] = mapped_column(Integer)
     child_ids: Mapped[str] = mapped_column(Text)
+    # Compressed already: PostgreSQL keeps it uncompressed (STORAGE EXTERNAL, migration lb1).
     data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -14,6 +14,8 @@ pickle crosses the boundary, so a worker subverted by a hostile file cannot run 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -44,6 +46,8 @@ PIECE = struct.Struct("<I")
 # An answer's head is a small JSON report (its problems are capped by the list limits).
 MAX_HEAD_BYTES = 16 * 1024 * 1024
 _IO_BLOCK = 1024 * 1024
+# What each pipe to or from a worker may hold (the kernel's, not this process's memory).
+PIPE_BYTES = 1024 * 1024
 
 Header = dict[str, Any]
 # What a task is given: bytes, or pieces of them as they arrive (sent on as they come).
@@ -56,6 +60,8 @@ class SandboxLimits:
     cpu_seconds: int  # CPU time one task may use
     wall_seconds: float  # time one task may take, waiting included
     wait_seconds: float  # how long a task waits for a free worker before SandboxBusy
+    # Threads each worker's native libraries (polars) may run; None leaves them one a core.
+    threads: int | None = None
 
 
 class SandboxFailed(Exception):
@@ -77,6 +83,15 @@ def encode_frame(
     return [FRAME.pack(len(head), len(payload)), head, payload]
 
 
+def _widen_pipe(fd: int) -> None:
+    """Let a pipe hold ``PIPE_BYTES`` (Linux; elsewhere, or over the system's maximum, it
+    keeps its 64 KiB). A worker answering in blocks writes the next ones while the service
+    stores the last: with 64 KiB, less than one block, it stalled on each insert instead."""
+    if hasattr(fcntl, "F_SETPIPE_SZ"):
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+
+
 class _Worker:
     def __init__(self, handler: str, args: Sequence[str], limits: SandboxLimits) -> None:
         command = [
@@ -92,6 +107,9 @@ class _Worker:
         # is a broken or subverted worker, refused before the service reads it into memory.
         self._largest_frame = limits.memory_bytes
         environment = {**os.environ, "RUST_BACKTRACE": "0"}
+        if limits.threads is not None:
+            # An operator's own setting wins.
+            environment.setdefault("POLARS_MAX_THREADS", str(limits.threads))
         self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
             command,
             stdin=subprocess.PIPE,
@@ -103,6 +121,8 @@ class _Worker:
         assert self.process.stdout is not None
         self._in = self.process.stdin.fileno()
         self._out = self.process.stdout.fileno()
+        for fd in (self._in, self._out):
+            _widen_pipe(fd)
 
     def send(self, header: Mapping[str, Any], payload: Payload, wall_seconds: float) -> None:
         """Send a task; waiting on the pipe is limited, waiting on pieces of the payload (a

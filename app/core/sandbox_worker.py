@@ -127,6 +127,9 @@ def main(argv: list[str]) -> None:
     _limit_memory(int(memory_bytes))
     handler = _load_handler(handler_path, args)
     gc.disable()
+    # What the imports and the handler's set-up made lives as long as the worker: kept out of
+    # the collection after each task, which otherwise walked it all again (40 ms a task).
+    gc.freeze()
     serve(handler, sys.stdin.buffer, sink, int(cpu_seconds))
 
 

@@ -33,6 +33,7 @@ _DAY_FIRST_DATE = r"^(?P<d>\d{1,2})[/.-](?P<m>\d{1,2})[/.-](?P<y>\d{4}|\d{2})$"
 _WHOLE_NUMBER = r"^([+-]?\d+)(?:\.0*)?$"
 # Nothing in a child's records predates this; a year like 0019 is a typing slip.
 _EARLIEST_YEAR = 1900
+_EARLIEST_DATE = date(_EARLIEST_YEAR, 1, 1)
 _CHOICES_SHOWN = 12
 
 
@@ -209,30 +210,44 @@ def _choices(codes: tuple[Code, ...]) -> str:
 
 
 def _common_dates(text: pl.Expr) -> pl.Expr:
-    """dd/mm/yyyy (or d/m/yyyy) and yyyy-mm-dd, the forms nearly every file uses, parsed by
-    polars' fast path; the slash or dash where it must be keeps "01/08/19" out of year 19."""
+    """dd/mm/yyyy (or d/m/yyyy), the form nearly every file uses, parsed by polars' fast path;
+    the slash where it must be keeps "01/08/19" out of year 19. One pass over the column:
+    whatever else is written (ISO dates, two-digit years) is parsed by ``_finish_dates`` on
+    those cells only."""
     day_first = pl.when(text.str.slice(-5, 1) == "/").then(
         text.str.strptime(pl.Date, "%d/%m/%Y", strict=False)
     )
+    return _recent(day_first)
+
+
+def _recent(parsed: pl.Expr) -> pl.Expr:
+    # A comparison of dates, not of their years: extracting the year cost as much as parsing.
+    return pl.when(parsed >= _EARLIEST_DATE).then(parsed)
+
+
+def _iso_dates(text: pl.Expr, today: date) -> pl.Expr:
+    """yyyy-mm-dd by the fast path (what JSON and most systems send)."""
     iso = pl.when(text.str.slice(4, 1) == "-").then(
         text.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
     )
-    parsed = pl.coalesce(day_first, iso)
-    return pl.when(parsed.dt.year() >= _EARLIEST_YEAR).then(parsed)
+    return _recent(iso)
 
 
 def _finish_dates(frame: pl.DataFrame, spec: ListSpec, limits: Limits, today: date) -> pl.DataFrame:
-    """Parse what the fast path left (two-digit years, dots or dashes, times after ISO dates)
-    with the slower regular expressions, on those cells only."""
+    """Parse what the day-first pass left: ISO dates by the fast path, then the rest (two-digit
+    years, dots or dashes, times after ISO dates) with the slower regular expressions, each on
+    the cells still unparsed only."""
     for spec_field in spec.fields:
         if spec_field.type != "date":
             continue
         text = pl.col(raw(spec_field.key))
         fits = pl.when(text.str.len_chars() <= limits.max_cell_chars).then(text)
-        left = frame.select(pl.arg_where(fits.is_not_null() & pl.col(spec_field.key).is_null()))
-        if left.height:
+        for parse in (_iso_dates, _parse_date):
+            left = frame.select(pl.arg_where(fits.is_not_null() & pl.col(spec_field.key).is_null()))
+            if not left.height:
+                break
             rows = left.to_series()
-            parsed = frame[rows].select(_parse_date(fits, today)).to_series()
+            parsed = frame[rows].select(parse(fits, today)).to_series()
             frame = frame.with_columns(frame[spec_field.key].scatter(rows, parsed))
     return frame
 
