@@ -8,7 +8,7 @@ the values out of line as before, uncompressed. Existing values are left as they
 same either way); SQLite has no such setting.
 
 Revision ID: lb1
-Revises: w1
+Revises: av1
 Create Date: 2026-12-03 15:10:00
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "lb1"
-down_revision: str | None = "w1"
+down_revision: str | None = "av1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
