@@ -38,15 +38,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fastapi.testclient import TestClient
 
-from app.auth.keys import generate_private_pem
-from app.core.config import Environment, Settings
 from app.core.database import session_scope
-from app.core.migrations import upgrade_to_head
 from app.events import audiences
 from app.events.delivery import Deliverer, DeliveryConfig
 from app.events.outbox import Audience, emit
-from app.main import create_app
-from scripts.bench.common import scratch_database
+from scripts.bench.common import scratch_database, webhook_bench_app
 from tests.factories import Factory
 from tests.webhooks.helpers import subscribe
 from tests.webhooks.receiver import Receiver, receiving
@@ -123,24 +119,13 @@ def _burst(app: Any, inspection_id: Any, receivers: list[Receiver], count: int) 
 
 
 def run(database_url: str, scratch: Path, rounds: int, poll: float) -> None:
-    upgrade_to_head(database_url)
-    settings = Settings(
-        environment=Environment.TEST,
-        var_dir=scratch,
-        database_url=database_url,
-        signing_key=generate_private_pem(),  # type: ignore[arg-type]
-        webhook_allow_insecure=True,
-        webhook_allow_private=True,
-        webhook_poll_seconds=0,  # the worker is started below, to count what it does
-        log_level="WARNING",
-    )
-    app = create_app(settings)
+    app = webhook_bench_app(database_url, scratch)
     factory = Factory(app)
     world = factory.world()
     emitting = Emitting()
     audiences.meeting_changed = emitting  # type: ignore[assignment]
     config = DeliveryConfig.of(
-        settings.model_copy(
+        app.state.jtai.settings.model_copy(
             # All ten are the council's: let it have every slot, as before organisations had
             # a share (JTAI_WEBHOOK_CONCURRENCY_PER_ORGANISATION), to measure the same thing.
             update={

@@ -30,17 +30,13 @@ from fastapi import FastAPI
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from app.auth.keys import generate_private_pem
-from app.core.config import Environment, Settings
 from app.core.database import session_scope
-from app.core.migrations import upgrade_to_head
 from app.events.delivery import _reader
 from app.events.feed import EventReader, Wanted, visible_events, webhook_events
 from app.events.models import Event
 from app.events.outbox import ORDER, Position, settled_after
 from app.events.types import PING
-from app.main import create_app
-from scripts.bench.common import scratch_database
+from scripts.bench.common import scratch_database, webhook_bench_app
 from tests.factories import Factory
 from tests.webhooks.helpers import emit_many, subscribe
 
@@ -107,18 +103,7 @@ def _timed(
 
 
 def run(database_url: str, scratch: Path, rounds: int) -> None:
-    upgrade_to_head(database_url)
-    settings = Settings(
-        environment=Environment.TEST,
-        var_dir=scratch,
-        database_url=database_url,
-        signing_key=generate_private_pem(),  # type: ignore[arg-type]
-        webhook_allow_insecure=True,
-        webhook_allow_private=True,
-        webhook_poll_seconds=0,
-        log_level="WARNING",
-    )
-    app = create_app(settings)
+    app = webhook_bench_app(database_url, scratch)
     world = Factory(app).world()
     webhook_id, _ = subscribe(app, world.agency, "http://127.0.0.1:9/hook", "list.pushed")
     sent = emit_many(app, world, 1000)

@@ -104,3 +104,21 @@ def cla_row(child_id: str) -> dict[str, Any]:
         "missing_12m": 0,
         "absent_12m": 0,
     }
+
+
+def list_page(
+    client: TestClient, world: World, list_key: str = "children-in-need", **query: Any
+) -> dict[str, Any]:
+    """A page of the list as the lead inspector reads it (asserting it answered 200)."""
+    answer = client.get(
+        f"/v1/inspections/{world.inspection_id}/lists/{list_key}",
+        params=query,
+        headers=world.lead.headers,
+    )
+    assert answer.status_code == 200, answer.text
+    page: dict[str, Any] = answer.json()
+    return page
+
+
+def child_ids(page: dict[str, Any]) -> list[str]:
+    return [item["child_id"] for item in page["items"]]

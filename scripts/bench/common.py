@@ -140,3 +140,25 @@ def demo_service() -> Iterator[DemoService]:
             yield DemoService(
                 f"http://127.0.0.1:{port}", world, env, database_url, Path(scratch), pid
             )
+
+
+def webhook_bench_app(database_url: str, scratch: Path) -> Any:
+    """The app on a migrated scratch database with loopback receivers allowed and its own
+    delivery worker off: the webhook benchmarks drive (and count) the worker themselves."""
+    from app.auth.keys import generate_private_pem
+    from app.core.config import Environment, Settings
+    from app.core.migrations import upgrade_to_head
+    from app.main import create_app
+
+    upgrade_to_head(database_url)
+    settings = Settings(
+        environment=Environment.TEST,
+        var_dir=scratch,
+        database_url=database_url,
+        signing_key=generate_private_pem(),  # type: ignore[arg-type]
+        webhook_allow_insecure=True,
+        webhook_allow_private=True,
+        webhook_poll_seconds=0,
+        log_level="WARNING",
+    )
+    return create_app(settings)

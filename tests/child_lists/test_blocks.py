@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -12,24 +10,10 @@ from app.child_lists.models import ListVersion
 from app.child_lists.parsing import encoded
 from app.core.database import session_scope
 from tests.factories import Factory, World
+from tests.list_rows import child_ids, list_page
 
 LIST = "children-in-need"
 ROWS = [{"child_id": f"C{n:02d}", "gender": "F" if n % 2 else "M"} for n in range(1, 11)]
-
-
-def _page(client: TestClient, world: World, **query: Any) -> dict[str, Any]:
-    answer = client.get(
-        f"/v1/inspections/{world.inspection_id}/lists/{LIST}",
-        params=query,
-        headers=world.lead.headers,
-    )
-    assert answer.status_code == 200, answer.text
-    page: dict[str, Any] = answer.json()
-    return page
-
-
-def _ids(page: dict[str, Any]) -> list[str]:
-    return [item["child_id"] for item in page["items"]]
 
 
 def test_every_page_is_right_across_block_boundaries(
@@ -40,8 +24,8 @@ def test_every_page_is_right_across_block_boundaries(
     expected = [row["child_id"] for row in ROWS]
     for limit in (1, 3, 4, 5, 10):
         for offset in range(0, 12):
-            page = _page(client, world, limit=limit, offset=offset)
-            assert _ids(page) == expected[offset : offset + limit], (limit, offset)
+            page = list_page(client, world, limit=limit, offset=offset)
+            assert child_ids(page) == expected[offset : offset + limit], (limit, offset)
             assert page["total"] == 10
 
 
@@ -52,8 +36,12 @@ def test_versions_written_in_other_block_sizes_still_read_right(
     factory.stored_list(world.inspection_id, LIST, ROWS)
     monkeypatch.setattr(encoded, "BLOCK_ROWS", 3)  # as if the size changed between releases
     factory.stored_list(world.inspection_id, LIST, ROWS[:7])
-    assert _ids(_page(client, world, version=1, limit=3, offset=5)) == ["C06", "C07", "C08"]
-    assert _ids(_page(client, world, version=2, limit=3, offset=5)) == ["C06", "C07"]
+    assert child_ids(list_page(client, world, version=1, limit=3, offset=5)) == [
+        "C06",
+        "C07",
+        "C08",
+    ]
+    assert child_ids(list_page(client, world, version=2, limit=3, offset=5)) == ["C06", "C07"]
 
 
 def test_filters_and_sorts_see_every_block(
@@ -61,11 +49,11 @@ def test_filters_and_sorts_see_every_block(
 ) -> None:
     monkeypatch.setattr(encoded, "BLOCK_ROWS", 3)
     factory.stored_list(world.inspection_id, LIST, ROWS)
-    girls = _page(client, world, gender="F", limit=2, offset=1)
-    assert _ids(girls) == ["C03", "C05"]
+    girls = list_page(client, world, gender="F", limit=2, offset=1)
+    assert child_ids(girls) == ["C03", "C05"]
     assert girls["total"] == 5
-    backwards = _page(client, world, sort="child_id", descending="true", limit=4, offset=0)
-    assert _ids(backwards) == ["C10", "C09", "C08", "C07"]
+    backwards = list_page(client, world, sort="child_id", descending="true", limit=4, offset=0)
+    assert child_ids(backwards) == ["C10", "C09", "C08", "C07"]
 
 
 def test_child_lookups_take_ids_literally(factory: Factory, world: World) -> None:

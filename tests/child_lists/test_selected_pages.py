@@ -10,6 +10,7 @@ import io
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 import pytest
@@ -20,8 +21,11 @@ from app.child_lists.blocks import DECODED, ROW, DecodedBlocks
 from app.child_lists.parsing import encoded
 from app.organisations.kinds import OrganisationKind
 from tests.factories import Factory, World
+from tests.list_rows import child_ids, list_page
 
 LIST = "children-in-need"
+# Pages long enough for every row, unless a test asks for less.
+_page = partial(list_page, limit=100)
 
 
 def _row(child: str, gender: str, age: int | None, born: date, team: str | None = "") -> Any:
@@ -69,27 +73,12 @@ def suppliers(factory: Factory, world: World, monkeypatch: pytest.MonkeyPatch) -
     return Suppliers(health, council, police)
 
 
-def _page(client: TestClient, world: World, **query: Any) -> dict[str, Any]:
-    answer = client.get(
-        f"/v1/inspections/{world.inspection_id}/lists/{LIST}",
-        params={"limit": 100, **query},
-        headers=world.lead.headers,
-    )
-    assert answer.status_code == 200, answer.text
-    page: dict[str, Any] = answer.json()
-    return page
-
-
-def _ids(page: dict[str, Any]) -> list[str]:
-    return [item["child_id"] for item in page["items"]]
-
-
 def test_a_filter_sorted_up_orders_by_value_then_supplier_then_file_order(
     client: TestClient, world: World, suppliers: Suppliers
 ) -> None:
     girls = _page(client, world, gender="F", sort="age_years")
     # 9; then the 12s by supplier and row; 14s; the missing age last.
-    assert _ids(girls) == ["C4", "H1", "H3", "C2", "P1", "C1", "P2", "C5"]
+    assert child_ids(girls) == ["C4", "H1", "H3", "C2", "P1", "C1", "P2", "C5"]
     assert girls["total"] == 8
     # Whole rows, from the blocks the page's rows are in, each with its own supplier.
     read = [
@@ -110,7 +99,7 @@ def test_a_filter_sorted_up_orders_by_value_then_supplier_then_file_order(
     health, police = str(suppliers.health), str(suppliers.police)
     assert whose == [council, health, health, council, police, council, police, council]
     middle = _page(client, world, gender="F", sort="age_years", limit=3, offset=2)
-    assert _ids(middle) == ["H3", "C2", "P1"]
+    assert child_ids(middle) == ["H3", "C2", "P1"]
     assert middle["total"] == 8
 
 
@@ -118,24 +107,24 @@ def test_sorted_down_missing_values_come_first_and_ties_keep_file_order(
     client: TestClient, world: World, suppliers: Suppliers
 ) -> None:
     everyone = _page(client, world, sort="age_years", descending="true")
-    assert _ids(everyone) == ["C5", "C1", "P2", "H1", "H3", "C2", "C3", "P1", "H2", "C4"]
+    assert child_ids(everyone) == ["C5", "C1", "P2", "H1", "H3", "C2", "C3", "P1", "H2", "C4"]
     assert everyone["total"] == 10
     for offset in range(11):
         page = _page(client, world, sort="age_years", descending="true", limit=3, offset=offset)
-        assert _ids(page) == _ids(everyone)[offset : offset + 3]
+        assert child_ids(page) == child_ids(everyone)[offset : offset + 3]
     by_birth = _page(client, world, sort="date_of_birth", date_of_birth_to="2013-05-01")
-    assert _ids(by_birth) == ["C5", "P2", "C1", "H3", "C3", "P1", "H1"]
+    assert child_ids(by_birth) == ["C5", "P2", "C1", "H3", "C3", "P1", "H1"]
 
 
 def test_a_field_one_supplier_lacks_matches_none_of_its_rows(
     client: TestClient, world: World, suppliers: Suppliers
 ) -> None:
     north = _page(client, world, allocated_team="North", sort="child_id", descending="true")
-    assert _ids(north) == ["H3", "C4", "C1"]
+    assert child_ids(north) == ["H3", "C4", "C1"]
     by_team = _page(client, world, sort="allocated_team")
     # Missing teams (the police's and C5's) last, in supplier and file order.
-    assert _ids(by_team)[-3:] == ["C5", "P1", "P2"]
-    assert _ids(by_team)[:2] == ["H1", "C3"]
+    assert child_ids(by_team)[-3:] == ["C5", "P1", "P2"]
+    assert child_ids(by_team)[:2] == ["H1", "C3"]
 
 
 def test_an_older_version_and_one_supplier_are_filtered_on_their_own_rows(
@@ -143,18 +132,21 @@ def test_an_older_version_and_one_supplier_are_filtered_on_their_own_rows(
 ) -> None:
     council = str(world.agency.organisation_id)
     older = _page(client, world, version=1, supplier=council, gender="F", sort="age_years")
-    assert (_ids(older), older["total"]) == (["OLD1", "OLD2"], 2)
+    assert (child_ids(older), older["total"]) == (["OLD1", "OLD2"], 2)
     police = _page(
         client, world, supplier=str(suppliers.police), sort="age_years", descending="true"
     )
-    assert (_ids(police), police["total"]) == (["P2", "P1"], 2)
+    assert (child_ids(police), police["total"]) == (["P2", "P1"], 2)
 
 
 def test_a_filtered_read_keeps_only_its_columns_and_page_within_its_share(
     client: TestClient, world: World, suppliers: Suppliers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     council = suppliers.council_version
-    assert _ids(_page(client, world, gender="M", sort="age_years")) == ["H2", "C3"]
+    assert child_ids(_page(client, world, gender="M", sort="age_years")) == [
+        "H2",
+        "C3",
+    ]
     kept = DECODED.get(council, None, (ROW, "age_years", "gender"))
     assert kept is not None
     assert kept.height == len(COUNCIL)
@@ -164,7 +156,10 @@ def test_a_filtered_read_keeps_only_its_columns_and_page_within_its_share(
     fresh = DecodedBlocks(DECODED.budget)
     monkeypatch.setattr(pages, "DECODED", fresh)
     monkeypatch.setattr(pages, "SHARE", 0)
-    assert _ids(_page(client, world, gender="M", sort="age_years")) == ["H2", "C3"]
+    assert child_ids(_page(client, world, gender="M", sort="age_years")) == [
+        "H2",
+        "C3",
+    ]
     assert fresh.size == 0
 
 
