@@ -122,22 +122,25 @@ def check_url(url: str, *, allow_insecure: bool) -> tuple[str, str, int, str]:
     return parts.scheme, parts.hostname, port or default, path
 
 
+NOT_PUBLIC = "the host does not resolve to public addresses only"
+
+
 def resolve(url: str, *, allow_insecure: bool, allow_private: bool) -> Target:
-    """The URL and the address to connect to: every address the name resolves to must be
-    public, else AddressRefused naming the first that is not."""
+    """The URL and the address to connect to: the name must resolve, and to public addresses
+    only, else AddressRefused. One message for both: which one, or which address, would tell
+    a subscriber what internal names exist and what they resolve to."""
     scheme, host, port, path = check_url(url, allow_insecure=allow_insecure)
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise AddressRefused(f"the host {host!r} does not resolve") from None
+        raise AddressRefused(NOT_PUBLIC) from None
     addresses = list(dict.fromkeys(str(entry[4][0]) for entry in found))
     if not addresses:
-        raise AddressRefused(f"the host {host!r} does not resolve")
+        raise AddressRefused(NOT_PUBLIC)
     if not allow_private:
         for address in addresses:
             if not is_public(ipaddress.ip_address(address.split("%", 1)[0])):
-                # Not which one: that would tell what internal names resolve to.
-                raise AddressRefused("the host resolves to a non-public address")
+                raise AddressRefused(NOT_PUBLIC)
     return Target(scheme, host, port, path, addresses[0])
 
 

@@ -90,8 +90,22 @@ def test_a_refusal_does_not_name_the_address(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(socket, "getaddrinfo", internal)
     with pytest.raises(AddressRefused) as refused:
         resolve("https://db.internal.example/hook", allow_insecure=False, allow_private=False)
-    assert str(refused.value) == "the host resolves to a non-public address"
+    assert str(refused.value) == "the host does not resolve to public addresses only"
     assert "10.20" not in str(refused.value)
+
+
+def test_a_name_that_does_not_resolve_is_refused_as_a_private_one_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two messages would tell a subscriber which internal names exist."""
+
+    def nowhere(host: str, port: int, **_: object) -> list[tuple[object, ...]]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", nowhere)
+    with pytest.raises(AddressRefused) as refused:
+        resolve("https://nothing.internal.example/hook", allow_insecure=False, allow_private=False)
+    assert str(refused.value) == "the host does not resolve to public addresses only"
 
 
 def test_the_rules_come_from_the_settings(settings: Settings) -> None:

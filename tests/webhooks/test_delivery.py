@@ -236,7 +236,7 @@ def test_a_refused_address_at_delivery_is_an_attempt_that_failed(
     assert attempt.status_code is None
     assert attempt.error is not None
     # The owner reads this: it must not say what the name resolved to.
-    assert attempt.error == "address refused: the host resolves to a non-public address"
+    assert attempt.error == "address refused: the host does not resolve to public addresses only"
 
 
 def test_a_slow_receiver_does_not_hold_up_the_others(app: FastAPI, world: World) -> None:

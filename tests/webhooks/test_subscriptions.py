@@ -160,7 +160,7 @@ def test_private_addresses_are_refused(
     assert response.status_code == 422, url
     assert response.json()["code"] == "webhook_url_refused"
     assert response.json()["detail"] == (
-        "The webhook URL is refused: the host resolves to a non-public address."
+        "The webhook URL is refused: the host does not resolve to public addresses only."
     )
     assert db.all(select(Webhook)) == []
 
@@ -172,7 +172,7 @@ def test_a_refusal_does_not_say_what_a_name_resolves_to(
     body = {"url": "https://localhost/hook", "event_types": ["request.opened"]}
     response = client.post("/v1/webhooks", json=body, headers=world.agency.headers)
     assert response.status_code == 422
-    assert "non-public address" in response.text
+    assert "public addresses only" in response.text
     for address in ("127.0.0.1", "::1"):
         assert address not in response.json()["detail"]
         assert all(address not in item["message"] for item in response.json()["errors"])
