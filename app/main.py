@@ -17,6 +17,7 @@ from app.composition import AppState, build_state
 from app.contract import enrich_contract
 from app.core.config import Settings, get_settings
 from app.core.database import utcnow
+from app.core.deps import commit_in_endpoint_threads
 from app.core.edge import RouteMatchMiddleware, body_limits
 from app.core.errors import install_error_handlers
 from app.core.input_guard import InputGuardMiddleware
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jtai = build_state(settings)
     install_error_handlers(app)
     for router in ROUTERS:
+        commit_in_endpoint_threads(router.routes)
         app.include_router(router)
     # Outermost last. What each needs to know of a request's route, its route declares
     # (``app.core.edge``); RouteMatchMiddleware finds that route once for all of them.

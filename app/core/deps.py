@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import functools
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextvars import ContextVar
 from typing import Annotated, Any
 
 import anyio
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
+from starlette.routing import BaseRoute
 
 from app.core.config import Settings
+
+_REQUEST_SESSION: ContextVar[Session | None] = ContextVar("jtai_request_session", default=None)
 
 
 async def _request_session(request: Request) -> AsyncIterator[Session]:
@@ -17,17 +24,68 @@ async def _request_session(request: Request) -> AsyncIterator[Session]:
 
     async because opening a session does no I/O (a connection is taken at the first query):
     a sync dependency would cost every request one more hop through the worker threads,
-    and each hop is a queue that lengthens the slowest requests under load. The commit,
-    which does I/O, runs in a worker thread.
+    and each hop is a queue that lengthens the slowest requests under load. A sync endpoint
+    commits in its own thread as it returns (``commit_in_endpoint_threads``); whatever is
+    left to commit then (async endpoints) is committed in a worker thread here.
     """
     session = request.app.state.jtai.session_factory()
+    marker = _REQUEST_SESSION.set(session)
     try:
         yield session
     except BaseException:
         with anyio.CancelScope(shield=True):
             await _off_the_shared_threads(_roll_back_and_close, session)
         raise
-    await _off_the_shared_threads(_commit_and_close, session)
+    finally:
+        _REQUEST_SESSION.reset(marker)
+    if _has_work(session):
+        await _off_the_shared_threads(_commit_and_close, session)
+    else:
+        session.close()  # holds no connection: nothing to wait for
+
+
+def _has_work(session: Session) -> bool:
+    """A transaction open, objects to flush, or entries queued for the commit (audit, events,
+    deletions from the store, all kept in ``session.info`` until then)."""
+    return session.in_transaction() or bool(
+        session.new or session.dirty or session.deleted or session.info
+    )
+
+
+def commit_in_endpoint_threads(routes: Iterable[BaseRoute]) -> None:
+    """Make each sync endpoint commit its request's session in its own worker thread, as it
+    returns.
+
+    FastAPI ends a request's dependencies only after it has validated the response, which for
+    a sync endpoint is one more hop through the shared worker threads. A session still open
+    then holds its connection (on SQLite, the write lock) while it waits for a thread, and a
+    burst of a hundred requests held every connection while every thread waited for one: the
+    service stood still for a minute (attacker's pass). Committed here, the response waits
+    for its thread holding nothing. (A response that then fails validation is a bug answered
+    500 after its change was committed.)
+    """
+    for route in routes:
+        if not isinstance(route, APIRoute):
+            continue
+        call = route.dependant.call
+        if call is None or getattr(call, "__commits_session__", False):
+            continue
+        if inspect.iscoroutinefunction(call) or inspect.isgeneratorfunction(call):
+            continue
+        route.dependant.call = _committing(call)
+
+
+def _committing(call: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(call)
+    def endpoint(*args: Any, **kwargs: Any) -> Any:
+        result = call(*args, **kwargs)
+        session = _REQUEST_SESSION.get()
+        if session is not None and _has_work(session):
+            session.commit()
+        return result
+
+    endpoint.__commits_session__ = True  # type: ignore[attr-defined]
+    return endpoint
 
 
 async def _off_the_shared_threads(finish: Callable[[Session], None], session: Session) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 import types
 from collections.abc import Iterator
@@ -12,11 +13,15 @@ import anyio.to_thread
 import httpx
 import pytest
 from fastapi import Depends, FastAPI, Response
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from sqlalchemy import Engine, create_engine, event, text
 
+from app.core.config import Settings
 from app.core.database import make_engine, make_session_factory, release_between_hops
-from app.core.deps import DbSession
+from app.core.deps import DbSession, commit_in_endpoint_threads
 from app.core.errors import install_error_handlers
+from app.main import ROUTERS, create_app
 
 REQUESTS = 16
 SHARED_THREADS = 4
@@ -162,3 +167,55 @@ def test_more_readers_than_threads_and_connections_together_all_answer(
         return [answer.status_code for answer in answers]
 
     assert asyncio.run(many()) == [200] * REQUESTS
+
+
+class Count(BaseModel):
+    rows: int
+
+
+def _app_answering_a_model(engine: Engine) -> FastAPI:
+    """A sync route with a response model: FastAPI validates its answer in one more worker
+    thread after the endpoint returns, before the request's dependencies end."""
+    app = FastAPI()
+    app.state.jtai = types.SimpleNamespace(session_factory=make_session_factory(engine))
+    install_error_handlers(app)
+
+    @app.get("/count", response_model=Count)
+    def count(session: DbSession) -> Count:
+        rows = session.execute(text("SELECT count(*) FROM writes")).scalar_one()
+        time.sleep(0.02)
+        return Count(rows=rows)
+
+    commit_in_endpoint_threads(app.router.routes)
+    return app
+
+
+def test_a_burst_on_a_route_with_a_response_model_all_answers(small_engine: Engine) -> None:
+    # Had the session stayed open until the response was validated, each request would hold
+    # its connection (SQLite: the write lock) while waiting for that thread, and the threads
+    # would all be taken by requests waiting for a connection (attacker's pass: a minute).
+    async def many() -> list[int]:
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        usual, limiter.total_tokens = limiter.total_tokens, SHARED_THREADS
+        try:
+            transport = httpx.ASGITransport(app=_app_answering_a_model(small_engine))
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                answers = await asyncio.gather(*(client.get("/count") for _ in range(REQUESTS)))
+        finally:
+            limiter.total_tokens = usual
+        return [answer.status_code for answer in answers]
+
+    assert asyncio.run(many()) == [200] * REQUESTS
+
+
+def test_every_sync_endpoint_of_the_app_commits_in_its_own_thread(settings: Settings) -> None:
+    create_app(settings)
+    sync_routes = [
+        route
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute) and not inspect.iscoroutinefunction(route.endpoint)
+    ]
+    assert sync_routes
+    for route in sync_routes:
+        assert getattr(route.dependant.call, "__commits_session__", False), route.name
