@@ -6,7 +6,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
+from fastapi.exceptions import RequestValidationError
 
 from app.auth.deps import Decoder, bearer_for, check_scope, principal_of_request
 from app.auth.policy import Relation, rule_for
@@ -45,6 +46,25 @@ def _check_open(access: InspectionAccess, operation: str) -> None:
     check_open(operation, access.inspection)
 
 
+# Read as text and parsed after the token is checked: a malformed id must not tell a caller
+# without a valid token anything before 401 (FastAPI validates a dependency's own parameters
+# before calling it). The schema stays a UUID's.
+InspectionIdText = Annotated[str, Path(json_schema_extra={"format": "uuid"})]
+
+
+def _parsed(inspection_id: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(inspection_id)
+    except ValueError:
+        problem = {
+            "type": "uuid_parsing",
+            "loc": ("path", "inspection_id"),
+            "msg": "Input should be a valid UUID",
+            "input": inspection_id,
+        }
+        raise RequestValidationError([problem]) from None
+
+
 def authorize_inspection(operation: str) -> Any:
     """Like ``authorize``, then load the path's inspection through the caller's visibility."""
     rule = rule_for(operation)
@@ -55,7 +75,7 @@ def authorize_inspection(operation: str) -> Any:
     # Authentication, the policy's scope and the inspection in one worker-thread hop, not
     # three: every hop is a queue that lengthens the slowest requests under load.
     def load(
-        inspection_id: uuid.UUID,
+        inspection_id: InspectionIdText,
         request: Request,
         session: DbSession,
         decoder: Decoder,
@@ -63,7 +83,8 @@ def authorize_inspection(operation: str) -> Any:
     ) -> InspectionAccess:
         principal = principal_of_request(request, session, decoder, authorization)
         check_scope(operation, principal)
-        access = InspectionAccess(principal, service.get_visible(session, principal, inspection_id))
+        visible = service.get_visible(session, principal, _parsed(inspection_id))
+        access = InspectionAccess(principal, visible)
         _check_relation(relation, access)
         _check_open(access, operation)
         release_between_hops(session)  # the route runs in another thread

@@ -18,7 +18,7 @@ from app.auth.keys import generate_private_pem, signing_key_from_pem
 from app.auth.roles import Role
 from app.auth.secrets import credential_generation, hash_client_secret
 from app.organisations.kinds import OrganisationKind
-from tests.factories import Actor, Factory
+from tests.factories import Actor, Factory, World
 
 
 def _b64(data: bytes) -> str:
@@ -289,3 +289,18 @@ def test_jwks_publishes_the_verifying_key(client: TestClient, app: FastAPI) -> N
     assert [key["kid"] for key in keys] == [app.state.jtai.tokens.key.kid]
     assert keys[0]["alg"] == "ES256"
     assert "d" not in keys[0]
+
+
+@pytest.mark.parametrize("path", ["progress", "lists/children-in-need", "schedule"])
+def test_a_malformed_inspection_id_is_judged_after_the_token(
+    client: TestClient, world: World, path: str
+) -> None:
+    url = f"/v1/inspections/not-a-uuid/{path}"
+    assert client.get(url).status_code == 401
+    refused = client.get(url, headers={"Authorization": "Bearer garbage"})
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "invalid_token"
+    malformed = client.get(url, headers=world.lead.headers)
+    assert malformed.status_code == 422
+    assert malformed.json()["code"] == "validation_error"
+    assert [e["field"] for e in malformed.json()["errors"]] == ["path.inspection_id"]
