@@ -27,22 +27,32 @@ REQUESTS = 16
 SHARED_THREADS = 4
 
 
-@pytest.fixture
-def small_engine(db_kind: str, empty_database_url: str) -> Iterator[Engine]:
-    """Fewer connections than requests, and short waits, so a stall shows as errors quickly."""
+def _engine_with_a_table(
+    db_kind: str, url: str, *, connections: int, wait_seconds: float
+) -> Iterator[Engine]:
+    """A database with a ``writes`` table that few requests can use at once: PostgreSQL with
+    ``connections`` pooled, SQLite with its write lock; either waited for ``wait_seconds``."""
     if db_kind == "postgresql":
-        engine = create_engine(empty_database_url, pool_size=2, max_overflow=0, pool_timeout=3)
+        engine = create_engine(
+            url, pool_size=connections, max_overflow=0, pool_timeout=wait_seconds
+        )
     else:
-        engine = make_engine(empty_database_url)
+        engine = make_engine(url)
 
         @event.listens_for(engine, "connect")
         def _short_waits(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.execute("PRAGMA busy_timeout=3000")
+            dbapi_connection.execute(f"PRAGMA busy_timeout={int(wait_seconds * 1000)}")
 
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE writes (n INTEGER)"))
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def small_engine(db_kind: str, empty_database_url: str) -> Iterator[Engine]:
+    """Fewer connections than requests, and short waits, so a stall shows as errors quickly."""
+    yield from _engine_with_a_table(db_kind, empty_database_url, connections=2, wait_seconds=3)
 
 
 def _app_writing_to(engine: Engine) -> FastAPI:
@@ -58,23 +68,29 @@ def _app_writing_to(engine: Engine) -> FastAPI:
     return app
 
 
-async def _many_writes(app: FastAPI) -> list[int]:
-    limiter = anyio.to_thread.current_default_thread_limiter()
-    usual, limiter.total_tokens = limiter.total_tokens, SHARED_THREADS
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            answers = await asyncio.gather(*(client.post("/write") for _ in range(REQUESTS)))
-    finally:
-        limiter.total_tokens = usual
-    return [answer.status_code for answer in answers]
+def _burst(app: FastAPI, method: str, path: str) -> list[int]:
+    """REQUESTS requests at once through SHARED_THREADS worker threads: their statuses."""
+
+    async def all_at_once() -> list[int]:
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        usual, limiter.total_tokens = limiter.total_tokens, SHARED_THREADS
+        try:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                sent = (client.request(method, path) for _ in range(REQUESTS))
+                answers = await asyncio.gather(*sent)
+        finally:
+            limiter.total_tokens = usual
+        return [answer.status_code for answer in answers]
+
+    return asyncio.run(all_at_once())
 
 
 def test_more_writers_than_shared_threads_all_commit(small_engine: Engine) -> None:
     # Were commits queued behind the shared threads, those threads would all be taken by
     # endpoints waiting for the connections (or SQLite's write lock) that the queued commits
     # hold: nothing would move until the waits ran out and turned into 500s.
-    statuses = asyncio.run(_many_writes(_app_writing_to(small_engine)))
+    statuses = _burst(_app_writing_to(small_engine), "POST", "/write")
     assert statuses == [200] * REQUESTS
     with small_engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM writes")).scalar_one() == REQUESTS
@@ -82,21 +98,8 @@ def test_more_writers_than_shared_threads_all_commit(small_engine: Engine) -> No
 
 @pytest.fixture
 def one_connection(db_kind: str, empty_database_url: str) -> Iterator[Engine]:
-    """A database a second request cannot get at for long: PostgreSQL with one pooled
-    connection, SQLite with a short wait for its write lock."""
-    if db_kind == "postgresql":
-        engine = create_engine(empty_database_url, pool_size=1, max_overflow=0, pool_timeout=0.3)
-    else:
-        engine = make_engine(empty_database_url)
-
-        @event.listens_for(engine, "connect")
-        def _short_waits(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.execute("PRAGMA busy_timeout=300")
-
-    with engine.begin() as connection:
-        connection.execute(text("CREATE TABLE writes (n INTEGER)"))
-    yield engine
-    engine.dispose()
+    """A database a second request cannot get at for long."""
+    yield from _engine_with_a_table(db_kind, empty_database_url, connections=1, wait_seconds=0.3)
 
 
 def test_a_request_that_cannot_get_the_database_in_time_is_told_to_retry(
@@ -155,18 +158,7 @@ def test_more_readers_than_threads_and_connections_together_all_answer(
     # Were connections held from the dependency's thread to the endpoint's, the threads could
     # all be taken by requests waiting for a connection while every connection was held by a
     # request waiting for a thread: nothing would move until the pool's timeout (503s).
-    async def many() -> list[int]:
-        limiter = anyio.to_thread.current_default_thread_limiter()
-        usual, limiter.total_tokens = limiter.total_tokens, SHARED_THREADS
-        try:
-            transport = httpx.ASGITransport(app=_app_reading_in_two_hops(small_engine))
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-                answers = await asyncio.gather(*(client.get("/read") for _ in range(REQUESTS)))
-        finally:
-            limiter.total_tokens = usual
-        return [answer.status_code for answer in answers]
-
-    assert asyncio.run(many()) == [200] * REQUESTS
+    assert _burst(_app_reading_in_two_hops(small_engine), "GET", "/read") == [200] * REQUESTS
 
 
 class Count(BaseModel):
@@ -194,18 +186,7 @@ def test_a_burst_on_a_route_with_a_response_model_all_answers(small_engine: Engi
     # Had the session stayed open until the response was validated, each request would hold
     # its connection (SQLite: the write lock) while waiting for that thread, and the threads
     # would all be taken by requests waiting for a connection (attacker's pass: a minute).
-    async def many() -> list[int]:
-        limiter = anyio.to_thread.current_default_thread_limiter()
-        usual, limiter.total_tokens = limiter.total_tokens, SHARED_THREADS
-        try:
-            transport = httpx.ASGITransport(app=_app_answering_a_model(small_engine))
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-                answers = await asyncio.gather(*(client.get("/count") for _ in range(REQUESTS)))
-        finally:
-            limiter.total_tokens = usual
-        return [answer.status_code for answer in answers]
-
-    assert asyncio.run(many()) == [200] * REQUESTS
+    assert _burst(_app_answering_a_model(small_engine), "GET", "/count") == [200] * REQUESTS
 
 
 def test_every_sync_endpoint_of_the_app_commits_in_its_own_thread(settings: Settings) -> None:
