@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit.links import ENTRY_FIELDS, extend, lock_head
 from app.audit.models import PendingRead
-from app.core.database import session_scope
+from app.core.database import on_postgresql, session_scope
 
 logger = logging.getLogger("jtai.audit")
 
@@ -62,7 +62,7 @@ def chain_pending(session: Session, limit: int = BATCH) -> int:
     seq, prev_hash = lock_head(session)
     rows = session.execute(_OLDEST, {"limit": limit}).mappings().all()
     extend(session, seq, prev_hash, rows)
-    taken = _TAKEN_PG if session.get_bind().dialect.name == "postgresql" else _TAKEN
+    taken = _TAKEN_PG if on_postgresql(session) else _TAKEN
     session.execute(taken, {"ids": [row["id"] for row in rows]})
     return len(rows)
 

@@ -21,7 +21,7 @@ from app.auth.models import ApiClient
 from app.auth.principal import Principal, PrincipalKind
 from app.auth.roles import role_fits_kind, scopes_for
 from app.auth.tokens import InvalidToken
-from app.core.database import utcnow
+from app.core.database import on_postgresql, utcnow
 from app.organisations.models import Organisation
 
 # Every request of a person runs this: the organisation the token maps to, and the person's
@@ -85,7 +85,7 @@ def _lookup(session: Session, claims: PersonClaims) -> Row[Any] | None:
 
 
 def _register(session: Session, claims: PersonClaims, principal: Principal) -> None:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    dialect = postgresql if on_postgresql(session) else sqlite
     statement = (
         dialect.insert(ApiClient)
         .values(

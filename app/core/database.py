@@ -111,6 +111,11 @@ def _make_sqlite_engine(url: str) -> Engine:
     return engine
 
 
+def on_postgresql(session: Session) -> bool:
+    """Whether the session's database is PostgreSQL (else SQLite, the embedded default)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def release_between_hops(session: Session) -> None:
     """End the transaction a request's dependency began before the request moves to its next
     worker thread, giving its connection back to the pool.

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.auth.models import ApiClient
 from app.auth.service import principal_for_client
 from app.core.config import Settings
-from app.core.database import utcnow
+from app.core.database import on_postgresql, utcnow
 from app.core.errors import NotFound
 from app.events.feed import EventReader, Wanted, reader_of, webhook_events
 from app.events.models import Event
@@ -314,7 +314,7 @@ def _without_waiting_for_disk(session: Session) -> None:
     """An attempt's record need not wait for the disk: were the database to crash before it is
     written out, the attempt is only made again (receivers dedupe on webhook-id). A killed
     worker still repeats no more than the event in flight: the commit itself is not lost."""
-    if session.get_bind().dialect.name == "postgresql":
+    if on_postgresql(session):
         session.execute(text("SET LOCAL synchronous_commit = off"))
 
 

@@ -23,7 +23,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, event, insert, text
 from sqlalchemy.orm import Session
 
-from app.core.database import utcnow
+from app.core.database import on_postgresql, utcnow
 from app.core.errors import InvalidContent
 from app.events.models import Event, EventRecipient
 
@@ -78,7 +78,7 @@ def emit(
 
 
 def _write(session: Session, pending: Iterable[_Pending]) -> None:
-    if session.get_bind().dialect.name == "postgresql":
+    if on_postgresql(session):
         session.execute(_COMMIT_ORDER_LOCK)
     for event_row in pending:
         values = {**event_row.values, "occurred_at": event_row.occurred_at}

@@ -41,7 +41,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
-from app.core.database import session_scope, utcnow
+from app.core.database import on_postgresql, session_scope, utcnow
 from app.deadlines.working_days import is_working_day
 from app.events.models import SentReminder
 from app.events.outbox import Audience, emit
@@ -227,7 +227,6 @@ def _claim(
         }
         for key in keys
     ]
-    on_postgresql = session.get_bind().dialect.name == "postgresql"
-    insert = postgresql.insert(_SENT) if on_postgresql else sqlite.insert(_SENT)
+    insert = postgresql.insert(_SENT) if on_postgresql(session) else sqlite.insert(_SENT)
     statement = insert.values(rows).on_conflict_do_nothing().returning(_SENT.c.organisation_id)
     return list(session.execute(statement).scalars())
