@@ -228,10 +228,17 @@ def run_at_most(
     ``stop`` is set as well, so running items give up instead of keeping the user waiting.
     """
     stop = threading.Event()
+    # No item starts before every item is handed to the pool: a Ctrl-C arriving while the
+    # pool was still starting its threads left one it had not yet listed (so not waited for)
+    # and items queued behind the futures it had not yet returned (so not cancelled).
+    submitted = threading.Event()
     failures: list[BaseException] = []
     noting = threading.Lock()
 
     def one(item: int) -> None:
+        submitted.wait()
+        if stop.is_set():
+            return
         try:
             work(item, stop)
         except BaseException as exc:
@@ -243,14 +250,17 @@ def run_at_most(
         futures: list[Future[None]] = []
         interrupted = True
         try:
-            futures += (pool.submit(one, item) for item in items)
+            for item in items:
+                futures.append(pool.submit(one, item))
+            submitted.set()
             _wait_for_first_failure(futures)
             interrupted = False
         finally:  # a failure, or Ctrl-C: start nothing more...
-            for future in futures:
-                future.cancel()
             if interrupted:  # ...and on Ctrl-C, stop what is running too
                 stop.set()
+            submitted.set()
+            for future in futures:
+                future.cancel()
     if failures:
         raise failures[0]
 
