@@ -9,7 +9,6 @@ for the head's lock.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from typing import Any, Protocol, cast
 from sqlalchemy import Table, event, insert
 from sqlalchemy.orm import Session
 
-from app.audit.links import COLUMNS, canonical, extend, lock_head
+from app.audit.links import COLUMNS, canonical, extend, link_hash, lock_head
 from app.audit.links import GENESIS_HASH as GENESIS_HASH  # where every chain starts
 from app.audit.models import AuditEvent, PendingRead
 from app.core.database import utcnow
@@ -117,7 +116,7 @@ def canonical_bytes(event_row: AuditEvent) -> bytes:
 
 
 def compute_hash(event_row: AuditEvent) -> str:
-    return hashlib.sha256(canonical_bytes(event_row)).hexdigest()
+    return link_hash({name: getattr(event_row, name) for name in COLUMNS})
 
 
 _INSERT_READS = insert(cast(Table, PendingRead.__table__))

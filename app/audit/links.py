@@ -20,6 +20,7 @@ from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent, AuditHead
+from app.core.database import on_postgresql
 
 GENESIS_HASH = "0" * 64
 EVENTS = cast(Table, AuditEvent.__table__)
@@ -102,10 +103,10 @@ def extend(
 
 
 def _write(session: Session, rows: list[dict[str, Any]]) -> None:
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
+    if not on_postgresql(session):
         session.execute(_INSERT_EVENTS, rows)
         return
+    connection = session.connection()
     # COPY, in the session's own transaction: several times faster than an executemany, and
     # it is the lock's holding time that it saves.
     driver: Any = connection.connection.driver_connection  # psycopg's, in this transaction
