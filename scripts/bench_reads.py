@@ -139,7 +139,9 @@ def _rounds(
         for name, (url, requests, pid) in targets.items():
             before = _server_cpu(pid)
             last = round_number == options.rounds - 1
-            profiler = _profile(options.profile, name, pid, options.seconds, last)
+            profiler = _profile(
+                options.profile, name, pid, options.seconds, last, options.profile_cpu
+            )
             result = run_load(url, requests, options.clients, options.seconds)
             if profiler is not None:
                 profiler.wait()
@@ -157,7 +159,7 @@ def _summed(rounds: list[tuple[LoadResult, float]]) -> tuple[LoadResult, float]:
 
 
 def _profile(
-    folder: Path | None, name: str, pid: int, seconds: float, last: bool
+    folder: Path | None, name: str, pid: int, seconds: float, last: bool, cpu: bool
 ) -> subprocess.Popen[bytes] | None:
     """py-spy sampling the server through the last round, without pausing it (--nonblocking),
     as collapsed stacks per thread with idle frames: where requests wait shows too."""
@@ -168,8 +170,10 @@ def _profile(
     print(f"profiling {name} into {output}", flush=True)
     spy = Path(sys.executable).with_name("py-spy")
     command = [str(spy), "record", "--pid", str(pid), "--duration", str(int(seconds))]
-    command += ["--format", "raw", "--output", str(output), "--idle", "--threads"]
-    command += ["--nonblocking", "--subprocesses"]
+    command += ["--format", "raw", "--output", str(output), "--nonblocking", "--subprocesses"]
+    # --gil: only the thread holding the GIL, i.e. where the CPU goes; else every thread's
+    # stack, idle ones too, i.e. where requests wait.
+    command += ["--gil"] if cpu else ["--idle", "--threads"]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL)
 
 
@@ -191,6 +195,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--profile", type=Path, help="py-spy both servers in the last round, into this folder"
+    )
+    parser.add_argument(
+        "--profile-cpu", action="store_true", help="with --profile: only the GIL holder's stacks"
     )
     options = parser.parse_args()
     results = measure(options)

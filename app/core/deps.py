@@ -54,7 +54,7 @@ def _has_work(session: Session) -> bool:
 
 def commit_in_endpoint_threads(routes: Iterable[BaseRoute]) -> None:
     """Make each sync endpoint commit its request's session in its own worker thread, as it
-    returns.
+    returns. Call it on a router's routes before the router is included.
 
     FastAPI ends a request's dependencies only after it has validated the response, which for
     a sync endpoint is one more hop through the shared worker threads. A session still open
@@ -65,14 +65,17 @@ def commit_in_endpoint_threads(routes: Iterable[BaseRoute]) -> None:
     500 after its change was committed.)
     """
     for route in routes:
-        if not isinstance(route, APIRoute):
+        if not isinstance(route, APIRoute) or getattr(route.endpoint, "__commits_session__", False):
             continue
-        call = route.dependant.call
-        if call is None or getattr(call, "__commits_session__", False):
+        endpoint = route.endpoint
+        if inspect.iscoroutinefunction(endpoint) or inspect.isgeneratorfunction(endpoint):
             continue
-        if inspect.iscoroutinefunction(call) or inspect.isgeneratorfunction(call):
-            continue
-        route.dependant.call = _committing(call)
+        committing = _committing(endpoint)
+        # Both: a route served as it is calls its dependant's call, and a router's route
+        # included into the app is served by what FastAPI builds from its endpoint then
+        # (a copy of the route, or in newer releases an "effective route context").
+        route.endpoint = committing
+        route.dependant.call = committing
 
 
 def _committing(call: Callable[..., Any]) -> Callable[..., Any]:

@@ -6,7 +6,7 @@ import asyncio
 import inspect
 import time
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import anyio.to_thread
@@ -14,14 +14,19 @@ import httpx
 import pytest
 from fastapi import Depends, FastAPI, Response
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session
 
+from app.core import deps
 from app.core.config import Settings
 from app.core.database import make_engine, make_session_factory, release_between_hops
 from app.core.deps import DbSession, commit_in_endpoint_threads
 from app.core.errors import install_error_handlers
 from app.main import ROUTERS, create_app
+from app.organisations.kinds import OrganisationKind
+from tests.factories import Factory, World
 
 REQUESTS = 16
 SHARED_THREADS = 4
@@ -199,4 +204,32 @@ def test_every_sync_endpoint_of_the_app_commits_in_its_own_thread(settings: Sett
     ]
     assert sync_routes
     for route in sync_routes:
-        assert getattr(route.dependant.call, "__commits_session__", False), route.name
+        assert getattr(route.endpoint, "__commits_session__", False), route.name
+
+
+def test_the_apps_own_routes_commit_before_the_request_ends(
+    client: TestClient, world: World, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What the app serves is built from the routes when routers are included (FastAPI copies
+    # them, or builds its own context for each): a wrapper on the router's route alone was
+    # silently skipped, and every request then waited for one more thread to commit.
+    left_to_commit: list[Session] = []
+    monkeypatch.setattr(deps, "_commit_and_close", _recording(left_to_commit))
+    read = client.get(f"/v1/inspections/{world.inspection_id}", headers=world.lead.headers)
+    assert read.status_code == 200
+    police = factory.organisation(OrganisationKind.POLICE)
+    changed = client.put(
+        f"/v1/inspections/{world.inspection_id}/participants/{police}",
+        headers=world.operator.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    assert left_to_commit == []
+
+
+def _recording(calls: list[Session]) -> Callable[[Session], None]:
+    def commit_and_close(session: Session) -> None:
+        calls.append(session)
+        session.commit()
+        session.close()
+
+    return commit_and_close
