@@ -7,10 +7,11 @@ import io
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import polars as pl
+from pydantic_core import to_json
 from sqlalchemy import ColumnElement, Select, Uuid, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
@@ -32,6 +33,23 @@ class StoredRow(NamedTuple):
     row_number: int
     child_id: str
     data: dict[str, Any]
+
+
+class EncodedRow(NamedTuple):
+    """A row as a page sends it, written as JSON once: ``head`` is the opening of the row's
+    object up to its child ID (``{"row_number":1,"child_id":"..."``), ``cells`` its data
+    object. Versions never change, so neither do these; a page joins them."""
+
+    version_id: uuid.UUID
+    row_number: int
+    child_id: str
+    head: bytes
+    cells: bytes
+
+
+def encoded(row: StoredRow) -> EncodedRow:
+    head = b'{"row_number":%d,"child_id":%s' % (row.row_number, to_json(row.child_id))
+    return EncodedRow(row.version_id, row.row_number, row.child_id, head, to_json(row.data))
 
 
 # Which of several versions read together a row comes from (never stored).
@@ -113,28 +131,66 @@ def _joined(frames: list[pl.DataFrame]) -> pl.DataFrame:
 Decoded = tuple[uuid.UUID, int | None, tuple[str, ...] | None]
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Budgeted(Generic[K, V]):
+    """Values by key, the least recently read dropped first once they hold more than
+    ``budget`` bytes as ``size_of`` counts them. Shared by the worker threads of one process,
+    hence the lock."""
+
+    def __init__(self, budget: int, size_of: Callable[[V], int]) -> None:
+        self.budget, self.size = budget, 0
+        self._size_of = size_of
+        self._values: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+            return value
+
+    def put(self, key: K, value: V) -> None:
+        size = self._size_of(value)
+        with self._lock:
+            if key in self._values or size > self.budget:
+                return
+            self._values[key] = value
+            self.size += size
+            while self.size > self.budget:
+                _, dropped = self._values.popitem(last=False)
+                self.size -= self._size_of(dropped)
+
+    def drop(self, unwanted: Callable[[K], bool]) -> None:
+        with self._lock:
+            for key in [key for key in self._values if unwanted(key)]:
+                self.size -= self._size_of(self._values.pop(key))
+
+
 class DecodedBlocks:
-    """Decoded blocks by version and block number, the least recently read dropped first once
-    they hold more than ``budget`` bytes. Decoding a page's block was the largest part of a
-    page read; a version never changes after its push, so a decoded block never goes stale.
-    Filters and sorts keep a few ``columns`` of every block of a version too (``number``
-    None), which is what they read. Shared by the worker threads of one process, hence the
-    lock."""
+    """Decoded blocks by version and block number. Decoding a page's block was the largest
+    part of a page read; a version never changes after its push, so a decoded block never
+    goes stale. Filters and sorts keep a few ``columns`` of every block of a version too
+    (``number`` None), which is what they read."""
 
     def __init__(self, budget: int) -> None:
-        self.budget, self.size = budget, 0
-        self._frames: OrderedDict[Decoded, pl.DataFrame] = OrderedDict()
-        self._lock = threading.Lock()
+        self._frames: Budgeted[Decoded, pl.DataFrame] = Budgeted(budget, _frame_size)
+
+    @property
+    def budget(self) -> int:
+        return self._frames.budget
+
+    @property
+    def size(self) -> int:
+        return self._frames.size
 
     def get(
         self, version_id: uuid.UUID, number: int | None, columns: tuple[str, ...] | None = None
     ) -> pl.DataFrame | None:
-        key = (version_id, number, columns)
-        with self._lock:
-            frame = self._frames.get(key)
-            if frame is not None:
-                self._frames.move_to_end(key)
-            return frame
+        return self._frames.get((version_id, number, columns))
 
     def put(
         self,
@@ -143,18 +199,26 @@ class DecodedBlocks:
         frame: pl.DataFrame,
         columns: tuple[str, ...] | None = None,
     ) -> None:
-        key, size = (version_id, number, columns), int(frame.estimated_size())
-        with self._lock:
-            if key in self._frames or size > self.budget:
-                return
-            self._frames[key] = frame
-            self.size += size
-            while self.size > self.budget:
-                _, dropped = self._frames.popitem(last=False)
-                self.size -= int(dropped.estimated_size())
+        self._frames.put((version_id, number, columns), frame)
+
+    def drop(self, version_ids: Collection[uuid.UUID]) -> None:
+        self._frames.drop(lambda key: key[0] in version_ids)
+
+
+def _frame_size(frame: pl.DataFrame) -> int:
+    return int(frame.estimated_size())
+
+
+def _encoded_size(rows: tuple[EncodedRow, ...]) -> int:
+    # The JSON, and about what Python takes for a row's tuple, numbers and texts beside it.
+    return sum(len(row.head) + len(row.cells) + 256 for row in rows)
 
 
 DECODED = DecodedBlocks(budget=32 * 1024 * 1024)
+# The rows of the blocks plain pages were read from, written as JSON: a page read joins them.
+ENCODED: Budgeted[tuple[uuid.UUID, int], tuple[EncodedRow, ...]] = Budgeted(
+    32 * 1024 * 1024, _encoded_size
+)
 
 
 def shown(frame: pl.DataFrame) -> pl.DataFrame:
@@ -206,8 +270,23 @@ class BlockLayouts:
             while len(self._layouts) > self.capacity:
                 self._layouts.popitem(last=False)
 
+    def drop(self, version_ids: Collection[uuid.UUID]) -> None:
+        with self._lock:
+            for version_id in version_ids:
+                self._layouts.pop(version_id, None)
+
 
 LAYOUTS = BlockLayouts(capacity=4096)
+
+
+def forget(version_ids: Collection[uuid.UUID]) -> None:
+    """Drop what this process keeps of purged versions. (Nothing kept is ever read without
+    its version's row, so a purge elsewhere leaves only memory to age out here.)"""
+    ids = frozenset(version_ids)
+    LAYOUTS.drop(ids)
+    DECODED.drop(ids)
+    ENCODED.drop(lambda key: key[0] in ids)
+
 
 # Every page read runs these: built once, with parameters typed (see repository._CONTRIBUTIONS).
 _VERSION_ID = bindparam("version_id", type_=Uuid())
@@ -234,31 +313,46 @@ def _layout(session: Session, version: ListVersion) -> tuple[BlockSpan, ...]:
     return layout
 
 
-def _blocks_covering(
-    session: Session,
-    version: ListVersion,
-    start: int = 0,
-    stop: int | None = None,
-) -> tuple[int, list[pl.DataFrame]]:
-    """The blocks holding rows ``start`` to ``stop - 1`` (all by default), decoded with dates
-    shown as ISO text, in order, and the index of their first row. Blocks decoded before come
-    from DECODED, and only the others' bytes are fetched."""
-    stop = version.row_count if stop is None else stop
-    found = [
+def _spans_covering(
+    session: Session, version: ListVersion, start: int, stop: int
+) -> list[BlockSpan]:
+    """The blocks holding rows ``start`` to ``stop - 1``, in order."""
+    return [
         span
         for span in _layout(session, version)
         if span.first_row < stop and span.first_row + span.row_count > start
     ]
-    if not found:
-        return start, []
-    frames = {span.number: DECODED.get(version.id, span.number) for span in found}
+
+
+def _decoded(session: Session, version: ListVersion, numbers: list[int]) -> dict[int, pl.DataFrame]:
+    """The numbered blocks decoded with dates shown as ISO text: those decoded before from
+    DECODED, only the others' bytes fetched."""
+    frames = {number: DECODED.get(version.id, number) for number in numbers}
     missing = [number for number, frame in frames.items() if frame is None]
     if missing:
         fetched = session.execute(_BLOCK_DATA, {"version_id": version.id, "numbers": missing})
         for number, data in fetched:
             frames[number] = decoded = shown(decode(data))
             DECODED.put(version.id, number, decoded)
-    return found[0].first_row, [frame for frame in frames.values() if frame is not None]
+    return {number: frame for number, frame in frames.items() if frame is not None}
+
+
+def _encoded_rows(
+    session: Session, version: ListVersion, start: int, stop: int
+) -> list[EncodedRow]:
+    """Rows ``start`` to ``stop - 1`` of a version, written as JSON: from ENCODED, the blocks
+    not there written once and kept."""
+    spans = _spans_covering(session, version, start, stop)
+    if not spans:
+        return []
+    kept = {span.number: ENCODED.get((version.id, span.number)) for span in spans}
+    missing = [number for number, rows in kept.items() if rows is None]
+    for number, frame in _decoded(session, version, missing).items():
+        kept[number] = written = tuple(encoded(row) for row in stored(version, frame))
+        ENCODED.put((version.id, number), written)
+    rows = [row for span in spans for row in kept[span.number] or ()]
+    first_row = spans[0].first_row
+    return rows[start - first_row : stop - first_row]
 
 
 def rows_of(
@@ -302,9 +396,9 @@ def rows_in_order(session: Session, versions: Sequence[ListVersion]) -> Iterator
 
 def plain_page(
     session: Session, versions: Sequence[ListVersion], limit: int, offset: int
-) -> list[StoredRow]:
+) -> list[EncodedRow]:
     """Rows ``offset`` to ``offset + limit - 1`` of the versions one after the other."""
-    rows: list[StoredRow] = []
+    rows: list[EncodedRow] = []
     start = offset  # within the version at hand
     for version in versions:
         if len(rows) >= limit:
@@ -313,8 +407,7 @@ def plain_page(
             start -= version.row_count
             continue
         stop = min(version.row_count, start + limit - len(rows))
-        first_row, frames = _blocks_covering(session, version, start, stop)
-        rows += stored(version, _joined(frames).slice(start - first_row, stop - start))
+        rows += _encoded_rows(session, version, start, stop)
         start = 0
     return rows
 

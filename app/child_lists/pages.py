@@ -19,7 +19,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.child_lists import blocks
-from app.child_lists.blocks import CHILD, DECODED, ROW, SOURCE, Decoded, StoredRow
+from app.child_lists.blocks import CHILD, DECODED, ROW, SOURCE, Decoded, EncodedRow, StoredRow
 from app.child_lists.models import ListBlock, ListVersion
 
 # Where a row of a filtered or sorted read lies: its block, and its place in that block.
@@ -83,7 +83,7 @@ def page_of_rows(
     selection: RowSelection,
     limit: int,
     offset: int,
-) -> tuple[list[StoredRow], int]:
+) -> tuple[list[EncodedRow], int]:
     """A page of the versions' rows (one after the other, in the order given) and how many
     match. In file order only the blocks the page covers are read; a filter or a sort reads
     its columns of every block of the versions, and ties keep file order."""
@@ -106,7 +106,8 @@ def page_of_rows(
             descending=[selection.descending, False, False],
             nulls_last=not selection.descending,
         )
-    return _whole_rows(read, listed, frame.slice(offset, limit)), frame.height
+    page = _whole_rows(read, listed, frame.slice(offset, limit))
+    return [blocks.encoded(row) for row in page], frame.height
 
 
 def _read_columns(selection: RowSelection) -> list[str]:

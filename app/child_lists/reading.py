@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import chain as audit
 from app.child_lists import blocks, pages, repository
-from app.child_lists.blocks import StoredRow
+from app.child_lists.blocks import EncodedRow, StoredRow
 from app.child_lists.repository import Contribution
 from app.child_lists.service import check_may_push, list_spec
 from app.core.errors import InvalidContent, NotFound, ProblemItem
@@ -142,9 +142,21 @@ class SuppliedRow(NamedTuple):
     contribution: Contribution
 
 
+class PageRow(NamedTuple):
+    """A row of a page, written as JSON, with the contribution it belongs to."""
+
+    row: EncodedRow
+    contribution: Contribution
+
+
 def _supplied(rows: list[StoredRow], versions: list[Contribution]) -> list[SuppliedRow]:
     by_id = {c.version.id: c for c in versions}
     return [SuppliedRow(row, by_id[row.version_id]) for row in rows]
+
+
+def _page_rows(rows: list[EncodedRow], versions: list[Contribution]) -> list[PageRow]:
+    by_id = {c.version.id: c for c in versions}
+    return [PageRow(row, by_id[row.version_id]) for row in rows]
 
 
 def _read_detail(versions: list[Contribution], rows: int) -> dict[str, Any]:
@@ -196,7 +208,7 @@ def child_view(session: Session, context: InspectionContext, child_id: str) -> C
 class ListPageResult:
     spec: ListSpec
     contributions: list[Contribution]
-    rows: list[SuppliedRow]
+    rows: list[PageRow]
     total: int
 
 
@@ -228,7 +240,7 @@ def read_page(
         inspection_id=context.inspection.id,
         detail=_read_detail(versions, len(rows)),
     )
-    return ListPageResult(spec, versions, _supplied(rows, versions), total)
+    return ListPageResult(spec, versions, _page_rows(rows, versions), total)
 
 
 @dataclass(frozen=True)

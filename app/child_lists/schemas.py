@@ -6,7 +6,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import to_json
 
-from app.child_lists.reading import SuppliedRow
+from app.child_lists.reading import PageRow, SuppliedRow
 from app.child_lists.repository import Contribution
 from app.child_lists.search import Appearance, FoundChild
 from app.core.moments import Instant
@@ -146,32 +146,32 @@ def _supplier_values(contribution: Contribution) -> dict[str, Any]:
     }
 
 
-def list_page_json(page: ListPage, rows: list[SuppliedRow]) -> bytes:
-    """``page`` as JSON with ``rows`` as its items, written from the stored values as they are.
+def list_page_json(page: ListPage, rows: list[PageRow]) -> bytes:
+    """``page`` as JSON with ``rows`` as its items, joined from the rows' JSON as written once
+    per stored block (``blocks.EncodedRow``).
 
-    The hot path of reads: the rows were validated when pushed and their cells are already
-    JSON values (dates as ISO text), so building a model per row (and a supplier model per
-    row) only to serialise it again cost more than all the page's queries. A test checks the
-    result against ``ListPage``."""
-    suppliers: dict[uuid.UUID, dict[str, Any]] = {}
+    The hot path of reads: building a model per row (and a supplier model per row) only to
+    serialise it, then writing every cell again for every read, cost more than all the
+    page's queries. A test checks the result against ``ListPage``."""
+    suppliers: dict[uuid.UUID, bytes] = {}
     items = []
-    for supplied in rows:
-        version_id = supplied.contribution.version.id
-        supplier = suppliers.get(version_id)
+    for page_row in rows:
+        row = page_row.row
+        supplier = suppliers.get(row.version_id)
         if supplier is None:
-            supplier = suppliers[version_id] = _supplier_values(supplied.contribution)
-        row = supplied.row
-        items.append(
-            {
-                "row_number": row.row_number,
-                "child_id": row.child_id,
-                "supplier": supplier,
-                "data": row.data,
-            }
-        )
-    values = page.model_dump(mode="json")
-    values["items"] = items  # keeps the key's place among the page's fields
-    return to_json(values)
+            supplier = suppliers[row.version_id] = to_json(_supplier_values(page_row.contribution))
+        items.append(b'%s,"supplier":%s,"data":%s}' % (row.head, supplier, row.cells))
+    return _with_items(page, b"[%s]" % b",".join(items))
+
+
+def _with_items(page: ListPage, items: bytes) -> bytes:
+    """The page's own fields as its model writes them, in its order, ``items`` in its place."""
+    values = page.model_dump(mode="json", exclude={"items"})
+    members = [
+        b'"items":' + items if key == "items" else to_json({key: values[key]})[1:-1]
+        for key in ListPage.model_fields
+    ]
+    return b"{%s}" % b",".join(members)
 
 
 class ChildAppearance(BaseModel):

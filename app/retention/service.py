@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import chain as audit
+from app.child_lists import blocks
 from app.core.database import session_scope, utcnow
 from app.documents.models import UploadState
 from app.idempotency.service import forget_subjects
@@ -78,7 +79,10 @@ def purge_inspection(
         work = _store_work(session, inspection_id)
     # Store I/O happens outside any transaction: SQLite would hold its write lock meanwhile.
     _clear_store(storage, work)
-    return _finish(session_factory, storage, inspection_id, work)
+    tombstone = _finish(session_factory, storage, inspection_id, work)
+    # Pages of the purged lists that this process keeps decoded or written go too.
+    blocks.forget([uuid.UUID(version) for version in tombstone.list_version_sha256s])
+    return tombstone
 
 
 def _begin(

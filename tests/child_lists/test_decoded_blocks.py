@@ -7,11 +7,20 @@ import uuid
 from typing import Any
 
 import polars as pl
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select
 
-from app.child_lists.blocks import DECODED, BlockLayouts, BlockSpan, DecodedBlocks
+from app.child_lists.blocks import (
+    DECODED,
+    ENCODED,
+    LAYOUTS,
+    BlockLayouts,
+    BlockSpan,
+    DecodedBlocks,
+)
 from app.child_lists.models import ListVersion
+from app.retention.service import purge_inspection
 from tests.conftest import Reader
 from tests.factories import World
 from tests.list_rows import cin_row, push_json
@@ -47,6 +56,9 @@ def test_a_page_read_again_comes_from_the_decoded_block_and_is_the_same(
     url = f"/v1/inspections/{world.inspection_id}/lists/children-in-need"
     first = client.get(url, params={"limit": 10, "offset": 5}, headers=world.lead.headers)
     assert DECODED.get(version.id, 0) is not None
+    kept = ENCODED.get((version.id, 0))
+    assert kept is not None
+    assert [row.child_id for row in kept] == [f"C{n}" for n in range(30)]
     again = client.get(url, params={"limit": 10, "offset": 5}, headers=world.lead.headers)
     assert again.json()["items"] == first.json()["items"]
     assert [item["child_id"] for item in again.json()["items"]] == [f"C{n}" for n in range(5, 15)]
@@ -86,3 +98,21 @@ def test_a_page_read_again_asks_the_database_for_no_block(
     assert [item["child_id"] for item in again.json()["items"]] == [f"C{n}" for n in range(20, 30)]
     assert statements
     assert not [s for s in statements if "list_blocks" in s]
+
+
+def test_a_purge_forgets_what_this_process_keeps_of_the_purged_lists(
+    client: TestClient, world: World, db: Reader, app: FastAPI
+) -> None:
+    rows = [cin_row(f"C{n}") for n in range(30)]
+    assert push_json(client, world, "children-in-need", rows).status_code == 201
+    (version,) = db.all(select(ListVersion))
+    url = f"/v1/inspections/{world.inspection_id}/lists/children-in-need"
+    assert client.get(url, headers=world.lead.headers).status_code == 200
+    assert LAYOUTS.get(version.id) is not None
+    state = app.state.jtai
+    purge_inspection(
+        state.session_factory, state.storage, world.inspection_id, "test", force_open=True
+    )
+    assert LAYOUTS.get(version.id) is None
+    assert DECODED.get(version.id, 0) is None
+    assert ENCODED.get((version.id, 0)) is None

@@ -6,9 +6,9 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-from app.child_lists.blocks import StoredRow
+from app.child_lists.blocks import StoredRow, encoded
 from app.child_lists.models import ListVersion
-from app.child_lists.reading import SuppliedRow
+from app.child_lists.reading import PageRow, SuppliedRow
 from app.child_lists.repository import Contribution
 from app.child_lists.schemas import ListPage, ListVersionRead, list_page_json, rows_read
 
@@ -61,7 +61,7 @@ def test_page_json_matches_the_model_for_rows_of_two_suppliers() -> None:
         total=7,
         next_offset=3,
     )
-    written = list_page_json(page, rows)
+    written = list_page_json(page, [PageRow(encoded(row), supplier) for row, supplier in rows])
     by_model = page.model_copy(update={"items": rows_read(rows)}).model_dump_json()
     assert json.loads(written) == json.loads(by_model)
     assert list(json.loads(written)) == list(ListPage.model_fields)
