@@ -129,10 +129,16 @@ def app_component(name: str) -> Callable[[Request], Awaitable[Any]]:
 
     # async: it only reads an attribute; a sync dependency would cost a worker-thread hop.
     async def component(request: Request) -> Any:
-        return getattr(request.app.state.jtai, name)
+        return component_of(request, name)
 
     component.__name__ = f"app_{name}"
     return component
+
+
+def component_of(request: Request, name: str) -> Any:
+    """What the composition root built under ``name``, for a dependency that already has the
+    request (asking for it as a dependency of its own costs every request its solving)."""
+    return getattr(request.app.state.jtai, name)
 
 
 AppSettings = Annotated[Settings, Depends(app_component("settings"))]

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.orm import Session
 
-from app.auth.deps import Decoder, bearer_for, check_scope, principal_of_request
+from app.auth.deps import bearer_for, check_scope, principal_of_request
+from app.auth.issuers import TokenDecoder
 from app.auth.policy import Relation, rule_for
 from app.auth.principal import Principal
 from app.core.database import release_between_hops
-from app.core.deps import DbSession, app_component
+from app.core.deps import DbSession, app_component, component_of
 from app.core.errors import Forbidden
 from app.inspections import service
 from app.inspections.closed import check_open
@@ -67,10 +70,7 @@ def _parsed(inspection_id: str) -> uuid.UUID:
 
 def authorize_inspection(operation: str) -> Any:
     """Like ``authorize``, then load the path's inspection through the caller's visibility."""
-    rule = rule_for(operation)
-    if rule.relation is None:
-        raise LookupError(f"policy entry {operation!r} names no relation to an inspection")
-    relation = rule.relation
+    check = _inspection_check(operation)
 
     # Authentication, the policy's scope and the inspection in one worker-thread hop, not
     # three: every hop is a queue that lengthens the slowest requests under load.
@@ -78,15 +78,9 @@ def authorize_inspection(operation: str) -> Any:
         inspection_id: InspectionIdText,
         request: Request,
         session: DbSession,
-        decoder: Decoder,
         authorization: str | None = bearer_for(operation),
     ) -> InspectionAccess:
-        principal = principal_of_request(request, session, decoder, authorization)
-        check_scope(operation, principal)
-        visible = service.get_visible(session, principal, _parsed(inspection_id))
-        access = InspectionAccess(principal, visible)
-        _check_relation(relation, access)
-        _check_open(access, operation)
+        access = check(inspection_id, request, session, authorization)
         release_between_hops(session)  # the route runs in another thread
         return access
 
@@ -96,11 +90,44 @@ def authorize_inspection(operation: str) -> Any:
 
 def inspection_context(operation: str) -> Any:
     """``authorize_inspection``, then the context a use case about that inspection needs."""
-    authorized = authorize_inspection(operation)
+    check = _inspection_check(operation)
 
-    # async: it only assembles what is loaded already, a worker-thread hop would be waste.
-    async def build(contexts: Contexts, access: InspectionAccess = authorized) -> InspectionContext:
-        return contexts.for_inspection(access.principal, access.inspection)
+    # The context in the same hop: each dependency FastAPI solves costs every request.
+    def load_context(
+        inspection_id: InspectionIdText,
+        request: Request,
+        session: DbSession,
+        authorization: str | None = bearer_for(operation),
+    ) -> InspectionContext:
+        access = check(inspection_id, request, session, authorization)
+        contexts: InspectionContexts = component_of(request, "contexts")
+        context = contexts.for_inspection(access.principal, access.inspection)
+        release_between_hops(session)  # the route runs in another thread
+        return context
 
-    build.__policy_operation__ = operation  # type: ignore[attr-defined]
-    return Depends(build)
+    load_context.__policy_operation__ = operation  # type: ignore[attr-defined]
+    return Depends(load_context)
+
+
+def _inspection_check(
+    operation: str,
+) -> Callable[[str, Request, Session, str | None], InspectionAccess]:
+    """Who is asking, whether the policy lets them, and the inspection they may see."""
+    rule = rule_for(operation)
+    if rule.relation is None:
+        raise LookupError(f"policy entry {operation!r} names no relation to an inspection")
+    relation = rule.relation
+
+    def check(
+        inspection_id: str, request: Request, session: Session, authorization: str | None
+    ) -> InspectionAccess:
+        decoder: TokenDecoder = component_of(request, "decoder")
+        principal = principal_of_request(request, session, decoder, authorization)
+        check_scope(operation, principal)
+        visible = service.get_visible(session, principal, _parsed(inspection_id))
+        access = InspectionAccess(principal, visible)
+        _check_relation(relation, access)
+        _check_open(access, operation)
+        return access
+
+    return check
