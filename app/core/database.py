@@ -65,7 +65,11 @@ def utcnow() -> datetime:
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         return _make_sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=20)
+    # As many kept as there are worker threads to run requests (anyio's 40; a request holds
+    # a connection only while it runs in one), and a few more for the background jobs and
+    # commits: with 20 kept, a busy server opened and closed PostgreSQL connections all the
+    # time, a backend started for each (py-spy of page reads at 50 clients).
+    return create_engine(url, pool_pre_ping=True, pool_size=40, max_overflow=10)
 
 
 def _sqlite_file(url: str) -> Path | None:
