@@ -4,17 +4,16 @@ a few children's rows, whole versions. No HTTP and no parsing here."""
 from __future__ import annotations
 
 import io
-import threading
 import uuid
-from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from typing import Any, Generic, NamedTuple, TypeVar
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from typing import Any, NamedTuple
 
 import polars as pl
 from pydantic_core import to_json
 from sqlalchemy import ColumnElement, Select, Uuid, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
+from app.child_lists.kept import BlockLayouts, BlockSpan, Budgeted, DecodedBlocks
 from app.child_lists.models import ListBlock, ListVersion
 
 # ROW and CHILD are the stored blocks' own columns, which readers of blocks name.
@@ -127,88 +126,6 @@ def _joined(frames: list[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
 
 
-# What DECODED keeps a frame by: a version, a block of it (None: all), some columns (None: all).
-Decoded = tuple[uuid.UUID, int | None, tuple[str, ...] | None]
-
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class Budgeted(Generic[K, V]):
-    """Values by key, the least recently read dropped first once they hold more than
-    ``budget`` bytes as ``size_of`` counts them. Shared by the worker threads of one process,
-    hence the lock."""
-
-    def __init__(self, budget: int, size_of: Callable[[V], int]) -> None:
-        self.budget, self.size = budget, 0
-        self._size_of = size_of
-        self._values: OrderedDict[K, V] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: K) -> V | None:
-        with self._lock:
-            value = self._values.get(key)
-            if value is not None:
-                self._values.move_to_end(key)
-            return value
-
-    def put(self, key: K, value: V) -> None:
-        size = self._size_of(value)
-        with self._lock:
-            if key in self._values or size > self.budget:
-                return
-            self._values[key] = value
-            self.size += size
-            while self.size > self.budget:
-                _, dropped = self._values.popitem(last=False)
-                self.size -= self._size_of(dropped)
-
-    def drop(self, unwanted: Callable[[K], bool]) -> None:
-        with self._lock:
-            for key in [key for key in self._values if unwanted(key)]:
-                self.size -= self._size_of(self._values.pop(key))
-
-
-class DecodedBlocks:
-    """Decoded blocks by version and block number. Decoding a page's block was the largest
-    part of a page read; a version never changes after its push, so a decoded block never
-    goes stale. Filters and sorts keep a few ``columns`` of every block of a version too
-    (``number`` None), which is what they read."""
-
-    def __init__(self, budget: int) -> None:
-        self._frames: Budgeted[Decoded, pl.DataFrame] = Budgeted(budget, _frame_size)
-
-    @property
-    def budget(self) -> int:
-        return self._frames.budget
-
-    @property
-    def size(self) -> int:
-        return self._frames.size
-
-    def get(
-        self, version_id: uuid.UUID, number: int | None, columns: tuple[str, ...] | None = None
-    ) -> pl.DataFrame | None:
-        return self._frames.get((version_id, number, columns))
-
-    def put(
-        self,
-        version_id: uuid.UUID,
-        number: int | None,
-        frame: pl.DataFrame,
-        columns: tuple[str, ...] | None = None,
-    ) -> None:
-        self._frames.put((version_id, number, columns), frame)
-
-    def drop(self, version_ids: Collection[uuid.UUID]) -> None:
-        self._frames.drop(lambda key: key[0] in version_ids)
-
-
-def _frame_size(frame: pl.DataFrame) -> int:
-    return int(frame.estimated_size())
-
-
 def _encoded_size(rows: tuple[EncodedRow, ...]) -> int:
     # The JSON, and about what Python takes for a row's tuple, numbers and texts beside it.
     return sum(len(row.head) + len(row.cells) + 256 for row in rows)
@@ -239,41 +156,6 @@ def stored(version: ListVersion, frame: pl.DataFrame) -> list[StoredRow]:
         StoredRow(version.id, number, child, cells)
         for number, child, cells in zip(numbers, children, data, strict=True)
     ]
-
-
-class BlockSpan(NamedTuple):
-    number: int
-    first_row: int
-    row_count: int
-
-
-class BlockLayouts:
-    """Where each block of a version starts, by version, the least recently read dropped
-    first beyond ``capacity`` versions. A version's blocks never change after its push, so
-    a page read needs no query to find the blocks it covers once its version has been read."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._layouts: OrderedDict[uuid.UUID, tuple[BlockSpan, ...]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, version_id: uuid.UUID) -> tuple[BlockSpan, ...] | None:
-        with self._lock:
-            layout = self._layouts.get(version_id)
-            if layout is not None:
-                self._layouts.move_to_end(version_id)
-            return layout
-
-    def put(self, version_id: uuid.UUID, layout: tuple[BlockSpan, ...]) -> None:
-        with self._lock:
-            self._layouts[version_id] = layout
-            while len(self._layouts) > self.capacity:
-                self._layouts.popitem(last=False)
-
-    def drop(self, version_ids: Collection[uuid.UUID]) -> None:
-        with self._lock:
-            for version_id in version_ids:
-                self._layouts.pop(version_id, None)
 
 
 LAYOUTS = BlockLayouts(capacity=4096)

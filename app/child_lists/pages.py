@@ -19,7 +19,8 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.child_lists import blocks
-from app.child_lists.blocks import CHILD, DECODED, ROW, SOURCE, Decoded, EncodedRow, StoredRow
+from app.child_lists.blocks import CHILD, DECODED, ROW, SOURCE, EncodedRow, StoredRow
+from app.child_lists.kept import Decoded
 from app.child_lists.models import ListBlock, ListVersion
 
 # Where a row of a filtered or sorted read lies: its block, and its place in that block.

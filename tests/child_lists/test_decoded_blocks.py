@@ -11,14 +11,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select
 
-from app.child_lists.blocks import (
-    DECODED,
-    ENCODED,
-    LAYOUTS,
-    BlockLayouts,
-    BlockSpan,
-    DecodedBlocks,
-)
+from app.child_lists.blocks import DECODED, ENCODED, LAYOUTS
+from app.child_lists.kept import BlockLayouts, BlockSpan, DecodedBlocks
 from app.child_lists.models import ListVersion
 from app.retention.service import purge_inspection
 from tests.conftest import Reader

@@ -17,7 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.child_lists import pages
-from app.child_lists.blocks import DECODED, ROW, DecodedBlocks
+from app.child_lists.blocks import DECODED, ROW
+from app.child_lists.kept import DecodedBlocks
 from app.child_lists.parsing import encoded
 from app.organisations.kinds import OrganisationKind
 from tests.factories import Factory, World
