@@ -313,4 +313,18 @@ def list_version(
     another organisation's version is not found."""
     spec = list_spec(context.theme, list_key)
     whose = _own_supplier(context, spec, supplier)
-    return _numbered(session, context.inspection, spec, number, whose)
+    found = _numbered(session, context.inspection, spec, number, whose)
+    # Audited as a read: a report's warnings quote the cells they are about.
+    audit.record_read(
+        session,
+        context.principal,
+        "list.version_read",
+        "list",
+        list_key,
+        inspection_id=context.inspection.id,
+        detail={
+            "versions": _read_detail([found], 0)["versions"],
+            "warnings": found.version.warning_count,
+        },
+    )
+    return found

@@ -197,6 +197,22 @@ def test_reads_are_filtered_sorted_and_audited(
     assert reads[-1].detail["rows"] == 1
 
 
+def test_reading_a_versions_report_is_audited(client: TestClient, world: World, db: Reader) -> None:
+    # Its warnings quote the cells they are about: a read of child data like a page.
+    push_json(client, world, "children-in-need", [cin_row("C1")])
+    url = f"/v1/inspections/{world.inspection_id}/lists/children-in-need/versions/1"
+    supplier = {"supplier": str(world.agency.organisation_id)}
+    assert client.get(url, params=supplier, headers=world.inspector.headers).status_code == 200
+    assert client.get(url, headers=world.agency.headers).status_code == 200
+    reads = db.chained(select(AuditEvent).where(AuditEvent.action == "list.version_read"))
+    assert [read.client_id for read in reads] == [
+        world.inspector.client_id,
+        world.agency.client_id,
+    ]
+    assert reads[0].detail["versions"] == [{**supplier, "version": 1}]
+    assert reads[0].inspection_id == world.inspection_id
+
+
 def test_exports_neutralise_formulas(client: TestClient, world: World) -> None:
     push_json(client, world, "children-in-need", [cin_row("C1", allocated_worker="=HYPERLINK(1)")])
     url = f"/v1/inspections/{world.inspection_id}/lists/children-in-need"
