@@ -10,12 +10,15 @@ and leaves the result in the scope (``edge_match``) for every middleware after i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from starlette.routing import BaseRoute, Match, Router
+# Where the router itself finds the path a route matches (the root path taken off).
+from starlette._utils import get_route_path
+from starlette.routing import BaseRoute, Match, Route, Router, compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.config import Settings
@@ -105,9 +108,27 @@ def flat_routes(routes: Sequence[BaseRoute]) -> list[Any]:
     return list(iter_route_contexts(routes))
 
 
-def match_route(routes: Sequence[Any], scope: Scope) -> EdgeMatch:
+def path_pattern(route: Any) -> re.Pattern[str] | None:
+    """The pattern a plain route's path must match (None for a mount, or a route of unknown
+    shape, which only its own ``matches`` can judge)."""
+    original = getattr(route, "original_route", route)
+    path = getattr(route, "path", None)
+    if not isinstance(original, Route) or not isinstance(path, str):
+        return None
+    return compile_path(path)[0]
+
+
+def match_route(
+    routes: Sequence[Any], scope: Scope, patterns: Sequence[re.Pattern[str] | None] | None = None
+) -> EdgeMatch:
+    """The route ``scope`` is for; ``patterns`` (``path_pattern`` of each route) let most
+    routes be passed over on a regular expression instead of a call to their ``matches``."""
     partial: EdgeMatch | None = None
-    for route in routes:
+    path = get_route_path(scope)
+    for index, route in enumerate(routes):
+        pattern = patterns[index] if patterns is not None else None
+        if pattern is not None and pattern.match(path) is None:
+            continue
         found, child_scope = route.matches(scope)
         if found is Match.FULL:
             return EdgeMatch(route, child_scope.get("path_params", {}))
@@ -131,6 +152,7 @@ class RouteMatchMiddleware:
         self.app = app
         self.router = router
         self._routes: list[Any] = []
+        self._patterns: list[re.Pattern[str] | None] = []
         self._routes_of: list[BaseRoute] | None = None
 
     def _flat(self) -> list[Any]:
@@ -140,11 +162,12 @@ class RouteMatchMiddleware:
         if not _same(self._routes_of, routes):
             self._routes_of = list(routes)
             self._routes = flat_routes(routes)
+            self._patterns = [path_pattern(route) for route in self._routes]
         return self._routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            scope[_MATCH] = match_route(self._flat(), scope)
+            scope[_MATCH] = match_route(self._flat(), scope, self._patterns)
         await self.app(scope, receive, send)
 
 

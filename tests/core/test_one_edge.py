@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -14,7 +15,15 @@ from fastapi.testclient import TestClient
 
 from app.auth.issuers import Claims, TokenDecoder
 from app.core.config import Settings
-from app.core.edge import BodyKind, RouteTraits, edge, flat_routes, traits_of
+from app.core.edge import (
+    BodyKind,
+    RouteTraits,
+    edge,
+    flat_routes,
+    match_route,
+    path_pattern,
+    traits_of,
+)
 from app.core.errors import Problem, render_problem
 from app.core.http_server import HeaderLimitedHttpToolsProtocol
 from app.core.request_context import reset_request_id, set_request_id
@@ -175,9 +184,9 @@ def test_a_path_is_matched_to_its_route_once_for_every_middleware(
     calls: list[str] = []
     real = edge_module.match_route
 
-    def counting(router: Any, scope: Any) -> Any:
+    def counting(router: Any, scope: Any, patterns: Any = None) -> Any:
         calls.append(scope["path"])
-        return real(router, scope)
+        return real(router, scope, patterns)
 
     monkeypatch.setattr(edge_module, "match_route", counting)
     with TestClient(_app_with_extra_routes(settings)) as test_client:
@@ -206,6 +215,20 @@ def _counting_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(TokenDecoder, "decode", counting)
     return decoded
+
+
+def test_passing_routes_over_on_their_pattern_finds_what_their_own_match_finds(
+    app: FastAPI,
+) -> None:
+    routes = flat_routes(app.router.routes)
+    patterns = [path_pattern(route) for route in routes]
+    assert sum(pattern is not None for pattern in patterns) > len(routes) // 2
+    for route in routes:
+        path = getattr(route, "path_format", None) or "/"
+        concrete = re.sub(r"\{[^}]+\}", "00000000-0000-4000-8000-000000000001", path)
+        for method in ("GET", "PUT", "TRACE"):
+            scope = {"type": "http", "method": method, "path": concrete, "root_path": ""}
+            assert match_route(routes, scope, patterns) == match_route(routes, scope), concrete
 
 
 def test_a_keyed_post_decodes_its_token_once(
