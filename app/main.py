@@ -20,6 +20,7 @@ from app.core.database import utcnow
 from app.core.deps import commit_in_endpoint_threads
 from app.core.edge import RouteMatchMiddleware, body_limits
 from app.core.errors import install_error_handlers
+from app.core.heap import freeze_startup_objects
 from app.core.input_guard import InputGuardMiddleware
 from app.core.logging import configure_logging
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -119,6 +120,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                     state.session_factory,
                     state.settings.audit_sequence_seconds,
                 )
+            freeze_startup_objects()
             yield
             tasks.cancel_scope.cancel()
 
