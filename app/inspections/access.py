@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.orm import Session
 
 from app.auth.deps import bearer_for, check_scope, principal_of_request
 from app.auth.issuers import TokenDecoder
@@ -70,7 +69,31 @@ def _parsed(inspection_id: str) -> uuid.UUID:
 
 def authorize_inspection(operation: str) -> Any:
     """Like ``authorize``, then load the path's inspection through the caller's visibility."""
-    check = _inspection_check(operation)
+    return _authorizing(operation, _access_itself)
+
+
+def inspection_context(operation: str) -> Any:
+    """``authorize_inspection``, then the context a use case about that inspection needs
+    (built in the same dependency: each one FastAPI solves costs every request)."""
+    return _authorizing(operation, _context_of)
+
+
+def _access_itself(_request: Request, access: InspectionAccess) -> InspectionAccess:
+    return access
+
+
+def _context_of(request: Request, access: InspectionAccess) -> InspectionContext:
+    contexts: InspectionContexts = component_of(request, "contexts")
+    return contexts.for_inspection(access.principal, access.inspection)
+
+
+def _authorizing(operation: str, answer: Callable[[Request, InspectionAccess], Any]) -> Any:
+    """The dependency a route declares to be governed by ``POLICY[operation]``: who is
+    asking, whether the policy lets them, the inspection they may see, then ``answer``."""
+    rule = rule_for(operation)
+    if rule.relation is None:
+        raise LookupError(f"policy entry {operation!r} names no relation to an inspection")
+    relation = rule.relation
 
     # Authentication, the policy's scope and the inspection in one worker-thread hop, not
     # three: every hop is a queue that lengthens the slowest requests under load.
@@ -79,48 +102,7 @@ def authorize_inspection(operation: str) -> Any:
         request: Request,
         session: DbSession,
         authorization: str | None = bearer_for(operation),
-    ) -> InspectionAccess:
-        access = check(inspection_id, request, session, authorization)
-        release_between_hops(session)  # the route runs in another thread
-        return access
-
-    load.__policy_operation__ = operation  # type: ignore[attr-defined]
-    return Depends(load)
-
-
-def inspection_context(operation: str) -> Any:
-    """``authorize_inspection``, then the context a use case about that inspection needs."""
-    check = _inspection_check(operation)
-
-    # The context in the same hop: each dependency FastAPI solves costs every request.
-    def load_context(
-        inspection_id: InspectionIdText,
-        request: Request,
-        session: DbSession,
-        authorization: str | None = bearer_for(operation),
-    ) -> InspectionContext:
-        access = check(inspection_id, request, session, authorization)
-        contexts: InspectionContexts = component_of(request, "contexts")
-        context = contexts.for_inspection(access.principal, access.inspection)
-        release_between_hops(session)  # the route runs in another thread
-        return context
-
-    load_context.__policy_operation__ = operation  # type: ignore[attr-defined]
-    return Depends(load_context)
-
-
-def _inspection_check(
-    operation: str,
-) -> Callable[[str, Request, Session, str | None], InspectionAccess]:
-    """Who is asking, whether the policy lets them, and the inspection they may see."""
-    rule = rule_for(operation)
-    if rule.relation is None:
-        raise LookupError(f"policy entry {operation!r} names no relation to an inspection")
-    relation = rule.relation
-
-    def check(
-        inspection_id: str, request: Request, session: Session, authorization: str | None
-    ) -> InspectionAccess:
+    ) -> Any:
         decoder: TokenDecoder = component_of(request, "decoder")
         principal = principal_of_request(request, session, decoder, authorization)
         check_scope(operation, principal)
@@ -128,6 +110,9 @@ def _inspection_check(
         access = InspectionAccess(principal, visible)
         _check_relation(relation, access)
         _check_open(access, operation)
-        return access
+        answered = answer(request, access)
+        release_between_hops(session)  # the route runs in another thread
+        return answered
 
-    return check
+    load.__policy_operation__ = operation  # type: ignore[attr-defined]
+    return Depends(load)
