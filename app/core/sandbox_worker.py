@@ -53,16 +53,18 @@ def _read_exact(stream: BinaryIO, size: int) -> bytes | None:
 
 
 def _read_pieces(stream: BinaryIO) -> bytes | None:
-    """A payload sent in pieces (see ``sandbox.PIECES``)."""
-    data = bytearray()
+    """A payload sent in pieces (see ``sandbox.PIECES``), joined once at the end: a growing
+    bytearray copied into bytes at the end made two buffers of the whole body, each of them
+    new pages to fault in (18,000 each for a 70 MB list)."""
+    pieces: list[bytes] = []
     while (length := _read_exact(stream, PIECE.size)) is not None:
         (size,) = PIECE.unpack(length)
         if size == 0:
-            return bytes(data)
+            return b"".join(pieces)
         piece = _read_exact(stream, size)
         if piece is None:
             return None
-        data += piece
+        pieces.append(piece)
     return None
 
 

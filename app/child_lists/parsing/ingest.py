@@ -8,7 +8,7 @@ and ``UnreadableFileError`` to 422 (all are ``IngestError`` with a ``code``), st
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 import polars as pl
@@ -38,11 +38,14 @@ def ingest(
     context: IngestContext,
     *,
     limits: Limits = DEFAULT_LIMITS,
+    rows_ready: Callable[[pl.DataFrame, pl.Series], None] | None = None,
 ) -> IngestResult:
     """Read, normalise and validate one push of ``spec``'s list.
 
     ``media_type`` is the request's Content-Type (parameters such as charset are ignored: CSV
-    encodings are recognised from the bytes).
+    encodings are recognised from the bytes). ``rows_ready`` is given the rows (``frame`` and
+    ``numbers`` of the result) as soon as they are typed, before they are checked: the
+    sandboxed reader starts encoding them for storage meanwhile.
     """
     kind = media_kind(media_type)
     matcher = HeadingMatcher(spec)
@@ -58,6 +61,9 @@ def ingest(
     )
     names = _column_names(spec, match, table.keyed)
     normalised = normalise(table, match.columns, spec, theme, context.today, limits, names)
+    frame, numbers = normalised.frame.select(f.key for f in spec.fields), normalised.frame[ROW]
+    if rows_ready is not None:
+        rows_ready(frame, numbers)
     present = frozenset(column.field for column in match.columns)
     rule_checks, list_problems = compile_rules(
         Rules(spec, normalised.frame, names, present, context)
@@ -65,8 +71,8 @@ def ingest(
     found = run_checks(normalised.frame, [*normalised.checks, *rule_checks], limits.max_problems)
     report = _report(spec, match.problems, problem_frame(list_problems), found, names, limits)
     return IngestResult(
-        frame=normalised.frame.select(f.key for f in spec.fields),
-        numbers=normalised.frame[ROW],
+        frame=frame,
+        numbers=numbers,
         problems=report.problems,
         problem_count=report.problem_count,
         error_count=report.error_count,

@@ -3,14 +3,16 @@
 The whole of ``ingest`` runs there: the parsers of untrusted bytes (calamine, polars' CSV reader,
 the JSON decoder) and the column-wise checks over what they produced. What comes back is the
 report as JSON, then the accepted rows as the blocks they are stored in (Arrow IPC, encoded
-there, sent one by one while the service stores the previous); a worker that dies on a hostile
-file becomes an ``UnreadableFileError`` for that push alone.
+there while the rows are checked, sent one by one while the service stores the previous); a
+worker that dies on a hostile file becomes an ``UnreadableFileError`` for that push alone.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import queue
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict
@@ -68,24 +70,78 @@ def make_handler(theme_dirs: list[str]) -> Any:
             selections={k: frozenset(v) for k, v in header["selections"].items()},
         )
         limits = Limits(**header["limits"])
+        encoding = _Encoding(spec.child_id_field) if header.get("blocks") else None
         try:
-            result = ingest(payload, header["media_type"], spec, theme, context, limits=limits)
-        except IngestError as exc:
-            error = {"status": "refused", "error": type(exc).__name__}
-            yield error | {"code": exc.code, "message": exc.message}, b""
-            return
-        del payload  # the body is read: what stays is the rows
-        yield from _answer(result, spec.child_id_field, bool(header.get("blocks")))
+            try:
+                result = ingest(
+                    payload,
+                    header["media_type"],
+                    spec,
+                    theme,
+                    context,
+                    limits=limits,
+                    rows_ready=encoding.start if encoding is not None else None,
+                )
+            except IngestError as exc:
+                error = {"status": "refused", "error": type(exc).__name__}
+                yield error | {"code": exc.code, "message": exc.message}, b""
+                return
+            del payload  # the body is read: what stays is the rows
+            yield from _answer(result, encoding)
+        finally:
+            if encoding is not None:
+                encoding.stop()  # a refused list's blocks are not finished, nor kept
 
     return handle
 
 
-def _answer(
-    result: IngestResult, child_id_field: str, blocks: bool
-) -> Iterator[tuple[Header, bytes]]:
+class _Encoding:
+    """The rows encoded into blocks in a thread of their own, from the moment they are typed:
+    the checks run meanwhile (mostly in polars, without the GIL), so the blocks are ready or
+    on their way when the report is, instead of being encoded only after it. (The report
+    still goes first: the service stores nothing of a list it has not seen accepted.)"""
+
+    def __init__(self, child_id_field: str) -> None:
+        self._child_id_field = child_id_field
+        # Blocks in order, then None; or the encoder's failure. Unbounded: the encoded list is
+        # a few times smaller than the typed frame this process already holds.
+        self._blocks: queue.SimpleQueue[EncodedBlock | BaseException | None] = queue.SimpleQueue()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, frame: pl.DataFrame, numbers: pl.Series) -> None:
+        self._thread = threading.Thread(target=self._encode, args=(frame, numbers), daemon=True)
+        self._thread.start()
+
+    def _encode(self, frame: pl.DataFrame, numbers: pl.Series) -> None:
+        try:
+            for block in encode_blocks(frame, numbers, self._child_id_field):
+                if self._stopping.is_set():
+                    return
+                self._blocks.put(block)
+        except BaseException as exc:  # raised where the blocks are taken, in the task
+            self._blocks.put(exc)
+            return
+        self._blocks.put(None)
+
+    def blocks(self) -> Iterator[EncodedBlock]:
+        if self._thread is None:
+            raise RuntimeError("the rows were never handed over for encoding")
+        while (block := self._blocks.get()) is not None:
+            if isinstance(block, BaseException):
+                raise block
+            yield block
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+def _answer(result: IngestResult, encoding: _Encoding | None) -> Iterator[tuple[Header, bytes]]:
     """The report first, then (accepted, and wanted) the rows block by block: the service
     stores each while the next is encoded here."""
-    sending = blocks and result.accepted
+    sending = encoding is not None and result.accepted
     yield (
         {
             "status": "ok",
@@ -101,8 +157,8 @@ def _answer(
         },
         b"",
     )
-    if sending:
-        for block in encode_blocks(result.frame, result.numbers, child_id_field):
+    if encoding is not None and sending:
+        for block in encoding.blocks():
             header = {"status": "block"} | asdict(block)
             data = header.pop("data")
             yield header, data

@@ -95,7 +95,8 @@ def _scan(body: bytes, info: zipfile.ZipInfo, bounds: SheetBounds | None) -> Non
     for chunk in _inflate(body, info):
         # Keep the end of the previous chunk so a declaration split across two is still seen.
         window = tail + chunk
-        if any(token in window for token in _FORBIDDEN):
+        # Both begin with "<!", which an ordinary sheet never holds: one search, not two.
+        if b"<!" in window and any(token in window for token in _FORBIDDEN):
             raise UnreadableFileError(
                 "xml_entities",
                 f"The workbook was refused: '{info.filename}' declares a document type or "
@@ -147,7 +148,7 @@ class SheetBounds:
         windows, self._pending, self._pending_bytes = self._pending, [], 0
         if not windows or self._beyond is not None:
             return
-        texts = pl.Series([w.decode("utf-8", errors="replace") for w in windows], dtype=pl.String)
+        texts = _texts(windows)
         found = pl.select(
             texts.str.count_matches(_ROW_TAG).alias("rows"),
             texts.str.extract(self._far, 1).alias("far"),
@@ -187,6 +188,17 @@ class SheetBounds:
                 f"{self.max_rows:,} rows and {self.max_columns:,} columns. Delete the rows and "
                 "columns beyond the list (Excel counts formatted empty cells too).",
             )
+
+
+def _texts(windows: list[bytes]) -> pl.Series:
+    """Stretches of XML as text for polars' patterns: cast from bytes by polars, which checks
+    they are UTF-8, rather than decoded into Python strings first (a 100,000-row sheet: 10 ms
+    instead of 77 ms and 33,000 page faults). XML that is not UTF-8 is decoded with
+    replacements, as it always was."""
+    try:
+        return pl.Series(windows, dtype=pl.Binary).cast(pl.String)
+    except pl.exceptions.ComputeError:
+        return pl.Series([w.decode("utf-8", errors="replace") for w in windows], dtype=pl.String)
 
 
 @lru_cache(maxsize=64)
