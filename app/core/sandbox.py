@@ -115,10 +115,7 @@ class _Worker:
         # polars' allocator (jemalloc) handed the pages of every large frame back to the kernel
         # at once (allocations over 8 MiB have an arena of their own that keeps nothing) or
         # soon after, and each task faulted them in again: 200,000 page faults and a third of
-        # the time of a 500,000-row list. polars puts its own settings before these. The cost:
-        # an idle reader's RSS stays near its largest list (1.1-1.4 GiB after 500,000 rows,
-        # 132 MiB before), nearly all of it LazyFree (MADV_FREE), which the kernel takes back
-        # when it needs the memory.
+        # the time of a 500,000-row list. polars puts its own settings before these.
         environment["_RJEM_MALLOC_CONF"] = READER_ALLOCATOR
         self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
             command,
