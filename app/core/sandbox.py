@@ -48,8 +48,6 @@ MAX_HEAD_BYTES = 16 * 1024 * 1024
 _IO_BLOCK = 1024 * 1024
 # What each pipe to or from a worker may hold (the kernel's, not this process's memory).
 PIPE_BYTES = 1024 * 1024
-# Freed pages of large allocations are kept for the next (see _Worker).
-READER_ALLOCATOR = "oversize_threshold:0,muzzy_decay_ms:-1"
 
 Header = dict[str, Any]
 # What a task is given: bytes, or pieces of them as they arrive (sent on as they come).
@@ -112,11 +110,6 @@ class _Worker:
         if limits.threads is not None:
             # An operator's own setting wins.
             environment.setdefault("POLARS_MAX_THREADS", str(limits.threads))
-        # polars' allocator (jemalloc) handed the pages of every large frame back to the kernel
-        # at once (allocations over 8 MiB have an arena of their own that keeps nothing) or
-        # soon after, and each task faulted them in again: 200,000 page faults and a third of
-        # the time of a 500,000-row list. polars puts its own settings before these.
-        environment["_RJEM_MALLOC_CONF"] = READER_ALLOCATOR
         self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
             command,
             stdin=subprocess.PIPE,
