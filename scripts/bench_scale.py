@@ -2,16 +2,18 @@
 
 Serves the demo twice, each on its own scratch PostgreSQL database: one left as the demo
 leaves it (small), one grown by --events audit events bulk-loaded (as pending reads, by SQL)
-and linked into the chain by the sequencer (big). A hundredth of those events are the
-measured inspection's own, as if it were one of a hundred equally busy inspections, so its
-audit trail grows with the chain. Then times, on one keep-alive connection each, a page of a
-list, a child looked up across lists, the progress view, the inspection's audit page (the
-first) and its latest page (the last 100 of its events, by ``after_seq``): medians of
---requests each, on the two services in alternating --rounds, so that the shared machine's
-load falls on both sides alike. `jtai audit verify` (from the last anchor, its default) is
-timed on each chain after an anchor and the same --after-anchor events since it, and `jtai
-audit verify --full` on the big one for scale. Prints each figure with its ratio (target:
-reads within 1.5x; verify from the last anchor the same on both chains, ~1x).
+and linked into the chain by the sequencer (big). Those are the events of a hundred
+inspections each in its own spell of the chain, the measured one's the last hundredth: its
+audit trail grows with the chain, with a gap of the others' events after the demo's. Then
+times, on one keep-alive connection each, a page of a list, a child looked up across lists,
+the progress view and three of the inspection's audit pages, by ``after_seq``: the first,
+one of 20 rows across the gap (its last 10 events before the growth and on) and the latest
+(its last 100): medians of --requests each, on the two services in alternating --rounds, so
+that the shared machine's load falls on both sides alike. `jtai audit verify` (from the last
+anchor, its default) is timed on each chain after an anchor and the same --after-anchor
+events since it, and `jtai audit verify --full` on the big one for scale. Prints each figure
+with its ratio (target: reads within 1.5x; verify from the last anchor the same on both
+chains, ~1x).
 
 This server runs with autovacuum off: both databases are vacuumed and analysed where
 autovacuum would have been (after the demo, after the linking), or the planner would plan
@@ -42,6 +44,7 @@ import os
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,25 +59,36 @@ from app.core.database import make_session_factory, session_scope
 from scripts.bench.common import DemoService, demo_service, jtai, token
 from scripts.bench.scale_world import grow_inspections
 
-# Events of a hundred inspections, as reads would leave them (no child data): the measured
-# one (every hundredth) and ninety-nine others.
+# Events of a hundred inspections, as reads would leave them (no child data), each in its own
+# spell of the chain as inspections run a few weeks each one after another: ninety-nine
+# others, then the measured one's (the last hundredth), whose trail so has a gap of all the
+# others' events between the demo's and these.
 _BULK_EVENTS = text(
     "INSERT INTO audit_pending_reads (occurred_at, client_id, organisation_id, action, "
     "object_type, object_id, inspection_id, child_id, request_id, detail) "
     "SELECT now(), NULL, NULL, 'list.read', 'list', 'children-in-need', "
-    "CASE WHEN n % 100 = 0 THEN CAST(:inspection AS uuid) ELSE "
-    "('00000000-0000-4000-8000-' || lpad((n % 100)::text, 12, '0'))::uuid END, NULL, NULL, "
-    "'{\"rows\": 100}'::json FROM generate_series(1, :count) AS n"
+    "CASE WHEN (n - 1) * 100 / :total = 99 THEN CAST(:inspection AS uuid) ELSE "
+    "('00000000-0000-4000-8000-' || lpad(((n - 1) * 100 / :total)::text, 12, '0'))::uuid "
+    "END, NULL, NULL, '{\"rows\": 100}'::json "
+    "FROM generate_series(:first + 1, :first + :count) AS n"
 )
-# Where the inspection's last 100 events start: the latest page's ``after_seq``.
-_LATEST_PAGE_AFTER = text(
+# Where the inspection's last ``:last`` events (so far) start: a page's ``after_seq``.
+_LAST_EVENTS_AFTER = text(
     "SELECT coalesce(min(seq), 1) - 1 FROM (SELECT seq FROM audit_events "
-    "WHERE inspection_id = CAST(:inspection AS uuid) ORDER BY seq DESC LIMIT 100) AS latest"
+    "WHERE inspection_id = CAST(:inspection AS uuid) ORDER BY seq DESC LIMIT :last) AS latest"
 )
 _LOAD_CHUNK = 1_000_000
 
 
-Side = tuple[str, str, str, str]  # the service's base URL, a lead's token, the inspection, DB
+@dataclass
+class Side:
+    """One of the two services, and where its inspection's trail had got to before growth."""
+
+    base: str
+    lead: str  # a lead inspector's token
+    inspection: str
+    database_url: str
+    before_growth: int = 0  # after_seq of the inspection's last 10 events then
 
 
 def _times(client: httpx.Client, url: str, requests: int) -> list[float]:
@@ -88,31 +102,44 @@ def _times(client: httpx.Client, url: str, requests: int) -> list[float]:
 
 def _reads(side: Side, requests: int) -> dict[str, list[float]]:
     """Seconds each request of each read took on one side, ``requests`` of each."""
-    base, lead, inspection, database_url = side
-    root = f"{base}/v1/inspections/{inspection}"
+    root = f"{side.base}/v1/inspections/{side.inspection}"
     urls = {
         "page of a list": f"{root}/lists/children-in-need?limit=100",
         "child across lists": f"{root}/children/DEMO001",
         "progress view": f"{root}/progress",
         "audit page, first": f"{root}/audit?limit=100",
+        # 20 rows from the inspection's last 10 before the growth: on the big side the next
+        # ten are 99% of --events further on in the chain (past the others' spells).
+        "audit page, gap": f"{root}/audit?limit=20&after_seq={side.before_growth}",
     }
-    with httpx.Client(headers={"Authorization": f"Bearer {lead}"}, timeout=120) as client:
+    with httpx.Client(headers={"Authorization": f"Bearer {side.lead}"}, timeout=120) as client:
         times = {name: _times(client, url, requests) for name, url in urls.items()}
-        # Asked for after the first audit pages, which linked this round's reads.
-        latest = _latest_page_after(database_url, inspection)
+        # Asked for after the first audit pages, which linked this round's reads (audit pages
+        # add no events, so the page holds 100 rows on either side while it is timed).
+        latest = _last_events_after(side, 100)
         latest_url = f"{root}/audit?limit=100&after_seq={latest}"
         times["audit page, latest"] = _times(client, latest_url, requests)
     return times
 
 
-def _latest_page_after(database_url: str, inspection: str) -> int:
-    """The ``after_seq`` of the inspection's last 100 events linked so far (audit pages add
-    none, so the page holds 100 rows on either side while it is timed)."""
-    engine = create_engine(database_url)
+def _last_events_after(side: Side, last: int) -> int:
+    """The ``after_seq`` of the inspection's last ``last`` events linked so far."""
+    engine = create_engine(side.database_url)
     with engine.connect() as connection:
-        after = connection.execute(_LATEST_PAGE_AFTER, {"inspection": inspection}).scalar_one()
+        query = {"inspection": side.inspection, "last": last}
+        after = connection.execute(_LAST_EVENTS_AFTER, query).scalar_one()
     engine.dispose()
     return int(after)
+
+
+def _before_growth(side: Side) -> None:
+    """Link what is pending, then note where the inspection's last 10 events start."""
+    engine = create_engine(side.database_url)
+    with session_scope(make_session_factory(engine)) as session:
+        while chain_pending(session) > 0:
+            pass
+    engine.dispose()
+    side.before_growth = _last_events_after(side, 10)
 
 
 def _alternating_reads(
@@ -143,7 +170,8 @@ def _load(database_url: str, events: int, inspection: str) -> float:
     for first in range(0, events, _LOAD_CHUNK):
         with engine.begin() as connection:
             count = min(_LOAD_CHUNK, events - first)
-            connection.execute(_BULK_EVENTS, {"count": count, "inspection": inspection})
+            spells = {"first": first, "count": count, "total": events}
+            connection.execute(_BULK_EVENTS, {**spells, "inspection": inspection})
     engine.dispose()
     return time.perf_counter() - started
 
@@ -257,7 +285,7 @@ def _print_verify(small: Timed, big: Timed, full: Timed) -> None:
 def _side(service: DemoService) -> Side:
     inspection = service.world["inspections"]["mental-health"]
     lead = token(service.base, service.world["clients"]["lead_inspector"])
-    return service.base, lead, inspection, service.database_url
+    return Side(service.base, lead, inspection, service.database_url)
 
 
 def main() -> None:
@@ -277,11 +305,13 @@ def main() -> None:
         small, big = _side(small_service), _side(big_service)
         for side in (small, big):
             _reads(side, 25)  # warm up, and 100 reads in the inspection's trail on each side
-        inspection, big_url = big[2], big_service.database_url
+        inspection, big_url = big.inspection, big_service.database_url
         small_verify = _verify_after_anchor(
-            small_service.env, small_service.database_url, options.after_anchor, small[2]
+            small_service.env, small_service.database_url, options.after_anchor, small.inspection
         )
         _as_autovacuum_would(small_service.database_url)
+        for side in (small, big):
+            _before_growth(side)
         loaded, linked, cpu = _grow(big_url, options.events, inspection, options.link_batch)
         built = grow_inspections(
             big_url, big_service.scratch, options.inspections, options.lists, options.rows
