@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Integer, String, Uuid
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, UTCDateTime
@@ -13,6 +13,12 @@ class AuditEvent(Base):
     """One link of the append-only hash chain. Never updated, never deleted."""
 
     __tablename__ = "audit_events"
+    # An inspection's trail in chain order: its audit page and a child's access log read the
+    # next ``limit`` rows after a seq from here, however long the chain and the trail grow.
+    # With inspection_id alone, PostgreSQL either fetched and sorted every row of the
+    # inspection for each page, or walked the whole chain in seq order from ``after_seq``
+    # until the page filled: 190 ms for a page across a million others' events (migration ai1).
+    __table_args__ = (Index("ix_audit_events_inspection_seq", "inspection_id", "seq"),)
 
     seq: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False
@@ -23,7 +29,7 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64), index=True)
     object_type: Mapped[str] = mapped_column(String(64))
     object_id: Mapped[str | None] = mapped_column(String(128))
-    inspection_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(), index=True)
+    inspection_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
     child_id: Mapped[str | None] = mapped_column(String(128))
     request_id: Mapped[str | None] = mapped_column(String(128))
     detail: Mapped[dict[str, object]] = mapped_column(JSON)
