@@ -48,7 +48,9 @@ class EncodedRow(NamedTuple):
 
 def encoded(row: StoredRow) -> EncodedRow:
     head = b'{"row_number":%d,"child_id":%s' % (row.row_number, to_json(row.child_id))
-    return EncodedRow(row.version_id, row.row_number, row.child_id, head, to_json(row.data))
+    # NaN and infinities as null, as the row's model writes them: bare NaN is not JSON.
+    cells = to_json(row.data, inf_nan_mode="null")
+    return EncodedRow(row.version_id, row.row_number, row.child_id, head, cells)
 
 
 # Which of several versions read together a row comes from (never stored).

@@ -73,3 +73,19 @@ def test_an_empty_page_has_no_items() -> None:
         list_key="x", contributions=[], items=[], limit=100, offset=200, total=5, next_offset=None
     )
     assert json.loads(list_page_json(page, []))["items"] == []
+
+
+def test_cells_that_are_not_numbers_in_json_are_written_as_null() -> None:
+    # No theme field holds floats today; a reader that typed one would still give valid JSON.
+    health = _contribution(1, None, ["score", "ratio"])
+    row = StoredRow(health.version.id, 1, "C-1", {"score": float("nan"), "ratio": float("inf")})
+    page = ListPage.model_construct(
+        list_key="x", contributions=[], items=[], limit=1, offset=0, total=1, next_offset=None
+    )
+    written = list_page_json(page, [PageRow(encoded(row), health)])
+    strict = json.loads(written, parse_constant=_refused)
+    assert strict["items"][0]["data"] == {"score": None, "ratio": None}
+
+
+def _refused(constant: str) -> None:
+    raise AssertionError(f"{constant} is not JSON")
