@@ -18,7 +18,7 @@ from typing import Any, Protocol, cast
 from sqlalchemy import Table, event, insert
 from sqlalchemy.orm import Session
 
-from app.audit.links import COLUMNS, canonical, extend, link_hash, lock_head
+from app.audit.links import COLUMNS, extend, link_hash, lock_head
 from app.audit.links import GENESIS_HASH as GENESIS_HASH  # where every chain starts
 from app.audit.models import AuditEvent, PendingRead
 from app.core.database import utcnow
@@ -110,12 +110,8 @@ def record_read(
     session.info.setdefault(_READS_KEY, []).append(entry)
 
 
-def canonical_bytes(event_row: AuditEvent) -> bytes:
-    """The exact bytes an event's hash is of (the format is in app/audit/links.py)."""
-    return canonical({name: getattr(event_row, name) for name in COLUMNS})
-
-
 def compute_hash(event_row: AuditEvent) -> str:
+    """An event's hash, computed again from its fields (the format is in app/audit/links.py)."""
     return link_hash({name: getattr(event_row, name) for name in COLUMNS})
 
 

@@ -85,10 +85,10 @@ def lock_head(session: Session) -> tuple[int, str]:
 
 def extend(
     session: Session, seq: int, prev_hash: str, entries: Iterable[Mapping[Any, Any]]
-) -> list[dict[str, Any]]:
+) -> None:
     """Link the entries, in order, after the chain's end (``seq``, ``prev_hash``, as
     ``lock_head`` returned it in this transaction), write them and move the head to the last:
-    two statements, whatever the count. Returns the rows written."""
+    two statements, whatever the count."""
     rows = []
     for entry in entries:
         seq += 1
@@ -99,7 +99,6 @@ def extend(
     if rows:
         _write(session, rows)
         session.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev_hash})
-    return rows
 
 
 def _write(session: Session, rows: list[dict[str, Any]]) -> None:
