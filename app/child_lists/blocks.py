@@ -13,7 +13,7 @@ from pydantic_core import to_json
 from sqlalchemy import ColumnElement, Select, Uuid, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
-from app.child_lists.kept import BlockLayouts, BlockSpan, Budgeted, DecodedBlocks
+from app.child_lists.kept import BlockSpan, Budgeted, DecodedBlocks
 from app.child_lists.models import ListBlock, ListVersion
 
 # ROW and CHILD are the stored blocks' own columns, which readers of blocks name.
@@ -133,6 +133,10 @@ def _encoded_size(rows: tuple[EncodedRow, ...]) -> int:
     return sum(len(row.head) + len(row.cells) + 256 for row in rows)
 
 
+def _one(_layout: tuple[BlockSpan, ...]) -> int:
+    return 1
+
+
 DECODED = DecodedBlocks(budget=32 * 1024 * 1024)
 # The rows of the blocks plain pages were read from, written as JSON: a page read joins them.
 ENCODED: Budgeted[tuple[uuid.UUID, int], tuple[EncodedRow, ...]] = Budgeted(
@@ -160,14 +164,16 @@ def stored(version: ListVersion, frame: pl.DataFrame) -> list[StoredRow]:
     ]
 
 
-LAYOUTS = BlockLayouts(capacity=4096)
+# Where each block of a version starts, for 4,096 versions (each counted as one): a page read
+# asks for no layout once its version has been read.
+LAYOUTS: Budgeted[uuid.UUID, tuple[BlockSpan, ...]] = Budgeted(4096, _one)
 
 
 def forget(version_ids: Collection[uuid.UUID]) -> None:
     """Drop what this process keeps of purged versions. (Nothing kept is ever read without
     its version's row, so a purge elsewhere leaves only memory to age out here.)"""
     ids = frozenset(version_ids)
-    LAYOUTS.drop(ids)
+    LAYOUTS.drop(lambda version_id: version_id in ids)
     DECODED.drop(ids)
     ENCODED.drop(lambda key: key[0] in ids)
 

@@ -98,32 +98,3 @@ class BlockSpan(NamedTuple):
     number: int
     first_row: int
     row_count: int
-
-
-class BlockLayouts:
-    """Where each block of a version starts, by version, the least recently read dropped
-    first beyond ``capacity`` versions. A version's blocks never change after its push, so
-    a page read needs no query to find the blocks it covers once its version has been read."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._layouts: OrderedDict[uuid.UUID, tuple[BlockSpan, ...]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, version_id: uuid.UUID) -> tuple[BlockSpan, ...] | None:
-        with self._lock:
-            layout = self._layouts.get(version_id)
-            if layout is not None:
-                self._layouts.move_to_end(version_id)
-            return layout
-
-    def put(self, version_id: uuid.UUID, layout: tuple[BlockSpan, ...]) -> None:
-        with self._lock:
-            self._layouts[version_id] = layout
-            while len(self._layouts) > self.capacity:
-                self._layouts.popitem(last=False)
-
-    def drop(self, version_ids: Collection[uuid.UUID]) -> None:
-        with self._lock:
-            for version_id in version_ids:
-                self._layouts.pop(version_id, None)

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select
 
 from app.child_lists.blocks import DECODED, ENCODED, LAYOUTS
-from app.child_lists.kept import BlockLayouts, BlockSpan, DecodedBlocks
+from app.child_lists.kept import BlockSpan, Budgeted, DecodedBlocks
 from app.child_lists.models import ListVersion
 from app.retention.service import purge_inspection
 from tests.conftest import Reader
@@ -59,7 +59,7 @@ def test_a_page_read_again_comes_from_the_decoded_block_and_is_the_same(
 
 
 def test_block_layouts_keep_the_most_recently_read_versions() -> None:
-    layouts = BlockLayouts(capacity=2)
+    layouts: Budgeted[uuid.UUID, tuple[BlockSpan, ...]] = Budgeted(2, lambda _layout: 1)
     first, second, third = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     layouts.put(first, (BlockSpan(0, 0, 10),))
     layouts.put(second, (BlockSpan(0, 0, 5), BlockSpan(1, 5, 5)))
