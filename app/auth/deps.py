@@ -18,13 +18,12 @@ from app.auth.principal import Principal
 from app.auth.roles import SCOPE_DESCRIPTIONS
 from app.auth.tokens import InvalidToken, TokenCodec
 from app.core.database import release_between_hops
-from app.core.deps import DbSession, app_component
+from app.core.deps import DbSession, app_component, component_of
 from app.core.errors import Forbidden, NotFound, Unauthenticated
 
 logger = logging.getLogger("jtai.auth")
 
 Tokens = Annotated[TokenCodec, Depends(app_component("tokens"))]
-Decoder = Annotated[TokenDecoder, Depends(app_component("decoder"))]
 
 oauth2_scheme = OAuth2(
     flows=OAuthFlows(
@@ -87,9 +86,11 @@ def bearer_for(operation: str) -> Any:
 def authenticate(
     request: Request,
     session: DbSession,
-    decoder: Decoder,
     authorization: str | None = Security(oauth2_scheme),
 ) -> Principal:
+    # The decoder from the request, as the inspection routes' dependency takes it: a
+    # dependency of its own would be one more for FastAPI to solve on every request.
+    decoder: TokenDecoder = component_of(request, "decoder")
     principal = principal_of_request(request, session, decoder, authorization)
     release_between_hops(session)
     return principal
