@@ -161,8 +161,11 @@ def _page_rows(rows: list[EncodedRow], versions: list[Contribution]) -> list[Pag
 
 def _read_detail(versions: list[Contribution], rows: int) -> dict[str, Any]:
     """What an audit record of a read says was read: each contribution's version, no data."""
-    read = [{"supplier": str(c.organisation_id), "version": c.version.number} for c in versions]
-    return {"versions": read, "rows": rows}
+    return {"versions": _versions_read(versions), "rows": rows}
+
+
+def _versions_read(versions: list[Contribution]) -> list[dict[str, Any]]:
+    return [{"supplier": str(c.organisation_id), "version": c.version.number} for c in versions]
 
 
 @dataclass(frozen=True)
@@ -322,9 +325,6 @@ def list_version(
         "list",
         list_key,
         inspection_id=context.inspection.id,
-        detail={
-            "versions": _read_detail([found], 0)["versions"],
-            "warnings": found.version.warning_count,
-        },
+        detail={"versions": _versions_read([found]), "warnings": found.version.warning_count},
     )
     return found
